@@ -1,0 +1,74 @@
+use super::*;
+
+fn sel(q: &str) -> VectorSelector {
+    match parse(q) {
+        Ok(Expr::VectorSelector(v)) => v,
+        other => panic!("{q}: {other:?}"),
+    }
+}
+
+fn err(q: &str) -> ParseError {
+    parse(q).expect_err(q)
+}
+
+#[test]
+fn selectors() {
+    let v = sel("up");
+    assert_eq!(v.name.as_deref(), Some("up"));
+    assert_eq!(v.matchers.len(), 1);
+    let v = sel(r#"up{job="vigil", instance=~"local.*",}"#);
+    assert_eq!(v.matchers.len(), 3);
+    assert_eq!(v.matchers[2].op, MatchOp::Regex);
+    let v = sel(r#"{__name__=~"up|scrape_.*"}"#);
+    assert_eq!(v.name, None);
+    let v = sel("  http:requests:rate5m { }  # a comment");
+    assert_eq!(v.name.as_deref(), Some("http:requests:rate5m"));
+    let v = sel(r#"m{a!="x", b!~'y\'z'}"#);
+    assert_eq!(v.matchers[2].value, "y'z");
+    let v = sel("m{a=`raw\\n`}");
+    assert_eq!(v.matchers[1].value, "raw\\n");
+    let v = sel(r#"m{a="\u00e9\x41\101\n"}"#);
+    assert_eq!(v.matchers[1].value, "éAA\n");
+}
+
+#[test]
+fn numbers_and_strings() {
+    assert_eq!(parse("42").unwrap(), Expr::Number(42.0));
+    assert_eq!(parse("1.5e3").unwrap(), Expr::Number(1500.0));
+    assert_eq!(parse(".5").unwrap(), Expr::Number(0.5));
+    assert_eq!(parse("0x1F").unwrap(), Expr::Number(31.0));
+    assert_eq!(parse("Inf").unwrap(), Expr::Number(f64::INFINITY));
+    assert!(matches!(parse("nan").unwrap(), Expr::Number(v) if v.is_nan()));
+    assert_eq!(parse(r#""a\tb""#).unwrap(), Expr::String("a\tb".into()));
+}
+
+#[test]
+fn errors_name_the_position() {
+    let e = err("");
+    assert_eq!(e.message, "no expression found in input");
+    let e = err("up{job=\"a\"");
+    assert_eq!((e.line, e.col), (1, 11), "{e}");
+    let e = err("up{job~\"a\"}");
+    assert_eq!(e.col, 7, "{e}");
+    assert!(e.message.contains("label matching operator"), "{e}");
+    let e = err("{job=\"\"}");
+    assert!(e.message.contains("at least one non-empty matcher"), "{e}");
+    assert!(parse("up{a=\"(\"}").is_ok(), "equality with regex metacharacters is fine");
+    let e = err("up{a=~\"(\"}");
+    assert!(e.message.contains("invalid regular expression"), "{e}");
+    let e = err("up\n  }");
+    assert_eq!((e.line, e.col), (2, 3), "{e}");
+    let e = err("up{a=\"x\\q\"}");
+    assert!(e.message.contains("unknown escape"), "{e}");
+    let e = err("up{__name__=\"x\"}");
+    assert!(e.message.contains("set twice"), "{e}");
+    let e = err("\"unterminated");
+    assert!(e.message.contains("unterminated"), "{e}");
+    assert!(err("éé{").col >= 1);
+    assert_eq!(err("and").message, "unexpected input, expected an expression");
+}
+
+#[test]
+fn display_has_prometheus_shape() {
+    assert_eq!(err("up}").to_string(), "1:3: parse error: unexpected character after expression: '}'");
+}

@@ -1,0 +1,539 @@
+//! prometheus.yml: the model Vigil runs from, loaded and validated with
+//! file:line:col errors.
+//!
+//! [`load`] reads a file; [`parse`] reads text (the embedded default, tests).
+//! Both return a [`Config`] with every default filled in and every regex
+//! compiled, plus warnings for the keys Vigil accepts but does not act on.
+
+pub mod duration;
+mod raw;
+
+use crate::scrape::relabel::{Action, RelabelConfig};
+use duration::{parse_bytes, parse_duration};
+use raw::S;
+use serde_saphyr::Location;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use storage::Labels;
+
+/// The config Vigil runs when given none: it scrapes itself.
+pub const DEFAULT_CONFIG: &str = "\
+# Vigil's built-in configuration: scrape Vigil's own /metrics.
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+scrape_configs:
+  - job_name: vigil
+    static_configs:
+      - targets: ['{listen}']
+";
+
+/// A config that cannot be used: where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: u64,
+    pub col: u64,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Settings shared by every scrape config unless it overrides them.
+#[derive(Debug, Clone)]
+pub struct GlobalConfig {
+    pub scrape_interval: Duration,
+    pub scrape_timeout: Duration,
+    pub evaluation_interval: Duration,
+    pub external_labels: Labels,
+}
+
+/// How a target is authenticated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Auth {
+    #[default]
+    None,
+    Basic { username: String, password: Secret },
+    /// `Authorization: <kind> <credentials>`; `bearer_token` is kind "Bearer".
+    Header { kind: String, credentials: Secret },
+}
+
+/// A secret given inline or read from a file at each scrape (so rotation works).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Secret {
+    Inline(String),
+    File(PathBuf),
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Secret::Inline(_) => f.write_str("<secret>"),
+            Secret::File(p) => write!(f, "file {}", p.display()),
+        }
+    }
+}
+
+impl Secret {
+    pub fn read(&self) -> std::io::Result<String> {
+        match self {
+            Secret::Inline(s) => Ok(s.clone()),
+            Secret::File(p) => Ok(std::fs::read_to_string(p)?.trim_end_matches(['\n', '\r']).to_string()),
+        }
+    }
+}
+
+/// TLS settings for https targets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsConfig {
+    pub ca_file: Option<PathBuf>,
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    pub server_name: Option<String>,
+    pub insecure_skip_verify: bool,
+}
+
+/// A set of targets with shared labels (`static_configs` entry or file_sd group).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetGroup {
+    pub targets: Vec<String>,
+    pub labels: Labels,
+    /// Where the group came from, for `__meta_filepath` and messages.
+    pub source: String,
+}
+
+/// A `file_sd_configs` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileSdConfig {
+    pub files: Vec<String>,
+    pub refresh_interval: Duration,
+}
+
+/// One `scrape_configs` entry with defaults applied.
+#[derive(Debug, Clone)]
+pub struct ScrapeConfig {
+    pub job_name: String,
+    pub scrape_interval: Duration,
+    pub scrape_timeout: Duration,
+    pub metrics_path: String,
+    pub scheme: String,
+    pub params: BTreeMap<String, Vec<String>>,
+    pub honor_labels: bool,
+    pub honor_timestamps: bool,
+    pub static_configs: Vec<TargetGroup>,
+    pub file_sd_configs: Vec<FileSdConfig>,
+    pub relabel_configs: Vec<RelabelConfig>,
+    pub metric_relabel_configs: Vec<RelabelConfig>,
+    /// 0 means no limit, as in Prometheus.
+    pub sample_limit: u64,
+    pub label_limit: u64,
+    pub label_name_length_limit: u64,
+    pub label_value_length_limit: u64,
+    pub body_size_limit: u64,
+    pub auth: Auth,
+    pub tls: TlsConfig,
+}
+
+/// A loaded configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub global: GlobalConfig,
+    pub scrape_configs: Vec<ScrapeConfig>,
+    /// The text it was loaded from (served by the status API).
+    pub source: String,
+    /// One line per key Vigil accepts but does not act on.
+    pub warnings: Vec<String>,
+}
+
+/// Reads and validates a config file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError { file: name.clone(), line: 0, col: 0, message: format!("cannot read config: {e}") })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    parse(&text, &name, base)
+}
+
+/// Parses config text; `file` names it in errors, `base` resolves relative paths.
+pub fn parse(text: &str, file: &str, base: &Path) -> Result<Config, ConfigError> {
+    let raw: raw::Config = if text.trim().is_empty() {
+        raw::Config::default()
+    } else {
+        serde_saphyr::from_str(text).map_err(|e| yaml_error(file, &e))?
+    };
+    Loader { file, text, base, warnings: Vec::new() }.finish(raw)
+}
+
+fn yaml_error(file: &str, e: &serde_saphyr::Error) -> ConfigError {
+    let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+    // The crate's Display adds a snippet; keep the first line, which is the message.
+    let full = e.to_string();
+    let message = full
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid YAML")
+        .trim()
+        .trim_start_matches("error: ")
+        .to_string();
+    ConfigError { file: file.to_string(), line, col, message }
+}
+
+struct Loader<'a> {
+    file: &'a str,
+    text: &'a str,
+    base: &'a Path,
+    warnings: Vec<String>,
+}
+
+impl Loader<'_> {
+    fn err(&self, at: Location, message: impl Into<String>) -> ConfigError {
+        ConfigError { file: self.file.to_string(), line: at.line(), col: at.column(), message: message.into() }
+    }
+
+    /// Warns about keys Prometheus knows and Vigil ignores, naming the key's line.
+    fn warn_unsupported(&mut self, keys: Vec<(&'static str, Location)>) {
+        for (key, at) in keys {
+            let line = self.key_line(key, at);
+            self.warnings.push(format!("{}:{line}: {key:?} is not supported by Vigil yet and is ignored", self.file));
+        }
+    }
+
+    /// The line of `key:` at or before the location of its value.
+    fn key_line(&self, key: &str, at: Location) -> u64 {
+        let Some(off) = at.span().byte_offset().map(|o| o as usize).filter(|&o| o <= self.text.len()) else {
+            return at.line();
+        };
+        let before = &self.text[..self.text.floor_char_boundary_compat(off)];
+        match before.rfind(&format!("{key}:")) {
+            Some(k) => before[..k].matches('\n').count() as u64 + 1,
+            None => at.line(),
+        }
+    }
+
+    fn duration(&self, v: &S<String>) -> Result<Duration, ConfigError> {
+        parse_duration(&v.value).map_err(|e| self.err(v.referenced, e))
+    }
+
+    fn finish(mut self, raw: raw::Config) -> Result<Config, ConfigError> {
+        self.warn_unsupported(raw.unsupported_keys());
+        let g = raw.global.unwrap_or_default();
+        self.warn_unsupported(g.unsupported_keys());
+        let scrape_interval = match &g.scrape_interval {
+            Some(v) => self.duration(v)?,
+            None => Duration::from_secs(60),
+        };
+        if scrape_interval.is_zero() {
+            return Err(self.err(g.scrape_interval.as_ref().map_or(Location::UNKNOWN, |v| v.referenced), "scrape_interval must be greater than 0"));
+        }
+        let scrape_timeout = match &g.scrape_timeout {
+            Some(v) => {
+                let t = self.duration(v)?;
+                if t > scrape_interval {
+                    return Err(self.err(v.referenced, "global scrape timeout greater than scrape interval"));
+                }
+                t
+            }
+            None => Duration::from_secs(10).min(scrape_interval),
+        };
+        let evaluation_interval = match &g.evaluation_interval {
+            Some(v) => self.duration(v)?,
+            None => Duration::from_secs(60),
+        };
+        let external_labels = self.label_map(g.external_labels.as_ref())?;
+        let global = GlobalConfig { scrape_interval, scrape_timeout, evaluation_interval, external_labels };
+        let defaults = Limits {
+            sample_limit: g.sample_limit.unwrap_or(0),
+            label_limit: g.label_limit.unwrap_or(0),
+            label_name_length_limit: g.label_name_length_limit.unwrap_or(0),
+            label_value_length_limit: g.label_value_length_limit.unwrap_or(0),
+            body_size_limit: match &g.body_size_limit {
+                Some(v) => parse_bytes(&v.value).map_err(|e| self.err(v.referenced, e))?,
+                None => 0,
+            },
+        };
+
+        let mut jobs = HashSet::new();
+        let mut scrape_configs = Vec::new();
+        for sc in raw.scrape_configs.unwrap_or_default() {
+            let Some(sc) = sc else {
+                return Err(self.err(Location::UNKNOWN, "empty or null scrape config section"));
+            };
+            let c = self.scrape_config(sc, &global, &defaults)?;
+            if !jobs.insert(c.job_name.clone()) {
+                return Err(ConfigError {
+                    file: self.file.to_string(),
+                    line: 0,
+                    col: 0,
+                    message: format!("found multiple scrape configs with job name {:?}", c.job_name),
+                });
+            }
+            scrape_configs.push(c);
+        }
+        Ok(Config { global, scrape_configs, source: self.text.to_string(), warnings: self.warnings })
+    }
+
+    fn label_map(&self, m: Option<&BTreeMap<S<String>, S<String>>>) -> Result<Labels, ConfigError> {
+        let mut pairs = Vec::new();
+        for (k, v) in m.into_iter().flatten() {
+            if !valid_label_name(&k.value) {
+                return Err(self.err(k.referenced, format!("{:?} is not a valid label name", k.value)));
+            }
+            pairs.push((k.value.clone(), v.value.clone()));
+        }
+        Ok(Labels::from_pairs(pairs))
+    }
+
+    fn scrape_config(&mut self, sc: S<raw::ScrapeConfig>, global: &GlobalConfig, d: &Limits) -> Result<ScrapeConfig, ConfigError> {
+        let at = sc.referenced;
+        let sc = sc.value;
+        self.warn_unsupported(sc.unsupported_keys());
+        let job_name = match &sc.job_name {
+            Some(j) if !j.value.is_empty() => j.value.clone(),
+            _ => return Err(self.err(at, "job_name is empty")),
+        };
+        let scrape_interval = match &sc.scrape_interval {
+            Some(v) => self.duration(v)?,
+            None => global.scrape_interval,
+        };
+        if scrape_interval.is_zero() {
+            return Err(self.err(at, format!("scrape_interval must be greater than 0 for job {job_name:?}")));
+        }
+        let scrape_timeout = match &sc.scrape_timeout {
+            Some(v) => {
+                let t = self.duration(v)?;
+                if t > scrape_interval {
+                    return Err(self.err(v.referenced, format!("scrape timeout greater than scrape interval for scrape config with job name {job_name:?}")));
+                }
+                t
+            }
+            None => global.scrape_timeout.min(scrape_interval),
+        };
+        let scheme = match &sc.scheme {
+            Some(s) if s.value == "http" || s.value == "https" => s.value.clone(),
+            Some(s) => return Err(self.err(s.referenced, format!("unsupported scheme {:?} for scrape config with job name {job_name:?}", s.value))),
+            None => "http".to_string(),
+        };
+        let mut static_configs = Vec::new();
+        for g in sc.static_configs.iter().flatten() {
+            let Some(g) = g else {
+                return Err(self.err(at, "empty or null section in static_configs"));
+            };
+            self.warn_unsupported(g.value.unsupported_keys());
+            let mut targets = Vec::new();
+            for t in g.value.targets.iter().flatten() {
+                if t.value.contains('/') {
+                    return Err(self.err(t.referenced, format!("{:?} is not a valid hostname", t.value)));
+                }
+                targets.push(t.value.clone());
+            }
+            static_configs.push(TargetGroup { targets, labels: self.label_map(g.value.labels.as_ref())?, source: String::new() });
+        }
+        let mut file_sd_configs = Vec::new();
+        for f in sc.file_sd_configs.iter().flatten() {
+            let mut files = Vec::new();
+            for p in f.value.files.iter().flatten() {
+                if !p.value.ends_with(".json") && !p.value.ends_with(".yml") && !p.value.ends_with(".yaml") {
+                    return Err(self.err(p.referenced, format!("path {:?} is not valid for file discovery: it must end in .json, .yml or .yaml", p.value)));
+                }
+                files.push(self.resolve(&p.value));
+            }
+            let refresh_interval = match &f.value.refresh_interval {
+                Some(v) => self.duration(v)?,
+                None => Duration::from_secs(300),
+            };
+            file_sd_configs.push(FileSdConfig { files, refresh_interval });
+        }
+        let relabel_configs = self.relabels(sc.relabel_configs.as_deref(), at)?;
+        let metric_relabel_configs = self.relabels(sc.metric_relabel_configs.as_deref(), at)?;
+        let auth = self.auth(&sc)?;
+        let tls = match &sc.tls_config {
+            Some(t) => {
+                self.warn_unsupported(t.unsupported_keys());
+                TlsConfig {
+                    ca_file: t.ca_file.as_deref().map(|p| PathBuf::from(self.resolve(p))),
+                    cert_file: t.cert_file.as_deref().map(|p| PathBuf::from(self.resolve(p))),
+                    key_file: t.key_file.as_deref().map(|p| PathBuf::from(self.resolve(p))),
+                    server_name: t.server_name.clone(),
+                    insecure_skip_verify: t.insecure_skip_verify.unwrap_or(false),
+                }
+            }
+            None => TlsConfig::default(),
+        };
+        if tls.cert_file.is_some() != tls.key_file.is_some() {
+            return Err(self.err(at, format!("tls_config needs both cert_file and key_file (job {job_name:?})")));
+        }
+        Ok(ScrapeConfig {
+            job_name,
+            scrape_interval,
+            scrape_timeout,
+            metrics_path: sc.metrics_path.clone().unwrap_or_else(|| "/metrics".into()),
+            scheme,
+            params: sc.params.clone().unwrap_or_default(),
+            honor_labels: sc.honor_labels.unwrap_or(false),
+            honor_timestamps: sc.honor_timestamps.unwrap_or(true),
+            static_configs,
+            file_sd_configs,
+            relabel_configs,
+            metric_relabel_configs,
+            sample_limit: sc.sample_limit.unwrap_or(d.sample_limit),
+            label_limit: sc.label_limit.unwrap_or(d.label_limit),
+            label_name_length_limit: sc.label_name_length_limit.unwrap_or(d.label_name_length_limit),
+            label_value_length_limit: sc.label_value_length_limit.unwrap_or(d.label_value_length_limit),
+            body_size_limit: match &sc.body_size_limit {
+                Some(v) => parse_bytes(&v.value).map_err(|e| self.err(v.referenced, e))?,
+                None => d.body_size_limit,
+            },
+            auth,
+            tls,
+        })
+    }
+
+    fn resolve(&self, p: &str) -> String {
+        let path = Path::new(p);
+        if path.is_absolute() {
+            p.to_string()
+        } else {
+            self.base.join(path).display().to_string()
+        }
+    }
+
+    fn auth(&self, sc: &raw::ScrapeConfig) -> Result<Auth, ConfigError> {
+        let mut set = Vec::new();
+        if let Some(b) = &sc.basic_auth {
+            set.push(("basic_auth", b.referenced));
+        }
+        if let Some(a) = &sc.authorization {
+            set.push(("authorization", a.referenced));
+        }
+        if let Some(t) = &sc.bearer_token {
+            set.push(("bearer_token", t.referenced));
+        }
+        if let Some(t) = &sc.bearer_token_file {
+            set.push(("bearer_token_file", t.referenced));
+        }
+        if set.len() > 1 {
+            return Err(self.err(set[1].1, format!("at most one of basic_auth, authorization, bearer_token and bearer_token_file may be configured (found {} and {})", set[0].0, set[1].0)));
+        }
+        if let Some(b) = &sc.basic_auth {
+            let v = &b.value;
+            if v.password.is_some() && v.password_file.is_some() {
+                return Err(self.err(b.referenced, "at most one of basic_auth password and password_file may be configured"));
+            }
+            if v.username.is_some() && v.username_file.is_some() {
+                return Err(self.err(b.referenced, "at most one of basic_auth username and username_file may be configured"));
+            }
+            let username = match (&v.username, &v.username_file) {
+                (Some(u), _) => u.clone(),
+                (None, Some(f)) => std::fs::read_to_string(self.resolve(f)).map(|s| s.trim_end().to_string()).unwrap_or_default(),
+                _ => String::new(),
+            };
+            let password = match (&v.password, &v.password_file) {
+                (_, Some(f)) => Secret::File(self.resolve(f).into()),
+                (p, None) => Secret::Inline(p.clone().unwrap_or_default()),
+            };
+            return Ok(Auth::Basic { username, password });
+        }
+        if let Some(a) = &sc.authorization {
+            let v = &a.value;
+            let kind = v.kind.clone().unwrap_or_else(|| "Bearer".into());
+            if kind.eq_ignore_ascii_case("basic") {
+                return Err(self.err(a.referenced, "authorization type cannot be set to \"basic\", use \"basic_auth\" instead"));
+            }
+            let credentials = match (&v.credentials, &v.credentials_file) {
+                (Some(_), Some(_)) => return Err(self.err(a.referenced, "at most one of authorization credentials and credentials_file may be configured")),
+                (_, Some(f)) => Secret::File(self.resolve(f).into()),
+                (c, None) => Secret::Inline(c.clone().unwrap_or_default()),
+            };
+            return Ok(Auth::Header { kind, credentials });
+        }
+        if let Some(t) = &sc.bearer_token {
+            return Ok(Auth::Header { kind: "Bearer".into(), credentials: Secret::Inline(t.value.clone()) });
+        }
+        if let Some(t) = &sc.bearer_token_file {
+            return Ok(Auth::Header { kind: "Bearer".into(), credentials: Secret::File(self.resolve(&t.value).into()) });
+        }
+        Ok(Auth::None)
+    }
+
+    fn relabels(&self, list: Option<&[Option<S<raw::RelabelConfig>>]>, at: Location) -> Result<Vec<RelabelConfig>, ConfigError> {
+        let mut out = Vec::new();
+        for r in list.into_iter().flatten() {
+            let Some(r) = r else {
+                return Err(self.err(at, "empty or null relabeling rule in relabel config"));
+            };
+            out.push(self.relabel(r)?);
+        }
+        Ok(out)
+    }
+
+    fn relabel(&self, r: &S<raw::RelabelConfig>) -> Result<RelabelConfig, ConfigError> {
+        let at = r.referenced;
+        let v = &r.value;
+        let action = match &v.action {
+            Some(a) => Action::parse(&a.value).ok_or_else(|| self.err(a.referenced, format!("unknown relabel action {:?}", a.value)))?,
+            None => Action::Replace,
+        };
+        let regex_at = v.regex.as_ref().map_or(at, |s| s.referenced);
+        let regex = v.regex.as_ref().and_then(|s| s.value.clone());
+        let target_at = v.target_label.as_ref().map_or(at, |s| s.referenced);
+        RelabelConfig::new(
+            action,
+            v.source_labels.clone().unwrap_or_default(),
+            v.separator.clone(),
+            regex,
+            v.modulus,
+            v.target_label.as_ref().map(|s| s.value.clone()),
+            v.replacement.clone(),
+        )
+        .map_err(|e| {
+            let place = match e.field {
+                "regex" => regex_at,
+                "target_label" => target_at,
+                _ => at,
+            };
+            self.err(place, e.message)
+        })
+    }
+}
+
+struct Limits {
+    sample_limit: u64,
+    label_limit: u64,
+    label_name_length_limit: u64,
+    label_value_length_limit: u64,
+    body_size_limit: u64,
+}
+
+/// `[a-zA-Z_][a-zA-Z0-9_]*`
+pub fn valid_label_name(n: &str) -> bool {
+    let b = n.as_bytes();
+    !b.is_empty() && (b[0].is_ascii_alphabetic() || b[0] == b'_') && b[1..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+trait FloorBoundary {
+    fn floor_char_boundary_compat(&self, i: usize) -> usize;
+}
+
+impl FloorBoundary for str {
+    fn floor_char_boundary_compat(&self, mut i: usize) -> usize {
+        while i > 0 && !self.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,167 @@
+//! The YAML shape of prometheus.yml, as serde reads it.
+//!
+//! Every section denies unknown keys, so a misspelling is an error with its
+//! line and column. Keys that are valid in Prometheus but not (yet) read by
+//! Vigil are declared in each section's `unsupported` list: they load, and
+//! [`super::load`] warns once about each, naming its line.
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_saphyr::{Location, Spanned};
+use std::collections::BTreeMap;
+
+pub type S<T> = Spanned<T>;
+
+/// Declares a section struct with its supported fields and the Prometheus
+/// keys it accepts without reading them.
+macro_rules! section {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty,)* } unsupported { $($u:ident),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Deserialize, Debug, Default)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fm])* #[serde(default)] pub $field: $ty,)*
+            $(#[serde(default)] $u: Option<Spanned<IgnoredAny>>,)*
+        }
+
+        impl $name {
+            /// Present keys that Vigil does not read, with where their values start.
+            pub fn unsupported_keys(&self) -> Vec<(&'static str, Location)> {
+                let mut v = Vec::new();
+                $(if let Some(s) = &self.$u { v.push((stringify!($u), s.referenced)); })*
+                v
+            }
+        }
+    };
+}
+
+section! {
+    /// The whole file.
+    Config {
+        global: Option<Global>,
+        scrape_configs: Option<Vec<Option<S<ScrapeConfig>>>>,
+    }
+    unsupported { runtime, rule_files, scrape_config_files, alerting, remote_write, remote_read, storage, tracing, otlp }
+}
+
+section! {
+    Global {
+        scrape_interval: Option<S<String>>,
+        scrape_timeout: Option<S<String>>,
+        evaluation_interval: Option<S<String>>,
+        external_labels: Option<BTreeMap<S<String>, S<String>>>,
+        body_size_limit: Option<S<String>>,
+        sample_limit: Option<u64>,
+        label_limit: Option<u64>,
+        label_name_length_limit: Option<u64>,
+        label_value_length_limit: Option<u64>,
+    }
+    unsupported {
+        rule_query_offset, query_log_file, scrape_failure_log_file, target_limit, keep_dropped_targets,
+        metric_name_validation_scheme, metric_name_escaping_scheme, scrape_protocols,
+        always_scrape_classic_histograms, convert_classic_histograms_to_nhcb, scrape_native_histograms,
+        extra_scrape_metrics
+    }
+}
+
+section! {
+    ScrapeConfig {
+        job_name: Option<S<String>>,
+        honor_labels: Option<bool>,
+        honor_timestamps: Option<bool>,
+        scrape_interval: Option<S<String>>,
+        scrape_timeout: Option<S<String>>,
+        metrics_path: Option<String>,
+        scheme: Option<S<String>>,
+        params: Option<BTreeMap<String, Vec<String>>>,
+        body_size_limit: Option<S<String>>,
+        sample_limit: Option<u64>,
+        label_limit: Option<u64>,
+        label_name_length_limit: Option<u64>,
+        label_value_length_limit: Option<u64>,
+        static_configs: Option<Vec<Option<S<StaticConfig>>>>,
+        file_sd_configs: Option<Vec<S<FileSdConfig>>>,
+        relabel_configs: Option<Vec<Option<S<RelabelConfig>>>>,
+        metric_relabel_configs: Option<Vec<Option<S<RelabelConfig>>>>,
+        basic_auth: Option<S<BasicAuth>>,
+        authorization: Option<S<Authorization>>,
+        bearer_token: Option<S<String>>,
+        bearer_token_file: Option<S<String>>,
+        tls_config: Option<TlsConfig>,
+    }
+    unsupported {
+        track_timestamps_staleness, scrape_protocols, fallback_scrape_protocol, scrape_classic_histograms,
+        always_scrape_classic_histograms, convert_classic_histograms_to_nhcb, scrape_native_histograms,
+        enable_compression, target_limit, keep_dropped_targets, native_histogram_bucket_limit,
+        native_histogram_min_bucket_factor, metric_name_validation_scheme, metric_name_escaping_scheme,
+        scrape_failure_log_file, extra_scrape_metrics, proxy_url, no_proxy, proxy_from_environment,
+        proxy_connect_header, follow_redirects, enable_http2, oauth2, http_headers,
+        azure_sd_configs, consul_sd_configs, digitalocean_sd_configs, docker_sd_configs,
+        dockerswarm_sd_configs, dns_sd_configs, ec2_sd_configs, eureka_sd_configs, gce_sd_configs,
+        hetzner_sd_configs, http_sd_configs, ionos_sd_configs, kubernetes_sd_configs, kuma_sd_configs,
+        lightsail_sd_configs, linode_sd_configs, marathon_sd_configs, nerve_sd_configs, nomad_sd_configs,
+        openstack_sd_configs, oci_sd_configs, outscale_sd_configs, ovhcloud_sd_configs, puppetdb_sd_configs,
+        scaleway_sd_configs, serverset_sd_configs, stackit_sd_configs, triton_sd_configs, uyuni_sd_configs,
+        vultr_sd_configs
+    }
+}
+
+section! {
+    StaticConfig {
+        targets: Option<Vec<S<String>>>,
+        labels: Option<BTreeMap<S<String>, S<String>>>,
+    }
+    unsupported {}
+}
+
+section! {
+    FileSdConfig {
+        files: Option<Vec<S<String>>>,
+        refresh_interval: Option<S<String>>,
+    }
+    unsupported {}
+}
+
+section! {
+    RelabelConfig {
+        source_labels: Option<Vec<String>>,
+        separator: Option<String>,
+        regex: Option<S<Option<String>>>,
+        modulus: Option<u64>,
+        target_label: Option<S<String>>,
+        replacement: Option<String>,
+        action: Option<S<String>>,
+    }
+    unsupported {}
+}
+
+section! {
+    BasicAuth {
+        username: Option<String>,
+        username_file: Option<String>,
+        password: Option<String>,
+        password_file: Option<String>,
+    }
+    unsupported {}
+}
+
+section! {
+    Authorization {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        credentials: Option<String>,
+        credentials_file: Option<String>,
+    }
+    unsupported {}
+}
+
+section! {
+    TlsConfig {
+        ca_file: Option<String>,
+        cert_file: Option<String>,
+        key_file: Option<String>,
+        server_name: Option<String>,
+        insecure_skip_verify: Option<bool>,
+    }
+    unsupported { ca, cert, key, min_version, max_version }
+}

@@ -1,0 +1,22 @@
+//! Vigil's time-series store.
+//!
+//! A tour:
+//! - [`labels`]: [`Labels`], the sorted label set that identifies a series;
+//! - [`matcher`]: label [`Matcher`]s (`=`, `!=`, `=~`, `!~`) used by PromQL and the API;
+//! - [`sample`]: [`Sample`] and Prometheus's staleness marker;
+//! - [`head`]: [`Db`], the in-memory head with its postings index. Appends
+//!   come one batch per scrape; queries select series by matchers over a
+//!   time range.
+//!
+//! The store keeps this interface as it grows persistence (sled index, Gorilla
+//! chunks, WAL); callers see batches in and selected series out.
+
+pub mod head;
+pub mod labels;
+pub mod matcher;
+pub mod sample;
+
+pub use head::{AppendOutcome, Db, DbStats, SeriesData, SeriesRef};
+pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
+pub use matcher::{anchored_regex, BadRegex, MatchOp, Matcher};
+pub use sample::{is_stale_nan, stale_nan, Sample, STALE_NAN_BITS};
