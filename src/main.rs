@@ -1,1 +1,105 @@
-fn main(){}
+//! The `vigil` command line. Everything it runs lives in the library.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use vigil::config;
+use vigil::server::{self, BadConfig, Options};
+
+/// Prometheus + Grafana in one binary: scrape, store, query and show metrics.
+#[derive(Parser, Debug)]
+#[command(name = "vigil", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Scrape, store and serve (the default).
+    Run(RunArgs),
+    /// Check files without running.
+    Check {
+        #[command(subcommand)]
+        what: CheckWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CheckWhat {
+    /// Validate a prometheus.yml: exit 0, or print file:line:col and exit 2.
+    Config { file: PathBuf },
+}
+
+#[derive(Args, Debug, Clone)]
+struct RunArgs {
+    /// prometheus.yml to read (default: built-in, scrapes Vigil itself).
+    #[arg(long = "config", visible_alias = "config.file", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to serve the UI and API on.
+    #[arg(long = "listen", visible_alias = "web.listen-address", value_name = "ADDR", default_value = "127.0.0.1:3000")]
+    listen: String,
+    /// Where data is kept.
+    #[arg(long = "data-dir", visible_alias = "storage.tsdb.path", value_name = "DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// How long samples are kept (Prometheus duration: 15d, 12h, 2w …).
+    #[arg(long = "retention", visible_alias = "storage.tsdb.retention.time", value_name = "DURATION", default_value = "15d", value_parser = parse_retention)]
+    retention: std::time::Duration,
+}
+
+fn parse_retention(s: &str) -> Result<std::time::Duration, String> {
+    config::duration::parse_duration(s)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Some(Command::Check { what: CheckWhat::Config { file } }) => check_config(&file),
+        Some(Command::Run(args)) => run(args),
+        None => run(cli.run),
+    }
+}
+
+fn check_config(file: &std::path::Path) -> ExitCode {
+    match config::load(file) {
+        Ok(c) => {
+            for w in &c.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!("{}: SUCCESS: {} scrape configs", file.display(), c.scrape_configs.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let opts = Options { config_file: args.config, listen: args.listen, data_dir: args.data_dir, retention: args.retention };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(server::run(opts)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<BadConfig>().is_some() => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

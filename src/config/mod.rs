@@ -122,7 +122,7 @@ pub struct FileSdConfig {
 }
 
 /// One `scrape_configs` entry with defaults applied.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScrapeConfig {
     pub job_name: String,
     pub scrape_interval: Duration,
@@ -284,9 +284,9 @@ impl Loader<'_> {
         Ok(Config { global, scrape_configs, source: self.text.to_string(), warnings: self.warnings })
     }
 
-    fn label_map(&self, m: Option<&BTreeMap<S<String>, S<String>>>) -> Result<Labels, ConfigError> {
+    fn label_map(&self, m: Option<&raw::LabelMap>) -> Result<Labels, ConfigError> {
         let mut pairs = Vec::new();
-        for (k, v) in m.into_iter().flatten() {
+        for (k, v) in m.into_iter().flat_map(|m| m.0.iter()) {
             if !valid_label_name(&k.value) {
                 return Err(self.err(k.referenced, format!("{:?} is not a valid label name", k.value)));
             }
@@ -371,6 +371,9 @@ impl Loader<'_> {
             }
             None => TlsConfig::default(),
         };
+        if tls.server_name.is_some() {
+            self.warnings.push(format!("{}: tls_config.server_name is not supported by Vigil yet and is ignored (job {job_name:?})", self.file));
+        }
         if tls.cert_file.is_some() != tls.key_file.is_some() {
             return Err(self.err(at, format!("tls_config needs both cert_file and key_file (job {job_name:?})")));
         }

@@ -26,7 +26,9 @@ macro_rules! section {
 
         impl $name {
             /// Present keys that Vigil does not read, with where their values start.
+            #[allow(dead_code)]
             pub fn unsupported_keys(&self) -> Vec<(&'static str, Location)> {
+                #[allow(unused_mut)]
                 let mut v = Vec::new();
                 $(if let Some(s) = &self.$u { v.push((stringify!($u), s.referenced)); })*
                 v
@@ -49,7 +51,7 @@ section! {
         scrape_interval: Option<S<String>>,
         scrape_timeout: Option<S<String>>,
         evaluation_interval: Option<S<String>>,
-        external_labels: Option<BTreeMap<S<String>, S<String>>>,
+        external_labels: Option<LabelMap>,
         body_size_limit: Option<S<String>>,
         sample_limit: Option<u64>,
         label_limit: Option<u64>,
@@ -109,7 +111,7 @@ section! {
 section! {
     StaticConfig {
         targets: Option<Vec<S<String>>>,
-        labels: Option<BTreeMap<S<String>, S<String>>>,
+        labels: Option<LabelMap>,
     }
     unsupported {}
 }
@@ -164,4 +166,28 @@ section! {
         insecure_skip_verify: Option<bool>,
     }
     unsupported { ca, cert, key, min_version, max_version }
+}
+
+/// A YAML mapping of label names to values, in file order, with positions.
+#[derive(Debug, Default)]
+pub struct LabelMap(pub Vec<(S<String>, S<String>)>);
+
+impl<'de> Deserialize<'de> for LabelMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = LabelMap;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mapping of label names to values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<LabelMap, A::Error> {
+                let mut out = Vec::new();
+                while let Some(kv) = m.next_entry::<S<String>, S<String>>()? {
+                    out.push(kv);
+                }
+                Ok(LabelMap(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }

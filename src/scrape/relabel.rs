@@ -83,6 +83,18 @@ pub struct RelabelConfig {
     pub replacement: String,
 }
 
+impl PartialEq for RelabelConfig {
+    fn eq(&self, o: &Self) -> bool {
+        self.action == o.action
+            && self.source_labels == o.source_labels
+            && self.separator == o.separator
+            && self.regex_src == o.regex_src
+            && self.modulus == o.modulus
+            && self.target_label == o.target_label
+            && self.replacement == o.replacement
+    }
+}
+
 impl RelabelConfig {
     /// Builds a rule from its YAML fields, applying Prometheus's defaults
     /// and rejecting the combinations Prometheus rejects.

@@ -1,1 +1,96 @@
+//! Vigil's HTTP side, on one port: the Prometheus API under `/api/v1`,
+//! server-rendered pages, Vigil's own `/metrics`, and the lifecycle
+//! endpoints (`/-/healthy`, `/-/ready`, `/-/reload`).
+//!
+//! A tour:
+//! - [`router`] builds the axum `Router` from an [`AppState`];
+//! - [`api`]: Prometheus-compatible JSON handlers and their error shapes;
+//! - [`pages`]: askama templates (under `web/templates`) for `/` and `/targets`;
+//! - [`time`]: API time and duration parameters.
+//!
+//! The web crate knows nothing of how targets are scraped or how config is
+//! reloaded: the binary hands it the small traits [`ScrapeView`] and
+//! [`Control`], as Prometheus's web package is handed its managers.
 
+pub mod api;
+pub mod pages;
+pub mod time;
+
+use axum::routing::{get, post};
+use axum::Router;
+use promql::Engine;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use storage::{Db, Labels};
+
+/// One target as the pages and the targets API show it.
+#[derive(Clone, Debug)]
+pub struct TargetInfo {
+    pub labels: Labels,
+    pub discovered: Labels,
+    pub url: String,
+    /// "up", "down" or "unknown".
+    pub health: &'static str,
+    pub last_error: String,
+    pub last_scrape: Option<SystemTime>,
+    pub last_duration: Duration,
+    pub last_samples: u64,
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+/// The targets of one job.
+#[derive(Clone, Debug)]
+pub struct PoolInfo {
+    pub job: String,
+    pub targets: Vec<TargetInfo>,
+    /// Discovered labels of targets that relabeling dropped.
+    pub dropped: Vec<Labels>,
+    /// Problems with discovery or target labels.
+    pub errors: Vec<String>,
+}
+
+/// What the web side may ask of the scrape manager.
+pub trait ScrapeView: Send + Sync {
+    fn pools(&self) -> Vec<PoolInfo>;
+}
+
+/// Process-level actions the web side may trigger.
+pub trait Control: Send + Sync {
+    /// Re-reads the config; on error the running config stays and the error says why.
+    fn reload(&self) -> Result<(), String>;
+    /// Vigil's own metrics in the exposition format, and its content type.
+    fn metrics(&self) -> (String, &'static str);
+}
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Arc<Db>,
+    pub engine: Engine,
+    pub scrapes: Arc<dyn ScrapeView>,
+    pub control: Arc<dyn Control>,
+    /// Set once queries can be served (/-/ready answers 503 before).
+    pub ready: Arc<AtomicBool>,
+}
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/targets", get(pages::targets))
+        .route("/static/vigil.css", get(pages::stylesheet))
+        .route("/metrics", get(api::metrics))
+        .route("/-/healthy", get(api::healthy).head(api::healthy))
+        .route("/-/ready", get(api::ready).head(api::ready))
+        .route("/-/reload", post(api::reload).put(api::reload))
+        .route("/api/v1/query", get(api::query).post(api::query))
+        .route("/api/v1/labels", get(api::labels).post(api::labels))
+        .route("/api/v1/label/{name}/values", get(api::label_values))
+        .route("/api/v1/series", get(api::series).post(api::series))
+        .route("/api/v1/targets", get(api::targets))
+        .route("/api/v1/status/buildinfo", get(api::buildinfo))
+        .fallback(api::not_found)
+        .with_state(state)
+}

@@ -138,7 +138,9 @@ impl<'a> Parser<'a> {
 
     fn error(&mut self, at: &str, message: impl Into<String>) -> ParseError {
         self.failed = true;
-        let offset = self.body.len() - at.len();
+        // `at` is a sub-slice of the body (or empty); find where it starts.
+        let offset = (at.as_ptr() as usize).saturating_sub(self.body.as_ptr() as usize).min(self.body.len());
+        let offset = floor_boundary(self.body, offset);
         let line_start = self.body[..offset].rfind('\n').map_or(0, |i| i + 1);
         let col = self.body[line_start..offset].chars().count() + 1;
         ParseError { line: self.line, col, message: message.into() }
@@ -169,7 +171,7 @@ impl<'a> Parser<'a> {
             };
         }
         Some(match lex::text_sample(trimmed) {
-            Ok(s) => Ok(Entry::Sample(s)),
+            Ok((_, s)) => Ok(Entry::Sample(s)),
             Err(e) => Err(self.error(e.at, e.message)),
         })
     }
@@ -194,7 +196,7 @@ impl<'a> Parser<'a> {
             });
         }
         match lex::openmetrics_sample(line) {
-            Ok(s) => {
+            Ok((_, s)) => {
                 // `_created` samples of counters, histograms and summaries carry
                 // creation times, not values; Prometheus leaves them out.
                 if let (Some(base), Some((family, kind))) = (s.name.strip_suffix("_created"), self.family) {
@@ -235,6 +237,13 @@ impl<'a> Iterator for Parser<'a> {
             }
         }
     }
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 fn memchr_newline(s: &str) -> Option<usize> {

@@ -1,0 +1,112 @@
+//! Vigil's own /metrics: scraping, storage and process figures, exposed
+//! with prometheus-client in the OpenMetrics text format.
+
+use crate::scrape::append::AppendReport;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use storage::Db;
+
+/// The registry and the handles the rest of the binary updates.
+pub struct Metrics {
+    registry: Registry,
+    db: Arc<Db>,
+    scrapes: Counter,
+    scrape_failures: Counter,
+    scraped_samples: Counter,
+    head_series: Gauge,
+    samples_appended: Counter,
+    out_of_order: Counter,
+    duplicate: Counter,
+    resident_memory: Gauge,
+    cpu_seconds: Gauge<f64, AtomicU64>,
+    start_time: Gauge<f64, AtomicU64>,
+    /// Store counters already copied into the exported counters.
+    copied: [AtomicU64; 3],
+}
+
+impl Metrics {
+    pub fn new(db: Arc<Db>) -> Self {
+        let mut registry = Registry::default();
+        let m = Metrics {
+            registry: Registry::default(),
+            db,
+            scrapes: Counter::default(),
+            scrape_failures: Counter::default(),
+            scraped_samples: Counter::default(),
+            head_series: Gauge::default(),
+            samples_appended: Counter::default(),
+            out_of_order: Counter::default(),
+            duplicate: Counter::default(),
+            resident_memory: Gauge::default(),
+            cpu_seconds: Gauge::default(),
+            start_time: Gauge::default(),
+            copied: Default::default(),
+        };
+        registry.register("vigil_scrapes", "Scrapes performed", m.scrapes.clone());
+        registry.register("vigil_scrape_failures", "Scrapes that failed (target down)", m.scrape_failures.clone());
+        registry.register("vigil_scrape_samples", "Samples scraped, after metric relabeling", m.scraped_samples.clone());
+        registry.register("vigil_tsdb_head_series", "Series in the head", m.head_series.clone());
+        registry.register("vigil_tsdb_head_samples_appended", "Samples appended to the store", m.samples_appended.clone());
+        registry.register("vigil_tsdb_out_of_order_samples", "Samples rejected as out of order", m.out_of_order.clone());
+        registry.register("vigil_tsdb_duplicate_samples", "Samples rejected as duplicates with another value", m.duplicate.clone());
+        registry.register("process_resident_memory_bytes", "Resident memory size in bytes", m.resident_memory.clone());
+        registry.register("process_cpu_seconds", "User and system CPU time in seconds (a counter)", m.cpu_seconds.clone());
+        registry.register("process_start_time_seconds", "Start time of the process since the Unix epoch", m.start_time.clone());
+        m.start_time.set(scrape_loop_now_s());
+        Metrics { registry, ..m }
+    }
+
+    /// Called by every scrape loop after each scrape.
+    pub fn record_scrape(&self, up: bool, r: &AppendReport) {
+        self.scrapes.inc();
+        if !up {
+            self.scrape_failures.inc();
+        }
+        self.scraped_samples.inc_by(r.post_relabel);
+    }
+
+    /// The exposition, with gauges refreshed now.
+    pub fn render(&self) -> String {
+        self.head_series.set(self.db.num_series() as i64);
+        let st = self.db.stats();
+        for (k, (src, dst)) in [(&st.samples_appended, &self.samples_appended), (&st.out_of_order, &self.out_of_order), (&st.duplicate, &self.duplicate)]
+            .into_iter()
+            .enumerate()
+        {
+            let now = src.load(Ordering::Relaxed);
+            let before = self.copied[k].swap(now, Ordering::Relaxed);
+            dst.inc_by(now.saturating_sub(before));
+        }
+        if let Some((rss, cpu)) = proc_self() {
+            self.resident_memory.set(rss as i64);
+            self.cpu_seconds.set(cpu);
+        }
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+fn scrape_loop_now_s() -> f64 {
+    crate::scrape::scrape_loop::now_ms() as f64 / 1000.0
+}
+
+/// (resident bytes, CPU seconds) from /proc/self on Linux.
+fn proc_self() -> Option<(u64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = 100.0; // USER_HZ on Linux
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    let rss_pages: u64 = f.get(21)?.parse().ok()?;
+    Some((rss_pages * 4096, (utime + stime) / ticks))
+}
+
+/// Content type of [`Metrics::render`]'s output.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

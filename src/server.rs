@@ -1,0 +1,223 @@
+//! `vigil run`: load the config, start scraping and serve HTTP until a signal.
+
+use crate::config::{self, Config};
+use crate::metrics::{Metrics, CONTENT_TYPE};
+use crate::scrape::manager::Manager;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use storage::Db;
+use web::{AppState, Control, PoolInfo, ScrapeView, TargetInfo};
+
+/// What `vigil run` needs to know.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// None: the embedded default config that scrapes Vigil itself.
+    pub config_file: Option<PathBuf>,
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub retention: Duration,
+}
+
+/// A config that failed to load at start: the process exits with code 2.
+#[derive(Debug)]
+pub struct BadConfig(pub String);
+
+impl std::fmt::Display for BadConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadConfig {}
+
+/// Reads the config named in `opts`, or the embedded default.
+pub fn load_config(opts: &Options) -> Result<Config, config::ConfigError> {
+    match &opts.config_file {
+        Some(p) => config::load(p),
+        None => {
+            let text = config::DEFAULT_CONFIG.replace("{listen}", &self_target(&opts.listen));
+            config::parse(&text, "<default config>", std::path::Path::new("."))
+        }
+    }
+}
+
+/// The address Vigil scrapes itself at.
+fn self_target(listen: &str) -> String {
+    match listen.strip_prefix(':') {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => listen.replace("0.0.0.0:", "127.0.0.1:").replace("[::]:", "[::1]:"),
+    }
+}
+
+struct Scrapes(Arc<Manager>);
+
+impl ScrapeView for Scrapes {
+    fn pools(&self) -> Vec<PoolInfo> {
+        self.0
+            .view()
+            .into_iter()
+            .map(|p| PoolInfo {
+                job: p.job,
+                targets: p
+                    .targets
+                    .iter()
+                    .map(|t| {
+                        let s = t.status();
+                        TargetInfo {
+                            labels: t.labels.clone(),
+                            discovered: t.discovered.clone(),
+                            url: t.url.clone(),
+                            health: s.health.as_str(),
+                            last_error: s.last_error,
+                            last_scrape: s.last_scrape,
+                            last_duration: s.last_duration,
+                            last_samples: s.last_samples,
+                            interval: t.interval,
+                            timeout: t.timeout,
+                        }
+                    })
+                    .collect(),
+                dropped: p.dropped.into_iter().map(|d| d.discovered).collect(),
+                errors: p.errors,
+            })
+            .collect()
+    }
+}
+
+/// Reloads and metrics for the web side.
+struct Controller {
+    opts: Options,
+    manager: Arc<Manager>,
+    metrics: Arc<Metrics>,
+    /// The config in force; replaced only by a config that loaded cleanly.
+    current: Mutex<Config>,
+}
+
+impl Control for Controller {
+    fn reload(&self) -> Result<(), String> {
+        let cfg = load_config(&self.opts).map_err(|e| {
+            tracing::error!("reload failed, keeping the running config: {e}");
+            e.to_string()
+        })?;
+        for w in &cfg.warnings {
+            tracing::warn!("{w}");
+        }
+        // The manager spawns tasks: enter the runtime this is called from.
+        self.manager.apply(&cfg);
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = cfg;
+        tracing::info!("configuration reloaded");
+        Ok(())
+    }
+
+    fn metrics(&self) -> (String, &'static str) {
+        (self.metrics.render(), CONTENT_TYPE)
+    }
+}
+
+/// Runs Vigil until SIGINT or SIGTERM.
+pub async fn run(opts: Options) -> anyhow::Result<()> {
+    let cfg = load_config(&opts).map_err(|e| BadConfig(e.to_string()))?;
+    for w in &cfg.warnings {
+        tracing::warn!("{w}");
+    }
+    std::fs::create_dir_all(&opts.data_dir).with_context(|| format!("cannot create data directory {}", opts.data_dir.display()))?;
+    let db = Arc::new(Db::in_memory());
+    let metrics = Arc::new(Metrics::new(db.clone()));
+    let manager = Manager::new(db.clone(), metrics.clone());
+
+    let addr: SocketAddr = resolve_listen(&opts.listen)?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+
+    manager.apply(&cfg);
+    let ready = Arc::new(AtomicBool::new(false));
+    let controller = Arc::new(Controller { opts: opts.clone(), manager: manager.clone(), metrics, current: Mutex::new(cfg) });
+    let state = AppState {
+        db: db.clone(),
+        engine: promql::Engine::default(),
+        scrapes: Arc::new(Scrapes(manager.clone())),
+        control: controller.clone(),
+        ready: ready.clone(),
+    };
+    spawn_retention(db, opts.retention);
+    spawn_sighup(controller);
+
+    ready.store(true, Ordering::Release);
+    let host = if local.ip().is_unspecified() { "127.0.0.1".to_string() } else { local.ip().to_string() };
+    let url = if local.is_ipv6() { format!("http://[{host}]:{}/", local.port()) } else { format!("http://{host}:{}/", local.port()) };
+    println!("Vigil is running: open {url}");
+    tracing::info!(%local, "listening");
+    axum::serve(listener, web::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    manager.stop_all().await;
+    Ok(())
+}
+
+fn resolve_listen(listen: &str) -> anyhow::Result<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let full = if listen.starts_with(':') { format!("0.0.0.0{listen}") } else { listen.to_string() };
+    full.to_socket_addrs()
+        .with_context(|| format!("invalid listen address {listen:?}"))?
+        .next()
+        .with_context(|| format!("listen address {listen:?} resolves to nothing"))
+}
+
+/// Drops samples older than the retention, once a minute.
+fn spawn_retention(db: Arc<Db>, retention: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let cutoff = crate::scrape::scrape_loop::now_ms() - retention.as_millis() as i64;
+            db.truncate_before(cutoff);
+        }
+    });
+}
+
+/// SIGHUP reloads the config, as in Prometheus.
+fn spawn_sighup(controller: Arc<Controller>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+        while hup.recv().await.is_some() {
+            let _ = controller.reload();
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_target_is_reachable() {
+        assert_eq!(self_target("127.0.0.1:3000"), "127.0.0.1:3000");
+        assert_eq!(self_target(":3000"), "127.0.0.1:3000");
+        assert_eq!(self_target("0.0.0.0:9"), "127.0.0.1:9");
+    }
+}

@@ -1,0 +1,361 @@
+//! The Prometheus HTTP API: paths, parameters (query string and
+//! form-encoded POST), JSON shapes and error types as Prometheus has them.
+
+mod params;
+
+use crate::{AppState, TargetInfo};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use params::Params;
+use promql::{parse, Value};
+use serde_json::{json, Map, Value as Json};
+use std::sync::atomic::Ordering;
+use storage::{Labels, Matcher};
+
+/// Prometheus's error types with their status codes.
+#[derive(Debug, Clone, Copy)]
+pub enum ErrorType {
+    BadData,
+    Execution,
+    Timeout,
+    Internal,
+    NotFound,
+    Unavailable,
+}
+
+impl ErrorType {
+    fn parts(self) -> (StatusCode, &'static str) {
+        match self {
+            ErrorType::BadData => (StatusCode::BAD_REQUEST, "bad_data"),
+            ErrorType::Execution => (StatusCode::UNPROCESSABLE_ENTITY, "execution"),
+            ErrorType::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+            ErrorType::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ErrorType::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ErrorType::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        }
+    }
+}
+
+/// An API error, rendered as `{"status":"error","errorType":…,"error":…}`.
+#[derive(Debug)]
+pub struct ApiError(pub ErrorType, pub String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (code, kind) = self.0.parts();
+        let body = json!({"status": "error", "errorType": kind, "error": self.1});
+        (code, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    }
+}
+
+fn success(data: Json) -> Response {
+    let body = json!({"status": "success", "data": data});
+    ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError(ErrorType::BadData, msg.into())
+}
+
+/// A float as Prometheus writes sample values: shortest form, no exponent,
+/// `NaN`, `+Inf`, `-Inf`.
+pub fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        format!("{v}")
+    }
+}
+
+/// A millisecond timestamp as the JSON number of seconds Prometheus writes.
+fn ts_json(t: i64) -> Json {
+    let s = format!("{}", t as f64 / 1000.0);
+    serde_json::from_str(&s).unwrap_or(Json::Null)
+}
+
+fn labels_json(l: &Labels) -> Json {
+    let mut m = Map::new();
+    for p in l {
+        m.insert(p.name.clone(), Json::String(p.value.clone()));
+    }
+    Json::Object(m)
+}
+
+/// GET|POST /api/v1/query
+pub async fn query(State(st): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let p = Params::new(q.as_deref(), &headers, &body)?;
+    let text = p.get("query").ok_or_else(|| bad("invalid parameter \"query\": query must not be empty"))?;
+    let t = match p.get("time") {
+        Some(s) => crate::time::parse_time(s).map_err(|e| bad(format!("invalid parameter \"time\": {e}")))?,
+        None => now_ms(),
+    };
+    if let Some(s) = p.get("timeout") {
+        crate::time::parse_duration_param(s).map_err(|e| bad(format!("invalid parameter \"timeout\": {e}")))?;
+    }
+    let expr = parse(text).map_err(|e| bad(format!("invalid parameter \"query\": {e}")))?;
+    let value = st.engine.instant(&st.db, &expr, t).map_err(|e| ApiError(ErrorType::Execution, e.to_string()))?;
+    let data = match value {
+        Value::Scalar { t, v } => json!({"resultType": "scalar", "result": [ts_json(t), format_value(v)]}),
+        Value::String { t, s } => json!({"resultType": "string", "result": [ts_json(t), s]}),
+        Value::Vector(v) => {
+            let result: Vec<Json> =
+                v.iter().map(|s| json!({"metric": labels_json(&s.labels), "value": [ts_json(s.t), format_value(s.v)]})).collect();
+            json!({"resultType": "vector", "result": result})
+        }
+    };
+    Ok(success(data))
+}
+
+/// Parses every `match[]` into matcher lists.
+fn match_params(p: &Params) -> Result<Vec<Vec<Matcher>>, ApiError> {
+    p.all("match[]")
+        .map(|m| match parse(m) {
+            Ok(promql::Expr::VectorSelector(vs)) => Ok(vs.matchers),
+            Ok(_) => Err(bad(format!("invalid parameter \"match[]\": {m:?} is not a vector selector"))),
+            Err(e) => Err(bad(format!("invalid parameter \"match[]\": {e}"))),
+        })
+        .collect()
+}
+
+fn time_range(p: &Params) -> Result<(i64, i64), ApiError> {
+    let start = match p.get("start") {
+        Some(s) => crate::time::parse_time(s).map_err(|e| bad(format!("invalid parameter \"start\": {e}")))?,
+        None => i64::MIN,
+    };
+    let end = match p.get("end") {
+        Some(s) => crate::time::parse_time(s).map_err(|e| bad(format!("invalid parameter \"end\": {e}")))?,
+        None => i64::MAX,
+    };
+    if end < start {
+        return Err(bad("invalid parameter \"end\": end timestamp must not be before start time"));
+    }
+    Ok((start, end))
+}
+
+fn limit(p: &Params) -> Result<usize, ApiError> {
+    match p.get("limit") {
+        None => Ok(0),
+        Some(s) => s.parse::<usize>().map_err(|_| bad(format!("invalid parameter \"limit\": cannot parse {s:?} to a valid limit"))),
+    }
+}
+
+fn truncated(mut v: Vec<String>, limit: usize) -> (Vec<String>, bool) {
+    let cut = limit > 0 && v.len() > limit;
+    if cut {
+        v.truncate(limit);
+    }
+    (v, cut)
+}
+
+fn with_warning(data: Json, cut: bool) -> Response {
+    if !cut {
+        return success(data);
+    }
+    let body = json!({"status": "success", "data": data, "warnings": ["results truncated due to limit"]});
+    ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+/// GET|POST /api/v1/labels
+pub async fn labels(State(st): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let p = Params::new(q.as_deref(), &headers, &body)?;
+    let sets = match_params(&p)?;
+    let (start, end) = time_range(&p)?;
+    let names: Vec<String> = if sets.is_empty() && start == i64::MIN && end == i64::MAX {
+        st.db.label_names(&[])
+    } else {
+        let all = if sets.is_empty() { vec![Vec::new()] } else { sets };
+        let mut names = std::collections::BTreeSet::new();
+        for m in &all {
+            for s in st.db.select(m, start, end) {
+                names.extend(s.labels.iter().map(|l| l.name.clone()));
+            }
+        }
+        names.into_iter().collect()
+    };
+    let (names, cut) = truncated(names, limit(&p)?);
+    Ok(with_warning(json!(names), cut))
+}
+
+/// GET /api/v1/label/<name>/values
+pub async fn label_values(State(st): State<AppState>, Path(name): Path<String>, RawQuery(q): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
+    let p = Params::new(q.as_deref(), &headers, &Bytes::new())?;
+    let sets = match_params(&p)?;
+    let (start, end) = time_range(&p)?;
+    let values: Vec<String> = if sets.is_empty() && start == i64::MIN && end == i64::MAX {
+        st.db.label_values(&name, &[])
+    } else {
+        let all = if sets.is_empty() { vec![Vec::new()] } else { sets };
+        let mut values = std::collections::BTreeSet::new();
+        for m in &all {
+            for s in st.db.select(m, start, end) {
+                if let Some(v) = s.labels.get(&name) {
+                    values.insert(v.to_string());
+                }
+            }
+        }
+        values.into_iter().collect()
+    };
+    let (values, cut) = truncated(values, limit(&p)?);
+    Ok(with_warning(json!(values), cut))
+}
+
+/// GET|POST /api/v1/series
+pub async fn series(State(st): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let p = Params::new(q.as_deref(), &headers, &body)?;
+    let sets = match_params(&p)?;
+    if sets.is_empty() {
+        return Err(bad("no match[] parameter provided"));
+    }
+    let (start, end) = time_range(&p)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for m in &sets {
+        for s in st.db.select(m, start, end) {
+            seen.insert(s.labels);
+        }
+    }
+    let lim = limit(&p)?;
+    let cut = lim > 0 && seen.len() > lim;
+    let out: Vec<Json> = seen.iter().take(if lim > 0 { lim } else { usize::MAX }).map(labels_json).collect();
+    Ok(with_warning(Json::Array(out), cut))
+}
+
+fn target_json(job: &str, t: &TargetInfo) -> Json {
+    json!({
+        "discoveredLabels": labels_json(&t.discovered),
+        "labels": labels_json(&t.labels),
+        "scrapePool": job,
+        "scrapeUrl": t.url,
+        "globalUrl": t.url,
+        "lastError": t.last_error,
+        "lastScrape": t.last_scrape.map_or("0001-01-01T00:00:00Z".to_string(), |s| crate::time::format_rfc3339(system_ms(s))),
+        "lastScrapeDuration": t.last_duration.as_secs_f64(),
+        "health": t.health,
+        "scrapeInterval": format_secs(t.interval),
+        "scrapeTimeout": format_secs(t.timeout),
+    })
+}
+
+fn format_secs(d: std::time::Duration) -> String {
+    let ms = d.as_millis() as u64;
+    if ms % 1000 != 0 {
+        return format!("{ms}ms");
+    }
+    let s = ms / 1000;
+    match s {
+        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+fn system_ms(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+pub(crate) fn now_ms() -> i64 {
+    system_ms(std::time::SystemTime::now())
+}
+
+/// GET /api/v1/targets
+pub async fn targets(State(st): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
+    let p = Params::new(q.as_deref(), &headers, &Bytes::new())?;
+    let state = p.get("state").unwrap_or("any");
+    let pool_filter = p.get("scrapePool");
+    let mut active = Vec::new();
+    let mut dropped = Vec::new();
+    let mut counts = Map::new();
+    for pool in st.scrapes.pools() {
+        if pool_filter.is_some_and(|f| f != pool.job) {
+            continue;
+        }
+        counts.insert(pool.job.clone(), json!(pool.dropped.len()));
+        active.extend(pool.targets.iter().map(|t| target_json(&pool.job, t)));
+        dropped.extend(pool.dropped.iter().map(|d| json!({"discoveredLabels": labels_json(d)})));
+    }
+    let data = match state {
+        "active" => json!({"activeTargets": active, "droppedTargets": []}),
+        "dropped" => json!({"activeTargets": [], "droppedTargets": dropped, "droppedTargetCounts": counts}),
+        _ => json!({"activeTargets": active, "droppedTargets": dropped, "droppedTargetCounts": counts}),
+    };
+    Ok(success(data))
+}
+
+/// GET /api/v1/status/buildinfo
+pub async fn buildinfo() -> Response {
+    success(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "revision": "",
+        "branch": "",
+        "buildUser": "",
+        "buildDate": "",
+        "goVersion": "",
+    }))
+}
+
+/// GET /metrics: Vigil's own metrics.
+pub async fn metrics(State(st): State<AppState>) -> Response {
+    let (text, ct) = st.control.metrics();
+    ([(header::CONTENT_TYPE, ct)], text).into_response()
+}
+
+/// GET /-/healthy
+pub async fn healthy() -> &'static str {
+    "Vigil is Healthy.\n"
+}
+
+/// GET /-/ready: 200 once queries can be served.
+pub async fn ready(State(st): State<AppState>) -> Response {
+    if st.ready.load(Ordering::Acquire) {
+        "Vigil is Ready.\n".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable\n").into_response()
+    }
+}
+
+/// POST|PUT /-/reload: a bad config keeps the running one; the answer says why.
+pub async fn reload(State(st): State<AppState>) -> Response {
+    let control = st.control.clone();
+    match tokio::task::spawn_blocking(move || control.reload()).await {
+        Ok(Ok(())) => (StatusCode::OK, "").into_response(),
+        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, format!("failed to reload config: {e}\n")).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("failed to reload config: {e}\n")).into_response(),
+    }
+}
+
+/// Unknown paths: Prometheus's JSON error under /api, plain 404 elsewhere.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError(ErrorType::NotFound, format!("unknown API endpoint {}", uri.path())).into_response()
+    } else {
+        (StatusCode::NOT_FOUND, "404 page not found\n").into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_formatted_as_prometheus() {
+        assert_eq!(format_value(1.0), "1");
+        assert_eq!(format_value(0.1), "0.1");
+        assert_eq!(format_value(1e21), "1000000000000000000000");
+        assert_eq!(format_value(f64::NAN), "NaN");
+        assert_eq!(format_value(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(ts_json(1_435_781_451_781).to_string(), "1435781451.781");
+        assert_eq!(ts_json(1_000).to_string(), "1");
+    }
+
+    #[test]
+    fn durations_formatted_as_prometheus() {
+        assert_eq!(format_secs(std::time::Duration::from_secs(15)), "15s");
+        assert_eq!(format_secs(std::time::Duration::from_secs(60)), "1m");
+        assert_eq!(format_secs(std::time::Duration::from_millis(1500)), "1500ms");
+    }
+}
