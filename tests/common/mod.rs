@@ -1,0 +1,312 @@
+//! Helpers for the integration tests: free ports, a minimal HTTP client,
+//! a scriptable fake target, and the real `vigil` binary under test.
+//!
+//! Every process and thread started here stops by itself: processes are
+//! killed by PID on drop, servers stop when dropped, and every wait is bounded.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("no free port")
+}
+
+/// A fresh temporary directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!("vigil-test-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+    pub fn write(&self, name: &str, content: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, content).expect("write temp file");
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An HTTP response as the tests need it.
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+}
+
+/// A minimal HTTP/1.1 request over a fresh connection (`Connection: close`).
+pub fn http(method: &str, url: &str, body: &str) -> std::io::Result<Response> {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut s = TcpStream::connect(host)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let ct = if body.is_empty() { "" } else { "Content-Type: application/x-www-form-urlencoded\r\n" };
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{ct}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    Ok(Response { status, body })
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].strip_prefix("\r\n").unwrap_or(&rest[n..]);
+    }
+    out
+}
+
+pub fn get(url: &str) -> Response {
+    http("GET", url, "").unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}
+
+pub fn get_json(url: &str) -> serde_json::Value {
+    let r = get(url);
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("GET {url}: {e}: {}", r.body))
+}
+
+/// Polls `f` every 100 ms until it returns Some, or panics after `limit`.
+pub fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if start.elapsed() > limit {
+            panic!("timed out after {limit:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A child process killed (by PID) when dropped.
+pub struct Proc {
+    pub child: Child,
+    pub name: String,
+}
+
+impl Proc {
+    pub fn spawn(name: &str, cmd: &mut Command) -> Proc {
+        let child = cmd.stdin(Stdio::null()).spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Proc { child, name: name.to_string() }
+    }
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+    /// Resident memory in bytes, from /proc.
+    pub fn rss(&self) -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        s.lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|k| k.parse::<u64>().ok())
+            .map_or(0, |k| k * 1024)
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `vigil` binary built for these tests.
+pub fn vigil_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_vigil")
+}
+
+/// A running Vigil on a free port with the given prometheus.yml text
+/// (`{self}` in it is replaced by Vigil's own address).
+pub struct Vigil {
+    pub proc: Proc,
+    pub base: String,
+    pub addr: String,
+    pub dir: TempDir,
+    pub config: PathBuf,
+}
+
+impl Vigil {
+    pub fn start(config: &str) -> Vigil {
+        let dir = TempDir::new("vigil");
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let config_path = dir.write("prometheus.yml", &config.replace("{self}", &addr));
+        let log = std::fs::File::create(dir.path().join("vigil.log")).expect("log file");
+        let proc = Proc::spawn(
+            "vigil",
+            Command::new(vigil_bin())
+                .arg("--config")
+                .arg(&config_path)
+                .arg("--listen")
+                .arg(&addr)
+                .arg("--data-dir")
+                .arg(dir.path().join("data"))
+                .stdout(Stdio::null())
+                .stderr(log),
+        );
+        let base = format!("http://{addr}");
+        let v = Vigil { proc, base, addr, dir, config: config_path };
+        wait_for("vigil to be ready", Duration::from_secs(20), || {
+            http("GET", &format!("{}/-/ready", v.base), "").ok().filter(|r| r.status == 200)
+        });
+        v
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("vigil.log")).unwrap_or_default()
+    }
+
+    /// /api/v1/targets activeTargets.
+    pub fn targets(&self) -> Vec<serde_json::Value> {
+        let j = get_json(&format!("{}/api/v1/targets", self.base));
+        j["data"]["activeTargets"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// An instant query's result vector.
+    pub fn query(&self, q: &str) -> Vec<serde_json::Value> {
+        let url = format!("{}/api/v1/query?query={}", self.base, urlencode(q));
+        let j = get_json(&url);
+        assert_eq!(j["status"], "success", "{q}: {j}");
+        j["data"]["result"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// What the fake target answers on one path.
+#[derive(Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub gzip: bool,
+    pub delay: Duration,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(body: impl Into<Vec<u8>>) -> Reply {
+        Reply { status: 200, content_type: "text/plain; version=0.0.4", gzip: false, delay: Duration::ZERO, body: body.into() }
+    }
+}
+
+/// A target serving fixed replies by path on a thread; stops when dropped.
+pub struct FakeTarget {
+    pub addr: String,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeTarget {
+    pub fn start(routes: Vec<(&'static str, Reply)>) -> FakeTarget {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake target");
+        let addr = listener.local_addr().expect("addr").to_string();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let routes = Arc::new(routes);
+        let thread = std::thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((s, _)) => {
+                        let routes = routes.clone();
+                        let stop3 = stop2.clone();
+                        std::thread::spawn(move || serve(s, &routes, &stop3));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        FakeTarget { addr, stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for FakeTarget {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve(mut s: TcpStream, routes: &[(&'static str, Reply)], stop: &AtomicBool) {
+    let _ = s.set_nonblocking(false);
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buf = [0u8; 8192];
+    let mut req = Vec::new();
+    // One request per connection is enough for the tests; keep-alive requests are served in a loop.
+    loop {
+        while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => req.extend_from_slice(&buf[..n]),
+            }
+        }
+        let head_end = req.windows(4).position(|w| w == b"\r\n\r\n").map_or(req.len(), |p| p + 4);
+        let head = String::from_utf8_lossy(&req[..head_end]).into_owned();
+        req.drain(..head_end);
+        let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+        let reply = routes.iter().find(|(p, _)| *p == path).map(|(_, r)| r.clone());
+        let Some(r) = reply else {
+            let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found");
+            continue;
+        };
+        let deadline = Instant::now() + r.delay;
+        while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let enc = if r.gzip { "Content-Encoding: gzip\r\n" } else { "" };
+        let head = format!(
+            "HTTP/1.1 {} X\r\nContent-Type: {}\r\n{enc}Content-Length: {}\r\n\r\n",
+            r.status,
+            r.content_type,
+            r.body.len()
+        );
+        if s.write_all(head.as_bytes()).and_then(|_| s.write_all(&r.body)).is_err() {
+            return;
+        }
+    }
+}
+
+/// The path of a file under ../shared (beside the repository), if present.
+pub fn shared(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("shared").join(rel)
+}
