@@ -81,7 +81,7 @@ impl Shop {
         let mut registry = Registry::with_prefix("shop");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<HandlerLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5].into_iter())
+            Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
         });
         let in_flight = Family::<HandlerLabels, Gauge>::default();
         let cache_hits = Family::<CacheLabels, Counter>::default();
@@ -117,7 +117,9 @@ impl Shop {
                 let labels = RequestLabels { method: method.into(), handler: handler.into(), status: status.into() };
                 self.requests.get_or_create(&labels).inc();
                 let slow = if error_burst { 3.0 } else { 1.0 };
-                self.latency.get_or_create(&HandlerLabels { handler: handler.into() }).observe(rng.latency(median * slow));
+                self.latency
+                    .get_or_create(&HandlerLabels { handler: handler.into() })
+                    .observe(rng.latency(median * slow));
             }
             let inflight = (rps * cycle * median * 4.0 * rng.next()).round() as i64;
             self.in_flight.get_or_create(&HandlerLabels { handler: handler.into() }).set(inflight);
@@ -138,7 +140,12 @@ impl Shop {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let listen = args.iter().position(|a| a == "--listen").and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| "127.0.0.1:8081".into());
+    let listen = args
+        .iter()
+        .position(|a| a == "--listen")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "127.0.0.1:8081".into());
     let shop = Arc::new(Shop::new());
     let sim = shop.clone();
     tokio::spawn(async move {
@@ -157,7 +164,8 @@ async fn main() {
             async move {
                 let mut body = String::new();
                 let _ = encode(&mut body, &shop.registry);
-                ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response()
+                ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body)
+                    .into_response()
             }
         }),
     );

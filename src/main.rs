@@ -39,7 +39,12 @@ struct RunArgs {
     #[arg(long = "config", visible_alias = "config.file", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Address to serve the UI and API on.
-    #[arg(long = "listen", visible_alias = "web.listen-address", value_name = "ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(
+        long = "listen",
+        visible_alias = "web.listen-address",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:3000"
+    )]
     listen: String,
     /// Where data is kept.
     #[arg(long = "data-dir", visible_alias = "storage.tsdb.path", value_name = "DIR", default_value = "data")]
@@ -83,7 +88,8 @@ fn check_config(file: &std::path::Path) -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
-    let opts = Options { config_file: args.config, listen: args.listen, data_dir: args.data_dir, retention: args.retention };
+    let opts =
+        Options { config_file: args.config, listen: args.listen, data_dir: args.data_dir, retention: args.retention };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -48,14 +48,38 @@ impl Metrics {
         };
         registry.register("vigil_scrapes", "Scrapes performed", m.scrapes.clone());
         registry.register("vigil_scrape_failures", "Scrapes that failed (target down)", m.scrape_failures.clone());
-        registry.register("vigil_scrape_samples", "Samples scraped, after metric relabeling", m.scraped_samples.clone());
+        registry.register(
+            "vigil_scrape_samples",
+            "Samples scraped, after metric relabeling",
+            m.scraped_samples.clone(),
+        );
         registry.register("vigil_tsdb_head_series", "Series in the head", m.head_series.clone());
-        registry.register("vigil_tsdb_head_samples_appended", "Samples appended to the store", m.samples_appended.clone());
-        registry.register("vigil_tsdb_out_of_order_samples", "Samples rejected as out of order", m.out_of_order.clone());
-        registry.register("vigil_tsdb_duplicate_samples", "Samples rejected as duplicates with another value", m.duplicate.clone());
+        registry.register(
+            "vigil_tsdb_head_samples_appended",
+            "Samples appended to the store",
+            m.samples_appended.clone(),
+        );
+        registry.register(
+            "vigil_tsdb_out_of_order_samples",
+            "Samples rejected as out of order",
+            m.out_of_order.clone(),
+        );
+        registry.register(
+            "vigil_tsdb_duplicate_samples",
+            "Samples rejected as duplicates with another value",
+            m.duplicate.clone(),
+        );
         registry.register("process_resident_memory_bytes", "Resident memory size in bytes", m.resident_memory.clone());
-        registry.register("process_cpu_seconds", "User and system CPU time in seconds (a counter)", m.cpu_seconds.clone());
-        registry.register("process_start_time_seconds", "Start time of the process since the Unix epoch", m.start_time.clone());
+        registry.register(
+            "process_cpu_seconds",
+            "User and system CPU time in seconds (a counter)",
+            m.cpu_seconds.clone(),
+        );
+        registry.register(
+            "process_start_time_seconds",
+            "Start time of the process since the Unix epoch",
+            m.start_time.clone(),
+        );
         m.start_time.set(scrape_loop_now_s());
         Metrics { registry, ..m }
     }
@@ -73,9 +97,13 @@ impl Metrics {
     pub fn render(&self) -> String {
         self.head_series.set(self.db.num_series() as i64);
         let st = self.db.stats();
-        for (k, (src, dst)) in [(&st.samples_appended, &self.samples_appended), (&st.out_of_order, &self.out_of_order), (&st.duplicate, &self.duplicate)]
-            .into_iter()
-            .enumerate()
+        for (k, (src, dst)) in [
+            (&st.samples_appended, &self.samples_appended),
+            (&st.out_of_order, &self.out_of_order),
+            (&st.duplicate, &self.duplicate),
+        ]
+        .into_iter()
+        .enumerate()
         {
             let now = src.load(Ordering::Relaxed);
             let before = self.copied[k].swap(now, Ordering::Relaxed);

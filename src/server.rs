@@ -124,7 +124,8 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     for w in &cfg.warnings {
         tracing::warn!("{w}");
     }
-    std::fs::create_dir_all(&opts.data_dir).with_context(|| format!("cannot create data directory {}", opts.data_dir.display()))?;
+    std::fs::create_dir_all(&opts.data_dir)
+        .with_context(|| format!("cannot create data directory {}", opts.data_dir.display()))?;
     let db = Arc::new(Db::in_memory());
     let metrics = Arc::new(Metrics::new(db.clone()));
     let manager = Manager::new(db.clone(), metrics.clone());
@@ -135,7 +136,8 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 
     manager.apply(&cfg);
     let ready = Arc::new(AtomicBool::new(false));
-    let controller = Arc::new(Controller { opts: opts.clone(), manager: manager.clone(), metrics, current: Mutex::new(cfg) });
+    let controller =
+        Arc::new(Controller { opts: opts.clone(), manager: manager.clone(), metrics, current: Mutex::new(cfg) });
     let state = AppState {
         db: db.clone(),
         engine: promql::Engine::default(),
@@ -148,7 +150,11 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 
     ready.store(true, Ordering::Release);
     let host = if local.ip().is_unspecified() { "127.0.0.1".to_string() } else { local.ip().to_string() };
-    let url = if local.is_ipv6() { format!("http://[{host}]:{}/", local.port()) } else { format!("http://{host}:{}/", local.port()) };
+    let url = if local.is_ipv6() {
+        format!("http://[{host}]:{}/", local.port())
+    } else {
+        format!("http://{host}:{}/", local.port())
+    };
     println!("Vigil is running: open {url}");
     tracing::info!(%local, "listening");
     axum::serve(listener, web::router(state)).with_graceful_shutdown(shutdown_signal()).await?;

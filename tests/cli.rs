@@ -10,7 +10,10 @@ use std::time::Duration;
 #[test]
 fn bad_config_exits_2_naming_file_line_and_column() {
     let dir = TempDir::new("badcfg");
-    let cfg = dir.write("prometheus.yml", "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: a\n    scrape_intervall: 5s\n");
+    let cfg = dir.write(
+        "prometheus.yml",
+        "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: a\n    scrape_intervall: 5s\n",
+    );
     let out = Command::new(vigil_bin())
         .args(["--config.file"])
         .arg(&cfg)
@@ -28,10 +31,12 @@ fn bad_config_exits_2_naming_file_line_and_column() {
 #[test]
 fn check_config_reports_success_and_errors() {
     let dir = TempDir::new("check");
-    let good = dir.write("good.yml", "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['h:1']\n");
+    let good =
+        dir.write("good.yml", "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['h:1']\n");
     let out = Command::new(vigil_bin()).args(["check", "config"]).arg(&good).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let bad = dir.write("bad.yml", "scrape_configs:\n  - job_name: a\n    scrape_timeout: 2m\n    scrape_interval: 1m\n");
+    let bad =
+        dir.write("bad.yml", "scrape_configs:\n  - job_name: a\n    scrape_timeout: 2m\n    scrape_interval: 1m\n");
     let out = Command::new(vigil_bin()).args(["check", "config"]).arg(&bad).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -81,7 +86,14 @@ fn file_sd_targets_follow_file_changes() {
     assert_eq!(t["labels"]["team"], "a");
     assert_eq!(t["discoveredLabels"]["__meta_filepath"], sd.display().to_string());
     // Same address twice under different labels: two targets.
-    std::fs::write(&sd, format!(r#"[{{"targets": ["{0}"], "labels": {{"team": "a"}}}}, {{"targets": ["{0}"], "labels": {{"team": "b"}}}}]"#, fake.addr)).unwrap();
+    std::fs::write(
+        &sd,
+        format!(
+            r#"[{{"targets": ["{0}"], "labels": {{"team": "a"}}}}, {{"targets": ["{0}"], "labels": {{"team": "b"}}}}]"#,
+            fake.addr
+        ),
+    )
+    .unwrap();
     wait_for("two file_sd targets", Duration::from_secs(10), || (v.targets().len() == 2).then_some(()));
 }
 
@@ -91,11 +103,16 @@ fn default_config_scrapes_itself() {
     let addr = format!("127.0.0.1:{}", free_port());
     let mut p = Proc::spawn(
         "vigil",
-        Command::new(vigil_bin()).args(["--listen", &addr]).arg("--data-dir").arg(dir.path().join("data")).stdout(std::process::Stdio::piped()),
+        Command::new(vigil_bin())
+            .args(["--listen", &addr])
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .stdout(std::process::Stdio::piped()),
     );
     let base = format!("http://{addr}");
     let up = wait_for("self-scrape", Duration::from_secs(20), || {
-        let j: serde_json::Value = serde_json::from_str(&http("GET", &format!("{base}/api/v1/query?query=up"), "").ok()?.body).ok()?;
+        let j: serde_json::Value =
+            serde_json::from_str(&http("GET", &format!("{base}/api/v1/query?query=up"), "").ok()?.body).ok()?;
         let r = j["data"]["result"].as_array()?.first()?.clone();
         Some(r)
     });

@@ -62,7 +62,9 @@ fn instant(base: &str, q: &str) -> Vec<Value> {
 fn scrape_config(jobs: &[(&str, &str, &str)]) -> String {
     let mut cfg = String::from("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n");
     for (job, addr, path) in jobs {
-        cfg.push_str(&format!("  - job_name: {job}\n    metrics_path: {path}\n    static_configs:\n      - targets: ['{addr}']\n"));
+        cfg.push_str(&format!(
+            "  - job_name: {job}\n    metrics_path: {path}\n    static_configs:\n      - targets: ['{addr}']\n"
+        ));
     }
     cfg
 }
@@ -87,7 +89,10 @@ fn promtool_instant_queries_match_prometheus() {
     }
     // Evaluate both at the same instant, a moment in the past that both have covered.
     std::thread::sleep(Duration::from_millis(1500));
-    let t = format!("{:.3}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64() - 1.0);
+    let t = format!(
+        "{:.3}",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64() - 1.0
+    );
     for q in ["m", "m{path=~\"/(a|b)\"}", "{__name__=\"m\",path!=\"/a\"}", "up{job=\"fake\"}", "42"] {
         let ours = promtool(&["query", "instant", "--time", &t, &vigil.base, q]);
         let theirs = promtool(&["query", "instant", "--time", &t, &prom.base, q]);
@@ -110,34 +115,51 @@ fn prometheus_testdata_pages_parse_as_prometheus_parses_them() {
         panic!("{} is missing: run beside ../shared", dir.display());
     }
     let read = |f: &str| std::fs::read(dir.join(f)).expect("testdata page");
-    let om = |b: Vec<u8>| Reply { content_type: "application/openmetrics-text; version=1.0.0; charset=utf-8", ..Reply::text(b) };
+    let om = |b: Vec<u8>| Reply {
+        content_type: "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        ..Reply::text(b)
+    };
     let fake = FakeTarget::start(vec![
         ("/prom", Reply::text(read("alltypes.237mfs.prom.txt"))),
         ("/nometa", Reply::text(read("alltypes.237mfs.nometa.prom.txt"))),
         ("/om", om(read("alltypes.5mfs.om.txt"))),
         ("/hist", om(read("1histogram.om.txt"))),
     ]);
-    let jobs = [("prom", fake.addr.as_str(), "/prom"), ("nometa", &fake.addr, "/nometa"), ("om", &fake.addr, "/om"), ("hist", &fake.addr, "/hist")];
+    let jobs = [
+        ("prom", fake.addr.as_str(), "/prom"),
+        ("nometa", &fake.addr, "/nometa"),
+        ("om", &fake.addr, "/om"),
+        ("hist", &fake.addr, "/hist"),
+    ];
     let cfg = scrape_config(&jobs);
     let vigil = Vigil::start(&cfg);
     let prom = Prometheus::start(&cfg);
     for (job, _, _) in jobs {
         let sel = format!("{{job=\"{job}\"}}");
-        let ours = wait_for("vigil scraped", Duration::from_secs(20), || Some(series(&vigil.base, &sel)).filter(|s| s.len() > 5));
-        let theirs = wait_for("prometheus scraped", Duration::from_secs(20), || Some(series(&prom.base, &sel)).filter(|s| s.len() > 5));
+        let ours = wait_for("vigil scraped", Duration::from_secs(20), || {
+            Some(series(&vigil.base, &sel)).filter(|s| s.len() > 5)
+        });
+        let theirs = wait_for("prometheus scraped", Duration::from_secs(20), || {
+            Some(series(&prom.base, &sel)).filter(|s| s.len() > 5)
+        });
         // Prometheus 2.42 stores OpenMetrics `_created` series; 3.x (and Vigil) leave them out.
         let theirs: BTreeSet<String> = theirs.into_iter().filter(|s| !s.contains("_created\"")).collect();
         let only_ours: Vec<_> = ours.difference(&theirs).take(5).collect();
         let only_theirs: Vec<_> = theirs.difference(&ours).take(5).collect();
-        assert!(only_ours.is_empty() && only_theirs.is_empty(), "{job}: only in Vigil {only_ours:?}, only in Prometheus {only_theirs:?}");
+        assert!(
+            only_ours.is_empty() && only_theirs.is_empty(),
+            "{job}: only in Vigil {only_ours:?}, only in Prometheus {only_theirs:?}"
+        );
         // And the values agree (the pages are static).
         let v = instant(&vigil.base, &format!("scrape_samples_post_metric_relabeling{sel}"));
         assert_eq!(v.len(), 1);
     }
     for (q, job) in [("go_gc_duration_seconds", "prom"), ("golang_manual_histogram_seconds_bucket", "hist")] {
         let sel = format!("{q}{{job=\"{job}\"}}");
-        let mut ours: Vec<String> = instant(&vigil.base, &sel).iter().map(|s| format!("{} {}", s["metric"], s["value"][1])).collect();
-        let mut theirs: Vec<String> = instant(&prom.base, &sel).iter().map(|s| format!("{} {}", s["metric"], s["value"][1])).collect();
+        let mut ours: Vec<String> =
+            instant(&vigil.base, &sel).iter().map(|s| format!("{} {}", s["metric"], s["value"][1])).collect();
+        let mut theirs: Vec<String> =
+            instant(&prom.base, &sel).iter().map(|s| format!("{} {}", s["metric"], s["value"][1])).collect();
         ours.sort();
         theirs.sort();
         assert!(!ours.is_empty(), "{sel}");
@@ -151,14 +173,23 @@ fn node_exporter_scraped_like_prometheus_does() {
     let addr = format!("127.0.0.1:{}", free_port());
     let _exporter = Proc::spawn(
         "node_exporter",
-        Command::new("prometheus-node-exporter").arg(format!("--web.listen-address={addr}")).stdout(Stdio::null()).stderr(Stdio::null()),
+        Command::new("prometheus-node-exporter")
+            .arg(format!("--web.listen-address={addr}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
     );
     let body = wait_for("node_exporter up", Duration::from_secs(20), || {
         http("GET", &format!("http://{addr}/metrics"), "").ok().filter(|r| r.status == 200)
     })
     .body;
     // promtool parses the page (exit 3 means lint remarks only; 1 would be a parse failure).
-    let mut child = Command::new("promtool").args(["check", "metrics"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), body.as_bytes()).unwrap();
     let code = child.wait().unwrap().code();
     assert!(matches!(code, Some(0) | Some(3)), "promtool check metrics exited {code:?}");
@@ -171,7 +202,8 @@ fn node_exporter_scraped_like_prometheus_does() {
         j["data"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
     };
     wait_for("both scraped node_exporter", Duration::from_secs(20), || {
-        (instant(&vigil.base, "up{job=\"node\"}").len() == 1 && instant(&prom.base, "up{job=\"node\"}").len() == 1).then_some(())
+        (instant(&vigil.base, "up{job=\"node\"}").len() == 1 && instant(&prom.base, "up{job=\"node\"}").len() == 1)
+            .then_some(())
     });
     std::thread::sleep(Duration::from_secs(2));
     let (ours, theirs) = (names(&vigil.base), names(&prom.base));
@@ -182,7 +214,8 @@ fn node_exporter_scraped_like_prometheus_does() {
     assert_eq!(series(&vigil.base, cpu), series(&prom.base, cpu));
     // Every sample line of the page is counted as Prometheus counts it.
     let lines = body.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).count() as f64;
-    let scraped: f64 = instant(&vigil.base, "scrape_samples_scraped{job=\"node\"}")[0]["value"][1].as_str().unwrap().parse().unwrap();
+    let scraped: f64 =
+        instant(&vigil.base, "scrape_samples_scraped{job=\"node\"}")[0]["value"][1].as_str().unwrap().parse().unwrap();
     assert!((scraped - lines).abs() / lines < 0.05, "Vigil counted {scraped} samples, the page has about {lines}");
     let up = instant(&vigil.base, "up{job=\"node\"}");
     assert_eq!(up[0]["value"][1], "1");

@@ -24,7 +24,10 @@ fn every_bad_target_goes_down_alone() {
     long_line.extend_from_slice(b"\n");
     // 64 MiB of zeros compress to about 64 KiB: a bomb against a 16 MiB limit.
     let bomb = gzip(&vec![b'0'; 64 << 20]);
-    let html = Reply { content_type: "text/html; charset=utf-8", ..Reply::text("<!DOCTYPE html>\n<html><body>Hello</body></html>\n") };
+    let html = Reply {
+        content_type: "text/html; charset=utf-8",
+        ..Reply::text("<!DOCTYPE html>\n<html><body>Hello</body></html>\n")
+    };
     let routes = vec![
         ("/good", Reply::text(good)),
         ("/good-gzip", Reply { gzip: true, ..Reply::text(gzip(good.as_bytes())) }),
@@ -42,10 +45,14 @@ fn every_bad_target_goes_down_alone() {
     let fake = FakeTarget::start(routes);
     let refused = format!("127.0.0.1:{}", free_port());
     let job = |name: &str, path: &str, addr: &str, extra: &str| {
-        format!("  - job_name: {name}\n    metrics_path: {path}\n{extra}    static_configs:\n      - targets: ['{addr}']\n")
+        format!(
+            "  - job_name: {name}\n    metrics_path: {path}\n{extra}    static_configs:\n      - targets: ['{addr}']\n"
+        )
     };
     let a = fake.addr.as_str();
-    let mut cfg = String::from("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  body_size_limit: 16MB\nscrape_configs:\n");
+    let mut cfg = String::from(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  body_size_limit: 16MB\nscrape_configs:\n",
+    );
     for (name, path) in [
         ("good", "/good"),
         ("good-gzip", "/good-gzip"),
@@ -70,7 +77,9 @@ fn every_bad_target_goes_down_alone() {
         let t = vigil.targets();
         (t.len() == 14 && t.iter().all(|t| t["health"] != "unknown")).then_some(t)
     });
-    let by_job = |job: &str| targets.iter().find(|t| t["labels"]["job"] == job).cloned().unwrap_or_else(|| panic!("no target for {job}"));
+    let by_job = |job: &str| {
+        targets.iter().find(|t| t["labels"]["job"] == job).cloned().unwrap_or_else(|| panic!("no target for {job}"))
+    };
     for job in ["good", "good-gzip"] {
         let t = by_job(job);
         assert_eq!(t["health"], "up", "{job}: {t}");

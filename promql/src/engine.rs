@@ -63,7 +63,7 @@ impl Engine {
                         .into_iter()
                         .filter_map(|s| {
                             let last = s.samples.last()?;
-                            (!is_stale_nan(last.v)).then(|| VectorSample { labels: s.labels, t, v: last.v })
+                            (!is_stale_nan(last.v)).then_some(VectorSample { labels: s.labels, t, v: last.v })
                         })
                         .collect(),
                 )

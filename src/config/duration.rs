@@ -40,7 +40,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         }
         last_rank = Some(rank);
         rest = &rest[unit.len()..];
-        total = n.checked_mul(*mult).and_then(|v| total.checked_add(v)).ok_or_else(|| format!("duration out of range: {s:?}"))?;
+        total = n
+            .checked_mul(*mult)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| format!("duration out of range: {s:?}"))?;
     }
     Ok(Duration::from_millis(total))
 }
@@ -52,7 +55,15 @@ pub fn format_duration(d: Duration) -> String {
         return "0s".into();
     }
     let mut out = String::new();
-    for (unit, mult) in [("y", 365 * 86_400_000u64), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] {
+    for (unit, mult) in [
+        ("y", 365 * 86_400_000u64),
+        ("w", 7 * 86_400_000),
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+        ("ms", 1),
+    ] {
         if ms >= mult {
             out.push_str(&format!("{}{unit}", ms / mult));
             ms %= mult;

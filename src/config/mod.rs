@@ -65,9 +65,15 @@ pub struct GlobalConfig {
 pub enum Auth {
     #[default]
     None,
-    Basic { username: String, password: Secret },
+    Basic {
+        username: String,
+        password: Secret,
+    },
     /// `Authorization: <kind> <credentials>`; `bearer_token` is kind "Bearer".
-    Header { kind: String, credentials: Secret },
+    Header {
+        kind: String,
+        credentials: Secret,
+    },
 }
 
 /// A secret given inline or read from a file at each scrape (so rotation works).
@@ -160,8 +166,12 @@ pub struct Config {
 /// Reads and validates a config file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError { file: name.clone(), line: 0, col: 0, message: format!("cannot read config: {e}") })?;
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: name.clone(),
+        line: 0,
+        col: 0,
+        message: format!("cannot read config: {e}"),
+    })?;
     let base = path.parent().unwrap_or(Path::new("."));
     parse(&text, &name, base)
 }
@@ -235,7 +245,10 @@ impl Loader<'_> {
             None => Duration::from_secs(60),
         };
         if scrape_interval.is_zero() {
-            return Err(self.err(g.scrape_interval.as_ref().map_or(Location::UNKNOWN, |v| v.referenced), "scrape_interval must be greater than 0"));
+            return Err(self.err(
+                g.scrape_interval.as_ref().map_or(Location::UNKNOWN, |v| v.referenced),
+                "scrape_interval must be greater than 0",
+            ));
         }
         let scrape_timeout = match &g.scrape_timeout {
             Some(v) => {
@@ -295,7 +308,12 @@ impl Loader<'_> {
         Ok(Labels::from_pairs(pairs))
     }
 
-    fn scrape_config(&mut self, sc: S<raw::ScrapeConfig>, global: &GlobalConfig, d: &Limits) -> Result<ScrapeConfig, ConfigError> {
+    fn scrape_config(
+        &mut self,
+        sc: S<raw::ScrapeConfig>,
+        global: &GlobalConfig,
+        d: &Limits,
+    ) -> Result<ScrapeConfig, ConfigError> {
         let at = sc.referenced;
         let sc = sc.value;
         self.warn_unsupported(sc.unsupported_keys());
@@ -314,7 +332,12 @@ impl Loader<'_> {
             Some(v) => {
                 let t = self.duration(v)?;
                 if t > scrape_interval {
-                    return Err(self.err(v.referenced, format!("scrape timeout greater than scrape interval for scrape config with job name {job_name:?}")));
+                    return Err(self.err(
+                        v.referenced,
+                        format!(
+                            "scrape timeout greater than scrape interval for scrape config with job name {job_name:?}"
+                        ),
+                    ));
                 }
                 t
             }
@@ -322,7 +345,12 @@ impl Loader<'_> {
         };
         let scheme = match &sc.scheme {
             Some(s) if s.value == "http" || s.value == "https" => s.value.clone(),
-            Some(s) => return Err(self.err(s.referenced, format!("unsupported scheme {:?} for scrape config with job name {job_name:?}", s.value))),
+            Some(s) => {
+                return Err(self.err(
+                    s.referenced,
+                    format!("unsupported scheme {:?} for scrape config with job name {job_name:?}", s.value),
+                ))
+            }
             None => "http".to_string(),
         };
         let mut static_configs = Vec::new();
@@ -338,14 +366,24 @@ impl Loader<'_> {
                 }
                 targets.push(t.value.clone());
             }
-            static_configs.push(TargetGroup { targets, labels: self.label_map(g.value.labels.as_ref())?, source: String::new() });
+            static_configs.push(TargetGroup {
+                targets,
+                labels: self.label_map(g.value.labels.as_ref())?,
+                source: String::new(),
+            });
         }
         let mut file_sd_configs = Vec::new();
         for f in sc.file_sd_configs.iter().flatten() {
             let mut files = Vec::new();
             for p in f.value.files.iter().flatten() {
                 if !p.value.ends_with(".json") && !p.value.ends_with(".yml") && !p.value.ends_with(".yaml") {
-                    return Err(self.err(p.referenced, format!("path {:?} is not valid for file discovery: it must end in .json, .yml or .yaml", p.value)));
+                    return Err(self.err(
+                        p.referenced,
+                        format!(
+                            "path {:?} is not valid for file discovery: it must end in .json, .yml or .yaml",
+                            p.value
+                        ),
+                    ));
                 }
                 files.push(self.resolve(&p.value));
             }
@@ -372,7 +410,10 @@ impl Loader<'_> {
             None => TlsConfig::default(),
         };
         if tls.server_name.is_some() {
-            self.warnings.push(format!("{}: tls_config.server_name is not supported by Vigil yet and is ignored (job {job_name:?})", self.file));
+            self.warnings.push(format!(
+                "{}: tls_config.server_name is not supported by Vigil yet and is ignored (job {job_name:?})",
+                self.file
+            ));
         }
         if tls.cert_file.is_some() != tls.key_file.is_some() {
             return Err(self.err(at, format!("tls_config needs both cert_file and key_file (job {job_name:?})")));
@@ -432,14 +473,20 @@ impl Loader<'_> {
         if let Some(b) = &sc.basic_auth {
             let v = &b.value;
             if v.password.is_some() && v.password_file.is_some() {
-                return Err(self.err(b.referenced, "at most one of basic_auth password and password_file may be configured"));
+                return Err(
+                    self.err(b.referenced, "at most one of basic_auth password and password_file may be configured")
+                );
             }
             if v.username.is_some() && v.username_file.is_some() {
-                return Err(self.err(b.referenced, "at most one of basic_auth username and username_file may be configured"));
+                return Err(
+                    self.err(b.referenced, "at most one of basic_auth username and username_file may be configured")
+                );
             }
             let username = match (&v.username, &v.username_file) {
                 (Some(u), _) => u.clone(),
-                (None, Some(f)) => std::fs::read_to_string(self.resolve(f)).map(|s| s.trim_end().to_string()).unwrap_or_default(),
+                (None, Some(f)) => {
+                    std::fs::read_to_string(self.resolve(f)).map(|s| s.trim_end().to_string()).unwrap_or_default()
+                }
                 _ => String::new(),
             };
             let password = match (&v.password, &v.password_file) {
@@ -452,10 +499,17 @@ impl Loader<'_> {
             let v = &a.value;
             let kind = v.kind.clone().unwrap_or_else(|| "Bearer".into());
             if kind.eq_ignore_ascii_case("basic") {
-                return Err(self.err(a.referenced, "authorization type cannot be set to \"basic\", use \"basic_auth\" instead"));
+                return Err(
+                    self.err(a.referenced, "authorization type cannot be set to \"basic\", use \"basic_auth\" instead")
+                );
             }
             let credentials = match (&v.credentials, &v.credentials_file) {
-                (Some(_), Some(_)) => return Err(self.err(a.referenced, "at most one of authorization credentials and credentials_file may be configured")),
+                (Some(_), Some(_)) => {
+                    return Err(self.err(
+                        a.referenced,
+                        "at most one of authorization credentials and credentials_file may be configured",
+                    ))
+                }
                 (_, Some(f)) => Secret::File(self.resolve(f).into()),
                 (c, None) => Secret::Inline(c.clone().unwrap_or_default()),
             };
@@ -465,12 +519,19 @@ impl Loader<'_> {
             return Ok(Auth::Header { kind: "Bearer".into(), credentials: Secret::Inline(t.value.clone()) });
         }
         if let Some(t) = &sc.bearer_token_file {
-            return Ok(Auth::Header { kind: "Bearer".into(), credentials: Secret::File(self.resolve(&t.value).into()) });
+            return Ok(Auth::Header {
+                kind: "Bearer".into(),
+                credentials: Secret::File(self.resolve(&t.value).into()),
+            });
         }
         Ok(Auth::None)
     }
 
-    fn relabels(&self, list: Option<&[Option<S<raw::RelabelConfig>>]>, at: Location) -> Result<Vec<RelabelConfig>, ConfigError> {
+    fn relabels(
+        &self,
+        list: Option<&[Option<S<raw::RelabelConfig>>]>,
+        at: Location,
+    ) -> Result<Vec<RelabelConfig>, ConfigError> {
         let mut out = Vec::new();
         for r in list.into_iter().flatten() {
             let Some(r) = r else {
@@ -485,7 +546,8 @@ impl Loader<'_> {
         let at = r.referenced;
         let v = &r.value;
         let action = match &v.action {
-            Some(a) => Action::parse(&a.value).ok_or_else(|| self.err(a.referenced, format!("unknown relabel action {:?}", a.value)))?,
+            Some(a) => Action::parse(&a.value)
+                .ok_or_else(|| self.err(a.referenced, format!("unknown relabel action {:?}", a.value)))?,
             None => Action::Replace,
         };
         let regex_at = v.regex.as_ref().map_or(at, |s| s.referenced);
@@ -522,7 +584,9 @@ struct Limits {
 /// `[a-zA-Z_][a-zA-Z0-9_]*`
 pub fn valid_label_name(n: &str) -> bool {
     let b = n.as_bytes();
-    !b.is_empty() && (b[0].is_ascii_alphabetic() || b[0] == b'_') && b[1..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    !b.is_empty()
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b[1..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 trait FloorBoundary {

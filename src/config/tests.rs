@@ -37,10 +37,16 @@ fn misspelled_key_is_an_error_with_position() {
 
 #[test]
 fn unsupported_keys_warn_with_the_key_line() {
-    let c = ok("rule_files:\n  - a.rules\nscrape_configs:\n  - job_name: a\n    kubernetes_sd_configs:\n      - role: pod\n");
+    let c = ok(
+        "rule_files:\n  - a.rules\nscrape_configs:\n  - job_name: a\n    kubernetes_sd_configs:\n      - role: pod\n",
+    );
     assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
     assert!(c.warnings[0].starts_with("test.yml:1:") && c.warnings[0].contains("rule_files"), "{:?}", c.warnings);
-    assert!(c.warnings[1].starts_with("test.yml:5:") && c.warnings[1].contains("kubernetes_sd_configs"), "{:?}", c.warnings);
+    assert!(
+        c.warnings[1].starts_with("test.yml:5:") && c.warnings[1].contains("kubernetes_sd_configs"),
+        "{:?}",
+        c.warnings
+    );
 }
 
 #[test]
@@ -52,9 +58,12 @@ fn bad_values_name_their_place() {
     assert!(e.message.contains("scrape timeout greater than scrape interval"), "{e}");
     let e = bad("scrape_configs:\n  - job_name: a\n  - job_name: a\n");
     assert!(e.message.contains("multiple scrape configs with job name"), "{e}");
-    let e = bad("scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - action: hashmod\n        target_label: x\n");
+    let e = bad(
+        "scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - action: hashmod\n        target_label: x\n",
+    );
     assert!(e.message.contains("non-zero modulus"), "{e}");
-    let e = bad("scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - regex: '('\n        target_label: x\n");
+    let e =
+        bad("scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - regex: '('\n        target_label: x\n");
     assert_eq!(e.line, 4, "{e}");
     let e = bad("scrape_configs:\n  - job_name: a\n    bearer_token: x\n    basic_auth:\n      username: u\n");
     assert!(e.message.contains("at most one of"), "{e}");

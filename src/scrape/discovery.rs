@@ -152,7 +152,8 @@ mod tests {
         std::fs::write(&json, r#"[{"targets": ["h:1"], "labels": {"env": "x"}}]"#).unwrap();
         std::fs::write(dir.join("b.yml"), "- targets: ['h:2', 'h:3']\n").unwrap();
         let pattern = dir.join("*.*").display().to_string();
-        let mut w = FileWatcher::new(vec![FileSdConfig { files: vec![pattern], refresh_interval: Duration::from_secs(300) }]);
+        let mut w =
+            FileWatcher::new(vec![FileSdConfig { files: vec![pattern], refresh_interval: Duration::from_secs(300) }]);
         let (groups, errors) = w.poll();
         let groups = groups.unwrap();
         assert!(errors.is_empty(), "{errors:?}");

@@ -31,7 +31,8 @@ pub fn client(cfg: &ScrapeConfig) -> Result<reqwest::Client, String> {
     let tls = &cfg.tls;
     if let Some(ca) = &tls.ca_file {
         let pem = std::fs::read(ca).map_err(|e| format!("cannot read ca_file {}: {e}", ca.display()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| format!("invalid ca_file {}: {e}", ca.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("invalid ca_file {}: {e}", ca.display()))?;
         for c in certs {
             b = b.add_root_certificate(c);
         }
@@ -55,7 +56,12 @@ pub async fn fetch(client: &reqwest::Client, cfg: &ScrapeConfig, url: &str, time
     }
 }
 
-async fn fetch_inner(client: &reqwest::Client, cfg: &ScrapeConfig, url: &str, timeout: Duration) -> Result<Body, String> {
+async fn fetch_inner(
+    client: &reqwest::Client,
+    cfg: &ScrapeConfig,
+    url: &str,
+    timeout: Duration,
+) -> Result<Body, String> {
     let mut req = client
         .get(url)
         .header("Accept", ACCEPT_HEADER)
@@ -101,7 +107,8 @@ async fn fetch_inner(client: &reqwest::Client, cfg: &ScrapeConfig, url: &str, ti
     } else {
         raw
     };
-    let text = String::from_utf8(bytes).map_err(|e| format!("body is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| format!("body is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))?;
     Ok(Body { text, format })
 }
 

@@ -78,7 +78,8 @@ impl Manager {
     /// Brings the running loops in line with `config`.
     pub fn apply(&self, config: &Config) {
         let mut pools = self.pools();
-        let wanted: HashMap<&str, &ScrapeConfig> = config.scrape_configs.iter().map(|c| (c.job_name.as_str(), c)).collect();
+        let wanted: HashMap<&str, &ScrapeConfig> =
+            config.scrape_configs.iter().map(|c| (c.job_name.as_str(), c)).collect();
         pools.retain(|job, pool| wanted.get(job.as_str()).is_some_and(|c| **c == *pool.config));
         for sc in &config.scrape_configs {
             if pools.contains_key(&sc.job_name) {
@@ -160,7 +161,13 @@ impl Manager {
                 None => {
                     let target = Arc::new(t);
                     let (stop, rx) = watch::channel(false);
-                    tokio::spawn(scrape_loop::run(target.clone(), self.db.clone(), client.clone(), self.metrics.clone(), rx));
+                    tokio::spawn(scrape_loop::run(
+                        target.clone(),
+                        self.db.clone(),
+                        client.clone(),
+                        self.metrics.clone(),
+                        rx,
+                    ));
                     Running { target, stop }
                 }
             };

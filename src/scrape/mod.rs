@@ -1,7 +1,7 @@
 //! Scraping: discovery → targets → one loop per target → parse → relabel → append.
 //!
 //! - [`manager`]: one pool per job, reconciled on reload and on discovery updates;
-//! - [`discovery`]: `file_sd_configs`;
+//! - [`discovery`]: file discovery (`file_sd_configs`);
 //! - [`target`]: target labels and URL from discovered groups (relabeling included);
 //! - [`scrape_loop`]: the per-target task; [`fetch`]: one HTTP scrape;
 //! - [`append`]: one body into one store batch (series cache, limits, staleness);

@@ -110,13 +110,22 @@ impl RelabelConfig {
         let err = |field, message: String| Err(RelabelError { field, message });
         let a = action.as_str();
         let regex_src = regex.clone().unwrap_or_else(|| DEFAULT_REGEX.to_string());
-        let compiled = anchored_regex(&regex_src).map_err(|e| RelabelError { field: "regex", message: e.to_string() })?;
+        let compiled =
+            anchored_regex(&regex_src).map_err(|e| RelabelError { field: "regex", message: e.to_string() })?;
         let target = target_label.clone().unwrap_or_default();
         let modulus_v = modulus.unwrap_or(0);
         if action == Action::HashMod && modulus_v == 0 {
             return err("modulus", "relabel configuration for hashmod requires non-zero modulus".into());
         }
-        let needs_target = matches!(action, Action::Replace | Action::HashMod | Action::Lowercase | Action::Uppercase | Action::KeepEqual | Action::DropEqual);
+        let needs_target = matches!(
+            action,
+            Action::Replace
+                | Action::HashMod
+                | Action::Lowercase
+                | Action::Uppercase
+                | Action::KeepEqual
+                | Action::DropEqual
+        );
         if needs_target && target.is_empty() {
             return err("target_label", format!("relabel configuration for {a} action requires 'target_label' value"));
         }
@@ -127,15 +136,27 @@ impl RelabelConfig {
         if matches!(action, Action::KeepEqual | Action::DropEqual)
             && (regex.is_some() || modulus.is_some() || separator.is_some() || replacement.is_some())
         {
-            return err("action", format!("{a} action requires only 'source_labels' and `target_label`, and no other fields"));
+            return err(
+                "action",
+                format!("{a} action requires only 'source_labels' and `target_label`, and no other fields"),
+            );
         }
         if matches!(action, Action::LabelDrop | Action::LabelKeep)
-            && (!source_labels.is_empty() || target_label.is_some() || modulus.is_some() || separator.is_some() || replacement.is_some())
+            && (!source_labels.is_empty()
+                || target_label.is_some()
+                || modulus.is_some()
+                || separator.is_some()
+                || replacement.is_some())
         {
             return err("action", format!("{a} action requires only 'regex', and no other fields"));
         }
-        if matches!(action, Action::Lowercase | Action::Uppercase) && (regex.is_some() || replacement.is_some() || modulus.is_some()) {
-            return err("action", format!("{a} action requires only 'source_labels' and 'target_label', and no other fields"));
+        if matches!(action, Action::Lowercase | Action::Uppercase)
+            && (regex.is_some() || replacement.is_some() || modulus.is_some())
+        {
+            return err(
+                "action",
+                format!("{a} action requires only 'source_labels' and 'target_label', and no other fields"),
+            );
         }
         if action == Action::LabelMap {
             let r = replacement.as_deref().unwrap_or(DEFAULT_REPLACEMENT);
@@ -176,7 +197,11 @@ impl RelabelConfig {
             Action::KeepEqual => return lb.get(&self.target_label).unwrap_or("") == val,
             Action::Replace => {
                 // Prometheus's fast path: default regex, nothing templated.
-                if val.is_empty() && self.regex_src == DEFAULT_REGEX && !self.target_label.contains('$') && !self.replacement.contains('$') {
+                if val.is_empty()
+                    && self.regex_src == DEFAULT_REGEX
+                    && !self.target_label.contains('$')
+                    && !self.replacement.contains('$')
+                {
                     lb.set(self.target_label.clone(), self.replacement.clone());
                     return true;
                 }
@@ -238,7 +263,13 @@ mod tests {
     use super::*;
     use storage::Labels;
 
-    fn rule(action: &str, src: &[&str], regex: Option<&str>, target: Option<&str>, replacement: Option<&str>) -> RelabelConfig {
+    fn rule(
+        action: &str,
+        src: &[&str],
+        regex: Option<&str>,
+        target: Option<&str>,
+        replacement: Option<&str>,
+    ) -> RelabelConfig {
         RelabelConfig::new(
             Action::parse(action).unwrap(),
             src.iter().map(|s| s.to_string()).collect(),
@@ -306,7 +337,8 @@ mod tests {
         assert_eq!(run(&r, &[("__meta_zone", "z1")]), Some(l(&[("__meta_zone", "z1"), ("zone", "z1")])));
         let r = RelabelConfig::new(Action::LabelDrop, vec![], None, Some("tmp_.*".into()), None, None, None).unwrap();
         assert_eq!(run(&r, &[("tmp_a", "1"), ("b", "2")]), Some(l(&[("b", "2")])));
-        let r = RelabelConfig::new(Action::LabelKeep, vec![], None, Some("b|__name__".into()), None, None, None).unwrap();
+        let r =
+            RelabelConfig::new(Action::LabelKeep, vec![], None, Some("b|__name__".into()), None, None, None).unwrap();
         assert_eq!(run(&r, &[("tmp_a", "1"), ("b", "2")]), Some(l(&[("b", "2")])));
         let r = rule("lowercase", &["a"], None, Some("a_lower"), None);
         assert_eq!(run(&r, &[("a", "AbC")]).unwrap().get("a_lower"), Some("abc"));

@@ -31,7 +31,13 @@ fn fnv(b: &[u8]) -> u64 {
 
 /// Runs until `stop` changes to true; then writes staleness markers for
 /// everything the target exposed, as Prometheus does when a target goes away.
-pub async fn run(target: Arc<Target>, db: Arc<Db>, client: reqwest::Client, metrics: Arc<Metrics>, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    target: Arc<Target>,
+    db: Arc<Db>,
+    client: reqwest::Client,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut app = Appender::new(db, target.labels.clone(), target.config.clone());
     let interval_ms = target.interval.as_millis() as i64;
     let phase = offset(&target).as_millis() as i64;

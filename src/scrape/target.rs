@@ -39,7 +39,13 @@ pub struct ScrapeStatus {
 
 impl Default for ScrapeStatus {
     fn default() -> Self {
-        ScrapeStatus { health: Health::Unknown, last_error: String::new(), last_scrape: None, last_duration: Duration::ZERO, last_samples: 0 }
+        ScrapeStatus {
+            health: Health::Unknown,
+            last_error: String::new(),
+            last_scrape: None,
+            last_duration: Duration::ZERO,
+            last_samples: 0,
+        }
     }
 }
 
@@ -83,7 +89,10 @@ pub struct DroppedTarget {
 /// `__metrics_path__`, `__scrape_interval__`, `__scrape_timeout__` and
 /// `__param_*`; then relabeling; then `instance` from `__address__` and
 /// every `__`-prefixed label removed.
-pub fn targets_from_group(group: &TargetGroup, cfg: &Arc<ScrapeConfig>) -> (Vec<Target>, Vec<DroppedTarget>, Vec<String>) {
+pub fn targets_from_group(
+    group: &TargetGroup,
+    cfg: &Arc<ScrapeConfig>,
+) -> (Vec<Target>, Vec<DroppedTarget>, Vec<String>) {
     let (mut kept, mut dropped, mut errors) = (Vec::new(), Vec::new(), Vec::new());
     for addr in &group.targets {
         let mut lb = group.labels.builder();
@@ -168,7 +177,15 @@ fn finish(mut lb: LabelsBuilder, discovered: Labels, cfg: &Arc<ScrapeConfig>) ->
         lb.set("instance", addr);
     }
     lb.retain(|l| !l.name.starts_with("__"));
-    Ok(Target { labels: lb.build(), discovered, url, interval, timeout, config: cfg.clone(), status: Mutex::new(ScrapeStatus::default()) })
+    Ok(Target {
+        labels: lb.build(),
+        discovered,
+        url,
+        interval,
+        timeout,
+        config: cfg.clone(),
+        status: Mutex::new(ScrapeStatus::default()),
+    })
 }
 
 fn url_escape(s: &str) -> String {

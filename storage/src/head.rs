@@ -280,7 +280,7 @@ mod tests {
         let c = db.get_or_create(&Labels::from_pairs([("__name__", "other"), ("job", "a")]));
         db.append(&[(a, s(1, 1.0)), (b, s(1, 0.0)), (c, s(1, 5.0)), (a, s(50, 1.0))]);
         let up = Matcher::new(MatchOp::Equal, "__name__", "up").unwrap();
-        assert_eq!(db.select(&[up.clone()], 0, 100).len(), 2);
+        assert_eq!(db.select(std::slice::from_ref(&up), 0, 100).len(), 2);
         let not_a = Matcher::new(MatchOp::NotRegex, "job", "a").unwrap();
         let got = db.select(&[up.clone(), not_a], 0, 100);
         assert_eq!(got.len(), 1);

@@ -54,10 +54,7 @@ impl Labels {
 
     /// The value of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .binary_search_by(|l| l.name.as_str().cmp(name))
-            .ok()
-            .map(|i| self.0[i].value.as_str())
+        self.0.binary_search_by(|l| l.name.as_str().cmp(name)).ok().map(|i| self.0[i].value.as_str())
     }
 
     /// The value of `name`, or "" when absent (as PromQL matchers see it).
@@ -180,10 +177,7 @@ impl LabelsBuilder {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.labels
-            .binary_search_by(|l| l.name.as_str().cmp(name))
-            .ok()
-            .map(|i| self.labels[i].value.as_str())
+        self.labels.binary_search_by(|l| l.name.as_str().cmp(name)).ok().map(|i| self.labels[i].value.as_str())
     }
 
     /// Keeps only the labels for which `keep` is true.

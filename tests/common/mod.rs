@@ -25,7 +25,11 @@ pub struct TempDir(pub PathBuf);
 impl TempDir {
     pub fn new(tag: &str) -> Self {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!("vigil-test-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        let p = std::env::temp_dir().join(format!(
+            "vigil-test-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).expect("create temp dir");
         TempDir(p)
@@ -60,13 +64,18 @@ pub fn http(method: &str, url: &str, body: &str) -> std::io::Result<Response> {
     let mut s = TcpStream::connect(host)?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
     let ct = if body.is_empty() { "" } else { "Content-Type: application/x-www-form-urlencoded\r\n" };
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{ct}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{ct}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
     Ok(Response { status, body })
 }
 
@@ -223,7 +232,13 @@ pub struct Reply {
 
 impl Reply {
     pub fn text(body: impl Into<Vec<u8>>) -> Reply {
-        Reply { status: 200, content_type: "text/plain; version=0.0.4", gzip: false, delay: Duration::ZERO, body: body.into() }
+        Reply {
+            status: 200,
+            content_type: "text/plain; version=0.0.4",
+            gzip: false,
+            delay: Duration::ZERO,
+            body: body.into(),
+        }
     }
 }
 

@@ -120,5 +120,9 @@ pub async fn targets(State(st): State<AppState>) -> Response {
 
 /// GET /static/vigil.css (embedded in the binary).
 pub async fn stylesheet() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], include_str!("../static/vigil.css")).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+        include_str!("../static/vigil.css"),
+    )
+        .into_response()
 }

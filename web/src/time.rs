@@ -30,19 +30,36 @@ pub fn parse_duration_param(s: &str) -> Result<i64, String> {
         let n = rest.bytes().take_while(u8::is_ascii_digit).count();
         let v: i64 = rest[..n].parse().map_err(|_| format!("cannot parse {s:?} to a valid duration"))?;
         rest = &rest[n..];
-        let (unit, mult) = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000), ("w", 604_800_000), ("y", 31_536_000_000)]
-            .into_iter()
-            .find(|(u, _)| rest.starts_with(u))
-            .ok_or_else(|| format!("cannot parse {s:?} to a valid duration"))?;
+        let (unit, mult) = [
+            ("ms", 1),
+            ("s", 1000),
+            ("m", 60_000),
+            ("h", 3_600_000),
+            ("d", 86_400_000),
+            ("w", 604_800_000),
+            ("y", 31_536_000_000),
+        ]
+        .into_iter()
+        .find(|(u, _)| rest.starts_with(u))
+        .ok_or_else(|| format!("cannot parse {s:?} to a valid duration"))?;
         rest = &rest[unit.len()..];
-        total = v.checked_mul(mult).and_then(|x| total.checked_add(x)).ok_or_else(|| format!("duration {s:?} out of range"))?;
+        total = v
+            .checked_mul(mult)
+            .and_then(|x| total.checked_add(x))
+            .ok_or_else(|| format!("duration {s:?} out of range"))?;
     }
     Ok(total)
 }
 
 fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();

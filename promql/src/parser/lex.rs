@@ -88,13 +88,16 @@ fn ident_len(i: &str, first: impl Fn(u8) -> bool, rest: impl Fn(u8) -> bool) -> 
 }
 
 /// Words that are operators or keywords, never metric names on their own.
-const KEYWORDS: &[&str] = &[
-    "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset",
-];
+const KEYWORDS: &[&str] =
+    &["and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset"];
 
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*`, not a keyword.
 pub fn metric_name(i: Input<'_>) -> PResult<'_, Span<String>> {
-    let n = ident_len(i, |c| c.is_ascii_alphabetic() || c == b'_' || c == b':', |c| c.is_ascii_alphanumeric() || c == b'_' || c == b':');
+    let n = ident_len(
+        i,
+        |c| c.is_ascii_alphabetic() || c == b'_' || c == b':',
+        |c| c.is_ascii_alphanumeric() || c == b'_' || c == b':',
+    );
     if n == 0 || KEYWORDS.contains(&&i[..n]) || is_number_word(&i[..n]) {
         return err(i);
     }
@@ -115,7 +118,9 @@ pub fn label_name(i: Input<'_>) -> PResult<'_, Span<String>> {
 
 /// `=~`, `!~`, `!=`, `=` (longest first).
 pub fn match_op(i: Input<'_>) -> PResult<'_, MatchOp> {
-    for (tok, op) in [("=~", MatchOp::Regex), ("!~", MatchOp::NotRegex), ("!=", MatchOp::NotEqual), ("=", MatchOp::Equal)] {
+    for (tok, op) in
+        [("=~", MatchOp::Regex), ("!~", MatchOp::NotRegex), ("!=", MatchOp::NotEqual), ("=", MatchOp::Equal)]
+    {
         if let Some(rest) = i.strip_prefix(tok) {
             return Ok((rest, op));
         }
@@ -147,7 +152,11 @@ pub fn number(i: Input<'_>) -> PResult<'_, f64> {
         if n > 2 {
             return match u64::from_str_radix(&i[2..n], 16) {
                 Ok(v) => Ok((&i[n..], v as f64)),
-                Err(_) => Err(nom::Err::Failure(Error { remaining: i.len(), expected: None, message: Some(format!("bad number or duration syntax: {:?}", &i[..n])) })),
+                Err(_) => Err(nom::Err::Failure(Error {
+                    remaining: i.len(),
+                    expected: None,
+                    message: Some(format!("bad number or duration syntax: {:?}", &i[..n])),
+                })),
             };
         }
     }
@@ -196,12 +205,18 @@ pub fn string(i: Input<'_>) -> PResult<'_, Span<String>> {
     if q == '`' {
         return match body.find('`') {
             Some(end) => Ok((&body[end + 1..], Span { value: body[..end].to_string(), remaining })),
-            None => Err(nom::Err::Failure(Error { remaining, expected: None, message: Some("unterminated raw string".into()) })),
+            None => Err(nom::Err::Failure(Error {
+                remaining,
+                expected: None,
+                message: Some("unterminated raw string".into()),
+            })),
         };
     }
     let mut out = String::new();
     let mut chars = body.char_indices();
-    let fail = |at: usize, msg: String| nom::Err::Failure(Error { remaining: body.len() - at, expected: None, message: Some(msg) });
+    let fail = |at: usize, msg: String| {
+        nom::Err::Failure(Error { remaining: body.len() - at, expected: None, message: Some(msg) })
+    };
     while let Some((at, c)) = chars.next() {
         match c {
             c if c == q => return Ok((&body[at + 1..], Span { value: out, remaining })),

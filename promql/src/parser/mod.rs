@@ -105,7 +105,10 @@ fn vector_selector(i: Input<'_>) -> PResult<'_, VectorSelector> {
     };
     let mut matchers = Vec::new();
     if let Some(n) = &name {
-        matchers.push(Matcher::new(MatchOp::Equal, METRIC_NAME, n.value.clone()).map_err(|e| lex::Error::fail(start, e.to_string()))?);
+        matchers.push(
+            Matcher::new(MatchOp::Equal, METRIC_NAME, n.value.clone())
+                .map_err(|e| lex::Error::fail(start, e.to_string()))?,
+        );
     }
     for (m, pos) in braces.unwrap_or_default() {
         if name.is_some() && m.name == METRIC_NAME {
@@ -131,10 +134,12 @@ fn label_matchers(i: Input<'_>) -> PResult<'_, Vec<(Matcher, usize)>> {
         let pos = j.len();
         let (j, name) = lex::label_name(j).map_err(|e| e.map(|e| e.or_expected("label name or '}'")).into_failure())?;
         let (j, _) = lex::ws(j)?;
-        let (j, op) = lex::match_op(j).map_err(|e| e.map(|e| e.or_expected("label matching operator")).into_failure())?;
+        let (j, op) =
+            lex::match_op(j).map_err(|e| e.map(|e| e.or_expected("label matching operator")).into_failure())?;
         let (j, _) = lex::ws(j)?;
         let (j, value) = lex::string(j).map_err(|e| e.map(|e| e.or_expected("string")).into_failure())?;
-        let m = Matcher::new(op, name.value, value.value).map_err(|e| lex::Error::fail(value.remaining, e.to_string()))?;
+        let m =
+            Matcher::new(op, name.value, value.value).map_err(|e| lex::Error::fail(value.remaining, e.to_string()))?;
         out.push((m, pos));
         let (j, _) = lex::ws(j)?;
         if let Ok((j, _)) = char::<_, lex::Error>(',').parse(j) {

@@ -12,8 +12,13 @@ use std::sync::Arc;
 use storage::{stale_nan, Db, Labels, LabelsBuilder, Sample, SeriesRef, METRIC_NAME};
 
 /// Synthetic series written for every scrape, as Prometheus names them.
-pub const REPORT_SERIES: [&str; 5] =
-    ["up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"];
+pub const REPORT_SERIES: [&str; 5] = [
+    "up",
+    "scrape_duration_seconds",
+    "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_series_added",
+];
 
 /// Cache entries unseen for this many scrapes are forgotten.
 const CACHE_MAX_AGE: u64 = 10;
@@ -99,7 +104,9 @@ impl Appender {
             let Some(r) = series else { continue };
             report.post_relabel += 1;
             if sample_limit > 0 && report.post_relabel > sample_limit {
-                return Err(format!("sample_limit exceeded: the body has more than {sample_limit} samples after metric relabeling"));
+                return Err(format!(
+                    "sample_limit exceeded: the body has more than {sample_limit} samples after metric relabeling"
+                ));
             }
             let t = match s.timestamp_ms {
                 Some(t) if honor_ts => t,
@@ -122,7 +129,7 @@ impl Appender {
         report.out_of_order = out.out_of_order;
         report.duplicate = out.duplicate;
         std::mem::swap(&mut self.previous, &mut self.current);
-        if self.iteration % CACHE_MAX_AGE == 0 {
+        if self.iteration.is_multiple_of(CACHE_MAX_AGE) {
             let now = self.iteration;
             self.cache.retain(|_, c| now - c.last_seen < CACHE_MAX_AGE);
         }
@@ -132,7 +139,8 @@ impl Appender {
     /// Writes a staleness marker at `ts` for every series of the last
     /// successful scrape (after a failed scrape, or when the target goes away).
     pub fn mark_all_stale(&mut self, ts: i64) {
-        let batch: Vec<(SeriesRef, Sample)> = self.previous.drain(..).map(|r| (r, Sample { t: ts, v: stale_nan() })).collect();
+        let batch: Vec<(SeriesRef, Sample)> =
+            self.previous.drain(..).map(|r| (r, Sample { t: ts, v: stale_nan() })).collect();
         self.db.append(&batch);
     }
 
@@ -145,7 +153,8 @@ impl Appender {
                 self.db.get_or_create(&lb.build())
             })
         });
-        let values = [if up { 1.0 } else { 0.0 }, duration_s, r.scraped as f64, r.post_relabel as f64, r.series_added as f64];
+        let values =
+            [if up { 1.0 } else { 0.0 }, duration_s, r.scraped as f64, r.post_relabel as f64, r.series_added as f64];
         let batch: Vec<(SeriesRef, Sample)> = refs.iter().zip(values).map(|(r, v)| (*r, Sample { t: ts, v })).collect();
         self.db.append(&batch);
     }
@@ -199,14 +208,25 @@ impl Appender {
             return Ok(None);
         }
         if cfg.label_limit > 0 && labels.len() as u64 > cfg.label_limit {
-            return Err(format!("label_limit exceeded (metric: {}, number of labels: {}, limit: {})", s.name, labels.len(), cfg.label_limit));
+            return Err(format!(
+                "label_limit exceeded (metric: {}, number of labels: {}, limit: {})",
+                s.name,
+                labels.len(),
+                cfg.label_limit
+            ));
         }
         for l in &labels {
             if cfg.label_name_length_limit > 0 && l.name.len() as u64 > cfg.label_name_length_limit {
-                return Err(format!("label_name_length_limit exceeded (metric: {}, label name: {}, limit: {})", s.name, l.name, cfg.label_name_length_limit));
+                return Err(format!(
+                    "label_name_length_limit exceeded (metric: {}, label name: {}, limit: {})",
+                    s.name, l.name, cfg.label_name_length_limit
+                ));
             }
             if cfg.label_value_length_limit > 0 && l.value.len() as u64 > cfg.label_value_length_limit {
-                return Err(format!("label_value_length_limit exceeded (metric: {}, label: {}, limit: {})", s.name, l.name, cfg.label_value_length_limit));
+                return Err(format!(
+                    "label_value_length_limit exceeded (metric: {}, label: {}, limit: {})",
+                    s.name, l.name, cfg.label_value_length_limit
+                ));
             }
         }
         Ok(Some(self.db.get_or_create(&labels)))

@@ -21,7 +21,10 @@ fn target_labels_added_and_conflicts_exported() {
     let r = app.append_body("m{job=\"x\",a=\"1\"} 5\n", Format::Text, 1000).unwrap();
     assert_eq!((r.scraped, r.post_relabel, r.series_added), (1, 1, 1));
     let s = series(&db, "m");
-    assert_eq!(s[0].labels, Labels::from_pairs([("__name__", "m"), ("a", "1"), ("exported_job", "x"), ("instance", "h:1"), ("job", "j")]));
+    assert_eq!(
+        s[0].labels,
+        Labels::from_pairs([("__name__", "m"), ("a", "1"), ("exported_job", "x"), ("instance", "h:1"), ("job", "j")])
+    );
 }
 
 #[test]

@@ -172,7 +172,8 @@ pub fn text_sample(line: &str) -> LResult<'_, SampleEntry<'_>> {
         return fail(rest, format!("expected a value after {name:?}"));
     }
     let (value_tok, rest) = token(rest);
-    let value = float(value_tok, "value").map_err(|e| LexError { at: value_tok_at(line, value_tok), message: e.message })?.1;
+    let value =
+        float(value_tok, "value").map_err(|e| LexError { at: value_tok_at(line, value_tok), message: e.message })?.1;
     let rest = blanks(rest);
     let timestamp_ms = if rest.is_empty() {
         None
@@ -228,7 +229,12 @@ pub fn text_comment(c: &str) -> Result<Option<Entry<'_>>, LexError<'_>> {
         return Ok(Some(Entry::Help { name, text: arg }));
     }
     let kind_word = arg.trim_end_matches(is_blank);
-    match metric_type(kind_word).filter(|k| matches!(k, MetricType::Counter | MetricType::Gauge | MetricType::Histogram | MetricType::Summary | MetricType::Unknown)) {
+    match metric_type(kind_word).filter(|k| {
+        matches!(
+            k,
+            MetricType::Counter | MetricType::Gauge | MetricType::Histogram | MetricType::Summary | MetricType::Unknown
+        )
+    }) {
         Some(kind) if kind_word != "unknown" => Ok(Some(Entry::Type { name, kind })),
         _ => Err(LexError { at: arg, message: format!("invalid metric type {kind_word:?}") }),
     }
@@ -278,10 +284,11 @@ pub fn openmetrics_sample(line: &str) -> LResult<'_, SampleEntry<'_>> {
     let timestamp_ms = match parts.next() {
         None => None,
         Some(ts) => {
-            let secs = ts.parse::<f64>().ok().filter(|s| s.is_finite()).ok_or_else(|| LexError {
-                at: value_tok_at(line, ts),
-                message: format!("invalid timestamp {ts:?}"),
-            })?;
+            let secs = ts
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite())
+                .ok_or_else(|| LexError { at: value_tok_at(line, ts), message: format!("invalid timestamp {ts:?}") })?;
             Some((secs * 1000.0).round() as i64)
         }
     };

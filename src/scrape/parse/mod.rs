@@ -24,7 +24,9 @@ pub enum Format {
 impl Format {
     pub fn from_content_type(ct: Option<&str>) -> Format {
         match ct {
-            Some(ct) if ct.trim_start().to_ascii_lowercase().starts_with("application/openmetrics-text") => Format::OpenMetrics,
+            Some(ct) if ct.trim_start().to_ascii_lowercase().starts_with("application/openmetrics-text") => {
+                Format::OpenMetrics
+            }
             _ => Format::Text,
         }
     }
@@ -62,10 +64,19 @@ impl MetricType {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Entry<'a> {
     Sample(SampleEntry<'a>),
-    Type { name: &'a str, kind: MetricType },
+    Type {
+        name: &'a str,
+        kind: MetricType,
+    },
     /// The help text, still escaped (`\\` and `\n`) as in the body.
-    Help { name: &'a str, text: &'a str },
-    Unit { name: &'a str, unit: &'a str },
+    Help {
+        name: &'a str,
+        text: &'a str,
+    },
+    Unit {
+        name: &'a str,
+        unit: &'a str,
+    },
 }
 
 /// A sample line.
@@ -201,7 +212,13 @@ impl<'a> Parser<'a> {
                 // creation times, not values; Prometheus leaves them out.
                 if let (Some(base), Some((family, kind))) = (s.name.strip_suffix("_created"), self.family) {
                     if base == family
-                        && matches!(kind, MetricType::Counter | MetricType::Histogram | MetricType::Summary | MetricType::GaugeHistogram)
+                        && matches!(
+                            kind,
+                            MetricType::Counter
+                                | MetricType::Histogram
+                                | MetricType::Summary
+                                | MetricType::GaugeHistogram
+                        )
                     {
                         return None;
                     }

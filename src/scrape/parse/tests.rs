@@ -4,7 +4,10 @@
 
 use super::*;
 
-fn samples(body: &str, format: Format) -> Result<Vec<(String, Vec<(String, String)>, f64, Option<i64>)>, ParseError> {
+/// (name, labels, value, timestamp) of one parsed sample.
+type Parsed = (String, Vec<(String, String)>, f64, Option<i64>);
+
+fn samples(body: &str, format: Format) -> Result<Vec<Parsed>, ParseError> {
     let mut out = Vec::new();
     for e in Parser::new(body, format) {
         if let Entry::Sample(s) = e? {
@@ -178,7 +181,10 @@ fn openmetrics_timestamps_are_seconds() {
 
 #[test]
 fn content_type_picks_the_grammar() {
-    assert_eq!(Format::from_content_type(Some("application/openmetrics-text; version=1.0.0; charset=utf-8")), Format::OpenMetrics);
+    assert_eq!(
+        Format::from_content_type(Some("application/openmetrics-text; version=1.0.0; charset=utf-8")),
+        Format::OpenMetrics
+    );
     assert_eq!(Format::from_content_type(Some("text/plain; version=0.0.4")), Format::Text);
     assert_eq!(Format::from_content_type(Some("text/html")), Format::Text);
     assert_eq!(Format::from_content_type(None), Format::Text);
@@ -188,7 +194,7 @@ fn content_type_picks_the_grammar() {
 fn one_megabyte_line_is_an_error_not_a_hang() {
     let mut body = String::from("m{a=\"");
     body.push_str(&"x".repeat(1 << 20));
-    body.push_str("\n");
+    body.push('\n');
     assert!(samples(&body, Format::Text).is_err());
     let long_ok = format!("m{{a=\"{}\"}} 1\n", "y".repeat(1 << 20));
     assert_eq!(samples(&long_ok, Format::Text).unwrap().len(), 1);

@@ -88,7 +88,12 @@ fn labels_json(l: &Labels) -> Json {
 }
 
 /// GET|POST /api/v1/query
-pub async fn query(State(st): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn query(
+    State(st): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
     let text = p.get("query").ok_or_else(|| bad("invalid parameter \"query\": query must not be empty"))?;
     let t = match p.get("time") {
@@ -104,8 +109,10 @@ pub async fn query(State(st): State<AppState>, RawQuery(q): RawQuery, headers: H
         Value::Scalar { t, v } => json!({"resultType": "scalar", "result": [ts_json(t), format_value(v)]}),
         Value::String { t, s } => json!({"resultType": "string", "result": [ts_json(t), s]}),
         Value::Vector(v) => {
-            let result: Vec<Json> =
-                v.iter().map(|s| json!({"metric": labels_json(&s.labels), "value": [ts_json(s.t), format_value(s.v)]})).collect();
+            let result: Vec<Json> = v
+                .iter()
+                .map(|s| json!({"metric": labels_json(&s.labels), "value": [ts_json(s.t), format_value(s.v)]}))
+                .collect();
             json!({"resultType": "vector", "result": result})
         }
     };
@@ -141,7 +148,9 @@ fn time_range(p: &Params) -> Result<(i64, i64), ApiError> {
 fn limit(p: &Params) -> Result<usize, ApiError> {
     match p.get("limit") {
         None => Ok(0),
-        Some(s) => s.parse::<usize>().map_err(|_| bad(format!("invalid parameter \"limit\": cannot parse {s:?} to a valid limit"))),
+        Some(s) => s
+            .parse::<usize>()
+            .map_err(|_| bad(format!("invalid parameter \"limit\": cannot parse {s:?} to a valid limit"))),
     }
 }
 
@@ -162,7 +171,12 @@ fn with_warning(data: Json, cut: bool) -> Response {
 }
 
 /// GET|POST /api/v1/labels
-pub async fn labels(State(st): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn labels(
+    State(st): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
     let sets = match_params(&p)?;
     let (start, end) = time_range(&p)?;
@@ -183,7 +197,12 @@ pub async fn labels(State(st): State<AppState>, RawQuery(q): RawQuery, headers: 
 }
 
 /// GET /api/v1/label/<name>/values
-pub async fn label_values(State(st): State<AppState>, Path(name): Path<String>, RawQuery(q): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn label_values(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &Bytes::new())?;
     let sets = match_params(&p)?;
     let (start, end) = time_range(&p)?;
@@ -206,7 +225,12 @@ pub async fn label_values(State(st): State<AppState>, Path(name): Path<String>, 
 }
 
 /// GET|POST /api/v1/series
-pub async fn series(State(st): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn series(
+    State(st): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
     let sets = match_params(&p)?;
     if sets.is_empty() {
@@ -243,7 +267,7 @@ fn target_json(job: &str, t: &TargetInfo) -> Json {
 
 fn format_secs(d: std::time::Duration) -> String {
     let ms = d.as_millis() as u64;
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("{ms}ms");
     }
     let s = ms / 1000;
@@ -263,7 +287,11 @@ pub(crate) fn now_ms() -> i64 {
 }
 
 /// GET /api/v1/targets
-pub async fn targets(State(st): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn targets(
+    State(st): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &Bytes::new())?;
     let state = p.get("state").unwrap_or("any");
     let pool_filter = p.get("scrapePool");
