@@ -74,17 +74,20 @@ pub fn format_duration(d: Duration) -> String {
 
 /// Parses a byte size with Prometheus's units (B, KB, MB, GB, TB, PB, EB; powers of 1024).
 pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    if s == "0" {
+        return Ok(0);
+    }
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     let n: u64 = s[..digits].parse().map_err(|_| format!("invalid size {s:?}"))?;
     let mult: u64 = match &s[digits..] {
-        "" | "B" => 1,
+        "B" => 1,
         "KB" | "KiB" => 1 << 10,
         "MB" | "MiB" => 1 << 20,
         "GB" | "GiB" => 1 << 30,
         "TB" | "TiB" => 1 << 40,
         "PB" | "PiB" => 1 << 50,
         "EB" | "EiB" => 1 << 60,
-        _ => return Err(format!("invalid size {s:?}: unknown unit")),
+        unit => return Err(format!("invalid size {s:?}: unknown unit {unit:?} (use B, KB, MB, GB …)")),
     };
     n.checked_mul(mult).ok_or_else(|| format!("size out of range: {s:?}"))
 }
@@ -110,7 +113,8 @@ mod tests {
     #[test]
     fn sizes() {
         assert_eq!(parse_bytes("15MB").unwrap(), 15 << 20);
-        assert_eq!(parse_bytes("100").unwrap(), 100);
+        assert!(parse_bytes("100").is_err(), "a unit is required, as in Prometheus");
+        assert_eq!(parse_bytes("0").unwrap(), 0);
         assert!(parse_bytes("10XB").is_err());
         assert!(parse_bytes("MB").is_err());
     }

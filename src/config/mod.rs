@@ -12,7 +12,7 @@ use crate::scrape::relabel::{Action, RelabelConfig};
 use duration::{parse_bytes, parse_duration};
 use raw::S;
 use serde_saphyr::Location;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -188,16 +188,17 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Config, ConfigError>
 
 fn yaml_error(file: &str, e: &serde_saphyr::Error) -> ConfigError {
     let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-    // The crate's Display adds a snippet; keep the first line, which is the message.
+    // The crate's Display adds its own position and a snippet; keep the message.
     let full = e.to_string();
-    let message = full
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid YAML")
-        .trim()
-        .trim_start_matches("error: ")
-        .to_string();
-    ConfigError { file: file.to_string(), line, col, message }
+    let first = full.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid YAML").trim();
+    let first = first.trim_start_matches("error: ");
+    let message = match first.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
+        Some((pos, rest)) if pos.contains("column") => rest,
+        _ => first,
+    };
+    // Advice addressed to programmers using the YAML crate is not for users.
+    let message = [", set ", ". If you just use"].iter().fold(message, |m, cut| m.split(cut).next().unwrap_or(m));
+    ConfigError { file: file.to_string(), line, col, message: message.to_string() }
 }
 
 struct Loader<'a> {
@@ -277,24 +278,119 @@ impl Loader<'_> {
             },
         };
 
-        let mut jobs = HashSet::new();
-        let mut scrape_configs = Vec::new();
-        for sc in raw.scrape_configs.unwrap_or_default() {
-            let Some(sc) = sc else {
-                return Err(self.err(Location::UNKNOWN, "empty or null scrape config section"));
-            };
-            let c = self.scrape_config(sc, &global, &defaults)?;
-            if !jobs.insert(c.job_name.clone()) {
-                return Err(ConfigError {
-                    file: self.file.to_string(),
-                    line: 0,
-                    col: 0,
-                    message: format!("found multiple scrape configs with job name {:?}", c.job_name),
-                });
+        let schemes = NameSchemes::global(&self, &g)?;
+        let protocols = match &g.scrape_protocols {
+            Some(p) => {
+                self.check_protocols(p, "global")?;
+                Some(p.value.clone())
             }
-            scrape_configs.push(c);
+            None => None,
+        };
+        if let Some(files) = &raw.rule_files {
+            for f in &files.value {
+                if !valid_file_pattern(&f.value) {
+                    return Err(self.err(f.referenced, format!("invalid rule file path {:?}", f.value)));
+                }
+            }
+            let line = self.key_line("rule_files", files.referenced);
+            self.warnings
+                .push(format!("{}:{line}: \"rule_files\" is not supported by Vigil yet and is ignored", self.file));
         }
+        let inherited = Inherited { limits: defaults, schemes, protocols };
+
+        // Job names seen so far, with where each was first defined.
+        let mut jobs: HashMap<String, String> = HashMap::new();
+        let mut scrape_configs = Vec::new();
+        self.scrape_configs(
+            raw.scrape_configs.unwrap_or_default(),
+            &global,
+            &inherited,
+            &mut jobs,
+            &mut scrape_configs,
+        )?;
+        for pattern in raw.scrape_config_files.unwrap_or_default() {
+            if !valid_file_pattern(&pattern.value) {
+                return Err(
+                    self.err(pattern.referenced, format!("invalid scrape config file path {:?}", pattern.value))
+                );
+            }
+            for path in crate::scrape::discovery::expand(&self.resolve(&pattern.value)) {
+                let name = path.display().to_string();
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| self.err(pattern.referenced, format!("cannot read {name}: {e}")))?;
+                let base = path.parent().unwrap_or(Path::new("."));
+                let included: raw::ScrapeConfigsFile = if text.trim().is_empty() {
+                    raw::ScrapeConfigsFile::default()
+                } else {
+                    serde_saphyr::from_str(&text).map_err(|e| yaml_error(&name, &e))?
+                };
+                let mut sub = Loader { file: &name, text: &text, base, warnings: Vec::new() };
+                sub.scrape_configs(
+                    included.scrape_configs.unwrap_or_default(),
+                    &global,
+                    &inherited,
+                    &mut jobs,
+                    &mut scrape_configs,
+                )?;
+                self.warnings.append(&mut sub.warnings);
+            }
+        }
+        // In file order: "file:line: …".
+        self.warnings.sort_by_key(|w| {
+            w.rsplit_once(": \"")
+                .map(|(head, _)| head.to_string())
+                .and_then(|h| h.rsplit(':').next().and_then(|l| l.parse::<u64>().ok()))
+        });
         Ok(Config { global, scrape_configs, source: self.text.to_string(), warnings: self.warnings })
+    }
+
+    fn scrape_configs(
+        &mut self,
+        list: Vec<S<Option<raw::ScrapeConfig>>>,
+        global: &GlobalConfig,
+        inherited: &Inherited,
+        jobs: &mut HashMap<String, String>,
+        out: &mut Vec<ScrapeConfig>,
+    ) -> Result<(), ConfigError> {
+        for sc in list {
+            let at = sc.referenced;
+            let Some(value) = sc.value else {
+                return Err(self.err(at, "empty or null scrape config section"));
+            };
+            let job_at = value.job_name.as_ref().map_or(at, |j| j.referenced);
+            let c = self.scrape_config(at, value, global, inherited)?;
+            let here = format!("{}:{}", self.file, job_at.line());
+            if let Some(first) = jobs.get(&c.job_name) {
+                return Err(self.err(
+                    job_at,
+                    format!("found multiple scrape configs with job name {:?}, first found in {first}", c.job_name),
+                ));
+            }
+            jobs.insert(c.job_name.clone(), here);
+            out.push(c);
+        }
+        Ok(())
+    }
+
+    fn check_protocols(&self, p: &S<Vec<String>>, job: &str) -> Result<(), ConfigError> {
+        for (k, proto) in p.value.iter().enumerate() {
+            if !SCRAPE_PROTOCOLS.contains(&proto.as_str()) {
+                return Err(self.err(
+                    p.referenced,
+                    format!(
+                        "scrape_protocols: unknown scrape protocol {proto}, supported: [{}] for {job}",
+                        SCRAPE_PROTOCOLS.join(" ")
+                    ),
+                ));
+            }
+            if p.value[..k].contains(proto) {
+                return Err(self.err(
+                    p.referenced,
+                    format!("duplicated protocol in scrape_protocols, got [{}] for {job}", p.value.join(" ")),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn label_map(&self, m: Option<&raw::LabelMap>) -> Result<Labels, ConfigError> {
@@ -310,12 +406,12 @@ impl Loader<'_> {
 
     fn scrape_config(
         &mut self,
-        sc: S<raw::ScrapeConfig>,
+        at: Location,
+        sc: raw::ScrapeConfig,
         global: &GlobalConfig,
-        d: &Limits,
+        inherited: &Inherited,
     ) -> Result<ScrapeConfig, ConfigError> {
-        let at = sc.referenced;
-        let sc = sc.value;
+        let d = &inherited.limits;
         self.warn_unsupported(sc.unsupported_keys());
         let job_name = match &sc.job_name {
             Some(j) if !j.value.is_empty() => j.value.clone(),
@@ -353,14 +449,31 @@ impl Loader<'_> {
             }
             None => "http".to_string(),
         };
+        let job = format!("scrape config with job name {job_name:?}");
+        NameSchemes::scrape(self, &sc, &inherited.schemes)?;
+        if let Some(p) = &sc.scrape_protocols {
+            self.check_protocols(p, &job)?;
+        }
+        if let Some(f) = &sc.fallback_scrape_protocol {
+            if !SCRAPE_PROTOCOLS.contains(&f.value.as_str()) {
+                return Err(self.err(
+                    f.referenced,
+                    format!(
+                        "invalid fallback_scrape_protocol for {job}: unknown scrape protocol {}, supported: [{}]",
+                        f.value,
+                        SCRAPE_PROTOCOLS.join(" ")
+                    ),
+                ));
+            }
+        }
         let mut static_configs = Vec::new();
         for g in sc.static_configs.iter().flatten() {
-            let Some(g) = g else {
-                return Err(self.err(at, "empty or null section in static_configs"));
+            let Some(value) = &g.value else {
+                return Err(self.err(g.referenced, "empty or null section in static_configs"));
             };
-            self.warn_unsupported(g.value.unsupported_keys());
+            self.warn_unsupported(value.unsupported_keys());
             let mut targets = Vec::new();
-            for t in g.value.targets.iter().flatten() {
+            for t in value.targets.iter().flatten() {
                 if t.value.contains('/') {
                     return Err(self.err(t.referenced, format!("{:?} is not a valid hostname", t.value)));
                 }
@@ -368,7 +481,7 @@ impl Loader<'_> {
             }
             static_configs.push(TargetGroup {
                 targets,
-                labels: self.label_map(g.value.labels.as_ref())?,
+                labels: self.label_map(value.labels.as_ref())?,
                 source: String::new(),
             });
         }
@@ -393,8 +506,8 @@ impl Loader<'_> {
             };
             file_sd_configs.push(FileSdConfig { files, refresh_interval });
         }
-        let relabel_configs = self.relabels(sc.relabel_configs.as_deref(), at)?;
-        let metric_relabel_configs = self.relabels(sc.metric_relabel_configs.as_deref(), at)?;
+        let relabel_configs = self.relabels(sc.relabel_configs.as_deref(), "target")?;
+        let metric_relabel_configs = self.relabels(sc.metric_relabel_configs.as_deref(), "metric")?;
         let auth = self.auth(&sc)?;
         let tls = match &sc.tls_config {
             Some(t) => {
@@ -454,21 +567,24 @@ impl Loader<'_> {
     }
 
     fn auth(&self, sc: &raw::ScrapeConfig) -> Result<Auth, ConfigError> {
-        let mut set = Vec::new();
-        if let Some(b) = &sc.basic_auth {
-            set.push(("basic_auth", b.referenced));
+        // Prometheus's combinations and messages.
+        let place = |v: &Option<S<String>>| v.as_ref().map(|s| s.referenced);
+        if let (Some(_), Some(at)) = (&sc.bearer_token, place(&sc.bearer_token_file)) {
+            return Err(self.err(at, "at most one of bearer_token & bearer_token_file must be configured"));
         }
-        if let Some(a) = &sc.authorization {
-            set.push(("authorization", a.referenced));
+        let bearer = place(&sc.bearer_token).or(place(&sc.bearer_token_file));
+        if let (Some(b), Some(at)) = (&sc.basic_auth, bearer) {
+            let _ = b;
+            return Err(
+                self.err(at, "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured")
+            );
         }
-        if let Some(t) = &sc.bearer_token {
-            set.push(("bearer_token", t.referenced));
+        if let (Some(a), Some(at)) = (&sc.authorization, bearer) {
+            let _ = a;
+            return Err(self.err(at, "authorization is not compatible with bearer_token & bearer_token_file"));
         }
-        if let Some(t) = &sc.bearer_token_file {
-            set.push(("bearer_token_file", t.referenced));
-        }
-        if set.len() > 1 {
-            return Err(self.err(set[1].1, format!("at most one of basic_auth, authorization, bearer_token and bearer_token_file may be configured (found {} and {})", set[0].0, set[1].0)));
+        if let (Some(_), Some(a)) = (&sc.basic_auth, &sc.authorization) {
+            return Err(self.err(a.referenced, "at most one of basic_auth, oauth2 & authorization must be configured"));
         }
         if let Some(b) = &sc.basic_auth {
             let v = &b.value;
@@ -529,29 +645,31 @@ impl Loader<'_> {
 
     fn relabels(
         &self,
-        list: Option<&[Option<S<raw::RelabelConfig>>]>,
-        at: Location,
+        list: Option<&[S<Option<raw::RelabelConfig>>]>,
+        kind: &str,
     ) -> Result<Vec<RelabelConfig>, ConfigError> {
         let mut out = Vec::new();
         for r in list.into_iter().flatten() {
-            let Some(r) = r else {
-                return Err(self.err(at, "empty or null relabeling rule in relabel config"));
+            let Some(v) = &r.value else {
+                return Err(self.err(r.referenced, format!("empty or null {kind} relabeling rule")));
             };
-            out.push(self.relabel(r)?);
+            out.push(self.relabel(r.referenced, v)?);
         }
         Ok(out)
     }
 
-    fn relabel(&self, r: &S<raw::RelabelConfig>) -> Result<RelabelConfig, ConfigError> {
-        let at = r.referenced;
-        let v = &r.value;
+    fn relabel(&self, at: Location, v: &raw::RelabelConfig) -> Result<RelabelConfig, ConfigError> {
         let action = match &v.action {
-            Some(a) => Action::parse(&a.value)
-                .ok_or_else(|| self.err(a.referenced, format!("unknown relabel action {:?}", a.value)))?,
+            Some(a) => match a.value.as_deref().unwrap_or("") {
+                "" => return Err(self.err(a.referenced, "relabel action cannot be empty")),
+                name => Action::parse(name)
+                    .ok_or_else(|| self.err(a.referenced, format!("unknown relabel action {name:?}")))?,
+            },
             None => Action::Replace,
         };
         let regex_at = v.regex.as_ref().map_or(at, |s| s.referenced);
-        let regex = v.regex.as_ref().and_then(|s| s.value.clone());
+        // `regex:` with no value is the empty regex, as in Prometheus (not the default).
+        let regex = v.regex.as_ref().map(|s| s.value.clone().unwrap_or_default());
         let target_at = v.target_label.as_ref().map_or(at, |s| s.referenced);
         RelabelConfig::new(
             action,
@@ -570,6 +688,76 @@ impl Loader<'_> {
             };
             self.err(place, e.message)
         })
+    }
+}
+
+/// Protocol names Prometheus accepts in `scrape_protocols` and `fallback_scrape_protocol`.
+const SCRAPE_PROTOCOLS: [&str; 5] =
+    ["OpenMetricsText0.0.1", "OpenMetricsText1.0.0", "PrometheusProto", "PrometheusText0.0.4", "PrometheusText1.0.0"];
+
+/// What scrape configs take from `global` unless they say otherwise.
+struct Inherited {
+    limits: Limits,
+    schemes: NameSchemes,
+    #[allow(dead_code)]
+    protocols: Option<Vec<String>>,
+}
+
+/// `metric_name_validation_scheme` and `metric_name_escaping_scheme`: validated
+/// as Prometheus does. Vigil's parsers accept the classic name syntax.
+#[derive(Clone, Default)]
+struct NameSchemes {
+    validation: String,
+    escaping: String,
+}
+
+impl NameSchemes {
+    fn check(
+        l: &Loader,
+        validation: &Option<S<String>>,
+        escaping: &Option<S<String>>,
+        inherit: &NameSchemes,
+    ) -> Result<NameSchemes, ConfigError> {
+        let mut out = inherit.clone();
+        if let Some(v) = validation {
+            if !matches!(v.value.as_str(), "" | "utf8" | "legacy") {
+                return Err(l.err(
+                    v.referenced,
+                    format!(
+                        "unknown name validation method specified, must be either '', 'legacy' or 'utf8', got {:?}",
+                        v.value
+                    ),
+                ));
+            }
+            out.validation = v.value.clone();
+        }
+        if let Some(e) = escaping {
+            if !matches!(e.value.as_str(), "" | "allow-utf-8" | "underscores" | "dots" | "values") {
+                return Err(l.err(e.referenced, format!("unknown metric_name_escaping_scheme {:?}", e.value)));
+            }
+            out.escaping = e.value.clone();
+        }
+        if out.validation == "legacy" && out.escaping == "allow-utf-8" {
+            let at = escaping.as_ref().or(validation.as_ref()).map_or(Location::UNKNOWN, |s| s.referenced);
+            return Err(l.err(at, "utf8 metric names requested but validation scheme is not set to UTF8"));
+        }
+        Ok(out)
+    }
+
+    fn global(l: &Loader, g: &raw::Global) -> Result<NameSchemes, ConfigError> {
+        NameSchemes::check(l, &g.metric_name_validation_scheme, &g.metric_name_escaping_scheme, &NameSchemes::default())
+    }
+
+    fn scrape(l: &Loader, sc: &raw::ScrapeConfig, inherit: &NameSchemes) -> Result<NameSchemes, ConfigError> {
+        NameSchemes::check(l, &sc.metric_name_validation_scheme, &sc.metric_name_escaping_scheme, inherit)
+    }
+}
+
+/// Rule and scrape-config file patterns: a `*` only in the last path component.
+fn valid_file_pattern(p: &str) -> bool {
+    match p.find('*') {
+        None => true,
+        Some(k) => !p[k..].contains('/'),
     }
 }
 

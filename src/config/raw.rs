@@ -41,9 +41,19 @@ section! {
     /// The whole file.
     Config {
         global: Option<Global>,
-        scrape_configs: Option<Vec<Option<S<ScrapeConfig>>>>,
+        scrape_configs: Option<Vec<S<Option<ScrapeConfig>>>>,
+        scrape_config_files: Option<Vec<S<String>>>,
+        rule_files: Option<S<Vec<S<String>>>>,
     }
-    unsupported { runtime, rule_files, scrape_config_files, alerting, remote_write, remote_read, storage, tracing, otlp }
+    unsupported { runtime, alerting, remote_write, remote_read, storage, tracing, otlp }
+}
+
+section! {
+    /// A file named in `scrape_config_files`: scrape configs and nothing else.
+    ScrapeConfigsFile {
+        scrape_configs: Option<Vec<S<Option<ScrapeConfig>>>>,
+    }
+    unsupported {}
 }
 
 section! {
@@ -57,10 +67,12 @@ section! {
         label_limit: Option<u64>,
         label_name_length_limit: Option<u64>,
         label_value_length_limit: Option<u64>,
+        metric_name_validation_scheme: Option<S<String>>,
+        metric_name_escaping_scheme: Option<S<String>>,
+        scrape_protocols: Option<S<Vec<String>>>,
     }
     unsupported {
         rule_query_offset, query_log_file, scrape_failure_log_file, target_limit, keep_dropped_targets,
-        metric_name_validation_scheme, metric_name_escaping_scheme, scrape_protocols,
         always_scrape_classic_histograms, convert_classic_histograms_to_nhcb, scrape_native_histograms,
         extra_scrape_metrics
     }
@@ -81,22 +93,25 @@ section! {
         label_limit: Option<u64>,
         label_name_length_limit: Option<u64>,
         label_value_length_limit: Option<u64>,
-        static_configs: Option<Vec<Option<S<StaticConfig>>>>,
+        static_configs: Option<Vec<S<Option<StaticConfig>>>>,
         file_sd_configs: Option<Vec<S<FileSdConfig>>>,
-        relabel_configs: Option<Vec<Option<S<RelabelConfig>>>>,
-        metric_relabel_configs: Option<Vec<Option<S<RelabelConfig>>>>,
+        relabel_configs: Option<Vec<S<Option<RelabelConfig>>>>,
+        metric_relabel_configs: Option<Vec<S<Option<RelabelConfig>>>>,
         basic_auth: Option<S<BasicAuth>>,
         authorization: Option<S<Authorization>>,
         bearer_token: Option<S<String>>,
         bearer_token_file: Option<S<String>>,
         tls_config: Option<TlsConfig>,
+        metric_name_validation_scheme: Option<S<String>>,
+        metric_name_escaping_scheme: Option<S<String>>,
+        scrape_protocols: Option<S<Vec<String>>>,
+        fallback_scrape_protocol: Option<S<String>>,
     }
     unsupported {
-        track_timestamps_staleness, scrape_protocols, fallback_scrape_protocol, scrape_classic_histograms,
+        track_timestamps_staleness, scrape_classic_histograms,
         always_scrape_classic_histograms, convert_classic_histograms_to_nhcb, scrape_native_histograms,
         enable_compression, target_limit, keep_dropped_targets, native_histogram_bucket_limit,
-        native_histogram_min_bucket_factor, metric_name_validation_scheme, metric_name_escaping_scheme,
-        scrape_failure_log_file, extra_scrape_metrics, proxy_url, no_proxy, proxy_from_environment,
+        native_histogram_min_bucket_factor, scrape_failure_log_file, extra_scrape_metrics, proxy_url, no_proxy, proxy_from_environment,
         proxy_connect_header, follow_redirects, enable_http2, oauth2, http_headers,
         azure_sd_configs, consul_sd_configs, digitalocean_sd_configs, docker_sd_configs,
         dockerswarm_sd_configs, dns_sd_configs, ec2_sd_configs, eureka_sd_configs, gce_sd_configs,
@@ -128,11 +143,13 @@ section! {
     RelabelConfig {
         source_labels: Option<Vec<String>>,
         separator: Option<String>,
+        #[serde(deserialize_with = "present")]
         regex: Option<S<Option<String>>>,
         modulus: Option<u64>,
         target_label: Option<S<String>>,
         replacement: Option<String>,
-        action: Option<S<String>>,
+        #[serde(deserialize_with = "present")]
+        action: Option<S<Option<String>>>,
     }
     unsupported {}
 }
@@ -190,4 +207,10 @@ impl<'de> Deserialize<'de> for LabelMap {
         }
         d.deserialize_map(V)
     }
+}
+
+/// For keys where an explicit `null` differs from absence: a present key is
+/// always `Some`, even when its value is null.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }

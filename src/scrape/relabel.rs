@@ -150,13 +150,8 @@ impl RelabelConfig {
         {
             return err("action", format!("{a} action requires only 'regex', and no other fields"));
         }
-        if matches!(action, Action::Lowercase | Action::Uppercase)
-            && (regex.is_some() || replacement.is_some() || modulus.is_some())
-        {
-            return err(
-                "action",
-                format!("{a} action requires only 'source_labels' and 'target_label', and no other fields"),
-            );
+        if matches!(action, Action::Lowercase | Action::Uppercase) && replacement.is_some() {
+            return err("replacement", format!("'replacement' can not be set for {a} action"));
         }
         if action == Action::LabelMap {
             let r = replacement.as_deref().unwrap_or(DEFAULT_REPLACEMENT);
