@@ -73,6 +73,36 @@ fn reload_keeps_running_config_when_new_one_is_bad() {
     // The unchanged job kept its loop: its samples continue without a stale gap.
     let q = v.query("m{job=\"one\"}");
     assert_eq!(q.len(), 1);
+    wait_for("job two scraped", Duration::from_secs(10), || (v.query("m{job=\"two\"}").len() == 1).then_some(()));
+
+    // Removing a job ends its series at once with staleness markers,
+    // instead of leaving them visible for the 5-minute lookback.
+    std::fs::write(&v.config, &base).unwrap();
+    let r = http("POST", &format!("{}/-/reload", v.base), "").unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    wait_for("job two gone", Duration::from_secs(5), || v.query("m{job=\"two\"}").is_empty().then_some(()));
+    assert!(v.query("up{job=\"two\"}").is_empty());
+    assert_eq!(v.query("m{job=\"one\"}").len(), 1);
+}
+
+#[test]
+fn series_that_vanish_from_a_target_go_stale() {
+    let dir = TempDir::new("vanish");
+    let page = dir.write("page", "a 1\nb 2\n");
+    // A target whose page is read from a file at each request.
+    let fake = FakeTarget::start_dynamic(page.clone());
+    let v = Vigil::start(&format!(
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: j\n    static_configs:\n      - targets: ['{}']\n",
+        fake.addr
+    ));
+    wait_for("both series", Duration::from_secs(10), || {
+        (v.query("{job=\"j\",__name__=~\"a|b\"}").len() == 2).then_some(())
+    });
+    std::fs::write(&page, "a 1\n").unwrap();
+    wait_for("b stale", Duration::from_secs(10), || {
+        (v.query("{job=\"j\",__name__=~\"a|b\"}").len() == 1).then_some(())
+    });
+    assert_eq!(v.query("a").len(), 1);
 }
 
 #[test]

@@ -522,12 +522,6 @@ impl Loader<'_> {
             }
             None => TlsConfig::default(),
         };
-        if tls.server_name.is_some() {
-            self.warnings.push(format!(
-                "{}: tls_config.server_name is not supported by Vigil yet and is ignored (job {job_name:?})",
-                self.file
-            ));
-        }
         if tls.cert_file.is_some() != tls.key_file.is_some() {
             return Err(self.err(at, format!("tls_config needs both cert_file and key_file (job {job_name:?})")));
         }

@@ -23,6 +23,32 @@ pub struct Body {
 
 /// Builds the HTTP client of one scrape config (auth is added per request).
 pub fn client(cfg: &ScrapeConfig) -> Result<reqwest::Client, String> {
+    builder(cfg)?.build().map_err(|e| format!("cannot build HTTP client: {e}"))
+}
+
+/// For `tls_config.server_name`: a client for one target that connects to
+/// the target's address while naming `server_name` in TLS (SNI and the
+/// certificate check), and the URL to scrape with it.
+pub async fn server_name_client(
+    cfg: &ScrapeConfig,
+    url: &str,
+    server_name: &str,
+) -> Result<(reqwest::Client, String), String> {
+    let mut u = reqwest::Url::parse(url).map_err(|e| format!("invalid scrape URL {url:?}: {e}"))?;
+    let host = u.host_str().ok_or_else(|| format!("no host in {url:?}"))?.to_string();
+    let port = u.port_or_known_default().unwrap_or(443);
+    let addr = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+        .await
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host} resolves to no address"))?;
+    u.set_host(Some(server_name)).map_err(|e| format!("invalid server_name {server_name:?}: {e}"))?;
+    let client =
+        builder(cfg)?.resolve(server_name, addr).build().map_err(|e| format!("cannot build HTTP client: {e}"))?;
+    Ok((client, u.to_string()))
+}
+
+fn builder(cfg: &ScrapeConfig) -> Result<reqwest::ClientBuilder, String> {
     let mut b = reqwest::Client::builder()
         .user_agent(concat!("Vigil/", env!("CARGO_PKG_VERSION")))
         .no_proxy()
@@ -45,7 +71,7 @@ pub fn client(cfg: &ScrapeConfig) -> Result<reqwest::Client, String> {
     if tls.insecure_skip_verify {
         b = b.danger_accept_invalid_certs(true);
     }
-    b.build().map_err(|e| format!("cannot build HTTP client: {e}"))
+    Ok(b)
 }
 
 /// Scrapes `url` once, within `timeout`.

@@ -17,6 +17,15 @@ pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
+/// The timestamp for a scrape starting at `now`: the expected tick
+/// (`last + interval`) when within Prometheus's tolerance, else `now`.
+pub fn aligned_timestamp(now: i64, last: Option<i64>, interval_ms: i64) -> i64 {
+    match last {
+        Some(prev) if (now - (prev + interval_ms)).abs() <= TIMESTAMP_TOLERANCE_MS => prev + interval_ms,
+        _ => now,
+    }
+}
+
 /// Where in its interval a target is scraped: a stable hash of its labels
 /// spreads targets evenly, and a restart keeps the same phase.
 pub fn offset(target: &Target) -> Duration {
@@ -48,6 +57,8 @@ pub async fn run(
     let mut ticker = tokio::time::interval_at(start, target.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_ts: Option<i64> = None;
+    // With tls_config.server_name the target gets a client of its own.
+    let mut named: Option<Result<(reqwest::Client, String), String>> = None;
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
@@ -56,16 +67,22 @@ pub async fn run(
         if *stop.borrow() {
             break;
         }
-        let mut ts = now_ms();
-        if let Some(prev) = last_ts {
-            let expected = prev + interval_ms;
-            if (ts - expected).abs() <= TIMESTAMP_TOLERANCE_MS {
-                ts = expected;
-            }
-        }
+        let ts = aligned_timestamp(now_ms(), last_ts, interval_ms);
         last_ts = Some(ts);
         let began = Instant::now();
-        let result = fetch::fetch(&client, &target.config, &target.url, target.timeout).await;
+        let result = match &target.config.tls.server_name {
+            None => fetch::fetch(&client, &target.config, &target.url, target.timeout).await,
+            Some(name) => {
+                if !matches!(named, Some(Ok(_))) {
+                    named = Some(fetch::server_name_client(&target.config, &target.url, name).await);
+                }
+                match &named {
+                    Some(Ok((c, url))) => fetch::fetch(c, &target.config, url, target.timeout).await,
+                    Some(Err(e)) => Err(e.clone()),
+                    None => Err("no client".into()),
+                }
+            }
+        };
         let outcome = match result {
             Ok(body) => app.append_body(&body.text, body.format, ts),
             Err(e) => Err(e),
@@ -92,4 +109,38 @@ pub async fn run(
     let ts = now_ms();
     app.mark_all_stale(ts);
     app.report_stale(ts);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse;
+    use std::path::Path;
+
+    #[test]
+    fn timestamps_snap_to_the_tick_within_tolerance() {
+        assert_eq!(aligned_timestamp(1_000, None, 5_000), 1_000);
+        assert_eq!(aligned_timestamp(6_002, Some(1_000), 5_000), 6_000);
+        assert_eq!(aligned_timestamp(5_998, Some(1_000), 5_000), 6_000);
+        assert_eq!(aligned_timestamp(6_003, Some(1_000), 5_000), 6_003, "beyond 2 ms the real time is kept");
+        assert_eq!(aligned_timestamp(9_000, Some(1_000), 5_000), 9_000);
+    }
+
+    #[test]
+    fn offsets_are_within_the_interval_and_spread() {
+        let yaml =
+            "scrape_configs:\n  - job_name: j\n    scrape_interval: 10s\n    static_configs:\n      - targets: [";
+        let targets: Vec<String> = (0..50).map(|k| format!("'h{k}:9100'")).collect();
+        let cfg = parse(&format!("{yaml}{}]\n", targets.join(", ")), "t.yml", Path::new(".")).unwrap();
+        let sc = Arc::new(cfg.scrape_configs[0].clone());
+        let (ts, _, _) = crate::scrape::target::targets_from_group(&sc.static_configs[0], &sc);
+        let offsets: Vec<u128> = ts.iter().map(|t| offset(t).as_millis()).collect();
+        assert!(offsets.iter().all(|o| *o < 10_000));
+        // 50 targets over 10 s: every second of the interval gets some.
+        for second in 0..10 {
+            assert!(offsets.iter().any(|o| *o / 1000 == second), "no target starts in second {second}: {offsets:?}");
+        }
+        // Stable across calls (a restart keeps the phase).
+        assert_eq!(offset(&ts[0]), offset(&ts[0]));
+    }
 }

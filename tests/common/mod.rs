@@ -228,6 +228,8 @@ pub struct Reply {
     pub gzip: bool,
     pub delay: Duration,
     pub body: Vec<u8>,
+    /// When set, requests without exactly this `Authorization` header get 401.
+    pub require_auth: Option<String>,
 }
 
 impl Reply {
@@ -238,6 +240,7 @@ impl Reply {
             gzip: false,
             delay: Duration::ZERO,
             body: body.into(),
+            require_auth: None,
         }
     }
 }
@@ -273,6 +276,53 @@ impl FakeTarget {
     }
 }
 
+impl FakeTarget {
+    /// A target serving the current content of `file` on every path.
+    pub fn start_dynamic(file: PathBuf) -> FakeTarget {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake target");
+        let addr = listener.local_addr().expect("addr").to_string();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((s, _)) => {
+                        let body = std::fs::read(&file).unwrap_or_default();
+                        let routes = vec![("/metrics", Reply::text(body))];
+                        let stop3 = stop2.clone();
+                        std::thread::spawn(move || serve_once(s, &routes, &stop3));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        FakeTarget { addr, stop, thread: Some(thread) }
+    }
+}
+
+/// Serves one request and closes, so that the next request sees new content.
+fn serve_once(s: TcpStream, routes: &[(&'static str, Reply)], stop: &AtomicBool) {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut s = s;
+    let mut buf = [0u8; 8192];
+    let mut req = Vec::new();
+    while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => req.extend_from_slice(&buf[..n]),
+        }
+    }
+    let _ = stop;
+    let r = &routes[0].1;
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        r.content_type,
+        r.body.len()
+    );
+    let _ = s.write_all(head.as_bytes()).and_then(|_| s.write_all(&r.body));
+}
+
 impl Drop for FakeTarget {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
@@ -304,6 +354,15 @@ fn serve(mut s: TcpStream, routes: &[(&'static str, Reply)], stop: &AtomicBool) 
             let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found");
             continue;
         };
+        if let Some(want) = &r.require_auth {
+            let got = head.lines().find_map(|l| {
+                l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("authorization")).map(|(_, v)| v.trim())
+            });
+            if got != Some(want.as_str()) {
+                let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 12\r\n\r\nunauthorized");
+                continue;
+            }
+        }
         let deadline = Instant::now() + r.delay;
         while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(20));

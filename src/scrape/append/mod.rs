@@ -4,10 +4,12 @@
 //! This half of the scrape loop is synchronous and owns no I/O, so tests
 //! drive it directly with bodies and timestamps.
 
+mod cache;
+
 use crate::config::ScrapeConfig;
 use crate::scrape::parse::{Entry, Format, Parser};
 use crate::scrape::relabel;
-use std::collections::HashMap;
+use cache::SeriesCache;
 use std::sync::Arc;
 use storage::{stale_nan, Db, Labels, LabelsBuilder, Sample, SeriesRef, METRIC_NAME};
 
@@ -22,12 +24,6 @@ pub const REPORT_SERIES: [&str; 5] = [
 
 /// Cache entries unseen for this many scrapes are forgotten.
 const CACHE_MAX_AGE: u64 = 10;
-
-struct CacheEntry {
-    /// `None`: metric relabeling dropped the series.
-    series: Option<SeriesRef>,
-    last_seen: u64,
-}
 
 /// What a successful append did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -47,7 +43,7 @@ pub struct Appender {
     db: Arc<Db>,
     target_labels: Labels,
     config: Arc<ScrapeConfig>,
-    cache: HashMap<Box<str>, CacheEntry>,
+    cache: SeriesCache,
     iteration: u64,
     /// Series written without an explicit timestamp by the last successful
     /// scrape: those missing from the next one get a staleness marker.
@@ -64,7 +60,7 @@ impl Appender {
             db,
             target_labels,
             config,
-            cache: HashMap::new(),
+            cache: SeriesCache::default(),
             iteration: 0,
             previous: Vec::new(),
             report_refs: None,
@@ -87,17 +83,14 @@ impl Appender {
             let entry = entry.map_err(|e| e.to_string())?;
             let Entry::Sample(s) = entry else { continue };
             report.scraped += 1;
-            let series = match self.cache.get_mut(s.series) {
-                Some(c) => {
-                    c.last_seen = self.iteration;
-                    c.series
-                }
+            let series = match self.cache.get(s.series, self.iteration) {
+                Some(cached) => cached,
                 None => {
                     let r = self.new_series(&s)?;
                     if r.is_some() {
                         report.series_added += 1;
                     }
-                    self.cache.insert(s.series.into(), CacheEntry { series: r, last_seen: self.iteration });
+                    self.cache.insert(s.series, r, self.iteration);
                     r
                 }
             };
@@ -130,8 +123,7 @@ impl Appender {
         report.duplicate = out.duplicate;
         std::mem::swap(&mut self.previous, &mut self.current);
         if self.iteration.is_multiple_of(CACHE_MAX_AGE) {
-            let now = self.iteration;
-            self.cache.retain(|_, c| now - c.last_seen < CACHE_MAX_AGE);
+            self.cache.retain_recent(self.iteration, CACHE_MAX_AGE);
         }
         Ok(report)
     }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Fuzz the exposition parser and append path for a bounded time (default 120 s).
+#   tests/fuzz/run.sh [SECONDS]
+# Needs cargo-fuzz (installed here if missing). Runs on the stable toolchain
+# through RUSTC_BOOTSTRAP, since sanitizer flags are nightly-only.
+set -euo pipefail
+cd "$(dirname "$0")"
+secs="${1:-120}"
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+mkdir -p corpus/exposition
+# Seed with Prometheus's own pages when ../shared is beside the repository.
+for f in ../../../shared/prometheus-testdata/textparse/*; do
+  [ -f "$f" ] && cp "$f" corpus/exposition/ 2>/dev/null || true
+done
+printf '# TYPE m counter\nm_total{a="b"} 1 1700000000000\n' > corpus/exposition/seed.txt
+RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir . exposition corpus/exposition -- \
+  -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048
