@@ -129,8 +129,10 @@ pub fn label_separator(i: &str) -> &str {
     blanks(rest.strip_prefix(',').unwrap_or(rest))
 }
 
-/// `{…}` → the text inside the braces, every pair checked.
-fn label_set(i: &str) -> LResult<'_, &str> {
+/// `{…}` → the text inside the braces, every pair checked. With
+/// `lenient_commas` (the text format), pairs may also be separated by blanks
+/// alone, as Prometheus's text lexer allows.
+fn label_set(i: &str, lenient_commas: bool) -> LResult<'_, &str> {
     let Some(inner) = i.strip_prefix('{') else {
         return fail(i, "expected '{'");
     };
@@ -145,6 +147,7 @@ fn label_set(i: &str) -> LResult<'_, &str> {
         rest = match r.strip_prefix(',') {
             Some(r) => blanks(r),
             None if r.starts_with('}') => r,
+            None if lenient_commas && r.starts_with(is_label_start) => r,
             None => return fail(r, "expected ',' or '}' after a label"),
         };
     }
@@ -164,7 +167,7 @@ fn token(i: &str) -> (&str, &str) {
 pub fn text_sample(line: &str) -> LResult<'_, SampleEntry<'_>> {
     let (rest, name) = metric_name(line)?;
     let rest = blanks(rest);
-    let (rest, raw_labels) = if rest.starts_with('{') { label_set(rest)? } else { (rest, "") };
+    let (rest, raw_labels) = if rest.starts_with('{') { label_set(rest, true)? } else { (rest, "") };
     let series = &line[..line.len() - rest.len()];
     let series = series.trim_end_matches(is_blank);
     let rest = blanks(rest);
@@ -269,7 +272,7 @@ pub fn openmetrics_comment(line: &str) -> Result<Entry<'_>, LexError<'_>> {
 /// `name{labels} value [timestamp_s] [# {exemplar} value [timestamp]]`.
 pub fn openmetrics_sample(line: &str) -> LResult<'_, SampleEntry<'_>> {
     let (rest, name) = metric_name(line)?;
-    let (rest, raw_labels) = if rest.starts_with('{') { label_set(rest)? } else { (rest, "") };
+    let (rest, raw_labels) = if rest.starts_with('{') { label_set(rest, false)? } else { (rest, "") };
     let series = &line[..line.len() - rest.len()];
     let Some(rest) = rest.strip_prefix(' ') else {
         return fail(rest, "expected a single space before the value");
@@ -303,7 +306,7 @@ pub fn openmetrics_sample(line: &str) -> LResult<'_, SampleEntry<'_>> {
 
 /// Exemplars are parsed to validate the line, then dropped.
 fn exemplar_check(ex: &str) -> Result<(), LexError<'_>> {
-    let (rest, _) = label_set(ex)?;
+    let (rest, _) = label_set(ex, false)?;
     let Some(rest) = rest.strip_prefix(' ') else {
         return Err(LexError { at: rest, message: "expected a space before the exemplar value".into() });
     };

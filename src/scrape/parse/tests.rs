@@ -52,6 +52,20 @@ const TEXT_GOOD: &[(&str, usize)] = &[
     ("# just a comment\nm 1\n", 1),
     ("#\nm 1\n", 1),
     ("# TYPEX m foo\nm 1\n", 1),
+    // Cases from Prometheus's own text parser tests.
+    ("# \tTYPE go_gc_duration_seconds summary\ngo_gc_duration_seconds{quantile=\"0\"} 4.9351e-05\n", 1),
+    ("go_gc_duration_seconds{ quantile=\"0.9\", a=\"b\"} 8.3835e-05\n", 1),
+    ("go_gc_duration_seconds { quantile= \"1.0\", a= \"b\", } 8.3835e-05\n", 1),
+    ("go_gc_duration_seconds { quantile = \"2.0\" a = \"b\" } 8.3835e-05\n", 1),
+    ("m{a=\"b\" c=\"d\"} 1\n", 1),
+    ("# Hrandom comment starting with prefix of HELP\n#\nwind_speed{A=\"2\",c=\"3\"} 12345\n", 1),
+    ("# comment with escaped \\n newline\n# HELP nohelp1\n# HELP nohelp2 \n", 0),
+    ("some:aggregate:rate5m{a_b=\"c\"}\t1\n", 1),
+    ("go_goroutines 33  \t123123\n", 1),
+    ("testmetric{_label_starting_with_underscore=\"foo\"} 1\n", 1),
+    ("# HELP metric foo\x00bar\nnull_byte_metric{a=\"abc\x00\"} 1", 1),
+    ("a{b=\"\x00ss\"} 1\n", 1),
+    ("m infinity\nn -inf\no nan\n", 3),
 ];
 
 /// Bodies the text parser must reject, with the line the error names.
@@ -67,7 +81,6 @@ const TEXT_BAD: &[(&str, usize)] = &[
     ("m{a=b} 1\n", 1),
     ("m{a} 1\n", 1),
     ("m{1a=\"b\"} 1\n", 1),
-    ("m{a=\"b\" c=\"d\"} 1\n", 1),
     ("m{a=\"b\"\n", 1),
     ("1m 1\n", 1),
     ("m-x 1\n", 1),
@@ -77,6 +90,23 @@ const TEXT_BAD: &[(&str, usize)] = &[
     ("# TYPE m unknown\n", 1),
     ("# TYPE m\n", 1),
     ("# HELP 1m x\n", 1),
+    // Cases from Prometheus's own text parser tests.
+    ("a", 1),
+    ("a{b='c'} 1\n", 1),
+    ("a{b=\n", 1),
+    ("a true\n", 1),
+    ("something_weird{problem=\"", 1),
+    ("empty_label_name{=\"\"} 0", 1),
+    ("foo 1_2\n", 1),
+    ("foo 0x1p-3\n", 1),
+    ("foo 0 1_2\n", 1),
+    ("{a=\"ok\"} 1", 1),
+    ("# TYPE #\n", 1),
+    ("# HELP #\n", 1),
+    ("a{b=\x00\"ssss\"} 1\n", 1),
+    ("a{b\x00=\"hiih\"}\t1", 1),
+    ("a\x00{b=\"ddd\"} 1", 1),
+    ("a 0 1\x00", 1),
 ];
 
 #[test]
