@@ -11,6 +11,7 @@
 //! The store keeps this interface as it grows persistence (sled index, Gorilla
 //! chunks, WAL); callers see batches in and selected series out.
 
+pub mod chunkenc;
 pub mod head;
 pub mod labels;
 pub mod matcher;

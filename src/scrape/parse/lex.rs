@@ -4,7 +4,7 @@
 //! line and column.
 
 use super::{Entry, MetricType, SampleEntry};
-use nom::bytes::complete::{take_while, take_while1};
+use nom::bytes::complete::take_while;
 use nom::Parser;
 use std::borrow::Cow;
 
@@ -21,45 +21,82 @@ fn fail<'a, T>(at: &'a str, message: impl Into<String>) -> LResult<'a, T> {
     Err(LexError { at, message: message.into() })
 }
 
-type NomResult<'a> = nom::IResult<&'a str, &'a str, nom::error::Error<&'a str>>;
+type ByteResult<'a> = nom::IResult<&'a [u8], &'a [u8], nom::error::Error<&'a [u8]>>;
 
-fn is_name_start(c: char) -> bool {
-    c.is_ascii_alphabetic() || c == '_' || c == ':'
-}
-fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == ':'
-}
-fn is_label_start(c: char) -> bool {
-    c.is_ascii_alphabetic() || c == '_'
-}
-fn is_label_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
-}
-fn is_blank(c: char) -> bool {
-    c == ' ' || c == '\t'
+/// Byte classes as lookup tables: one load per byte on the hot path.
+/// `digits`: 0-9 allowed; `colon`: `:` allowed.
+const fn class(digits: bool, colon: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphabetic() || b == b'_' || (colon && b == b':') || (digits && b.is_ascii_digit());
+        c += 1;
+    }
+    t
 }
 
+const NAME_START: [bool; 256] = class(false, true);
+const NAME_CHAR: [bool; 256] = class(true, true);
+const LABEL_START: [bool; 256] = class(false, false);
+const LABEL_CHAR: [bool; 256] = class(true, false);
+
+#[inline]
+fn is_name_start(c: u8) -> bool {
+    NAME_START[c as usize]
+}
+#[inline]
+fn is_name_char(c: u8) -> bool {
+    NAME_CHAR[c as usize]
+}
+#[inline]
+fn is_label_start(c: u8) -> bool {
+    LABEL_START[c as usize]
+}
+#[inline]
+fn is_label_char(c: u8) -> bool {
+    LABEL_CHAR[c as usize]
+}
+#[inline]
+fn is_blank(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
+/// Length of the longest prefix whose bytes satisfy `pred`: nom over the
+/// bytes, a tight loop with no UTF-8 decoding. Every predicate here accepts
+/// ASCII only, so the length is always a char boundary.
+#[inline]
+fn span(i: &str, pred: impl Fn(u8) -> bool) -> usize {
+    let r: ByteResult = take_while(pred).parse(i.as_bytes());
+    r.map_or(0, |(_, m)| m.len())
+}
+
+#[inline]
+fn starts_with(i: &str, pred: impl Fn(u8) -> bool) -> bool {
+    i.as_bytes().first().is_some_and(|&c| pred(c))
+}
+
+#[inline]
 fn blanks(i: &str) -> &str {
-    let r: NomResult = take_while(is_blank).parse(i);
-    r.map_or(i, |(rest, _)| rest)
+    &i[span(i, is_blank)..]
 }
 
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
 pub fn metric_name(i: &str) -> LResult<'_, &str> {
-    if !i.starts_with(is_name_start) {
+    if !starts_with(i, is_name_start) {
         return fail(i, "expected a metric name");
     }
-    let r: NomResult = take_while1(is_name_char).parse(i);
-    r.map_err(|_| LexError { at: i, message: "expected a metric name".into() })
+    let n = span(i, is_name_char);
+    Ok((&i[n..], &i[..n]))
 }
 
 /// `[a-zA-Z_][a-zA-Z0-9_]*`
 fn label_name(i: &str) -> LResult<'_, &str> {
-    if !i.starts_with(is_label_start) {
+    if !starts_with(i, is_label_start) {
         return fail(i, "expected a label name");
     }
-    let r: NomResult = take_while1(is_label_char).parse(i);
-    r.map_err(|_| LexError { at: i, message: "expected a label name".into() })
+    let n = span(i, is_label_char);
+    Ok((&i[n..], &i[..n]))
 }
 
 /// A double-quoted label value. `\\`, `\"` and `\n` are unescaped; any other
@@ -71,7 +108,8 @@ fn label_value(i: &str) -> LResult<'_, Cow<'_, str>> {
     let bytes = body.as_bytes();
     let mut escaped = false;
     let mut k = 0;
-    while k < bytes.len() {
+    while let Some(off) = memchr::memchr3(b'"', b'\\', b'\n', &bytes[k..]) {
+        k += off;
         match bytes[k] {
             b'"' => {
                 let raw = &body[..k];
@@ -81,9 +119,11 @@ fn label_value(i: &str) -> LResult<'_, Cow<'_, str>> {
             b'\\' => {
                 escaped = true;
                 k += 2;
+                if k > bytes.len() {
+                    break;
+                }
             }
-            b'\n' => break,
-            _ => k += 1,
+            _ => break,
         }
     }
     fail(i, "unterminated label value (missing closing quote)")
@@ -147,7 +187,7 @@ fn label_set(i: &str, lenient_commas: bool) -> LResult<'_, &str> {
         rest = match r.strip_prefix(',') {
             Some(r) => blanks(r),
             None if r.starts_with('}') => r,
-            None if lenient_commas && r.starts_with(is_label_start) => r,
+            None if lenient_commas && starts_with(r, is_label_start) => r,
             None => return fail(r, "expected ',' or '}' after a label"),
         };
     }
@@ -159,7 +199,8 @@ fn float(i: &str, what: &str) -> LResult<'static, f64> {
 }
 
 fn token(i: &str) -> (&str, &str) {
-    let end = i.find(is_blank).unwrap_or(i.len());
+    let end = span(i, |c| !is_blank(c));
+    // Stop only at ASCII blanks, so `end` is a char boundary.
     (&i[..end], &i[end..])
 }
 
@@ -169,7 +210,7 @@ pub fn text_sample(line: &str) -> LResult<'_, SampleEntry<'_>> {
     let rest = blanks(rest);
     let (rest, raw_labels) = if rest.starts_with('{') { label_set(rest, true)? } else { (rest, "") };
     let series = &line[..line.len() - rest.len()];
-    let series = series.trim_end_matches(is_blank);
+    let series = series.trim_end_matches([' ', '\t']);
     let rest = blanks(rest);
     if rest.is_empty() {
         return fail(rest, format!("expected a value after {name:?}"));
@@ -219,19 +260,19 @@ fn metric_type(word: &str) -> Option<MetricType> {
 pub fn text_comment(c: &str) -> Result<Option<Entry<'_>>, LexError<'_>> {
     let body = blanks(c);
     let (word, rest) = token(body);
-    if (word != "HELP" && word != "TYPE") || !rest.starts_with(is_blank) {
+    if (word != "HELP" && word != "TYPE") || !starts_with(rest, is_blank) {
         return Ok(None);
     }
     let rest = blanks(rest);
     let (after, name) = metric_name(rest)?;
-    if !after.is_empty() && !after.starts_with(is_blank) {
+    if !after.is_empty() && !starts_with(after, is_blank) {
         return Err(LexError { at: after, message: "invalid character in metric name".into() });
     }
     let arg = blanks(after);
     if word == "HELP" {
         return Ok(Some(Entry::Help { name, text: arg }));
     }
-    let kind_word = arg.trim_end_matches(is_blank);
+    let kind_word = arg.trim_end_matches([' ', '\t']);
     match metric_type(kind_word).filter(|k| {
         matches!(
             k,

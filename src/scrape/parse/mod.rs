@@ -264,7 +264,7 @@ fn floor_boundary(s: &str, mut i: usize) -> usize {
 }
 
 fn memchr_newline(s: &str) -> Option<usize> {
-    s.as_bytes().iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', s.as_bytes())
 }
 
 #[cfg(test)]
