@@ -8,9 +8,10 @@
 
 use crate::labels::{Labels, METRIC_NAME};
 use crate::matcher::{MatchOp, Matcher};
+use crate::memseries::{AppendResult, SeriesChunks};
 use crate::sample::Sample;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// A handle to a series, valid for the life of the [`Db`].
@@ -19,7 +20,7 @@ pub struct SeriesRef(pub u32);
 
 struct MemSeries {
     labels: Labels,
-    samples: Mutex<Vec<Sample>>,
+    chunks: Mutex<SeriesChunks>,
 }
 
 #[derive(Default)]
@@ -63,6 +64,8 @@ pub struct SeriesData {
 pub struct Db {
     index: RwLock<Index>,
     stats: DbStats,
+    /// Samples before this time are hidden (retention).
+    min_valid_t: AtomicI64,
 }
 
 impl Db {
@@ -94,7 +97,7 @@ impl Db {
             return r;
         }
         let r = SeriesRef(idx.series.len() as u32);
-        idx.series.push(Arc::new(MemSeries { labels: labels.clone(), samples: Mutex::new(Vec::new()) }));
+        idx.series.push(Arc::new(MemSeries { labels: labels.clone(), chunks: Mutex::new(SeriesChunks::default()) }));
         idx.by_hash.entry(h).or_default().push(r);
         for l in labels {
             idx.postings.entry(l.name.clone()).or_default().entry(l.value.clone()).or_default().push(r);
@@ -116,18 +119,12 @@ impl Db {
         let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
         for (r, s) in batch {
             let Some(series) = idx.series.get(r.0 as usize) else { continue };
-            let mut samples = series.samples.lock().unwrap_or_else(|e| e.into_inner());
-            match samples.last() {
-                Some(last) if s.t < last.t => out.out_of_order += 1,
-                Some(last) if s.t == last.t => {
-                    if last.v.to_bits() != s.v.to_bits() {
-                        out.duplicate += 1;
-                    }
-                }
-                _ => {
-                    samples.push(*s);
-                    out.appended += 1;
-                }
+            let mut chunks = series.chunks.lock().unwrap_or_else(|e| e.into_inner());
+            match chunks.append(s.t, s.v) {
+                AppendResult::Appended => out.appended += 1,
+                AppendResult::OutOfOrder => out.out_of_order += 1,
+                AppendResult::Duplicate => out.duplicate += 1,
+                AppendResult::Unchanged => {}
             }
         }
         self.stats.samples_appended.fetch_add(out.appended, Ordering::Relaxed);
@@ -139,6 +136,8 @@ impl Db {
     /// Series matching every matcher, with their samples in `[mint, maxt]`,
     /// sorted by labels. Series with no sample in the range are left out.
     pub fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<SeriesData> {
+        // Retention drops whole chunks; older samples left in a kept chunk stay invisible.
+        let mint = mint.max(self.min_valid_t.load(Ordering::Relaxed));
         let series: Vec<Arc<MemSeries>> = {
             let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
             idx.matching(matchers).into_iter().map(|r| idx.series[r.0 as usize].clone()).collect()
@@ -146,10 +145,9 @@ impl Db {
         let mut out: Vec<SeriesData> = series
             .iter()
             .filter_map(|s| {
-                let samples = s.samples.lock().unwrap_or_else(|e| e.into_inner());
-                let lo = samples.partition_point(|x| x.t < mint);
-                let hi = samples.partition_point(|x| x.t <= maxt);
-                (lo < hi).then(|| SeriesData { labels: s.labels.clone(), samples: samples[lo..hi].to_vec() })
+                let mut samples = Vec::new();
+                s.chunks.lock().unwrap_or_else(|e| e.into_inner()).samples_in(mint, maxt, &mut samples);
+                (!samples.is_empty()).then(|| SeriesData { labels: s.labels.clone(), samples })
             })
             .collect();
         out.sort_by(|a, b| a.labels.cmp(&b.labels));
@@ -193,14 +191,17 @@ impl Db {
     /// Drops samples older than `min_t` (retention). Series stay, so refs
     /// held by scrape caches remain valid.
     pub fn truncate_before(&self, min_t: i64) {
+        self.min_valid_t.fetch_max(min_t, Ordering::Relaxed);
         let series: Vec<Arc<MemSeries>> = self.index.read().unwrap_or_else(|e| e.into_inner()).series.clone();
         for s in series {
-            let mut samples = s.samples.lock().unwrap_or_else(|e| e.into_inner());
-            let cut = samples.partition_point(|x| x.t < min_t);
-            if cut > 0 {
-                samples.drain(..cut);
-            }
+            s.chunks.lock().unwrap_or_else(|e| e.into_inner()).truncate_before(min_t);
         }
+    }
+
+    /// Bytes of compressed sample data in the head.
+    pub fn chunk_bytes(&self) -> usize {
+        let series: Vec<Arc<MemSeries>> = self.index.read().unwrap_or_else(|e| e.into_inner()).series.clone();
+        series.iter().map(|s| s.chunks.lock().unwrap_or_else(|e| e.into_inner()).chunk_bytes()).sum()
     }
 }
 

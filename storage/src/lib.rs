@@ -15,6 +15,7 @@ pub mod chunkenc;
 pub mod head;
 pub mod labels;
 pub mod matcher;
+pub mod memseries;
 pub mod sample;
 
 pub use head::{AppendOutcome, Db, DbStats, SeriesData, SeriesRef};
