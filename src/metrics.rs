@@ -18,6 +18,7 @@ pub struct Metrics {
     scrape_failures: Counter,
     scraped_samples: Counter,
     head_series: Gauge,
+    head_chunk_bytes: Gauge,
     samples_appended: Counter,
     out_of_order: Counter,
     duplicate: Counter,
@@ -38,6 +39,7 @@ impl Metrics {
             scrape_failures: Counter::default(),
             scraped_samples: Counter::default(),
             head_series: Gauge::default(),
+            head_chunk_bytes: Gauge::default(),
             samples_appended: Counter::default(),
             out_of_order: Counter::default(),
             duplicate: Counter::default(),
@@ -54,6 +56,11 @@ impl Metrics {
             m.scraped_samples.clone(),
         );
         registry.register("vigil_tsdb_head_series", "Series in the head", m.head_series.clone());
+        registry.register(
+            "vigil_tsdb_head_chunk_bytes",
+            "Bytes of compressed sample data (Gorilla chunks) in the head",
+            m.head_chunk_bytes.clone(),
+        );
         registry.register(
             "vigil_tsdb_head_samples_appended",
             "Samples appended to the store",
@@ -96,6 +103,7 @@ impl Metrics {
     /// The exposition, with gauges refreshed now.
     pub fn render(&self) -> String {
         self.head_series.set(self.db.num_series() as i64);
+        self.head_chunk_bytes.set(self.db.chunk_bytes() as i64);
         let st = self.db.stats();
         for (k, (src, dst)) in [
             (&st.samples_appended, &self.samples_appended),

@@ -60,12 +60,17 @@ pub struct SeriesData {
 }
 
 /// The store. Cheap to share behind an `Arc`; every method takes `&self`.
-#[derive(Default)]
 pub struct Db {
     index: RwLock<Index>,
     stats: DbStats,
     /// Samples before this time are hidden (retention).
     min_valid_t: AtomicI64,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Db { index: RwLock::default(), stats: DbStats::default(), min_valid_t: AtomicI64::new(i64::MIN) }
+    }
 }
 
 impl Db {
