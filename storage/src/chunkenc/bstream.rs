@@ -82,19 +82,19 @@ impl<'a> BitReader<'a> {
         BitReader { bytes, pos: 0, buf: 0, avail: 0 }
     }
 
+    /// Tops up `buf` to at least 57 valid bits where the input allows.
+    /// Bits beyond `avail` may already hold the next input bits; refilling
+    /// ORs the same bits over them, so they stay correct.
     #[inline]
     fn refill(&mut self) {
-        if self.pos + 8 <= self.bytes.len() && self.avail <= 56 {
-            // Fast path: load whole bytes while they fit.
-            let mut chunk = [0u8; 8];
-            chunk.copy_from_slice(&self.bytes[self.pos..self.pos + 8]);
-            let word = u64::from_be_bytes(chunk);
-            let take = (64 - self.avail) / 8;
-            let bits = take * 8;
-            let incoming = if bits == 64 { word } else { word >> (64 - bits) };
-            self.buf |= if self.avail == 0 && bits == 64 { incoming } else { incoming << (64 - self.avail - bits) };
-            self.avail += bits;
+        if let Some(chunk) = self.bytes.get(self.pos..self.pos + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let word = u64::from_be_bytes(word);
+            self.buf |= if self.avail == 0 { word } else { word >> self.avail };
+            let take = (63 - self.avail) >> 3;
             self.pos += take as usize;
+            self.avail += take * 8;
         } else {
             while self.avail <= 56 && self.pos < self.bytes.len() {
                 self.buf |= (self.bytes[self.pos] as u64) << (56 - self.avail);
@@ -105,16 +105,39 @@ impl<'a> BitReader<'a> {
     }
 
     #[inline]
-    pub fn read_bit(&mut self) -> Option<bool> {
-        if self.avail == 0 {
+    fn ensure(&mut self, n: u8) -> bool {
+        if self.avail < n {
             self.refill();
-            if self.avail == 0 {
-                return None;
-            }
+        }
+        self.avail >= n
+    }
+
+    #[inline]
+    fn consume(&mut self, n: u8) {
+        self.buf = if n >= 64 { 0 } else { self.buf << n };
+        self.avail -= n;
+    }
+
+    /// The next `n` bits (1 ≤ n ≤ 56) without consuming them, if the input has them.
+    #[inline]
+    pub fn peek(&mut self, n: u8) -> Option<u64> {
+        self.ensure(n).then(|| self.buf >> (64 - n))
+    }
+
+    /// Consumes `n` bits known to be there (after a successful `peek`).
+    #[inline]
+    pub fn skip(&mut self, n: u8) {
+        debug_assert!(n <= self.avail);
+        self.consume(n);
+    }
+
+    #[inline]
+    pub fn read_bit(&mut self) -> Option<bool> {
+        if !self.ensure(1) {
+            return None;
         }
         let bit = self.buf >> 63 == 1;
-        self.buf <<= 1;
-        self.avail -= 1;
+        self.consume(1);
         Some(bit)
     }
 
@@ -125,35 +148,29 @@ impl<'a> BitReader<'a> {
         if n == 0 {
             return Some(0);
         }
-        if self.avail < n {
-            self.refill();
+        if n > 56 {
+            let hi = self.read_bits(n - 32)?;
+            let lo = self.read_bits(32)?;
+            return Some((hi << 32) | lo);
         }
-        if self.avail >= n {
-            let v = if n == 64 { self.buf } else { self.buf >> (64 - n) };
-            self.buf = if n == 64 { 0 } else { self.buf << n };
-            self.avail -= n;
-            return Some(v);
-        }
-        // More than the buffer holds: take what is there, then the rest.
-        let first = self.avail;
-        let hi = if first == 0 { 0 } else { self.buf >> (64 - first) };
-        self.buf = 0;
-        self.avail = 0;
-        self.refill();
-        let rest = n - first;
-        if self.avail < rest {
+        if !self.ensure(n) {
             return None;
         }
-        let lo = self.buf >> (64 - rest);
-        self.buf = if rest == 64 { 0 } else { self.buf << rest };
-        self.avail -= rest;
-        Some((hi << rest) | lo)
+        let v = self.buf >> (64 - n);
+        self.consume(n);
+        Some(v)
     }
 
-    /// Counts leading one bits up to `max`, consuming them and the
+    /// Counts leading one bits up to `max` (≤ 8), consuming them and the
     /// terminating zero (if fewer than `max`).
     #[inline]
     pub fn read_unary(&mut self, max: u8) -> Option<u8> {
+        if self.ensure(max) {
+            let ones = (self.buf.leading_ones() as u8).min(max);
+            self.consume(if ones < max { ones + 1 } else { ones });
+            return Some(ones);
+        }
+        // Near the end of the input: bit by bit.
         let mut n = 0;
         while n < max {
             if !self.read_bit()? {

@@ -246,12 +246,23 @@ impl<'a> XorIterator<'a> {
 
     #[inline]
     fn read_value(&mut self) -> Option<()> {
-        if !self.r.read_bit()? {
+        // Control bits: 0 = same value, 10 = reuse the window, 11 = new window.
+        let control = match self.r.peek(2) {
+            Some(c) => c,
+            None => {
+                // Fewer than two bits left: only a lone 0 is valid.
+                return if self.r.read_bit()? { None } else { Some(()) };
+            }
+        };
+        if control < 0b10 {
+            self.r.skip(1);
             return Some(());
         }
-        if self.r.read_bit()? {
-            self.leading = self.r.read_bits(5)? as u8;
-            let sig = self.r.read_bits(6)? as u8;
+        self.r.skip(2);
+        if control == 0b11 {
+            let header = self.r.read_bits(11)?;
+            self.leading = (header >> 6) as u8;
+            let sig = (header & 0x3f) as u8;
             let sig = if sig == 0 { 64 } else { sig };
             if self.leading + sig > 64 {
                 return None;
