@@ -1,15 +1,15 @@
 //! PromQL for Vigil.
 //!
 //! A tour:
-//! - [`parser`]: [`parse`] turns a query string into an [`Expr`]; errors
-//!   carry line:column positions in Prometheus's shape;
+//! - [`parser`]: [`parse`] turns a query string into an [`Expr`] (lexer,
+//!   precedence-climbing parser, type checks); errors carry line:column
+//!   positions in Prometheus's shape;
+//! - [`functions`]: the function table the parser checks calls against;
 //! - [`engine`]: [`Engine`] evaluates an expression over a [`storage::Db`].
-//!
-//! The grammar grows toward the whole of PromQL; today it covers number and
-//! string literals and instant vector selectors.
 
 pub mod engine;
+pub mod functions;
 pub mod parser;
 
-pub use engine::{Engine, EvalError, Value, VectorSample, DEFAULT_LOOKBACK_MS};
-pub use parser::{parse, Expr, ParseError, ValueType, VectorSelector};
+pub use engine::{Engine, EvalError, Series, Value, VectorSample, DEFAULT_LOOKBACK_MS};
+pub use parser::{parse, parse_series, Expr, ParseError, ValueType, VectorSelector};

@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/-/ready", get(api::ready).head(api::ready))
         .route("/-/reload", post(api::reload).put(api::reload))
         .route("/api/v1/query", get(api::query).post(api::query))
+        .route("/api/v1/query_range", get(api::query_range).post(api::query_range))
         .route("/api/v1/labels", get(api::labels).post(api::labels))
         .route("/api/v1/label/{name}/values", get(api::label_values))
         .route("/api/v1/series", get(api::series).post(api::series))

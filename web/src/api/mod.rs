@@ -104,7 +104,12 @@ pub async fn query(
         crate::time::parse_duration_param(s).map_err(|e| bad(format!("invalid parameter \"timeout\": {e}")))?;
     }
     let expr = parse(text).map_err(|e| bad(format!("invalid parameter \"query\": {e}")))?;
-    let value = st.engine.instant(&st.db, &expr, t).map_err(|e| ApiError(ErrorType::Execution, e.to_string()))?;
+    let db = st.db.clone();
+    let engine = st.engine.clone();
+    let value = tokio::task::spawn_blocking(move || engine.instant(&db, &expr, t))
+        .await
+        .map_err(|e| ApiError(ErrorType::Internal, e.to_string()))?
+        .map_err(exec_error)?;
     let data = match value {
         Value::Scalar { t, v } => json!({"resultType": "scalar", "result": [ts_json(t), format_value(v)]}),
         Value::String { t, s } => json!({"resultType": "string", "result": [ts_json(t), s]}),
@@ -115,8 +120,71 @@ pub async fn query(
                 .collect();
             json!({"resultType": "vector", "result": result})
         }
+        Value::Matrix(m) => matrix_json(&m),
     };
     Ok(success(data))
+}
+
+fn matrix_json(m: &[promql::Series]) -> Json {
+    let result: Vec<Json> = m
+        .iter()
+        .map(|s| {
+            let values: Vec<Json> = s.points.iter().map(|(t, v)| json!([ts_json(*t), format_value(*v)])).collect();
+            json!({"metric": labels_json(&s.labels), "values": values})
+        })
+        .collect();
+    json!({"resultType": "matrix", "result": result})
+}
+
+fn exec_error(e: promql::EvalError) -> ApiError {
+    match e {
+        promql::EvalError::Timeout(_) => ApiError(ErrorType::Timeout, e.to_string()),
+        _ => ApiError(ErrorType::Execution, e.to_string()),
+    }
+}
+
+/// GET|POST /api/v1/query_range
+pub async fn query_range(
+    State(st): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let p = Params::new(q.as_deref(), &headers, &body)?;
+    let text = p.get("query").ok_or_else(|| bad("invalid parameter \"query\": query must not be empty"))?;
+    let time = |name: &str| {
+        crate::time::parse_time(p.get(name).unwrap_or(""))
+            .map_err(|e| bad(format!("invalid parameter \"{name}\": {e}")))
+    };
+    let (start, end) = (time("start")?, time("end")?);
+    if end < start {
+        return Err(bad("invalid parameter \"end\": end timestamp must not be before start time"));
+    }
+    let step = crate::time::parse_duration_param(p.get("step").unwrap_or(""))
+        .map_err(|e| bad(format!("invalid parameter \"step\": {e}")))?;
+    if step <= 0 {
+        return Err(bad(
+            "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer",
+        ));
+    }
+    if (end - start) / step > 11_000 {
+        return Err(bad(
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
+        ));
+    }
+    if let Some(s) = p.get("timeout") {
+        crate::time::parse_duration_param(s).map_err(|e| bad(format!("invalid parameter \"timeout\": {e}")))?;
+    }
+    let expr = parse(text).map_err(|e| bad(format!("invalid parameter \"query\": {e}")))?;
+    let (db, engine) = (st.db.clone(), st.engine.clone());
+    let value = tokio::task::spawn_blocking(move || engine.range(&db, &expr, start, end, step))
+        .await
+        .map_err(|e| ApiError(ErrorType::Internal, e.to_string()))?
+        .map_err(exec_error)?;
+    match value {
+        Value::Matrix(m) => Ok(success(matrix_json(&m))),
+        _ => Err(ApiError(ErrorType::Internal, "range query did not return a matrix".into())),
+    }
 }
 
 /// Parses every `match[]` into matcher lists.

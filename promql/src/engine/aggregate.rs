@@ -1,0 +1,266 @@
+//! Aggregation operators over one instant vector.
+
+use super::{EvalError, Sample, Val};
+use crate::parser::AggOp;
+use std::collections::HashMap;
+use storage::{Labels, LabelsBuilder, METRIC_NAME};
+
+/// Kahan–Neumaier summation step, as Prometheus's `kahanSumInc`.
+pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+    let t = sum + inc;
+    let c = if t.is_infinite() {
+        0.0
+    } else if sum.abs() >= inc.abs() {
+        c + ((sum - t) + inc)
+    } else {
+        c + ((inc - t) + sum)
+    };
+    (t, c)
+}
+
+fn group_labels(l: &Labels, grouping: &[String], without: bool) -> Labels {
+    if without {
+        let mut lb = l.builder();
+        lb.del(METRIC_NAME);
+        for g in grouping {
+            lb.del(g);
+        }
+        lb.build()
+    } else {
+        let mut lb = LabelsBuilder::default();
+        for g in grouping {
+            if let Some(v) = l.get(g) {
+                lb.set(g.clone(), v.to_string());
+            }
+        }
+        lb.build()
+    }
+}
+
+#[derive(Default)]
+struct Acc {
+    count: f64,
+    value: f64,
+    c: f64,
+    mean: f64,
+    incremental: bool,
+    values: Vec<Sample>,
+}
+
+/// Prometheus's quantile over plain values (linear interpolation).
+pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
+    if values.is_empty() || q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    // NaNs sort last with total_cmp; Prometheus sorts them first (less than all).
+    let nans = values.iter().filter(|v| v.is_nan()).count();
+    values.rotate_right(nans);
+    let n = values.len() as f64;
+    let rank = q * (n - 1.0);
+    let lower = rank.floor().max(0.0);
+    let upper = (lower + 1.0).min(n - 1.0);
+    let w = rank - rank.floor();
+    values[lower as usize] * (1.0 - w) + values[upper as usize] * w
+}
+
+pub(crate) fn eval(
+    op: AggOp,
+    v: Vec<Sample>,
+    param: Option<Val>,
+    grouping: &[String],
+    without: bool,
+) -> Result<Vec<Sample>, EvalError> {
+    let scalar = match &param {
+        Some(Val::Scalar(s)) => Some(*s),
+        _ => None,
+    };
+    if scalar.is_some_and(f64::is_nan) {
+        match op {
+            AggOp::TopK | AggOp::BottomK | AggOp::LimitK => {
+                return Err(EvalError::Execution("Parameter value is NaN".into()))
+            }
+            AggOp::LimitRatio => return Err(EvalError::Execution("Ratio value is NaN".into())),
+            _ => {}
+        }
+    }
+    let mut order: Vec<Labels> = Vec::new();
+    let mut groups: HashMap<Labels, Acc> = HashMap::new();
+    for s in v {
+        let g = group_labels(&s.labels, grouping, without);
+        let acc = groups.entry(g.clone()).or_insert_with(|| {
+            order.push(g);
+            Acc::default()
+        });
+        let f = s.v;
+        acc.count += 1.0;
+        match op {
+            AggOp::Sum => {
+                let (t, c) = kahan_inc(f, acc.value, acc.c);
+                acc.value = t;
+                acc.c = c;
+            }
+            AggOp::Avg => {
+                if acc.count == 1.0 {
+                    acc.value = f;
+                    acc.mean = f;
+                } else {
+                    if !acc.incremental {
+                        let (nv, nc) = kahan_inc(f, acc.value, acc.c);
+                        if !nv.is_infinite() {
+                            acc.value = nv;
+                            acc.c = nc;
+                            continue;
+                        }
+                        acc.incremental = true;
+                        acc.mean = acc.value / (acc.count - 1.0);
+                        acc.c /= acc.count - 1.0;
+                    }
+                    let q = (acc.count - 1.0) / acc.count;
+                    let (m, c) = kahan_inc(f / acc.count, q * acc.mean, q * acc.c);
+                    acc.mean = m;
+                    acc.c = c;
+                }
+            }
+            AggOp::Max => {
+                if acc.count == 1.0 || acc.value < f || acc.value.is_nan() {
+                    acc.value = f;
+                }
+            }
+            AggOp::Min => {
+                if acc.count == 1.0 || acc.value > f || acc.value.is_nan() {
+                    acc.value = f;
+                }
+            }
+            AggOp::Stddev | AggOp::Stdvar => {
+                if acc.count == 1.0 {
+                    acc.mean = f;
+                    // NaN or ±Inf make the deviation NaN.
+                    acc.value = 0.0 * f;
+                } else {
+                    let delta = f - acc.mean;
+                    acc.mean += delta / acc.count;
+                    acc.value += delta * (f - acc.mean);
+                }
+            }
+            AggOp::Count | AggOp::Group => {}
+            AggOp::Quantile | AggOp::TopK | AggOp::BottomK | AggOp::LimitK | AggOp::LimitRatio | AggOp::CountValues => {
+                acc.values.push(s);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for g in order {
+        let acc = groups.remove(&g).expect("group recorded");
+        let v = match op {
+            AggOp::Sum => acc.value + acc.c,
+            AggOp::Avg => {
+                if acc.count == 1.0 {
+                    acc.value
+                } else if acc.incremental {
+                    acc.mean + acc.c
+                } else {
+                    (acc.value + acc.c) / acc.count
+                }
+            }
+            AggOp::Count => acc.count,
+            AggOp::Group => 1.0,
+            AggOp::Min | AggOp::Max => acc.value,
+            AggOp::Stdvar => acc.value / acc.count,
+            AggOp::Stddev => (acc.value / acc.count).sqrt(),
+            AggOp::Quantile => {
+                let mut vals: Vec<f64> = acc.values.iter().map(|s| s.v).collect();
+                quantile(scalar.unwrap_or(f64::NAN), &mut vals)
+            }
+            AggOp::TopK | AggOp::BottomK | AggOp::LimitK => {
+                let k = scalar.unwrap_or(0.0);
+                if k.is_nan() {
+                    return Err(EvalError::Execution("Parameter value is NaN".into()));
+                }
+                let k = if k >= acc.values.len() as f64 {
+                    acc.values.len()
+                } else if k < 1.0 {
+                    0
+                } else {
+                    k as usize
+                };
+                let mut vals = acc.values;
+                match op {
+                    AggOp::TopK => vals.sort_by(|a, b| cmp_desc(a.v, b.v)),
+                    AggOp::BottomK => vals.sort_by(|a, b| cmp_asc(a.v, b.v)),
+                    _ => {}
+                }
+                out.extend(vals.into_iter().take(k));
+                continue;
+            }
+            AggOp::LimitRatio => {
+                let r = scalar.unwrap_or(0.0);
+                for s in acc.values {
+                    let off = (s.labels.stable_hash() as f64) / (u64::MAX as f64);
+                    if (r >= 0.0 && off < r) || (r < 0.0 && off >= 1.0 + r) {
+                        out.push(s);
+                    }
+                }
+                continue;
+            }
+            AggOp::CountValues => {
+                let label = match &param {
+                    Some(Val::Str(s)) => s.clone(),
+                    _ => return Err(EvalError::Execution("count_values needs a label name".into())),
+                };
+                if !valid_label_name(&label) {
+                    return Err(EvalError::Execution(format!("invalid label name {label:?}")));
+                }
+                let mut counts: Vec<(String, f64)> = Vec::new();
+                for s in acc.values {
+                    let key = crate::engine::funcs::format_float(s.v);
+                    match counts.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, c)) => *c += 1.0,
+                        None => counts.push((key, 1.0)),
+                    }
+                }
+                for (value, c) in counts {
+                    let mut lb = g.builder();
+                    lb.set(label.clone(), value);
+                    out.push(Sample { labels: lb.build(), v: c, drop_name: false });
+                }
+                continue;
+            }
+        };
+        out.push(Sample { labels: g, v, drop_name: false });
+    }
+    Ok(out)
+}
+
+fn valid_label_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+/// Descending, NaN last (Prometheus's topk treats NaN as smallest).
+fn cmp_desc(a: f64, b: f64) -> std::cmp::Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => std::cmp::Ordering::Equal,
+        (true, false) => std::cmp::Ordering::Greater,
+        (false, true) => std::cmp::Ordering::Less,
+        _ => b.partial_cmp(&a).unwrap_or(std::cmp::Ordering::Equal),
+    }
+}
+
+/// Ascending, NaN last (bottomk treats NaN as largest).
+fn cmp_asc(a: f64, b: f64) -> std::cmp::Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => std::cmp::Ordering::Equal,
+        (true, false) => std::cmp::Ordering::Greater,
+        (false, true) => std::cmp::Ordering::Less,
+        _ => a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal),
+    }
+}

@@ -1,0 +1,212 @@
+//! Binary operators: scalar/scalar, vector/scalar and vector/vector with
+//! Prometheus's matching rules (on, ignoring, group_left, group_right) and
+//! set operators.
+
+use super::{EvalError, Sample, Val};
+use crate::parser::{BinOp, Card, VectorMatching};
+use std::collections::HashMap;
+use storage::{Labels, LabelsBuilder, METRIC_NAME};
+
+/// `lhs op rhs` on two floats: the value, and whether a comparison holds.
+fn apply(op: BinOp, l: f64, r: f64) -> (f64, bool) {
+    match op {
+        BinOp::Add => (l + r, true),
+        BinOp::Sub => (l - r, true),
+        BinOp::Mul => (l * r, true),
+        BinOp::Div => (l / r, true),
+        BinOp::Mod => (l % r, true),
+        BinOp::Pow => (l.powf(r), true),
+        BinOp::Atan2 => (l.atan2(r), true),
+        BinOp::Eql => (l, l == r),
+        BinOp::Neq => (l, l != r),
+        BinOp::Gt => (l, l > r),
+        BinOp::Lt => (l, l < r),
+        BinOp::Ge => (l, l >= r),
+        BinOp::Le => (l, l <= r),
+        BinOp::And | BinOp::Or | BinOp::Unless => (l, true),
+    }
+}
+
+/// Arithmetic (and `bool` comparisons) drop the metric name of the result.
+fn drops_name(op: BinOp, return_bool: bool) -> bool {
+    !op.is_comparison() || return_bool
+}
+
+pub(crate) fn eval(
+    op: BinOp,
+    l: Val,
+    r: Val,
+    return_bool: bool,
+    matching: Option<&VectorMatching>,
+) -> Result<Val, EvalError> {
+    Ok(match (l, r) {
+        (Val::Scalar(a), Val::Scalar(b)) => {
+            let (v, keep) = apply(op, a, b);
+            Val::Scalar(if op.is_comparison() {
+                if keep {
+                    1.0
+                } else {
+                    0.0
+                }
+            } else {
+                v
+            })
+        }
+        (Val::Vector(v), Val::Scalar(s)) => Val::Vector(vector_scalar(op, v, s, false, return_bool)),
+        (Val::Scalar(s), Val::Vector(v)) => Val::Vector(vector_scalar(op, v, s, true, return_bool)),
+        (Val::Vector(a), Val::Vector(b)) => {
+            let default = VectorMatching { card: Card::OneToOne, on: false, labels: vec![], include: vec![] };
+            let m = matching.unwrap_or(&default);
+            Val::Vector(match op {
+                BinOp::And => and_unless(a, b, m, true),
+                BinOp::Unless => and_unless(a, b, m, false),
+                BinOp::Or => or(a, b, m),
+                _ => vector_vector(op, a, b, m, return_bool)?,
+            })
+        }
+        _ => return Err(EvalError::Execution("binary operation on unsupported operand types".into())),
+    })
+}
+
+fn vector_scalar(op: BinOp, v: Vec<Sample>, s: f64, scalar_left: bool, return_bool: bool) -> Vec<Sample> {
+    let drop = drops_name(op, return_bool);
+    v.into_iter()
+        .filter_map(|mut x| {
+            let (l, r) = if scalar_left { (s, x.v) } else { (x.v, s) };
+            let (mut value, keep) = apply(op, l, r);
+            if op.is_comparison() {
+                // The vector element's value is kept, whichever side it is on.
+                value = x.v;
+            }
+            if return_bool {
+                value = if keep { 1.0 } else { 0.0 };
+            } else if !keep {
+                return None;
+            }
+            x.v = value;
+            x.drop_name |= drop;
+            Some(x)
+        })
+        .collect()
+}
+
+/// The labels two samples are matched on.
+fn signature(l: &Labels, m: &VectorMatching) -> Vec<(String, String)> {
+    if m.on {
+        let mut out: Vec<(String, String)> =
+            m.labels.iter().filter_map(|n| l.get(n).map(|v| (n.clone(), v.to_string()))).collect();
+        out.sort();
+        out
+    } else {
+        l.iter()
+            .filter(|p| p.name != METRIC_NAME && !m.labels.contains(&p.name))
+            .map(|p| (p.name.clone(), p.value.clone()))
+            .collect()
+    }
+}
+
+fn and_unless(a: Vec<Sample>, b: Vec<Sample>, m: &VectorMatching, keep_matched: bool) -> Vec<Sample> {
+    let sigs: std::collections::HashSet<Vec<(String, String)>> = b.iter().map(|s| signature(&s.labels, m)).collect();
+    a.into_iter().filter(|s| sigs.contains(&signature(&s.labels, m)) == keep_matched).collect()
+}
+
+fn or(a: Vec<Sample>, b: Vec<Sample>, m: &VectorMatching) -> Vec<Sample> {
+    let sigs: std::collections::HashSet<Vec<(String, String)>> = a.iter().map(|s| signature(&s.labels, m)).collect();
+    let mut out = a;
+    out.extend(b.into_iter().filter(|s| !sigs.contains(&signature(&s.labels, m))));
+    out
+}
+
+/// Labels as Prometheus prints them in errors: `{__name__="x", a="b"}`.
+fn braces(l: &Labels) -> String {
+    let inner: Vec<String> = l.iter().map(|p| format!("{}={:?}", p.name, p.value)).collect();
+    format!("{{{}}}", inner.join(", "))
+}
+
+fn describe(sig: &[(String, String)]) -> String {
+    let inner: Vec<String> = sig.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
+    format!("{{{}}}", inner.join(", "))
+}
+
+fn vector_vector(
+    op: BinOp,
+    a: Vec<Sample>,
+    b: Vec<Sample>,
+    m: &VectorMatching,
+    return_bool: bool,
+) -> Result<Vec<Sample>, EvalError> {
+    // The "one" side is indexed; group_right swaps the roles.
+    let swap = m.card == Card::OneToMany;
+    let (many, one) = if swap { (b, a) } else { (a, b) };
+    let mut index: HashMap<Vec<(String, String)>, usize> = HashMap::with_capacity(one.len());
+    for (k, s) in one.iter().enumerate() {
+        let sig = signature(&s.labels, m);
+        if let Some(first) = index.insert(sig.clone(), k) {
+            let side = if swap { "left" } else { "right" };
+            return Err(EvalError::Execution(format!(
+                "found duplicate series for the match group {} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
+                describe(&sig),
+                braces(&one[first].labels),
+                braces(&s.labels)
+            )));
+        }
+    }
+    let drop = drops_name(op, return_bool);
+    let mut matched: HashMap<Vec<(String, String)>, ()> = HashMap::new();
+    let mut seen_results: std::collections::HashSet<Labels> = Default::default();
+    let mut out = Vec::new();
+    for s in many {
+        let sig = signature(&s.labels, m);
+        let Some(&k) = index.get(&sig) else { continue };
+        if m.card == Card::OneToOne && matched.insert(sig.clone(), ()).is_some() {
+            return Err(EvalError::Execution(
+                "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
+                    .to_string(),
+            ));
+        }
+        let o = &one[k];
+        let (l, r) = if swap { (o.v, s.v) } else { (s.v, o.v) };
+        let (mut value, keep) = apply(op, l, r);
+        if return_bool {
+            value = if keep { 1.0 } else { 0.0 };
+        } else if !keep {
+            continue;
+        }
+        let labels = result_labels(&s.labels, &o.labels, m);
+        if m.card != Card::OneToOne && !seen_results.insert(labels.clone()) {
+            return Err(EvalError::Execution(
+                "multiple matches for labels: grouping labels must ensure unique matches".into(),
+            ));
+        }
+        out.push(Sample { labels, v: value, drop_name: drop || s.drop_name });
+    }
+    Ok(out)
+}
+
+fn result_labels(many: &Labels, one: &Labels, m: &VectorMatching) -> Labels {
+    let mut lb: LabelsBuilder = many.builder();
+    match m.card {
+        Card::OneToOne => {
+            if m.on {
+                lb.retain(|l| m.labels.contains(&l.name));
+            } else {
+                for n in &m.labels {
+                    lb.del(n);
+                }
+            }
+        }
+        _ => {
+            for n in &m.include {
+                match one.get(n) {
+                    Some(v) => {
+                        lb.set(n.clone(), v.to_string());
+                    }
+                    None => {
+                        lb.del(n);
+                    }
+                }
+            }
+        }
+    }
+    lb.build()
+}

@@ -1,0 +1,119 @@
+//! Evaluating one node of the tree at one time.
+
+use super::{aggregate, binary, funcs, Ctx, EvalError, Sample, Series, Val};
+use crate::parser::{Expr, VectorSelector};
+use storage::is_stale_nan;
+
+pub(crate) fn eval(ctx: &Ctx, e: &Expr, t: i64) -> Result<Val, EvalError> {
+    Ok(match e {
+        Expr::Number(v) => Val::Scalar(*v),
+        Expr::String(s) => Val::Str(s.clone()),
+        Expr::Paren(x) => eval(ctx, x, t)?,
+        Expr::Neg(x) => match eval(ctx, x, t)? {
+            Val::Scalar(v) => Val::Scalar(-v),
+            Val::Vector(mut v) => {
+                for s in &mut v {
+                    s.v = -s.v;
+                    s.drop_name = true;
+                }
+                Val::Vector(v)
+            }
+            other => other,
+        },
+        Expr::VectorSelector(vs) => Val::Vector(instant_selector(ctx, vs, t)),
+        Expr::MatrixSelector { vs, range } => Val::Matrix(range_selector(ctx, vs, *range, t)),
+        Expr::Subquery { expr, range, step, offset, at } => {
+            let step = step.unwrap_or(ctx.engine.default_subquery_step_ms);
+            let end = ctx.at_time(*at, t) - offset;
+            let start = end - range;
+            // Steps are aligned to multiples of the step, in (start, end].
+            let mut ts = start.div_euclid(step) * step;
+            if ts <= start {
+                ts += step;
+            }
+            let mut by_labels: std::collections::HashMap<storage::Labels, (Vec<(i64, f64)>, bool)> = Default::default();
+            while ts <= end {
+                ctx.check_deadline()?;
+                match eval(ctx, expr, ts)? {
+                    Val::Vector(v) => {
+                        for s in v {
+                            let entry = by_labels.entry(s.labels).or_insert_with(|| (Vec::new(), s.drop_name));
+                            entry.0.push((ts, s.v));
+                        }
+                    }
+                    Val::Scalar(v) => by_labels.entry(storage::Labels::empty()).or_default().0.push((ts, v)),
+                    _ => return Err(EvalError::Execution("subquery must evaluate to an instant vector".into())),
+                }
+                ts += step;
+            }
+            let mut series: Vec<Series> = by_labels
+                .into_iter()
+                .map(|(labels, (points, drop))| Series {
+                    labels: if drop { labels.without_metric_name() } else { labels },
+                    points,
+                })
+                .collect();
+            series.sort_by(|a, b| a.labels.cmp(&b.labels));
+            Val::Matrix(series)
+        }
+        Expr::Binary { op, lhs, rhs, return_bool, matching } => {
+            let l = eval(ctx, lhs, t)?;
+            let r = eval(ctx, rhs, t)?;
+            binary::eval(*op, l, r, *return_bool, matching.as_ref())?
+        }
+        Expr::Aggregate { op, expr, param, grouping, without } => {
+            let v = match eval(ctx, expr, t)? {
+                Val::Vector(v) => v,
+                _ => return Err(EvalError::Execution("aggregation over a non-vector".into())),
+            };
+            let p = match param {
+                Some(p) => Some(eval(ctx, p, t)?),
+                None => None,
+            };
+            Val::Vector(aggregate::eval(*op, v, p, grouping, *without)?)
+        }
+        Expr::Call { func, args } => funcs::call(ctx, func, args, t)?,
+    })
+}
+
+/// The newest sample of each series in the left-open window
+/// `(t - lookback, t]`; series whose newest sample is a staleness marker
+/// are absent.
+fn instant_selector(ctx: &Ctx, vs: &VectorSelector, t: i64) -> Vec<Sample> {
+    let at = ctx.at_time(vs.at, t) - vs.offset;
+    let Some(series) = ctx.loaded.get(&(vs as *const VectorSelector)) else { return Vec::new() };
+    let lo = at - ctx.engine.lookback_ms;
+    let mut out = Vec::new();
+    for s in series {
+        let idx = s.samples.partition_point(|x| x.t <= at);
+        if idx == 0 {
+            continue;
+        }
+        let last = s.samples[idx - 1];
+        if last.t <= lo || is_stale_nan(last.v) {
+            continue;
+        }
+        out.push(Sample { labels: s.labels.clone(), v: last.v, drop_name: false });
+    }
+    out
+}
+
+/// The samples of each series in `(t - range, t]`, staleness markers left out.
+pub(crate) fn range_selector(ctx: &Ctx, vs: &VectorSelector, range: i64, t: i64) -> Vec<Series> {
+    let at = ctx.at_time(vs.at, t) - vs.offset;
+    let Some(series) = ctx.loaded.get(&(vs as *const VectorSelector)) else { return Vec::new() };
+    let mut out = Vec::new();
+    for s in series {
+        let hi = s.samples.partition_point(|x| x.t <= at);
+        let lo = s.samples.partition_point(|x| x.t <= at - range);
+        if lo >= hi {
+            continue;
+        }
+        let points: Vec<(i64, f64)> =
+            s.samples[lo..hi].iter().filter(|x| !is_stale_nan(x.v)).map(|x| (x.t, x.v)).collect();
+        if !points.is_empty() {
+            out.push(Series { labels: s.labels.clone(), points });
+        }
+    }
+    out
+}

@@ -1,0 +1,815 @@
+//! Function calls: instant-vector math, range-vector functions (the rate
+//! family, `*_over_time`), classic histograms, labels, sorting, dates.
+
+use super::aggregate::{kahan_inc, quantile};
+use super::eval::{eval, range_selector};
+use super::{Ctx, EvalError, Sample, Series, Val};
+use crate::functions::Function;
+use crate::parser::{Expr, VectorSelector};
+use storage::{Labels, MatchOp, METRIC_NAME};
+
+/// A float as Prometheus's `strconv.FormatFloat(f, 'f', -1, 64)` writes it.
+pub(crate) fn format_float(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        format!("{v}")
+    }
+}
+
+fn vector(v: Val) -> Vec<Sample> {
+    match v {
+        Val::Vector(v) => v,
+        _ => Vec::new(),
+    }
+}
+
+fn scalar(v: Val) -> f64 {
+    match v {
+        Val::Scalar(s) => s,
+        _ => f64::NAN,
+    }
+}
+
+fn string(v: Val) -> String {
+    match v {
+        Val::Str(s) => s,
+        _ => String::new(),
+    }
+}
+
+fn map(v: Vec<Sample>, f: impl Fn(f64) -> f64) -> Val {
+    Val::Vector(
+        v.into_iter()
+            .map(|mut s| {
+                s.v = f(s.v);
+                s.drop_name = true;
+                s
+            })
+            .collect(),
+    )
+}
+
+/// The window `(start, end]` of a range-vector argument at time `t`.
+fn window_of(ctx: &Ctx, e: &Expr, t: i64) -> Option<(i64, i64, i64)> {
+    match e {
+        Expr::MatrixSelector { vs, range } => {
+            let end = ctx.at_time(vs.at, t) - vs.offset;
+            Some((end - range, end, *range))
+        }
+        Expr::Subquery { range, offset, at, .. } => {
+            let end = ctx.at_time(*at, t) - offset;
+            Some((end - range, end, *range))
+        }
+        Expr::Paren(x) => window_of(ctx, x, t),
+        _ => None,
+    }
+}
+
+pub(crate) fn call(ctx: &Ctx, f: &Function, args: &[Expr], t: i64) -> Result<Val, EvalError> {
+    let name = f.name;
+    // Range-vector functions.
+    if f.args.first() == Some(&crate::ValueType::Matrix) || name == "quantile_over_time" {
+        let m_idx = if name == "quantile_over_time" { 1 } else { 0 };
+        let series = match eval(ctx, &args[m_idx], t)? {
+            Val::Matrix(m) => m,
+            _ => Vec::new(),
+        };
+        let params: Vec<f64> = args
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != m_idx)
+            .map(|(_, a)| eval(ctx, a, t).map(scalar))
+            .collect::<Result<_, _>>()?;
+        return range_function(ctx, name, series, &params, &args[m_idx], t);
+    }
+    let arg = |k: usize| -> Result<Val, EvalError> { eval(ctx, &args[k], t) };
+    Ok(match name {
+        "abs" => map(vector(arg(0)?), f64::abs),
+        "ceil" => map(vector(arg(0)?), f64::ceil),
+        "floor" => map(vector(arg(0)?), f64::floor),
+        "exp" => map(vector(arg(0)?), f64::exp),
+        "ln" => map(vector(arg(0)?), f64::ln),
+        "log2" => map(vector(arg(0)?), f64::log2),
+        "log10" => map(vector(arg(0)?), f64::log10),
+        "sqrt" => map(vector(arg(0)?), f64::sqrt),
+        "sgn" => map(vector(arg(0)?), |v| {
+            if v > 0.0 {
+                1.0
+            } else if v < 0.0 {
+                -1.0
+            } else {
+                v
+            }
+        }),
+        "deg" => map(vector(arg(0)?), |v| v * 180.0 / std::f64::consts::PI),
+        "rad" => map(vector(arg(0)?), |v| v * std::f64::consts::PI / 180.0),
+        "sin" => map(vector(arg(0)?), f64::sin),
+        "cos" => map(vector(arg(0)?), f64::cos),
+        "tan" => map(vector(arg(0)?), f64::tan),
+        "asin" => map(vector(arg(0)?), f64::asin),
+        "acos" => map(vector(arg(0)?), f64::acos),
+        "atan" => map(vector(arg(0)?), f64::atan),
+        "sinh" => map(vector(arg(0)?), f64::sinh),
+        "cosh" => map(vector(arg(0)?), f64::cosh),
+        "tanh" => map(vector(arg(0)?), f64::tanh),
+        "asinh" => map(vector(arg(0)?), f64::asinh),
+        "acosh" => map(vector(arg(0)?), f64::acosh),
+        "atanh" => map(vector(arg(0)?), f64::atanh),
+        "round" => {
+            let to = if args.len() > 1 { scalar(arg(1)?) } else { 1.0 };
+            let inv = 1.0 / to;
+            map(vector(arg(0)?), move |v| (v * inv + 0.5).floor() / inv)
+        }
+        "clamp" => {
+            let (lo, hi) = (scalar(arg(1)?), scalar(arg(2)?));
+            if lo > hi {
+                return Ok(Val::Vector(Vec::new()));
+            }
+            map(vector(arg(0)?), move |v| v.max(lo).min(hi))
+        }
+        "clamp_min" => {
+            let lo = scalar(arg(1)?);
+            map(vector(arg(0)?), move |v| v.max(lo))
+        }
+        "clamp_max" => {
+            let hi = scalar(arg(1)?);
+            map(vector(arg(0)?), move |v| v.min(hi))
+        }
+        "time" => Val::Scalar(t as f64 / 1000.0),
+        "start" => Val::Scalar(ctx.start as f64 / 1000.0),
+        "end" => Val::Scalar(ctx.end as f64 / 1000.0),
+        "range" => Val::Scalar((ctx.end - ctx.start) as f64 / 1000.0),
+        "step" => Val::Scalar(ctx.step as f64 / 1000.0),
+        "pi" => Val::Scalar(std::f64::consts::PI),
+        "vector" => Val::Vector(vec![Sample { labels: Labels::empty(), v: scalar(arg(0)?), drop_name: false }]),
+        "scalar" => {
+            let v = vector(arg(0)?);
+            Val::Scalar(if v.len() == 1 { v[0].v } else { f64::NAN })
+        }
+        "timestamp" => timestamp(ctx, &args[0], t)?,
+        "absent" => {
+            if !vector(arg(0)?).is_empty() {
+                return Ok(Val::Vector(Vec::new()));
+            }
+            Val::Vector(vec![Sample { labels: absent_labels(&args[0]), v: 1.0, drop_name: false }])
+        }
+        "label_replace" => {
+            label_replace(vector(arg(0)?), &string(arg(1)?), &string(arg(2)?), &string(arg(3)?), &string(arg(4)?))?
+        }
+        "label_join" => {
+            let v = vector(arg(0)?);
+            let dst = string(arg(1)?);
+            let sep = string(arg(2)?);
+            let srcs: Vec<String> = (3..args.len()).map(|k| arg(k).map(string)).collect::<Result<_, _>>()?;
+            if !valid_label_name(&dst) {
+                return Err(EvalError::Execution(format!("invalid destination label name in label_join(): {dst}")));
+            }
+            Val::Vector(
+                v.into_iter()
+                    .map(|mut s| {
+                        let joined: Vec<&str> = srcs.iter().map(|n| s.labels.get(n).unwrap_or("")).collect();
+                        let value = joined.join(&sep);
+                        let mut lb = s.labels.builder();
+                        lb.set(dst.clone(), value);
+                        s.labels = lb.build();
+                        s
+                    })
+                    .collect(),
+            )
+        }
+        "sort" | "sort_desc" => {
+            let mut v = vector(arg(0)?);
+            let desc = name == "sort_desc";
+            v.sort_by(|a, b| {
+                let (x, y) = if desc { (b.v, a.v) } else { (a.v, b.v) };
+                match (x.is_nan(), y.is_nan()) {
+                    (true, true) => std::cmp::Ordering::Equal,
+                    (true, false) => std::cmp::Ordering::Greater,
+                    (false, true) => std::cmp::Ordering::Less,
+                    _ => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
+                }
+            });
+            if desc {
+                // NaNs last in both orders.
+                let nans: Vec<Sample> = v.iter().filter(|s| s.v.is_nan()).cloned().collect();
+                v.retain(|s| !s.v.is_nan());
+                v.extend(nans);
+            }
+            Val::Vector(v)
+        }
+        "sort_by_label" | "sort_by_label_desc" => {
+            let mut v = vector(arg(0)?);
+            let names: Vec<String> = (1..args.len()).map(|k| arg(k).map(string)).collect::<Result<_, _>>()?;
+            v.sort_by(|a, b| {
+                for n in &names {
+                    let o = natural_cmp(a.labels.get_or_empty(n), b.labels.get_or_empty(n));
+                    if o != std::cmp::Ordering::Equal {
+                        return o;
+                    }
+                }
+                a.labels.cmp(&b.labels)
+            });
+            if name == "sort_by_label_desc" {
+                v.reverse();
+            }
+            Val::Vector(v)
+        }
+        "histogram_quantile" => histogram_quantile(scalar(arg(0)?), vector(arg(1)?)),
+        "histogram_fraction" => histogram_fraction(scalar(arg(0)?), scalar(arg(1)?), vector(arg(2)?)),
+        "days_in_month" | "day_of_month" | "day_of_week" | "day_of_year" | "hour" | "minute" | "month" | "year" => {
+            let v = if args.is_empty() {
+                vec![Sample { labels: Labels::empty(), v: t as f64 / 1000.0, drop_name: false }]
+            } else {
+                vector(arg(0)?)
+            };
+            map(v, |x| date_part(name, x))
+        }
+        other => return Err(EvalError::Execution(format!("function {other:?} is not supported by Vigil yet"))),
+    })
+}
+
+fn timestamp(ctx: &Ctx, e: &Expr, t: i64) -> Result<Val, EvalError> {
+    let inner = match e {
+        Expr::Paren(x) => return timestamp(ctx, x, t),
+        Expr::VectorSelector(vs) => vs,
+        other => {
+            let v = vector(eval(ctx, other, t)?);
+            return Ok(map(v, move |_| t as f64 / 1000.0));
+        }
+    };
+    let at = ctx.at_time(inner.at, t) - inner.offset;
+    let series = ctx.loaded.get(&(inner as *const VectorSelector));
+    let mut out = Vec::new();
+    for s in series.into_iter().flatten() {
+        let idx = s.samples.partition_point(|x| x.t <= at);
+        if idx == 0 {
+            continue;
+        }
+        let last = s.samples[idx - 1];
+        if last.t <= at - ctx.engine.lookback_ms || storage::is_stale_nan(last.v) {
+            continue;
+        }
+        out.push(Sample { labels: s.labels.clone(), v: last.t as f64 / 1000.0, drop_name: true });
+    }
+    Ok(Val::Vector(out))
+}
+
+/// The labels `absent` reports: the equality matchers of the selector.
+fn absent_labels(e: &Expr) -> Labels {
+    let vs = match e {
+        Expr::VectorSelector(vs) => vs,
+        Expr::MatrixSelector { vs, .. } => vs,
+        Expr::Paren(x) => return absent_labels(x),
+        _ => return Labels::empty(),
+    };
+    // A label named by more than one matcher is left out.
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for m in &vs.matchers {
+        let repeated = vs.matchers.iter().filter(|x| x.name == m.name).count() > 1;
+        if m.op == MatchOp::Equal && m.name != METRIC_NAME && !repeated {
+            pairs.push((m.name.clone(), m.value.clone()));
+        }
+    }
+    Labels::from_pairs(pairs)
+}
+
+fn valid_label_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+fn label_replace(v: Vec<Sample>, dst: &str, repl: &str, src: &str, re: &str) -> Result<Val, EvalError> {
+    let regex = storage::anchored_regex(re)
+        .map_err(|e| EvalError::Execution(format!("invalid regular expression in label_replace(): {}", e.reason)))?;
+    if !valid_label_name(dst) {
+        return Err(EvalError::Execution(format!("invalid destination label name in label_replace(): {dst}")));
+    }
+    Ok(Val::Vector(
+        v.into_iter()
+            .map(|mut s| {
+                let value = s.labels.get_or_empty(src).to_string();
+                if let Some(caps) = regex.captures(&value) {
+                    let mut res = String::new();
+                    caps.expand(repl, &mut res);
+                    let mut lb = s.labels.builder();
+                    lb.set(dst.to_string(), res);
+                    s.labels = lb.build();
+                    if dst == METRIC_NAME {
+                        s.drop_name = false;
+                    }
+                }
+                s
+            })
+            .collect(),
+    ))
+}
+
+/// Natural order for sort_by_label: digit runs compare as numbers.
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, _) => return std::cmp::Ordering::Less,
+            (_, None) => return std::cmp::Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let nx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let ny = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (sx, sy) = (&x[..nx], &y[..ny]);
+                let tx = sx.iter().skip_while(|c| **c == b'0').count();
+                let ty = sy.iter().skip_while(|c| **c == b'0').count();
+                let o = tx.cmp(&ty).then_with(|| sx[nx - tx..].cmp(&sy[ny - ty..]));
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+                x = &x[nx..];
+                y = &y[ny..];
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(d);
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+fn civil(secs: i64) -> (i64, i64, i64, i64, i64, i64) {
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    (y, m, d, sod / 3600, sod % 3600 / 60, days)
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn date_part(part: &str, v: f64) -> f64 {
+    if !v.is_finite() {
+        return f64::NAN;
+    }
+    let (y, m, d, h, min, days) = civil(v.floor() as i64);
+    match part {
+        "year" => y as f64,
+        "month" => m as f64,
+        "day_of_month" => d as f64,
+        "hour" => h as f64,
+        "minute" => min as f64,
+        "day_of_week" => (days + 4).rem_euclid(7) as f64,
+        "day_of_year" => {
+            let cum = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+            (cum[(m - 1) as usize] + d + if m > 2 && is_leap(y) { 1 } else { 0 }) as f64
+        }
+        "days_in_month" => match m {
+            2 => {
+                if is_leap(y) {
+                    29.0
+                } else {
+                    28.0
+                }
+            }
+            4 | 6 | 9 | 11 => 30.0,
+            _ => 31.0,
+        },
+        _ => f64::NAN,
+    }
+}
+
+struct Bucket {
+    upper: f64,
+    count: f64,
+}
+
+/// Groups classic-histogram bucket samples by their labels without `le`.
+fn bucket_groups(v: Vec<Sample>) -> Vec<(Labels, Vec<Bucket>)> {
+    let mut groups: Vec<(Labels, Vec<Bucket>)> = Vec::new();
+    for s in v {
+        let Some(le) = s.labels.get("le").and_then(|le| {
+            le.trim().parse::<f64>().ok().or(if le.trim() == "+Inf" { Some(f64::INFINITY) } else { None })
+        }) else {
+            continue;
+        };
+        let mut lb = s.labels.builder();
+        lb.del("le");
+        lb.del(METRIC_NAME);
+        let key = lb.build();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, b)) => b.push(Bucket { upper: le, count: s.v }),
+            None => groups.push((key, vec![Bucket { upper: le, count: s.v }])),
+        }
+    }
+    groups
+}
+
+/// Sorts, merges equal bounds and forces monotonic counts, as Prometheus does.
+fn prepare_buckets(b: &mut Vec<Bucket>) {
+    b.sort_by(|x, y| x.upper.total_cmp(&y.upper));
+    let mut merged: Vec<Bucket> = Vec::with_capacity(b.len());
+    for x in b.drain(..) {
+        match merged.last_mut() {
+            Some(last) if last.upper == x.upper => last.count += x.count,
+            _ => merged.push(x),
+        }
+    }
+    *b = merged;
+    if b.is_empty() {
+        return;
+    }
+    let mut prev = b[0].count;
+    for x in b.iter_mut().skip(1) {
+        let cur = x.count;
+        if cur == prev {
+            continue;
+        }
+        if (cur - prev).abs() <= 1e-12 * cur.abs().max(prev.abs()) || cur < prev {
+            x.count = prev;
+            continue;
+        }
+        prev = cur;
+    }
+}
+
+fn bucket_quantile(q: f64, b: &mut Vec<Bucket>) -> f64 {
+    if q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    prepare_buckets(b);
+    if b.last().is_none_or(|l| l.upper != f64::INFINITY) || b.len() < 2 {
+        return f64::NAN;
+    }
+    let observations = b[b.len() - 1].count;
+    if observations == 0.0 || observations.is_nan() {
+        return f64::NAN;
+    }
+    let mut rank = q * observations;
+    let idx = b[..b.len() - 1].partition_point(|x| x.count < rank);
+    if idx == b.len() - 1 {
+        return b[b.len() - 2].upper;
+    }
+    if idx == 0 && b[0].upper <= 0.0 {
+        return b[0].upper;
+    }
+    let mut start = 0.0;
+    let end = b[idx].upper;
+    let mut count = b[idx].count;
+    if idx > 0 {
+        start = b[idx - 1].upper;
+        count -= b[idx - 1].count;
+        rank -= b[idx - 1].count;
+    }
+    start + (end - start) * (rank / count)
+}
+
+fn histogram_quantile(q: f64, v: Vec<Sample>) -> Val {
+    Val::Vector(
+        bucket_groups(v)
+            .into_iter()
+            .map(|(labels, mut b)| Sample { labels, v: bucket_quantile(q, &mut b), drop_name: false })
+            .collect(),
+    )
+}
+
+fn histogram_fraction(lower: f64, upper: f64, v: Vec<Sample>) -> Val {
+    Val::Vector(
+        bucket_groups(v)
+            .into_iter()
+            .map(|(labels, mut b)| {
+                prepare_buckets(&mut b);
+                let f = bucket_fraction(lower, upper, &b);
+                Sample { labels, v: f, drop_name: false }
+            })
+            .collect(),
+    )
+}
+
+fn bucket_fraction(lower: f64, upper: f64, b: &[Bucket]) -> f64 {
+    if b.last().is_none_or(|l| l.upper != f64::INFINITY) {
+        return f64::NAN;
+    }
+    let count = b[b.len() - 1].count;
+    if count == 0.0 || lower.is_nan() || upper.is_nan() {
+        return f64::NAN;
+    }
+    if lower >= upper {
+        return 0.0;
+    }
+    let (mut rank, mut lower_rank, mut upper_rank) = (0.0, 0.0, 0.0);
+    let (mut lower_set, mut upper_set) = (false, false);
+    for (i, x) in b.iter().enumerate() {
+        let lb = if i > 0 { b[i - 1].upper } else { f64::NEG_INFINITY };
+        let ub = x.upper;
+        let interp = |v: f64| {
+            if lb == f64::NEG_INFINITY {
+                // The first bucket: treat it as starting at 0 when its bound is positive.
+                if ub <= 0.0 || v <= 0.0 {
+                    return rank;
+                }
+                return rank + (x.count - rank) * v / ub;
+            }
+            rank + (x.count - rank) * (v - lb) / (ub - lb)
+        };
+        if !lower_set && lb >= lower {
+            lower_rank = rank;
+            lower_set = true;
+        }
+        if !upper_set && lb >= upper {
+            upper_rank = rank;
+            upper_set = true;
+        }
+        if lower_set && upper_set {
+            break;
+        }
+        if !lower_set && lb < lower && ub > lower {
+            lower_rank = interp(lower);
+            lower_set = true;
+        }
+        if !upper_set && lb < upper && ub > upper {
+            upper_rank = interp(upper);
+            upper_set = true;
+        }
+        if lower_set && upper_set {
+            break;
+        }
+        rank = x.count;
+    }
+    if !lower_set || lower_rank > count {
+        lower_rank = count;
+    }
+    if !upper_set || upper_rank > count {
+        upper_rank = count;
+    }
+    (upper_rank - lower_rank) / count
+}
+
+/// Slope and intercept (at `intercept_t`) of the least-squares line, with
+/// Kahan summation as Prometheus's `linearRegression`.
+fn linear_regression(points: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
+    let init = points[0].1;
+    let const_y = points.iter().all(|p| p.1 == init);
+    if const_y {
+        return if init.is_infinite() { (f64::NAN, f64::NAN) } else { (0.0, init) };
+    }
+    let (mut n, mut sx, mut cx, mut sy, mut cy, mut sxy, mut cxy, mut sx2, mut cx2) =
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for (t, v) in points {
+        n += 1.0;
+        let x = (t - intercept_t) as f64 / 1e3;
+        (sx, cx) = kahan_inc(x, sx, cx);
+        (sy, cy) = kahan_inc(*v, sy, cy);
+        (sxy, cxy) = kahan_inc(x * v, sxy, cxy);
+        (sx2, cx2) = kahan_inc(x * x, sx2, cx2);
+    }
+    let (sx, sy, sxy, sx2) = (sx + cx, sy + cy, sxy + cxy, sx2 + cx2);
+    let cov = sxy - sx * sy / n;
+    let var = sx2 - sx * sx / n;
+    let slope = cov / var;
+    (slope, sy / n - slope * sx / n)
+}
+
+fn extrapolated_rate(
+    points: &[(i64, f64)],
+    range_start: i64,
+    range_end: i64,
+    range_ms: i64,
+    counter: bool,
+    rate: bool,
+) -> Option<f64> {
+    if points.len() < 2 {
+        return None;
+    }
+    let first = points[0];
+    let last = points[points.len() - 1];
+    let mut result = last.1 - first.1;
+    if counter {
+        let mut prev = first.1;
+        for p in &points[1..] {
+            if p.1 < prev {
+                result += prev;
+            }
+            prev = p.1;
+        }
+    }
+    let mut to_start = (first.0 - range_start) as f64 / 1000.0;
+    let mut to_end = (range_end - last.0) as f64 / 1000.0;
+    let sampled = (last.0 - first.0) as f64 / 1000.0;
+    let avg = sampled / (points.len() - 1) as f64;
+    let threshold = avg * 1.1;
+    if to_start >= threshold {
+        to_start = avg / 2.0;
+    }
+    if counter && result > 0.0 && first.1 >= 0.0 {
+        let to_zero = sampled * (first.1 / result);
+        if to_zero < to_start {
+            to_start = to_zero;
+        }
+    }
+    if to_end >= threshold {
+        to_end = avg / 2.0;
+    }
+    let mut factor = (sampled + to_start + to_end) / sampled;
+    if rate {
+        factor /= range_ms as f64 / 1000.0;
+    }
+    Some(result * factor)
+}
+
+fn range_function(
+    ctx: &Ctx,
+    name: &str,
+    series: Vec<Series>,
+    params: &[f64],
+    marg: &Expr,
+    t: i64,
+) -> Result<Val, EvalError> {
+    let window = window_of(ctx, marg, t);
+    if name == "absent_over_time" {
+        if !series.is_empty() {
+            return Ok(Val::Vector(Vec::new()));
+        }
+        return Ok(Val::Vector(vec![Sample { labels: absent_labels(marg), v: 1.0, drop_name: false }]));
+    }
+    let mut out = Vec::with_capacity(series.len());
+    for s in series {
+        let p = &s.points;
+        if p.is_empty() {
+            continue;
+        }
+        let v = match name {
+            "rate" | "increase" | "delta" => {
+                let Some((start, end, range)) = window else {
+                    return Err(EvalError::Execution(format!("{name} needs a range vector selector or subquery")));
+                };
+                extrapolated_rate(p, start, end, range, name != "delta", name == "rate")
+            }
+            "irate" | "idelta" => {
+                if p.len() < 2 {
+                    None
+                } else {
+                    let (a, b) = (p[p.len() - 2], p[p.len() - 1]);
+                    let mut r = if name == "irate" && b.1 < a.1 { b.1 } else { b.1 - a.1 };
+                    let dt = b.0 - a.0;
+                    if dt == 0 {
+                        None
+                    } else {
+                        if name == "irate" {
+                            r /= dt as f64 / 1000.0;
+                        }
+                        Some(r)
+                    }
+                }
+            }
+            "deriv" => (p.len() >= 2).then(|| linear_regression(p, p[0].0).0),
+            "predict_linear" => (p.len() >= 2).then(|| {
+                let (slope, icpt) = linear_regression(p, t);
+                slope * params[0] + icpt
+            }),
+            "resets" => Some(p.windows(2).filter(|w| w[1].1 < w[0].1).count() as f64),
+            "changes" => {
+                Some(p.windows(2).filter(|w| !(w[1].1 == w[0].1 || (w[1].1.is_nan() && w[0].1.is_nan()))).count() as f64)
+            }
+            "sum_over_time" => {
+                let (mut s, mut c) = (0.0, 0.0);
+                for x in p {
+                    (s, c) = kahan_inc(x.1, s, c);
+                }
+                Some(s + c)
+            }
+            "avg_over_time" => Some(avg(p.iter().map(|x| x.1))),
+            "count_over_time" => Some(p.len() as f64),
+            "min_over_time" => Some(p.iter().fold(p[0].1, |m, x| if x.1 < m || m.is_nan() { x.1 } else { m })),
+            "max_over_time" => Some(p.iter().fold(p[0].1, |m, x| if x.1 > m || m.is_nan() { x.1 } else { m })),
+            "last_over_time" => Some(p[p.len() - 1].1),
+            "first_over_time" => Some(p[0].1),
+            "ts_of_last_over_time" => Some(p[p.len() - 1].0 as f64 / 1000.0),
+            "ts_of_first_over_time" => Some(p[0].0 as f64 / 1000.0),
+            "ts_of_max_over_time" | "ts_of_min_over_time" => {
+                let mut best = p[0];
+                for x in p {
+                    let better = if name == "ts_of_max_over_time" {
+                        x.1 >= best.1 || best.1.is_nan()
+                    } else {
+                        x.1 <= best.1 || best.1.is_nan()
+                    };
+                    if better {
+                        best = *x;
+                    }
+                }
+                Some(best.0 as f64 / 1000.0)
+            }
+            "present_over_time" => Some(1.0),
+            "quantile_over_time" => {
+                let mut vals: Vec<f64> = p.iter().map(|x| x.1).collect();
+                Some(quantile(params[0], &mut vals))
+            }
+            "stddev_over_time" | "stdvar_over_time" => {
+                let (mut n, mut mean, mut m2) = (0.0, 0.0, 0.0);
+                for x in p {
+                    n += 1.0;
+                    let d = x.1 - mean;
+                    mean += d / n;
+                    m2 += d * (x.1 - mean);
+                }
+                let var = m2 / n;
+                Some(if name == "stddev_over_time" { var.sqrt() } else { var })
+            }
+            "mad_over_time" if p.iter().any(|x| x.1.is_nan()) => Some(f64::NAN),
+            "mad_over_time" => {
+                let mut vals: Vec<f64> = p.iter().map(|x| x.1).collect();
+                let med = quantile(0.5, &mut vals);
+                let mut dev: Vec<f64> = p.iter().map(|x| (x.1 - med).abs()).collect();
+                Some(quantile(0.5, &mut dev))
+            }
+            "double_exponential_smoothing" => {
+                let (sf, tf) = (params[0], params[1]);
+                if sf <= 0.0 || sf >= 1.0 {
+                    return Err(EvalError::Execution(format!(
+                        "invalid smoothing factor. Expected: 0 < sf < 1, got: {sf}"
+                    )));
+                }
+                if tf <= 0.0 || tf >= 1.0 {
+                    return Err(EvalError::Execution(format!("invalid trend factor. Expected: 0 < tf < 1, got: {tf}")));
+                }
+                if p.len() < 2 {
+                    None
+                } else {
+                    let (mut s0, mut s1, mut b) = (0.0, p[0].1, p[1].1 - p[0].1);
+                    for (i, x) in p.iter().enumerate().skip(1) {
+                        if i > 1 {
+                            b = tf * (s1 - s0) + (1.0 - tf) * b;
+                        }
+                        let y = (1.0 - sf) * (s1 + b);
+                        s0 = s1;
+                        s1 = sf * x.1 + y;
+                    }
+                    Some(s1)
+                }
+            }
+            other => return Err(EvalError::Execution(format!("function {other:?} is not supported by Vigil yet"))),
+        };
+        if let Some(v) = v {
+            let keep_name = matches!(name, "last_over_time" | "first_over_time");
+            out.push(Sample { labels: s.labels, v, drop_name: !keep_name });
+        }
+    }
+    let _ = range_selector;
+    Ok(Val::Vector(out))
+}
+
+/// Mean with Kahan summation, switching to an incremental mean on overflow
+/// (Prometheus's `avg` and `avg_over_time`).
+fn avg(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut n, mut sum, mut c, mut mean, mut incremental) = (0.0, 0.0, 0.0, 0.0, false);
+    for f in values {
+        n += 1.0;
+        if n == 1.0 {
+            sum = f;
+            mean = f;
+            continue;
+        }
+        if !incremental {
+            let (nv, nc) = kahan_inc(f, sum, c);
+            if !nv.is_infinite() {
+                sum = nv;
+                c = nc;
+                continue;
+            }
+            incremental = true;
+            mean = sum / (n - 1.0);
+            c /= n - 1.0;
+        }
+        let q = (n - 1.0) / n;
+        (mean, c) = kahan_inc(f / n, q * mean, q * c);
+    }
+    if n == 1.0 {
+        sum
+    } else if incremental {
+        mean + c
+    } else {
+        (sum + c) / n
+    }
+}

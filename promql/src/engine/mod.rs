@@ -1,0 +1,285 @@
+//! Evaluation of parsed expressions over the store.
+//!
+//! A query first walks its tree to find every selector and the time range
+//! it needs (lookback, ranges, offsets, `@`, subqueries), loads each
+//! selector's series once, then evaluates the tree at each step over that
+//! data: windows slide by binary search, never by a fresh selection.
+
+mod aggregate;
+mod binary;
+mod eval;
+mod funcs;
+
+use crate::parser::{At, Expr, VectorSelector};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use storage::{Db, Labels, SeriesData};
+
+/// Default lookback for instant vector selectors: 5 minutes.
+pub const DEFAULT_LOOKBACK_MS: i64 = 5 * 60 * 1000;
+/// Most points a range query may return per series (Prometheus's limit).
+pub const MAX_POINTS_PER_SERIES: i64 = 11_000;
+
+/// One element of an instant vector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VectorSample {
+    pub labels: Labels,
+    /// Evaluation timestamp (ms).
+    pub t: i64,
+    pub v: f64,
+}
+
+/// A series of a range vector or range query result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub labels: Labels,
+    /// (timestamp ms, value), oldest first.
+    pub points: Vec<(i64, f64)>,
+}
+
+/// The result of a query.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Scalar { t: i64, v: f64 },
+    String { t: i64, s: String },
+    Vector(Vec<VectorSample>),
+    Matrix(Vec<Series>),
+}
+
+/// An evaluation that could not complete, with Prometheus's wording.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("{0}")]
+    Execution(String),
+    #[error("query timed out in {0}")]
+    Timeout(&'static str),
+    #[error("query processing would load too many samples into memory in {0}")]
+    TooManySamples(&'static str),
+}
+
+/// Evaluates queries with fixed settings.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    pub lookback_ms: i64,
+    pub max_samples: usize,
+    pub timeout: Duration,
+    /// Step of subqueries written without one (`x[10m:]`).
+    pub default_subquery_step_ms: i64,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine {
+            lookback_ms: DEFAULT_LOOKBACK_MS,
+            max_samples: 50_000_000,
+            timeout: Duration::from_secs(120),
+            default_subquery_step_ms: 60_000,
+        }
+    }
+}
+
+/// A value during evaluation at one step.
+#[derive(Clone, Debug)]
+pub(crate) enum Val {
+    Scalar(f64),
+    Str(String),
+    Vector(Vec<Sample>),
+    Matrix(Vec<Series>),
+}
+
+/// An instant-vector element during evaluation. `drop_name` marks a metric
+/// name to remove once evaluation ends (Prometheus's delayed name removal).
+#[derive(Clone, Debug)]
+pub(crate) struct Sample {
+    pub labels: Labels,
+    pub v: f64,
+    pub drop_name: bool,
+}
+
+/// Loaded data and settings for one query.
+pub(crate) struct Ctx<'a> {
+    pub engine: &'a Engine,
+    pub start: i64,
+    pub end: i64,
+    /// Step of a range query (0 for an instant query).
+    pub step: i64,
+    /// Series of each selector, keyed by the selector's address in the tree.
+    pub loaded: HashMap<*const VectorSelector, Vec<SeriesData>>,
+    pub deadline: Instant,
+}
+
+impl Ctx<'_> {
+    pub fn check_deadline(&self) -> Result<(), EvalError> {
+        if Instant::now() > self.deadline {
+            return Err(EvalError::Timeout("query execution"));
+        }
+        Ok(())
+    }
+
+    /// The time a selector or subquery reads at, for evaluation time `t`.
+    pub fn at_time(&self, at: Option<At>, t: i64) -> i64 {
+        match at {
+            None => t,
+            Some(At::Time(x)) => x,
+            Some(At::Start) => self.start,
+            Some(At::End) => self.end,
+        }
+    }
+}
+
+impl Engine {
+    /// Evaluates `expr` at `t` (ms).
+    pub fn instant(&self, db: &Db, expr: &Expr, t: i64) -> Result<Value, EvalError> {
+        let ctx = self.prepare(db, expr, t, t, 0)?;
+        let v = eval::eval(&ctx, expr, t)?;
+        Ok(match v {
+            Val::Scalar(v) => Value::Scalar { t, v },
+            Val::Str(s) => Value::String { t, s },
+            Val::Vector(samples) => {
+                let out = finish_vector(samples)?;
+                Value::Vector(out.into_iter().map(|(labels, v)| VectorSample { labels, t, v }).collect())
+            }
+            Val::Matrix(mut series) => {
+                series.sort_by(|a, b| a.labels.cmp(&b.labels));
+                Value::Matrix(series)
+            }
+        })
+    }
+
+    /// Evaluates `expr` at every step from `start` to `end` (ms): a matrix
+    /// sorted by labels, or for scalar expressions one series without labels.
+    pub fn range(&self, db: &Db, expr: &Expr, start: i64, end: i64, step: i64) -> Result<Value, EvalError> {
+        if step <= 0 {
+            return Err(EvalError::Execution("zero or negative query resolution step widths are not accepted".into()));
+        }
+        if (end - start) / step + 1 > MAX_POINTS_PER_SERIES {
+            return Err(EvalError::Execution(
+                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".into(),
+            ));
+        }
+        match expr.value_type() {
+            crate::ValueType::Scalar | crate::ValueType::Vector => {}
+            t => {
+                return Err(EvalError::Execution(format!(
+                    "invalid expression type {:?} for range query, must be Scalar or instant Vector",
+                    t.as_str()
+                )))
+            }
+        }
+        let ctx = self.prepare(db, expr, start, end, step)?;
+        let mut by_labels: HashMap<Labels, Vec<(i64, f64)>> = HashMap::new();
+        let mut t = start;
+        while t <= end {
+            ctx.check_deadline()?;
+            match eval::eval(&ctx, expr, t)? {
+                Val::Scalar(v) => by_labels.entry(Labels::empty()).or_default().push((t, v)),
+                Val::Vector(samples) => {
+                    for (labels, v) in finish_vector(samples)? {
+                        by_labels.entry(labels).or_default().push((t, v));
+                    }
+                }
+                _ => {
+                    return Err(EvalError::Execution("range query must evaluate to a scalar or instant vector".into()))
+                }
+            }
+            t += step;
+        }
+        let mut series: Vec<Series> = by_labels.into_iter().map(|(labels, points)| Series { labels, points }).collect();
+        series.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(Value::Matrix(series))
+    }
+
+    /// Finds every selector with the time range it needs and loads it once.
+    fn prepare<'a>(&'a self, db: &Db, expr: &Expr, start: i64, end: i64, step: i64) -> Result<Ctx<'a>, EvalError> {
+        let mut ranges: HashMap<*const VectorSelector, (i64, i64)> = HashMap::new();
+        let mut sels: HashMap<*const VectorSelector, &VectorSelector> = HashMap::new();
+        self.walk(expr, start, end, start, end, &mut ranges, &mut sels);
+        let mut loaded = HashMap::new();
+        let mut total = 0usize;
+        for (key, (mint, maxt)) in ranges {
+            let vs = sels[&key];
+            let data = db.select(&vs.matchers, mint, maxt);
+            total += data.iter().map(|s| s.samples.len()).sum::<usize>();
+            if total > self.max_samples {
+                return Err(EvalError::TooManySamples("query execution"));
+            }
+            loaded.insert(key, data);
+        }
+        Ok(Ctx { engine: self, start, end, step, loaded, deadline: Instant::now() + self.timeout })
+    }
+
+    /// Records, for each selector, the union of the sample ranges it needs
+    /// when its subtree is evaluated at times in `[from, to]`.
+    #[allow(clippy::too_many_arguments)]
+    fn walk<'e>(
+        &self,
+        e: &'e Expr,
+        from: i64,
+        to: i64,
+        qstart: i64,
+        qend: i64,
+        ranges: &mut HashMap<*const VectorSelector, (i64, i64)>,
+        sels: &mut HashMap<*const VectorSelector, &'e VectorSelector>,
+    ) {
+        let at_bounds = |at: Option<At>, from: i64, to: i64| match at {
+            None => (from, to),
+            Some(At::Time(x)) => (x, x),
+            Some(At::Start) => (qstart, qstart),
+            Some(At::End) => (qend, qend),
+        };
+        let mut add = |vs: &'e VectorSelector, window: i64| {
+            let (f, t) = at_bounds(vs.at, from, to);
+            let (mint, maxt) = (f - vs.offset - window, t - vs.offset);
+            let key = vs as *const VectorSelector;
+            sels.insert(key, vs);
+            let r = ranges.entry(key).or_insert((mint, maxt));
+            r.0 = r.0.min(mint);
+            r.1 = r.1.max(maxt);
+        };
+        match e {
+            Expr::VectorSelector(vs) => add(vs, self.lookback_ms),
+            Expr::MatrixSelector { vs, range } => add(vs, *range),
+            Expr::Subquery { expr, range, offset, at, .. } => {
+                let (f, t) = at_bounds(*at, from, to);
+                self.walk(expr, f - offset - range, t - offset, qstart, qend, ranges, sels);
+            }
+            Expr::Neg(x) | Expr::Paren(x) => self.walk(x, from, to, qstart, qend, ranges, sels),
+            Expr::Binary { lhs, rhs, .. } => {
+                self.walk(lhs, from, to, qstart, qend, ranges, sels);
+                self.walk(rhs, from, to, qstart, qend, ranges, sels);
+            }
+            Expr::Call { args, .. } => {
+                for a in args {
+                    self.walk(a, from, to, qstart, qend, ranges, sels);
+                }
+            }
+            Expr::Aggregate { expr, param, .. } => {
+                self.walk(expr, from, to, qstart, qend, ranges, sels);
+                if let Some(p) = param {
+                    self.walk(p, from, to, qstart, qend, ranges, sels);
+                }
+            }
+            Expr::Number(_) | Expr::String(_) => {}
+        }
+    }
+}
+
+/// Applies delayed name removal and rejects duplicate label sets.
+fn finish_vector(samples: Vec<Sample>) -> Result<Vec<(Labels, f64)>, EvalError> {
+    let mut out: Vec<(Labels, f64)> = samples
+        .into_iter()
+        .map(|s| (if s.drop_name { s.labels.without_metric_name() } else { s.labels }, s.v))
+        .collect();
+    let mut seen: std::collections::HashSet<&Labels> = std::collections::HashSet::with_capacity(out.len());
+    for (l, _) in &out {
+        if !seen.insert(l) {
+            return Err(EvalError::Execution("vector cannot contain metrics with the same labelset".into()));
+        }
+    }
+    drop(seen);
+    out.shrink_to_fit();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;
