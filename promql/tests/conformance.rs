@@ -464,10 +464,15 @@ fn prometheus_test_scripts() {
     }
     println!("{:<28} {:>6} {:>6} {:>8}", "total", total.pass, total.fail, total.skip);
     // Every skipped eval must be listed, with its reason, in CONFORMANCE.md.
-    let listed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("CONFORMANCE.md")).unwrap_or_default();
+    let listed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("CONFORMANCE.md")).unwrap_or_default();
     let listed_count = listed.lines().filter(|l| l.starts_with("| ") && l.contains(".test:")).count();
     if only.is_none() {
-        assert_eq!(listed_count, total.skip, "CONFORMANCE.md lists {listed_count} skipped evals, the run skipped {}", total.skip);
+        assert_eq!(
+            listed_count, total.skip,
+            "CONFORMANCE.md lists {listed_count} skipped evals, the run skipped {}",
+            total.skip
+        );
     }
     if std::env::var_os("CONFORMANCE_FAILURES").is_some() {
         for f in &failures {

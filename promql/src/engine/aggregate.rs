@@ -39,6 +39,8 @@ fn group_labels(l: &Labels, grouping: &[String], without: bool) -> Labels {
 
 #[derive(Default)]
 struct Acc {
+    /// Any input marked for delayed name removal: the output is too.
+    drop_name: bool,
     count: f64,
     value: f64,
     c: f64,
@@ -100,6 +102,7 @@ pub(crate) fn eval(
         });
         let f = s.v;
         acc.count += 1.0;
+        acc.drop_name |= s.drop_name;
         match op {
             AggOp::Sum => {
                 let (t, c) = kahan_inc(f, acc.value, acc.c);
@@ -233,7 +236,7 @@ pub(crate) fn eval(
                 continue;
             }
         };
-        out.push(Sample { labels: g, v, drop_name: false });
+        out.push(Sample { labels: g, v, drop_name: acc.drop_name });
     }
     Ok(out)
 }

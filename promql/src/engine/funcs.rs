@@ -177,6 +177,9 @@ pub(crate) fn call(ctx: &Ctx, f: &Function, args: &[Expr], t: i64) -> Result<Val
                         let mut lb = s.labels.builder();
                         lb.set(dst.clone(), value);
                         s.labels = lb.build();
+                        if dst == METRIC_NAME {
+                            s.drop_name = false;
+                        }
                         s
                     })
                     .collect(),
@@ -525,8 +528,12 @@ fn bucket_fraction(lower: f64, upper: f64, b: &[Bucket]) -> f64 {
         let ub = x.upper;
         let interp = |v: f64| {
             if lb == f64::NEG_INFINITY {
-                // The first bucket: treat it as starting at 0 when its bound is positive.
-                if ub <= 0.0 || v <= 0.0 {
+                // No interpolation in a bucket of infinite width: a negative
+                // first bucket counts whole; a positive one starts at 0.
+                if ub <= 0.0 {
+                    return x.count;
+                }
+                if v <= 0.0 {
                     return rank;
                 }
                 return rank + (x.count - rank) * v / ub;
