@@ -159,6 +159,16 @@ impl Db {
         out
     }
 
+    /// Label sets of the series matching every matcher, sorted, without
+    /// reading any sample (the head covers all its series' time).
+    pub fn series_labels(&self, matchers: &[Matcher]) -> Vec<Labels> {
+        let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<Labels> =
+            idx.matching(matchers).into_iter().map(|r| idx.series[r.0 as usize].labels.clone()).collect();
+        out.sort();
+        out
+    }
+
     /// Sorted label names of the series matching `matchers` (all series when empty).
     pub fn label_names(&self, matchers: &[Matcher]) -> Vec<String> {
         let idx = self.index.read().unwrap_or_else(|e| e.into_inner());

@@ -5,6 +5,7 @@
 //! built in. `__name__` holds the metric name.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The label that holds a series' metric name.
 pub const METRIC_NAME: &str = "__name__";
@@ -26,13 +27,16 @@ impl Label {
 ///
 /// Prometheus treats a label with an empty value as absent; constructors drop
 /// such labels so that `{a=""}` and `{}` are the same series.
+///
+/// The pairs live behind an `Arc`: cloning a label set, which queries do for
+/// every selected series, is a reference-count increment.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Labels(Vec<Label>);
+pub struct Labels(Arc<[Label]>);
 
 impl Labels {
     /// The empty set.
     pub fn empty() -> Self {
-        Labels(Vec::new())
+        Labels(Arc::from([]))
     }
 
     /// Builds a set from pairs in any order. When a name repeats, the last
@@ -49,7 +53,7 @@ impl Labels {
     /// by [`LabelsBuilder`] or a parser that checked it).
     pub fn from_sorted(v: Vec<Label>) -> Self {
         debug_assert!(v.windows(2).all(|w| w[0].name < w[1].name));
-        Labels(v)
+        Labels(v.into())
     }
 
     /// The value of `name`, if present.
@@ -81,11 +85,14 @@ impl Labels {
 
     /// A builder seeded with these labels.
     pub fn builder(&self) -> LabelsBuilder {
-        LabelsBuilder { labels: self.0.clone() }
+        LabelsBuilder { labels: self.0.to_vec() }
     }
 
     /// A copy without the metric name.
     pub fn without_metric_name(&self) -> Labels {
+        if self.metric_name().is_none() {
+            return self.clone();
+        }
         Labels(self.0.iter().filter(|l| l.name != METRIC_NAME).cloned().collect())
     }
 
@@ -100,7 +107,7 @@ impl Labels {
                 h = h.wrapping_mul(0x0100_0000_01b3);
             }
         };
-        for l in &self.0 {
+        for l in self.0.iter() {
             eat(l.name.as_bytes());
             eat(&[0xff]);
             eat(l.value.as_bytes());
@@ -191,7 +198,7 @@ impl LabelsBuilder {
     }
 
     pub fn build(self) -> Labels {
-        Labels(self.labels)
+        Labels(self.labels.into())
     }
 }
 

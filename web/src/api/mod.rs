@@ -247,16 +247,15 @@ pub async fn labels(
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
     let sets = match_params(&p)?;
-    let (start, end) = time_range(&p)?;
-    let names: Vec<String> = if sets.is_empty() && start == i64::MIN && end == i64::MAX {
+    // Times are checked; every series in the head spans them (as with
+    // Prometheus's head block), so the index answers without reading samples.
+    time_range(&p)?;
+    let names: Vec<String> = if sets.is_empty() {
         st.db.label_names(&[])
     } else {
-        let all = if sets.is_empty() { vec![Vec::new()] } else { sets };
         let mut names = std::collections::BTreeSet::new();
-        for m in &all {
-            for s in st.db.select(m, start, end) {
-                names.extend(s.labels.iter().map(|l| l.name.clone()));
-            }
+        for m in &sets {
+            names.extend(st.db.label_names(m));
         }
         names.into_iter().collect()
     };
@@ -273,18 +272,14 @@ pub async fn label_values(
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &Bytes::new())?;
     let sets = match_params(&p)?;
-    let (start, end) = time_range(&p)?;
-    let values: Vec<String> = if sets.is_empty() && start == i64::MIN && end == i64::MAX {
+    // Checked, and spanned by every series in the head (see `labels`).
+    time_range(&p)?;
+    let values: Vec<String> = if sets.is_empty() {
         st.db.label_values(&name, &[])
     } else {
-        let all = if sets.is_empty() { vec![Vec::new()] } else { sets };
         let mut values = std::collections::BTreeSet::new();
-        for m in &all {
-            for s in st.db.select(m, start, end) {
-                if let Some(v) = s.labels.get(&name) {
-                    values.insert(v.to_string());
-                }
-            }
+        for m in &sets {
+            values.extend(st.db.label_values(&name, m));
         }
         values.into_iter().collect()
     };
@@ -304,12 +299,11 @@ pub async fn series(
     if sets.is_empty() {
         return Err(bad("no match[] parameter provided"));
     }
-    let (start, end) = time_range(&p)?;
+    // Checked, and spanned by every series in the head (see `labels`).
+    time_range(&p)?;
     let mut seen = std::collections::BTreeSet::new();
     for m in &sets {
-        for s in st.db.select(m, start, end) {
-            seen.insert(s.labels);
-        }
+        seen.extend(st.db.series_labels(m));
     }
     let lim = limit(&p)?;
     let cut = lim > 0 && seen.len() > lim;
