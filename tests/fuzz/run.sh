@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzz the exposition parser and append path for a bounded time (default 120 s).
+# Fuzz for a bounded time each (default 120 s): the exposition parser and
+# append path, then the PromQL parser and engine.
 #   tests/fuzz/run.sh [SECONDS]
 # Needs cargo-fuzz (installed here if missing). Runs on the stable toolchain
 # through RUSTC_BOOTSTRAP, since sanitizer flags are nightly-only.
@@ -15,3 +16,8 @@ done
 printf '# TYPE m counter\nm_total{a="b"} 1 1700000000000\n' > corpus/exposition/seed.txt
 RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir . exposition corpus/exposition -- \
   -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048
+mkdir -p corpus/promql
+printf 'sum by (job) (rate(a_total[5m])) / on(job) group_left histogram_quantile(0.9, b_bucket)' > corpus/promql/seed1
+printf 'topk(2, b offset -1m @ 100) or vector(1) unless b[5m:30s]' > corpus/promql/seed2
+RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir . promql corpus/promql -- \
+  -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048

@@ -214,9 +214,13 @@ fn unit_rank(u: &str) -> usize {
 /// A number (`1`, `1.5e3`, `.5`, `0x1f`) or a duration (`5m`, `1h30m`).
 fn number_or_duration(q: &str, start: usize) -> Result<(Tok, usize), LexError> {
     let b = q.as_bytes();
-    let bad = |end: usize| LexError {
-        pos: start,
-        message: format!("bad number or duration syntax: {:?}", &q[start..end.min(q.len())]),
+    let bad = |end: usize| {
+        // The offending text, cut at a character boundary (input is untrusted).
+        let mut end = end.min(q.len());
+        while !q.is_char_boundary(end) {
+            end += 1;
+        }
+        LexError { pos: start, message: format!("bad number or duration syntax: {:?}", &q[start..end]) }
     };
     if b[start] == b'0' && matches!(b.get(start + 1), Some(b'x' | b'X')) {
         let digits = span(&b[start + 2..], |c| c.is_ascii_hexdigit());
@@ -395,5 +399,13 @@ mod tests {
         assert!(lex("1.5m").is_err());
         assert!(lex("3x").is_err());
         assert!(lex("a ! b").is_err());
+    }
+
+    /// Found by the fuzzer: an error message cut a multi-byte character in two.
+    #[test]
+    fn bad_number_before_multibyte_character_is_an_error_not_a_panic() {
+        assert!(lex("0.9e\u{61d}ec").is_err());
+        assert!(lex("1h\u{e9}").is_err());
+        assert!(lex("0x\u{e9}").is_err());
     }
 }
