@@ -11,5 +11,5 @@ pub mod engine;
 pub mod functions;
 pub mod parser;
 
-pub use engine::{Engine, EvalError, Series, Value, VectorSample, DEFAULT_LOOKBACK_MS};
+pub use engine::{Annotations, Engine, EvalError, Series, Value, VectorSample, DEFAULT_LOOKBACK_MS};
 pub use parser::{parse, parse_series, Expr, ParseError, ValueType, VectorSelector};

@@ -155,11 +155,33 @@ fn float_eq(a: f64, b: f64) -> bool {
     d / s.min(f64::MAX) < 1e-6
 }
 
+/// What an eval says about warnings or infos: any, none, an exact message, a regex.
+#[derive(Clone)]
+enum AnnoExpect {
+    Any,
+    None,
+    Msg(String),
+    Regex(String),
+}
+
+fn anno_ok(want: &Option<AnnoExpect>, got: &[String]) -> bool {
+    match want {
+        None => true,
+        Some(AnnoExpect::Any) => !got.is_empty(),
+        Some(AnnoExpect::None) => got.is_empty(),
+        Some(AnnoExpect::Msg(m)) => got.iter().any(|g| g == m),
+        Some(AnnoExpect::Regex(r)) => {
+            regex::Regex::new(r).map(|re| got.iter().any(|g| re.is_match(g))).unwrap_or(false)
+        }
+    }
+}
+
 #[derive(Default)]
 struct Expect {
     fail: Option<(bool, String)>, // (is_regex, text); text empty = any
     fails: bool,
-    annotations: bool,
+    warn: Option<AnnoExpect>,
+    info: Option<AnnoExpect>,
     ordered: bool,
     scalar: Option<f64>,
     string: Option<String>,
@@ -186,8 +208,11 @@ fn check(db: &Db, engine: &Engine, header: &str, body: &[&str], native: bool) ->
     if cmd == "eval_ordered" {
         ex.ordered = true;
     }
-    if cmd == "eval_warn" || cmd == "eval_info" {
-        ex.annotations = true;
+    if cmd == "eval_warn" {
+        ex.warn = Some(AnnoExpect::Any);
+    }
+    if cmd == "eval_info" {
+        ex.info = Some(AnnoExpect::Any);
     }
     let (range, expr_text) = match words.get(1) {
         Some(&"instant") => {
@@ -236,7 +261,22 @@ fn check(db: &Db, engine: &Engine, header: &str, body: &[&str], native: bool) ->
                         ex.fail = Some((true, r.trim().to_string()));
                     }
                 }
-                "warn" | "info" => ex.annotations = true,
+                "warn" | "info" | "no_warn" | "no_info" => {
+                    let e = if kind.starts_with("no_") {
+                        AnnoExpect::None
+                    } else if let Some(m) = rest.strip_prefix("msg:") {
+                        AnnoExpect::Msg(m.trim().to_string())
+                    } else if let Some(r) = rest.strip_prefix("regex:") {
+                        AnnoExpect::Regex(r.trim().to_string())
+                    } else {
+                        AnnoExpect::Any
+                    };
+                    if kind.ends_with("warn") {
+                        ex.warn = Some(e);
+                    } else {
+                        ex.info = Some(e);
+                    }
+                }
                 "ordered" => ex.ordered = true,
                 _ => {}
             }
@@ -257,8 +297,8 @@ fn check(db: &Db, engine: &Engine, header: &str, body: &[&str], native: bool) ->
         }
     };
     let result = match range {
-        Err(t) => engine.instant(db, &expr, ex.range_vector.map_or(t, |(_, b, _)| b)),
-        Ok((a, b, s)) => engine.range(db, &expr, a, b, s),
+        Err(t) => engine.instant_annotated(db, &expr, ex.range_vector.map_or(t, |(_, b, _)| b)),
+        Ok((a, b, s)) => engine.range_annotated(db, &expr, a, b, s),
     };
     let value = match result {
         Err(e) => {
@@ -277,11 +317,15 @@ fn check(db: &Db, engine: &Engine, header: &str, body: &[&str], native: bool) ->
         }
         Ok(v) => v,
     };
+    let (value, annos) = value;
     if ex.fails {
         return Outcome::Fail("expected an error".into());
     }
-    if ex.annotations {
-        return Outcome::Fail("expects a warning or info annotation, which Vigil does not produce yet".into());
+    if !anno_ok(&ex.warn, &annos.warnings) {
+        return Outcome::Fail(format!("warnings {:?} do not meet the expectation", annos.warnings));
+    }
+    if !anno_ok(&ex.info, &annos.infos) {
+        return Outcome::Fail(format!("infos {:?} do not meet the expectation", annos.infos));
     }
     match (value, range) {
         (Value::Scalar { v, .. }, _) => match ex.scalar {

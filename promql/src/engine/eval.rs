@@ -61,7 +61,7 @@ pub(crate) fn eval(ctx: &Ctx, e: &Expr, t: i64) -> Result<Val, EvalError> {
             let r = eval(ctx, rhs, t)?;
             binary::eval(*op, l, r, *return_bool, matching.as_ref())?
         }
-        Expr::Aggregate { op, expr, param, grouping, without } => {
+        Expr::Aggregate { op, expr, param, grouping, without, pos } => {
             let v = match eval(ctx, expr, t)? {
                 Val::Vector(v) => v,
                 _ => return Err(EvalError::Execution("aggregation over a non-vector".into())),
@@ -70,9 +70,14 @@ pub(crate) fn eval(ctx: &Ctx, e: &Expr, t: i64) -> Result<Val, EvalError> {
                 Some(p) => Some(eval(ctx, p, t)?),
                 None => None,
             };
+            if *op == crate::parser::AggOp::Quantile {
+                if let Some(Val::Scalar(q)) = &p {
+                    funcs::check_quantile(ctx, *q, *pos);
+                }
+            }
             Val::Vector(aggregate::eval(*op, v, p, grouping, *without)?)
         }
-        Expr::Call { func, args } => funcs::call(ctx, func, args, t)?,
+        Expr::Call { func, args, pos, arg_pos } => funcs::call(ctx, func, args, t, *pos, arg_pos)?,
     })
 }
 

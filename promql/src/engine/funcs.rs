@@ -5,7 +5,7 @@ use super::aggregate::{kahan_inc, quantile};
 use super::eval::{eval, range_selector};
 use super::{Ctx, EvalError, Sample, Series, Val};
 use crate::functions::Function;
-use crate::parser::{Expr, VectorSelector};
+use crate::parser::{Expr, Pos, VectorSelector};
 use storage::{Labels, MatchOp, METRIC_NAME};
 
 /// A float as Prometheus's `strconv.FormatFloat(f, 'f', -1, 64)` writes it.
@@ -70,8 +70,42 @@ fn window_of(ctx: &Ctx, e: &Expr, t: i64) -> Option<(i64, i64, i64)> {
     }
 }
 
-pub(crate) fn call(ctx: &Ctx, f: &Function, args: &[Expr], t: i64) -> Result<Val, EvalError> {
+/// Prometheus's warning for a quantile outside [0, 1] (or NaN).
+pub(crate) fn check_quantile(ctx: &Ctx, q: f64, pos: Pos) {
+    if q.is_nan() || !(0.0..=1.0).contains(&q) {
+        ctx.warn(format!("PromQL warning: quantile value should be between 0 and 1, got {} {pos}", format_go(q)));
+    }
+}
+
+/// A float as Go's `%g` prints it for the values annotations show.
+fn format_go(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
+    } else {
+        format!("{v}")
+    }
+}
+
+pub(crate) fn call(
+    ctx: &Ctx,
+    f: &Function,
+    args: &[Expr],
+    t: i64,
+    pos: Pos,
+    arg_pos: &[Pos],
+) -> Result<Val, EvalError> {
     let name = f.name;
+    if name.starts_with("sort") && ctx.step > 0 {
+        ctx.warn(format!(
+            "PromQL warning: sort is ineffective for range queries since results are always ordered by labels {pos}"
+        ));
+    }
     // Range-vector functions.
     if f.args.first() == Some(&crate::ValueType::Matrix) || name == "quantile_over_time" {
         let m_idx = if name == "quantile_over_time" { 1 } else { 0 };
@@ -85,6 +119,20 @@ pub(crate) fn call(ctx: &Ctx, f: &Function, args: &[Expr], t: i64) -> Result<Val
             .filter(|(k, _)| *k != m_idx)
             .map(|(_, a)| eval(ctx, a, t).map(scalar))
             .collect::<Result<_, _>>()?;
+        if name == "quantile_over_time" {
+            check_quantile(ctx, params[0], arg_pos.first().copied().unwrap_or(pos));
+        }
+        if matches!(name, "rate" | "increase" | "irate") {
+            for s in &series {
+                let metric = s.labels.metric_name().unwrap_or("");
+                if !["_total", "_sum", "_count", "_bucket"].iter().any(|suf| metric.ends_with(suf)) {
+                    ctx.info(format!(
+                        "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {metric:?} {}",
+                        arg_pos.first().copied().unwrap_or(pos)
+                    ));
+                }
+            }
+        }
         return range_function(ctx, name, series, &params, &args[m_idx], t);
     }
     let arg = |k: usize| -> Result<Val, EvalError> { eval(ctx, &args[k], t) };
@@ -222,8 +270,15 @@ pub(crate) fn call(ctx: &Ctx, f: &Function, args: &[Expr], t: i64) -> Result<Val
             }
             Val::Vector(v)
         }
-        "histogram_quantile" => histogram_quantile(scalar(arg(0)?), vector(arg(1)?)),
-        "histogram_fraction" => histogram_fraction(scalar(arg(0)?), scalar(arg(1)?), vector(arg(2)?)),
+        "histogram_quantile" => {
+            let q = scalar(arg(0)?);
+            check_quantile(ctx, q, arg_pos.first().copied().unwrap_or(pos));
+            histogram_quantile(ctx, q, vector(arg(1)?), arg_pos.get(1).copied().unwrap_or(pos))
+        }
+        "histogram_fraction" => {
+            let (lo, hi) = (scalar(arg(0)?), scalar(arg(1)?));
+            histogram_fraction(ctx, lo, hi, vector(arg(2)?), arg_pos.get(2).copied().unwrap_or(pos))
+        }
         "days_in_month" | "day_of_month" | "day_of_week" | "day_of_year" | "hour" | "minute" | "month" | "year" => {
             let v = if args.is_empty() {
                 vec![Sample { labels: Labels::empty(), v: t as f64 / 1000.0, drop_name: false }]
@@ -402,29 +457,41 @@ struct Bucket {
     count: f64,
 }
 
-/// Groups classic-histogram bucket samples by their labels without `le`.
-fn bucket_groups(v: Vec<Sample>) -> Vec<(Labels, Vec<Bucket>)> {
+/// Groups classic-histogram bucket samples by their labels without `le`
+/// (the metric name stays in the key and is dropped at the end, so two
+/// histograms that differ only by name collide as in Prometheus). Samples
+/// without a usable `le` are left out with Prometheus's warning.
+fn bucket_groups(ctx: &Ctx, v: Vec<Sample>, pos: Pos) -> Vec<(Labels, Vec<Bucket>)> {
     let mut groups: Vec<(Labels, Vec<Bucket>)> = Vec::new();
+    let mut index: std::collections::HashMap<Labels, usize> = std::collections::HashMap::new();
     for s in v {
-        let Some(le) = s.labels.get("le").and_then(|le| {
-            le.trim().parse::<f64>().ok().or(if le.trim() == "+Inf" { Some(f64::INFINITY) } else { None })
-        }) else {
+        let raw = s.labels.get_or_empty("le");
+        let parsed = raw.trim().parse::<f64>().ok().or(if raw.trim() == "+Inf" { Some(f64::INFINITY) } else { None });
+        let Some(le) = parsed.filter(|v| !v.is_nan()) else {
+            ctx.warn(format!(
+                "PromQL warning: bucket label \"le\" is missing or has a malformed value of {raw:?} for metric name {:?} {pos}",
+                s.labels.metric_name().unwrap_or("")
+            ));
             continue;
         };
         let mut lb = s.labels.builder();
         lb.del("le");
-        lb.del(METRIC_NAME);
         let key = lb.build();
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, b)) => b.push(Bucket { upper: le, count: s.v }),
-            None => groups.push((key, vec![Bucket { upper: le, count: s.v }])),
+        let bucket = Bucket { upper: le, count: s.v };
+        match index.get(&key) {
+            Some(&k) => groups[k].1.push(bucket),
+            None => {
+                index.insert(key.clone(), groups.len());
+                groups.push((key, vec![bucket]));
+            }
         }
     }
     groups
 }
 
-/// Sorts, merges equal bounds and forces monotonic counts, as Prometheus does.
-fn prepare_buckets(b: &mut Vec<Bucket>) {
+/// Sorts, merges equal bounds and forces monotonic counts, as Prometheus
+/// does; true when a count had to be raised (not for float noise).
+fn prepare_buckets(b: &mut Vec<Bucket>) -> bool {
     b.sort_by(|x, y| x.upper.total_cmp(&y.upper));
     let mut merged: Vec<Bucket> = Vec::with_capacity(b.len());
     for x in b.drain(..) {
@@ -435,33 +502,45 @@ fn prepare_buckets(b: &mut Vec<Bucket>) {
     }
     *b = merged;
     if b.is_empty() {
-        return;
+        return false;
     }
+    let mut forced = false;
     let mut prev = b[0].count;
     for x in b.iter_mut().skip(1) {
         let cur = x.count;
         if cur == prev {
             continue;
         }
-        if (cur - prev).abs() <= 1e-12 * cur.abs().max(prev.abs()) || cur < prev {
+        if (cur - prev).abs() <= 1e-12 * cur.abs().max(prev.abs()) {
             x.count = prev;
+            continue;
+        }
+        if cur < prev {
+            x.count = prev;
+            forced = true;
             continue;
         }
         prev = cur;
     }
+    forced
 }
 
-fn bucket_quantile(q: f64, b: &mut Vec<Bucket>) -> f64 {
+/// The quantile, and whether the counts had to be forced monotonic.
+fn bucket_quantile(q: f64, b: &mut Vec<Bucket>) -> (f64, bool) {
     if q.is_nan() {
-        return f64::NAN;
+        return (f64::NAN, false);
     }
     if q < 0.0 {
-        return f64::NEG_INFINITY;
+        return (f64::NEG_INFINITY, false);
     }
     if q > 1.0 {
-        return f64::INFINITY;
+        return (f64::INFINITY, false);
     }
-    prepare_buckets(b);
+    let forced = prepare_buckets(b);
+    (bucket_quantile_prepared(q, b), forced)
+}
+
+fn bucket_quantile_prepared(q: f64, b: &[Bucket]) -> f64 {
     if b.last().is_none_or(|l| l.upper != f64::INFINITY) || b.len() < 2 {
         return f64::NAN;
     }
@@ -488,23 +567,29 @@ fn bucket_quantile(q: f64, b: &mut Vec<Bucket>) -> f64 {
     start + (end - start) * (rank / count)
 }
 
-fn histogram_quantile(q: f64, v: Vec<Sample>) -> Val {
-    Val::Vector(
-        bucket_groups(v)
-            .into_iter()
-            .map(|(labels, mut b)| Sample { labels, v: bucket_quantile(q, &mut b), drop_name: false })
-            .collect(),
-    )
+fn histogram_quantile(ctx: &Ctx, q: f64, v: Vec<Sample>, pos: Pos) -> Val {
+    let mut out = Vec::new();
+    for (labels, mut b) in bucket_groups(ctx, v, pos) {
+        let (value, forced) = bucket_quantile(q, &mut b);
+        let name = labels.metric_name().unwrap_or("");
+        if forced {
+            ctx.info(format!(
+                "PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name {name:?} {pos}"
+            ));
+        }
+        out.push(Sample { labels, v: value, drop_name: true });
+    }
+    Val::Vector(out)
 }
 
-fn histogram_fraction(lower: f64, upper: f64, v: Vec<Sample>) -> Val {
+fn histogram_fraction(ctx: &Ctx, lower: f64, upper: f64, v: Vec<Sample>, pos: Pos) -> Val {
     Val::Vector(
-        bucket_groups(v)
+        bucket_groups(ctx, v, pos)
             .into_iter()
             .map(|(labels, mut b)| {
-                prepare_buckets(&mut b);
+                let _ = prepare_buckets(&mut b);
                 let f = bucket_fraction(lower, upper, &b);
-                Sample { labels, v: f, drop_name: false }
+                Sample { labels, v: f, drop_name: true }
             })
             .collect(),
     )

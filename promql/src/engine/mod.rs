@@ -96,8 +96,17 @@ pub(crate) struct Sample {
     pub drop_name: bool,
 }
 
+/// Warnings and infos a query produced, as Prometheus words them
+/// ("PromQL warning: …", "PromQL info: …"), without repeats.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Annotations {
+    pub warnings: Vec<String>,
+    pub infos: Vec<String>,
+}
+
 /// Loaded data and settings for one query.
 pub(crate) struct Ctx<'a> {
+    pub annotations: std::cell::RefCell<Annotations>,
     pub engine: &'a Engine,
     pub start: i64,
     pub end: i64,
@@ -109,6 +118,20 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    pub fn warn(&self, msg: String) {
+        let mut a = self.annotations.borrow_mut();
+        if !a.warnings.contains(&msg) {
+            a.warnings.push(msg);
+        }
+    }
+
+    pub fn info(&self, msg: String) {
+        let mut a = self.annotations.borrow_mut();
+        if !a.infos.contains(&msg) {
+            a.infos.push(msg);
+        }
+    }
+
     pub fn check_deadline(&self) -> Result<(), EvalError> {
         if Instant::now() > self.deadline {
             return Err(EvalError::Timeout("query execution"));
@@ -130,9 +153,19 @@ impl Ctx<'_> {
 impl Engine {
     /// Evaluates `expr` at `t` (ms).
     pub fn instant(&self, db: &Db, expr: &Expr, t: i64) -> Result<Value, EvalError> {
+        self.instant_annotated(db, expr, t).map(|(v, _)| v)
+    }
+
+    /// Evaluates a range query (see [`Engine::range_annotated`]).
+    pub fn range(&self, db: &Db, expr: &Expr, start: i64, end: i64, step: i64) -> Result<Value, EvalError> {
+        self.range_annotated(db, expr, start, end, step).map(|(v, _)| v)
+    }
+
+    /// Evaluates `expr` at `t` (ms), with the query's warnings and infos.
+    pub fn instant_annotated(&self, db: &Db, expr: &Expr, t: i64) -> Result<(Value, Annotations), EvalError> {
         let ctx = self.prepare(db, expr, t, t, 0)?;
         let v = eval::eval(&ctx, expr, t)?;
-        Ok(match v {
+        let value = match v {
             Val::Scalar(v) => Value::Scalar { t, v },
             Val::Str(s) => Value::String { t, s },
             Val::Vector(samples) => {
@@ -143,12 +176,20 @@ impl Engine {
                 series.sort_by(|a, b| a.labels.cmp(&b.labels));
                 Value::Matrix(series)
             }
-        })
+        };
+        Ok((value, ctx.annotations.into_inner()))
     }
 
     /// Evaluates `expr` at every step from `start` to `end` (ms): a matrix
     /// sorted by labels, or for scalar expressions one series without labels.
-    pub fn range(&self, db: &Db, expr: &Expr, start: i64, end: i64, step: i64) -> Result<Value, EvalError> {
+    pub fn range_annotated(
+        &self,
+        db: &Db,
+        expr: &Expr,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<(Value, Annotations), EvalError> {
         if step <= 0 {
             return Err(EvalError::Execution("zero or negative query resolution step widths are not accepted".into()));
         }
@@ -186,7 +227,7 @@ impl Engine {
         }
         let mut series: Vec<Series> = by_labels.into_iter().map(|(labels, points)| Series { labels, points }).collect();
         series.sort_by(|a, b| a.labels.cmp(&b.labels));
-        Ok(Value::Matrix(series))
+        Ok((Value::Matrix(series), ctx.annotations.into_inner()))
     }
 
     /// Finds every selector with the time range it needs and loads it once.
@@ -205,7 +246,15 @@ impl Engine {
             }
             loaded.insert(key, data);
         }
-        Ok(Ctx { engine: self, start, end, step, loaded, deadline: Instant::now() + self.timeout })
+        Ok(Ctx {
+            annotations: Default::default(),
+            engine: self,
+            start,
+            end,
+            step,
+            loaded,
+            deadline: Instant::now() + self.timeout,
+        })
     }
 
     /// Records, for each selector, the union of the sample ranges it needs

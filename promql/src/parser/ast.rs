@@ -32,6 +32,19 @@ impl ValueType {
     }
 }
 
+/// Where a node starts in the query, for annotations: `(line:col)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+impl std::fmt::Display for Pos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "({}:{})", self.line, self.col)
+    }
+}
+
 /// `@ <time>`, `@ start()`, `@ end()`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum At {
@@ -214,16 +227,21 @@ pub enum Expr {
         return_bool: bool,
         matching: Option<VectorMatching>,
     },
+    /// A function call; `pos` is where its name starts, `arg_pos` where each argument does.
     Call {
         func: &'static crate::functions::Function,
         args: Vec<Expr>,
+        pos: Pos,
+        arg_pos: Vec<Pos>,
     },
+    /// An aggregation; `pos` is where its parameter (or the operator) starts.
     Aggregate {
         op: AggOp,
         expr: Box<Expr>,
         param: Option<Box<Expr>>,
         grouping: Vec<String>,
         without: bool,
+        pos: Pos,
     },
 }
 

@@ -10,7 +10,7 @@ mod ast;
 mod parse;
 mod token;
 
-pub use ast::{AggOp, At, BinOp, Card, Expr, ValueType, VectorMatching, VectorSelector};
+pub use ast::{AggOp, At, BinOp, Card, Expr, Pos, ValueType, VectorMatching, VectorSelector};
 
 use std::fmt;
 
@@ -53,7 +53,7 @@ pub fn parse(query: &str) -> Result<Expr, ParseError> {
         return Err(ParseError::at(query, MAX_QUERY_LEN, format!("query longer than {MAX_QUERY_LEN} bytes")));
     }
     let toks = token::lex(query).map_err(|e| ParseError::at(query, e.pos, e.message))?;
-    parse::Parser::new(&toks).parse_query().map_err(|e| ParseError::at(query, e.pos, e.message))
+    parse::Parser::new(&toks, query).parse_query().map_err(|e| ParseError::at(query, e.pos, e.message))
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub const MAX_DEPTH: usize = 256;
 
 pub struct Parser<'a> {
     toks: &'a [Token],
+    query: &'a str,
     i: usize,
     depth: usize,
 }
@@ -33,8 +34,17 @@ const KEYWORDS: &[&str] =
     &["and", "or", "unless", "atan2", "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset"];
 
 impl<'a> Parser<'a> {
-    pub fn new(toks: &'a [Token]) -> Self {
-        Parser { toks, i: 0, depth: 0 }
+    pub fn new(toks: &'a [Token], query: &'a str) -> Self {
+        Parser { toks, query, i: 0, depth: 0 }
+    }
+
+    /// Line and column (1-based, in characters) of a byte offset.
+    fn line_col(&self, pos: usize) -> Pos {
+        let before = &self.query[..pos.min(self.query.len())];
+        Pos {
+            line: before.matches('\n').count() + 1,
+            col: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+        }
     }
 
     fn peek(&self) -> &Tok {
@@ -510,6 +520,7 @@ impl<'a> Parser<'a> {
             return fail(pos, format!("expected {want} argument(s) in call to {:?}, got {n}", f.name));
         }
         let mut out = Vec::with_capacity(n);
+        let arg_pos: Vec<Pos> = args.iter().map(|(_, p)| self.line_col(*p)).collect();
         for (k, (a, apos)) in args.into_iter().enumerate() {
             let want = f.args[k.min(f.args.len() - 1)];
             let got = a.value_type();
@@ -521,7 +532,7 @@ impl<'a> Parser<'a> {
             }
             out.push(a);
         }
-        Ok(Expr::Call { func: f, args: out })
+        Ok(Expr::Call { func: f, args: out, pos: self.line_col(pos), arg_pos })
     }
 
     fn aggregate(&mut self, op: AggOp, pos: usize) -> PResult<Expr> {
@@ -557,8 +568,10 @@ impl<'a> Parser<'a> {
                 format!("expected type instant vector in aggregation expression, got {}", expr.value_type().as_str()),
             );
         }
+        let mut at = self.line_col(pos);
         let param = match args.pop() {
             Some((p, ppos)) => {
+                at = self.line_col(ppos);
                 let want = if op == AggOp::CountValues { ValueType::String } else { ValueType::Scalar };
                 if p.value_type() != want {
                     return fail(
@@ -574,7 +587,7 @@ impl<'a> Parser<'a> {
             }
             None => None,
         };
-        Ok(Expr::Aggregate { op, expr: Box::new(expr), param, grouping, without })
+        Ok(Expr::Aggregate { op, expr: Box::new(expr), param, grouping, without, pos: at })
     }
 
     fn check_binary(

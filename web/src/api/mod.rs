@@ -106,7 +106,7 @@ pub async fn query(
     let expr = parse(text).map_err(|e| bad(format!("invalid parameter \"query\": {e}")))?;
     let db = st.db.clone();
     let engine = st.engine.clone();
-    let value = tokio::task::spawn_blocking(move || engine.instant(&db, &expr, t))
+    let (value, annotations) = tokio::task::spawn_blocking(move || engine.instant_annotated(&db, &expr, t))
         .await
         .map_err(|e| ApiError(ErrorType::Internal, e.to_string()))?
         .map_err(exec_error)?;
@@ -122,7 +122,19 @@ pub async fn query(
         }
         Value::Matrix(m) => matrix_json(&m),
     };
-    Ok(success(data))
+    Ok(annotated(data, &annotations))
+}
+
+/// A success answer with Prometheus's `warnings` and `infos` when there are any.
+fn annotated(data: Json, a: &promql::Annotations) -> Response {
+    let mut body = json!({"status": "success", "data": data});
+    if !a.warnings.is_empty() {
+        body["warnings"] = json!(a.warnings);
+    }
+    if !a.infos.is_empty() {
+        body["infos"] = json!(a.infos);
+    }
+    ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 fn matrix_json(m: &[promql::Series]) -> Json {
@@ -177,12 +189,13 @@ pub async fn query_range(
     }
     let expr = parse(text).map_err(|e| bad(format!("invalid parameter \"query\": {e}")))?;
     let (db, engine) = (st.db.clone(), st.engine.clone());
-    let value = tokio::task::spawn_blocking(move || engine.range(&db, &expr, start, end, step))
-        .await
-        .map_err(|e| ApiError(ErrorType::Internal, e.to_string()))?
-        .map_err(exec_error)?;
+    let (value, annotations) =
+        tokio::task::spawn_blocking(move || engine.range_annotated(&db, &expr, start, end, step))
+            .await
+            .map_err(|e| ApiError(ErrorType::Internal, e.to_string()))?
+            .map_err(exec_error)?;
     match value {
-        Value::Matrix(m) => Ok(success(matrix_json(&m))),
+        Value::Matrix(m) => Ok(annotated(matrix_json(&m), &annotations)),
         _ => Err(ApiError(ErrorType::Internal, "range query did not return a matrix".into())),
     }
 }

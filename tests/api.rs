@@ -1,0 +1,70 @@
+//! The Prometheus HTTP API as clients see it: shapes, errors and annotations.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+fn vigil_with_data() -> (Vigil, FakeTarget) {
+    let fake = FakeTarget::start(vec![("/metrics", Reply::text("# TYPE m gauge\nm{a=\"1\"} 1\nm{a=\"2\"} 2\n"))]);
+    let v = Vigil::start(&format!(
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: j\n    static_configs:\n      - targets: ['{}']\n",
+        fake.addr
+    ));
+    wait_for("two scrapes", Duration::from_secs(15), || {
+        (v.query("count_over_time(m[1m])").first()?["value"][1] != "1").then_some(())
+    });
+    (v, fake)
+}
+
+fn now_s() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
+}
+
+#[test]
+fn query_range_and_errors_have_prometheus_shapes() {
+    let (v, _fake) = vigil_with_data();
+    let end = now_s();
+    let url =
+        format!("{}/api/v1/query_range?query={}&start={}&end={end}&step=1", v.base, urlencode("sum(m)"), end - 5.0);
+    let j = get_json(&url);
+    assert_eq!(j["status"], "success", "{j}");
+    assert_eq!(j["data"]["resultType"], "matrix");
+    let values = j["data"]["result"][0]["values"].as_array().unwrap();
+    assert!(!values.is_empty());
+    assert_eq!(values.last().unwrap()[1], "3");
+
+    for (path, want) in [
+        ("/api/v1/query", "query must not be empty"),
+        ("/api/v1/query?query=sum(", "parse error"),
+        ("/api/v1/query?query=up&time=yesterday", "invalid parameter \"time\""),
+        ("/api/v1/query_range?query=up&start=1&end=2&step=0", "zero or negative"),
+        ("/api/v1/query_range?query=up&start=0&end=100000&step=1", "11,000 points"),
+        ("/api/v1/series?match[]=%7B", "invalid parameter \"match[]\""),
+    ] {
+        let r = get(&format!("{}{path}", v.base));
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        let j: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(j["status"], "error");
+        assert_eq!(j["errorType"], "bad_data");
+        assert!(j["error"].as_str().unwrap().contains(want), "{path}: {}", j["error"]);
+    }
+    let r = get(&format!("{}/api/v1/query?query={}", v.base, urlencode("m + on(a) group_left m{a=\"1\"} + m")));
+    assert!(r.status == 200 || r.status == 422, "{}", r.body);
+}
+
+#[test]
+fn annotations_are_returned_as_prometheus_returns_them() {
+    let (v, _fake) = vigil_with_data();
+    let j = get_json(&format!("{}/api/v1/query?query={}", v.base, urlencode("rate(m[1m])")));
+    assert_eq!(j["status"], "success");
+    let infos = j["infos"].as_array().expect("infos");
+    assert_eq!(
+        infos[0],
+        "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"m\" (1:6)"
+    );
+    let j = get_json(&format!("{}/api/v1/query?query={}", v.base, urlencode("quantile(2, m)")));
+    assert_eq!(j["warnings"][0], "PromQL warning: quantile value should be between 0 and 1, got 2 (1:10)");
+    let j = get_json(&format!("{}/api/v1/query?query={}", v.base, urlencode("sum(m)")));
+    assert!(j.get("warnings").is_none() && j.get("infos").is_none(), "{j}");
+}
