@@ -7,9 +7,10 @@
 //! - [`functions`]: the function table the parser checks calls against;
 //! - [`engine`]: [`Engine`] evaluates an expression over a [`storage::Db`].
 
+pub mod duration;
 pub mod engine;
 pub mod functions;
 pub mod parser;
 
-pub use engine::{Annotations, Engine, EvalError, Series, Value, VectorSample, DEFAULT_LOOKBACK_MS};
+pub use engine::{format_value, Annotations, Engine, EvalError, Series, Value, VectorSample, DEFAULT_LOOKBACK_MS};
 pub use parser::{parse, parse_series, Expr, ParseError, ValueType, VectorSelector};

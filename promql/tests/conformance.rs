@@ -16,32 +16,7 @@ fn shared() -> PathBuf {
 }
 
 fn duration(s: &str) -> Result<i64, String> {
-    if s == "0" {
-        return Ok(0);
-    }
-    let units = [
-        ("ms", 1i64),
-        ("s", 1000),
-        ("m", 60_000),
-        ("h", 3_600_000),
-        ("d", 86_400_000),
-        ("w", 604_800_000),
-        ("y", 31_536_000_000),
-    ];
-    let mut rest = s;
-    let mut total = 0i64;
-    if rest.is_empty() {
-        return Err("empty duration".into());
-    }
-    while !rest.is_empty() {
-        let n = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let v: i64 = rest[..n].parse().map_err(|_| format!("bad duration {s}"))?;
-        rest = &rest[n..];
-        let (u, m) = units.iter().find(|(u, _)| rest.starts_with(u)).ok_or(format!("bad duration {s}"))?;
-        rest = &rest[u.len()..];
-        total += v * m;
-    }
-    Ok(total)
+    promql::duration::parse_duration(s)
 }
 
 fn number(s: &str) -> Option<f64> {

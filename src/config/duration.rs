@@ -5,71 +5,13 @@ use std::time::Duration;
 /// Parses a Prometheus duration: one or more `<number><unit>` with units
 /// y, w, d, h, m, s, ms in that order, each at most once (`0` alone is allowed).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let units: [(&str, u64); 7] = [
-        ("y", 365 * 24 * 3600 * 1000),
-        ("w", 7 * 24 * 3600 * 1000),
-        ("d", 24 * 3600 * 1000),
-        ("h", 3600 * 1000),
-        ("ms", 1),
-        ("m", 60 * 1000),
-        ("s", 1000),
-    ];
-    // Canonical order of units; `ms` comes after `s` in the written form.
-    let order = ["y", "w", "d", "h", "m", "s", "ms"];
-    let bad = || format!("not a valid duration string: {s:?}");
-    let mut rest = s;
-    let mut total: u64 = 0;
-    let mut last_rank: Option<usize> = None;
-    if rest.is_empty() {
-        return Err("empty duration string".into());
-    }
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(bad());
-        }
-        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let (unit, mult) = units.iter().find(|(u, _)| rest.starts_with(u)).ok_or_else(bad)?;
-        let rank = order.iter().position(|o| o == unit).unwrap_or(0);
-        if last_rank.is_some_and(|r| r >= rank) {
-            return Err(bad());
-        }
-        last_rank = Some(rank);
-        rest = &rest[unit.len()..];
-        total = n
-            .checked_mul(*mult)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("duration out of range: {s:?}"))?;
-    }
-    Ok(Duration::from_millis(total))
+    let ms = promql::duration::parse_duration(s)?;
+    Ok(Duration::from_millis(ms as u64))
 }
 
 /// Formats a duration as Prometheus prints it (`1m30s`, `15s`, `0s`).
 pub fn format_duration(d: Duration) -> String {
-    let mut ms = d.as_millis() as u64;
-    if ms == 0 {
-        return "0s".into();
-    }
-    let mut out = String::new();
-    for (unit, mult) in [
-        ("y", 365 * 86_400_000u64),
-        ("w", 7 * 86_400_000),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1000),
-        ("ms", 1),
-    ] {
-        if ms >= mult {
-            out.push_str(&format!("{}{unit}", ms / mult));
-            ms %= mult;
-        }
-    }
-    out
+    promql::duration::format_duration(d.as_millis() as i64)
 }
 
 /// Parses a byte size with Prometheus's units (B, KB, MB, GB, TB, PB, EB; powers of 1024).

@@ -21,34 +21,7 @@ pub fn parse_duration_param(s: &str) -> Result<i64, String> {
         }
         return Ok((f * 1000.0).round() as i64);
     }
-    let mut total: i64 = 0;
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err(format!("cannot parse {s:?} to a valid duration"));
-    }
-    while !rest.is_empty() {
-        let n = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let v: i64 = rest[..n].parse().map_err(|_| format!("cannot parse {s:?} to a valid duration"))?;
-        rest = &rest[n..];
-        let (unit, mult) = [
-            ("ms", 1),
-            ("s", 1000),
-            ("m", 60_000),
-            ("h", 3_600_000),
-            ("d", 86_400_000),
-            ("w", 604_800_000),
-            ("y", 31_536_000_000),
-        ]
-        .into_iter()
-        .find(|(u, _)| rest.starts_with(u))
-        .ok_or_else(|| format!("cannot parse {s:?} to a valid duration"))?;
-        rest = &rest[unit.len()..];
-        total = v
-            .checked_mul(mult)
-            .and_then(|x| total.checked_add(x))
-            .ok_or_else(|| format!("duration {s:?} out of range"))?;
-    }
-    Ok(total)
+    promql::duration::parse_duration(s).map_err(|_| format!("cannot parse {s:?} to a valid duration"))
 }
 
 fn parse_rfc3339(s: &str) -> Option<i64> {

@@ -8,18 +8,7 @@ use crate::functions::Function;
 use crate::parser::{Expr, Pos, VectorSelector};
 use storage::{Labels, MatchOp, METRIC_NAME};
 
-/// A float as Prometheus's `strconv.FormatFloat(f, 'f', -1, 64)` writes it.
-pub(crate) fn format_float(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v}")
-    }
-}
+pub(crate) use super::format_value as format_float;
 
 fn vector(v: Val) -> Vec<Sample> {
     match v {

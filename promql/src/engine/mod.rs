@@ -20,6 +20,20 @@ pub const DEFAULT_LOOKBACK_MS: i64 = 5 * 60 * 1000;
 /// Most points a range query may return per series (Prometheus's limit).
 pub const MAX_POINTS_PER_SERIES: i64 = 11_000;
 
+/// A float as Prometheus writes sample values (`strconv.FormatFloat(f,
+/// 'f', -1, 64)`): shortest form, no exponent, `NaN`, `+Inf`, `-Inf`.
+pub fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        format!("{v}")
+    }
+}
+
 /// One element of an instant vector.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VectorSample {

@@ -59,19 +59,7 @@ fn bad(msg: impl Into<String>) -> ApiError {
     ApiError(ErrorType::BadData, msg.into())
 }
 
-/// A float as Prometheus writes sample values: shortest form, no exponent,
-/// `NaN`, `+Inf`, `-Inf`.
-pub fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v}")
-    }
-}
+pub use promql::format_value;
 
 /// A millisecond timestamp as the JSON number of seconds Prometheus writes.
 fn ts_json(t: i64) -> Json {
@@ -104,12 +92,7 @@ pub async fn query(
         crate::time::parse_duration_param(s).map_err(|e| bad(format!("invalid parameter \"timeout\": {e}")))?;
     }
     let expr = parse(text).map_err(|e| bad(format!("invalid parameter \"query\": {e}")))?;
-    let db = st.db.clone();
-    let engine = st.engine.clone();
-    let (value, annotations) = tokio::task::spawn_blocking(move || engine.instant_annotated(&db, &expr, t))
-        .await
-        .map_err(|e| ApiError(ErrorType::Internal, e.to_string()))?
-        .map_err(exec_error)?;
+    let (value, annotations) = evaluate(&st, move |engine, db| engine.instant_annotated(db, &expr, t)).await?;
     let data = match value {
         Value::Scalar { t, v } => json!({"resultType": "scalar", "result": [ts_json(t), format_value(v)]}),
         Value::String { t, s } => json!({"resultType": "string", "result": [ts_json(t), s]}),
@@ -146,6 +129,21 @@ fn matrix_json(m: &[promql::Series]) -> Json {
         })
         .collect();
     json!({"resultType": "matrix", "result": result})
+}
+
+/// Runs a query on the blocking pool: evaluation is CPU work and must not
+/// hold up the runtime's I/O (scrapes share it).
+async fn evaluate<F>(st: &AppState, f: F) -> Result<(Value, promql::Annotations), ApiError>
+where
+    F: FnOnce(&promql::Engine, &storage::Db) -> Result<(Value, promql::Annotations), promql::EvalError>
+        + Send
+        + 'static,
+{
+    let (db, engine) = (st.db.clone(), st.engine.clone());
+    tokio::task::spawn_blocking(move || f(&engine, &db))
+        .await
+        .map_err(|e| ApiError(ErrorType::Internal, e.to_string()))?
+        .map_err(exec_error)
 }
 
 fn exec_error(e: promql::EvalError) -> ApiError {
@@ -188,12 +186,8 @@ pub async fn query_range(
         crate::time::parse_duration_param(s).map_err(|e| bad(format!("invalid parameter \"timeout\": {e}")))?;
     }
     let expr = parse(text).map_err(|e| bad(format!("invalid parameter \"query\": {e}")))?;
-    let (db, engine) = (st.db.clone(), st.engine.clone());
     let (value, annotations) =
-        tokio::task::spawn_blocking(move || engine.range_annotated(&db, &expr, start, end, step))
-            .await
-            .map_err(|e| ApiError(ErrorType::Internal, e.to_string()))?
-            .map_err(exec_error)?;
+        evaluate(&st, move |engine, db| engine.range_annotated(db, &expr, start, end, step)).await?;
     match value {
         Value::Matrix(m) => Ok(annotated(matrix_json(&m), &annotations)),
         _ => Err(ApiError(ErrorType::Internal, "range query did not return a matrix".into())),

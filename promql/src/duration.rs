@@ -1,0 +1,86 @@
+//! Prometheus's duration notation (`1h30m`, `15s`, `500ms`, `2w`), shared
+//! by the config, the HTTP API and the test-script runner.
+
+/// Units, longest first where they share a prefix, with their milliseconds.
+const UNITS: [(&str, i64); 7] = [
+    ("ms", 1),
+    ("s", 1000),
+    ("m", 60_000),
+    ("h", 3_600_000),
+    ("d", 86_400_000),
+    ("w", 604_800_000),
+    ("y", 31_536_000_000),
+];
+
+/// Canonical order; each unit at most once, larger first.
+const ORDER: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
+
+/// Parses one or more `<digits><unit>` groups (or `0` alone) into milliseconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    if s == "0" {
+        return Ok(0);
+    }
+    if s.is_empty() {
+        return Err("empty duration string".into());
+    }
+    let bad = || format!("not a valid duration string: {s:?}");
+    let mut rest = s;
+    let mut total: i64 = 0;
+    let mut last_rank: Option<usize> = None;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(bad());
+        }
+        let n: i64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let (unit, mult) = UNITS.iter().find(|(u, _)| rest.starts_with(u)).ok_or_else(bad)?;
+        let rank = ORDER.iter().position(|o| o == unit).unwrap_or(0);
+        if last_rank.is_some_and(|r| r >= rank) {
+            return Err(bad());
+        }
+        last_rank = Some(rank);
+        rest = &rest[unit.len()..];
+        total = n
+            .checked_mul(*mult)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| format!("duration out of range: {s:?}"))?;
+    }
+    Ok(total)
+}
+
+/// Formats milliseconds as Prometheus prints durations (`1m30s`, `15s`, `0s`).
+pub fn format_duration(ms: i64) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut rest = ms.unsigned_abs();
+    let mut out = if ms < 0 { String::from("-") } else { String::new() };
+    for unit in ORDER {
+        let mult = UNITS.iter().find(|(u, _)| *u == unit).map_or(1, |(_, m)| *m as u64);
+        if rest >= mult {
+            out.push_str(&format!("{}{unit}", rest / mult));
+            rest %= mult;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_format() {
+        assert_eq!(parse_duration("15s"), Ok(15_000));
+        assert_eq!(parse_duration("1h30m"), Ok(5_400_000));
+        assert_eq!(parse_duration("1m500ms"), Ok(60_500));
+        assert_eq!(parse_duration("0"), Ok(0));
+        for bad in ["", "1", "s", "1x", "30m1h", "1.5s", "-1s", "1s1s", "99999999999999999999y"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_duration(90_000), "1m30s");
+        assert_eq!(format_duration(1_500), "1s500ms");
+        assert_eq!(format_duration(0), "0s");
+    }
+}
