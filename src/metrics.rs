@@ -23,7 +23,9 @@ pub struct Metrics {
     out_of_order: Counter,
     duplicate: Counter,
     resident_memory: Gauge,
-    cpu_seconds: Gauge<f64, AtomicU64>,
+    cpu_seconds: Counter<f64, AtomicU64>,
+    /// CPU seconds already added to `cpu_seconds` (f64 bits).
+    cpu_copied: AtomicU64,
     start_time: Gauge<f64, AtomicU64>,
     /// Store counters already copied into the exported counters.
     copied: [AtomicU64; 3],
@@ -44,7 +46,8 @@ impl Metrics {
             out_of_order: Counter::default(),
             duplicate: Counter::default(),
             resident_memory: Gauge::default(),
-            cpu_seconds: Gauge::default(),
+            cpu_seconds: Counter::default(),
+            cpu_copied: AtomicU64::new(0),
             start_time: Gauge::default(),
             copied: Default::default(),
         };
@@ -119,7 +122,10 @@ impl Metrics {
         }
         if let Some((rss, cpu)) = proc_self() {
             self.resident_memory.set(rss as i64);
-            self.cpu_seconds.set(cpu);
+            let before = f64::from_bits(self.cpu_copied.swap(cpu.to_bits(), Ordering::Relaxed));
+            if cpu > before {
+                self.cpu_seconds.inc_by(cpu - before);
+            }
         }
         let mut out = String::new();
         // Writing into a String cannot fail.
@@ -134,14 +140,15 @@ fn scrape_loop_now_s() -> f64 {
 
 /// (resident bytes, CPU seconds) from /proc/self on Linux.
 fn proc_self() -> Option<(u64, f64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let rss_kb: u64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     let after = &stat[stat.rfind(')')? + 2..];
     let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = 100.0; // USER_HZ on Linux
+    // utime and stime are in clock ticks: USER_HZ, 100 on Linux.
     let utime: f64 = f.get(11)?.parse().ok()?;
     let stime: f64 = f.get(12)?.parse().ok()?;
-    let rss_pages: u64 = f.get(21)?.parse().ok()?;
-    Some((rss_pages * 4096, (utime + stime) / ticks))
+    Some((rss_kb * 1024, (utime + stime) / 100.0))
 }
 
 /// Content type of [`Metrics::render`]'s output.

@@ -195,6 +195,8 @@ impl Manager {
     /// Stops every loop (shutdown), letting each write its staleness markers.
     pub async fn stop_all(&self) {
         self.pools().clear();
+        // The loops see the stop signal on their next poll; a short pause lets
+        // them write their markers before the runtime shuts down.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
