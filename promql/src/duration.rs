@@ -1,8 +1,8 @@
-//! Prometheus's duration notation (`1h30m`, `15s`, `500ms`, `2w`), shared
-//! by the config, the HTTP API and the test-script runner.
+//! Prometheus's duration notation (`1h30m`, `15s`, `500ms`, `2w`) and civil
+//! dates, shared by the config, the HTTP API, the engine and the test runner.
 
 /// Units, longest first where they share a prefix, with their milliseconds.
-const UNITS: [(&str, i64); 7] = [
+pub(crate) const UNITS: [(&str, i64); 7] = [
     ("ms", 1),
     ("s", 1000),
     ("m", 60_000),
@@ -14,6 +14,36 @@ const UNITS: [(&str, i64); 7] = [
 
 /// Canonical order; each unit at most once, larger first.
 const ORDER: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
+
+/// Position of a unit in the canonical order (larger units first).
+pub(crate) fn unit_rank(u: &str) -> usize {
+    ORDER.iter().position(|o| *o == u).unwrap_or(0)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The (year, month, day) of a day number since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
 
 /// Parses one or more `<digits><unit>` groups (or `0` alone) into milliseconds.
 pub fn parse_duration(s: &str) -> Result<i64, String> {

@@ -1,6 +1,8 @@
 //! Times as the Prometheus API reads and writes them: Unix seconds with a
 //! fraction, or RFC 3339; durations in seconds or Prometheus notation.
 
+use promql::duration::{civil_from_days, days_from_civil};
+
 /// Parses an API time parameter into milliseconds since the epoch.
 pub fn parse_time(s: &str) -> Result<i64, String> {
     let bad = || format!("cannot parse {s:?} to a valid timestamp");
@@ -65,30 +67,6 @@ fn parse_rfc3339(s: &str) -> Option<i64> {
     };
     let days = days_from_civil(y, mo, d);
     Some(((days * 86_400 + h * 3600 + mi * 60 + se - offset_min * 60) * 1000) + ms)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// Formats milliseconds since the epoch as RFC 3339 in UTC with milliseconds.

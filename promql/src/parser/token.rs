@@ -2,6 +2,7 @@
 //! positions. Token shapes are recognised with nom over bytes; the parser
 //! (`parse.rs`) works on the token list.
 
+use crate::duration::{unit_rank, UNITS};
 use nom::bytes::complete::take_while;
 use nom::Parser;
 
@@ -194,21 +195,6 @@ pub fn lex(q: &str) -> Result<Vec<Token>, LexError> {
     }
     out.push(Token { tok: Tok::Eof, pos: b.len() });
     Ok(out)
-}
-
-/// Units of a duration literal, longest first where they share a prefix.
-const UNITS: [(&str, i64); 7] = [
-    ("ms", 1),
-    ("s", 1000),
-    ("m", 60_000),
-    ("h", 3_600_000),
-    ("d", 86_400_000),
-    ("w", 604_800_000),
-    ("y", 31_536_000_000),
-];
-
-fn unit_rank(u: &str) -> usize {
-    ["y", "w", "d", "h", "m", "s", "ms"].iter().position(|x| *x == u).unwrap_or(0)
 }
 
 /// A number (`1`, `1.5e3`, `.5`, `0x1f`) or a duration (`5m`, `1h30m`).
