@@ -136,14 +136,23 @@ fn prometheus_testdata_pages_parse_as_prometheus_parses_them() {
     let prom = Prometheus::start(&cfg);
     for (job, _, _) in jobs {
         let sel = format!("{{job=\"{job}\"}}");
-        let ours = wait_for("vigil scraped", Duration::from_secs(20), || {
-            Some(series(&vigil.base, &sel)).filter(|s| s.len() > 5)
-        });
-        let theirs = wait_for("prometheus scraped", Duration::from_secs(20), || {
-            Some(series(&prom.base, &sel)).filter(|s| s.len() > 5)
-        });
         // Prometheus 2.42 stores OpenMetrics `_created` series; 3.x (and Vigil) leave them out.
-        let theirs: BTreeSet<String> = theirs.into_iter().filter(|s| !s.contains("_created\"")).collect();
+        let sets = || {
+            let ours = series(&vigil.base, &sel);
+            let theirs: BTreeSet<String> =
+                series(&prom.base, &sel).into_iter().filter(|s| !s.contains("_created\"")).collect();
+            (ours, theirs)
+        };
+        // Both scrape on their own schedules (and a loaded machine can time a first scrape out):
+        // give them until the sets agree, then compare what they hold.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let (ours, theirs) = loop {
+            let (o, t) = sets();
+            if (o == t && o.len() > 5) || std::time::Instant::now() > deadline {
+                break (o, t);
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        };
         let only_ours: Vec<_> = ours.difference(&theirs).take(5).collect();
         let only_theirs: Vec<_> = theirs.difference(&ours).take(5).collect();
         assert!(

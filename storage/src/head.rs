@@ -179,7 +179,11 @@ impl Db {
         }
         let mut names = BTreeSet::new();
         for r in idx.matching(matchers) {
-            for l in &idx.series[r.0 as usize].labels {
+            let s = &idx.series[r.0 as usize];
+            if s.chunks.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+                continue;
+            }
+            for l in &s.labels {
                 names.insert(l.name.clone());
             }
         }
@@ -196,7 +200,11 @@ impl Db {
         }
         let mut values = BTreeSet::new();
         for r in idx.matching(matchers) {
-            if let Some(v) = idx.series[r.0 as usize].labels.get(name) {
+            let s = &idx.series[r.0 as usize];
+            if s.chunks.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+                continue;
+            }
+            if let Some(v) = s.labels.get(name) {
                 values.insert(v.to_string());
             }
         }
