@@ -37,6 +37,54 @@ fn group_labels(l: &Labels, grouping: &[String], without: bool) -> Labels {
     }
 }
 
+/// Reads a sample's grouping labels in place, in sorted name order.
+struct GroupKey<'a> {
+    /// `by` names, sorted and unique (ignored for `without`).
+    by: &'a [&'a str],
+    without: bool,
+}
+
+impl GroupKey<'_> {
+    fn for_each(&self, l: &Labels, mut f: impl FnMut(&str, &str) -> bool) -> bool {
+        if self.without {
+            for p in l {
+                if p.name == METRIC_NAME || self.by.contains(&p.name.as_str()) {
+                    continue;
+                }
+                if !f(&p.name, &p.value) {
+                    return false;
+                }
+            }
+        } else {
+            for n in self.by {
+                if let Some(v) = l.get(n) {
+                    if !f(n, v) {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    fn hash(&self, l: &Labels) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.for_each(l, |n, v| {
+            n.hash(&mut h);
+            v.hash(&mut h);
+            true
+        });
+        h.finish()
+    }
+
+    /// Whether `l`'s grouping labels are exactly the group's labels `g`.
+    fn matches(&self, l: &Labels, g: &Labels) -> bool {
+        let mut it = g.iter();
+        self.for_each(l, |n, v| it.next().is_some_and(|p| p.name == n && p.value == v)) && it.next().is_none()
+    }
+}
+
 #[derive(Default)]
 struct Acc {
     /// Any input marked for delayed name removal: the output is too.
@@ -92,14 +140,28 @@ pub(crate) fn eval(
             _ => {}
         }
     }
+    // Groups are found by a hash of the grouping labels read in place, so
+    // no label set is built per sample, only once per group.
+    let mut by: Vec<&str> = grouping.iter().map(String::as_str).collect();
+    by.sort_unstable();
+    by.dedup();
+    let key = GroupKey { by: &by, without };
     let mut order: Vec<Labels> = Vec::new();
-    let mut groups: HashMap<Labels, Acc> = HashMap::new();
+    let mut accs: Vec<Acc> = Vec::new();
+    let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
     for s in v {
-        let g = group_labels(&s.labels, grouping, without);
-        let acc = groups.entry(g.clone()).or_insert_with(|| {
-            order.push(g);
-            Acc::default()
-        });
+        let h = key.hash(&s.labels);
+        let slot = index.entry(h).or_default();
+        let k = match slot.iter().copied().find(|&k| key.matches(&s.labels, &order[k])) {
+            Some(k) => k,
+            None => {
+                slot.push(order.len());
+                order.push(group_labels(&s.labels, grouping, without));
+                accs.push(Acc::default());
+                order.len() - 1
+            }
+        };
+        let acc = &mut accs[k];
         let f = s.v;
         acc.count += 1.0;
         acc.drop_name |= s.drop_name;
@@ -159,8 +221,7 @@ pub(crate) fn eval(
         }
     }
     let mut out = Vec::new();
-    for g in order {
-        let acc = groups.remove(&g).expect("group recorded");
+    for (g, acc) in order.into_iter().zip(accs) {
         let v = match op {
             AggOp::Sum => acc.value + acc.c,
             AggOp::Avg => {
