@@ -256,8 +256,8 @@ pub(crate) fn eval(
                 };
                 let mut vals = acc.values;
                 match op {
-                    AggOp::TopK => vals.sort_by(|a, b| cmp_desc(a.v, b.v)),
-                    AggOp::BottomK => vals.sort_by(|a, b| cmp_asc(a.v, b.v)),
+                    AggOp::TopK => vals.sort_by(|a, b| nan_last(a.v, b.v, true)),
+                    AggOp::BottomK => vals.sort_by(|a, b| nan_last(a.v, b.v, false)),
                     _ => {}
                 }
                 out.extend(vals.into_iter().take(k));
@@ -309,22 +309,15 @@ fn valid_label_name(s: &str) -> bool {
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
-/// Descending, NaN last (Prometheus's topk treats NaN as smallest).
-fn cmp_desc(a: f64, b: f64) -> std::cmp::Ordering {
+/// Orders values ascending or descending with NaN last either way, as
+/// Prometheus's topk, bottomk, sort and sort_desc place NaN.
+pub(crate) fn nan_last(a: f64, b: f64, desc: bool) -> std::cmp::Ordering {
+    use std::cmp::Ordering::{Equal, Greater, Less};
     match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Greater,
-        (false, true) => std::cmp::Ordering::Less,
-        _ => b.partial_cmp(&a).unwrap_or(std::cmp::Ordering::Equal),
-    }
-}
-
-/// Ascending, NaN last (bottomk treats NaN as largest).
-fn cmp_asc(a: f64, b: f64) -> std::cmp::Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Greater,
-        (false, true) => std::cmp::Ordering::Less,
-        _ => a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal),
+        (true, true) => Equal,
+        (true, false) => Greater,
+        (false, true) => Less,
+        _ if desc => b.partial_cmp(&a).unwrap_or(Equal),
+        _ => a.partial_cmp(&b).unwrap_or(Equal),
     }
 }

@@ -104,7 +104,7 @@ fn instant_selector(ctx: &Ctx, vs: &VectorSelector, t: i64) -> Vec<Sample> {
 }
 
 /// The samples of each series in `(t - range, t]`, staleness markers left out.
-pub(crate) fn range_selector(ctx: &Ctx, vs: &VectorSelector, range: i64, t: i64) -> Vec<Series> {
+fn range_selector(ctx: &Ctx, vs: &VectorSelector, range: i64, t: i64) -> Vec<Series> {
     let at = ctx.at_time(vs.at, t) - vs.offset;
     let Some(series) = ctx.loaded.get(&(vs as *const VectorSelector)) else { return Vec::new() };
     let mut out = Vec::new();

@@ -1,8 +1,8 @@
 //! Function calls: instant-vector math, range-vector functions (the rate
 //! family, `*_over_time`), classic histograms, labels, sorting, dates.
 
-use super::aggregate::{kahan_inc, quantile};
-use super::eval::{eval, range_selector};
+use super::aggregate::{kahan_inc, nan_last, quantile};
+use super::eval::eval;
 use super::{Ctx, EvalError, Sample, Series, Val};
 use crate::functions::Function;
 use crate::parser::{Expr, Pos, VectorSelector};
@@ -225,21 +225,7 @@ pub(crate) fn call(
         "sort" | "sort_desc" => {
             let mut v = vector(arg(0)?);
             let desc = name == "sort_desc";
-            v.sort_by(|a, b| {
-                let (x, y) = if desc { (b.v, a.v) } else { (a.v, b.v) };
-                match (x.is_nan(), y.is_nan()) {
-                    (true, true) => std::cmp::Ordering::Equal,
-                    (true, false) => std::cmp::Ordering::Greater,
-                    (false, true) => std::cmp::Ordering::Less,
-                    _ => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
-                }
-            });
-            if desc {
-                // NaNs last in both orders.
-                let nans: Vec<Sample> = v.iter().filter(|s| s.v.is_nan()).cloned().collect();
-                v.retain(|s| !s.v.is_nan());
-                v.extend(nans);
-            }
+            v.sort_by(|a, b| nan_last(a.v, b.v, desc));
             Val::Vector(v)
         }
         "sort_by_label" | "sort_by_label_desc" => {
@@ -848,7 +834,6 @@ fn range_function(
             out.push(Sample { labels: s.labels, v, drop_name: !keep_name });
         }
     }
-    let _ = range_selector;
     Ok(Val::Vector(out))
 }
 

@@ -75,6 +75,20 @@ fn labels_json(l: &Labels) -> Json {
     Json::Object(m)
 }
 
+/// The `query` parameter, parsed.
+fn query_param(p: &Params) -> Result<promql::Expr, ApiError> {
+    let text = p.get("query").ok_or_else(|| bad("invalid parameter \"query\": query must not be empty"))?;
+    parse(text).map_err(|e| bad(format!("invalid parameter \"query\": {e}")))
+}
+
+/// The `timeout` parameter is checked; the engine's own timeout applies.
+fn check_timeout(p: &Params) -> Result<(), ApiError> {
+    if let Some(s) = p.get("timeout") {
+        crate::time::parse_duration_param(s).map_err(|e| bad(format!("invalid parameter \"timeout\": {e}")))?;
+    }
+    Ok(())
+}
+
 /// GET|POST /api/v1/query
 pub async fn query(
     State(st): State<AppState>,
@@ -83,15 +97,12 @@ pub async fn query(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
-    let text = p.get("query").ok_or_else(|| bad("invalid parameter \"query\": query must not be empty"))?;
+    let expr = query_param(&p)?;
     let t = match p.get("time") {
         Some(s) => crate::time::parse_time(s).map_err(|e| bad(format!("invalid parameter \"time\": {e}")))?,
         None => now_ms(),
     };
-    if let Some(s) = p.get("timeout") {
-        crate::time::parse_duration_param(s).map_err(|e| bad(format!("invalid parameter \"timeout\": {e}")))?;
-    }
-    let expr = parse(text).map_err(|e| bad(format!("invalid parameter \"query\": {e}")))?;
+    check_timeout(&p)?;
     let (value, annotations) = evaluate(&st, move |engine, db| engine.instant_annotated(db, &expr, t)).await?;
     let data = match value {
         Value::Scalar { t, v } => json!({"resultType": "scalar", "result": [ts_json(t), format_value(v)]}),
@@ -161,7 +172,7 @@ pub async fn query_range(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
-    let text = p.get("query").ok_or_else(|| bad("invalid parameter \"query\": query must not be empty"))?;
+    let expr = query_param(&p)?;
     let time = |name: &str| {
         crate::time::parse_time(p.get(name).unwrap_or(""))
             .map_err(|e| bad(format!("invalid parameter \"{name}\": {e}")))
@@ -182,10 +193,7 @@ pub async fn query_range(
             "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
         ));
     }
-    if let Some(s) = p.get("timeout") {
-        crate::time::parse_duration_param(s).map_err(|e| bad(format!("invalid parameter \"timeout\": {e}")))?;
-    }
-    let expr = parse(text).map_err(|e| bad(format!("invalid parameter \"query\": {e}")))?;
+    check_timeout(&p)?;
     let (value, annotations) =
         evaluate(&st, move |engine, db| engine.range_annotated(db, &expr, start, end, step)).await?;
     match value {
