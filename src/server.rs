@@ -124,9 +124,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     for w in &cfg.warnings {
         tracing::warn!("{w}");
     }
-    std::fs::create_dir_all(&opts.data_dir)
-        .with_context(|| format!("cannot create data directory {}", opts.data_dir.display()))?;
-    let db = Arc::new(Db::in_memory());
+    let db = open_store(&opts.data_dir)?;
     let metrics = Arc::new(Metrics::new(db.clone()));
     let manager = Manager::new(db.clone(), metrics.clone());
 
@@ -145,7 +143,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         control: controller.clone(),
         ready: ready.clone(),
     };
-    spawn_retention(db, opts.retention);
+    spawn_retention(db.clone(), opts.retention);
     spawn_sighup(controller);
 
     ready.store(true, Ordering::Release);
@@ -159,7 +157,31 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     tracing::info!(%local, "listening");
     axum::serve(listener, web::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
     manager.stop_all().await;
+    let closing = db.clone();
+    match tokio::task::spawn_blocking(move || closing.close()).await {
+        Ok(Ok(())) => tracing::info!("storage closed"),
+        Ok(Err(e)) => tracing::error!(error = %e, "closing storage failed; the WAL still holds the data"),
+        Err(e) => tracing::error!(error = %e, "closing storage failed"),
+    }
     Ok(())
+}
+
+/// Opens the data dir, rebuilding the head from the WAL.
+fn open_store(dir: &std::path::Path) -> anyhow::Result<Arc<Db>> {
+    let db = Db::open(dir, storage::Options::default())?;
+    if let Some(r) = db.open_report() {
+        tracing::info!(
+            dir = %dir.display(),
+            series = r.series,
+            wal_samples = r.wal_samples,
+            took_ms = r.took.as_millis() as u64,
+            "storage opened"
+        );
+        if r.corrupt_wal_segments > 0 {
+            tracing::warn!(segments = r.corrupt_wal_segments, "WAL segments ended in a torn or corrupt record");
+        }
+    }
+    Ok(db)
 }
 
 fn resolve_listen(listen: &str) -> anyhow::Result<SocketAddr> {
@@ -178,7 +200,8 @@ fn spawn_retention(db: Arc<Db>, retention: Duration) {
         loop {
             tick.tick().await;
             let cutoff = crate::scrape::scrape_loop::now_ms() - retention.as_millis() as i64;
-            db.truncate_before(cutoff);
+            let db = db.clone();
+            let _ = tokio::task::spawn_blocking(move || db.truncate_before(cutoff)).await;
         }
     });
 }

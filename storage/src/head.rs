@@ -6,26 +6,60 @@
 //! then copy each series' samples under that series' own lock, so a long
 //! query never holds up appends for more than one series at a time.
 
+use crate::dir::{DataDir, DirError};
+use crate::disk::{ChunkToWrite, Disk, SledOptions, PARTITION_MS};
 use crate::labels::{Labels, METRIC_NAME};
 use crate::matcher::{MatchOp, Matcher};
 use crate::memseries::{AppendResult, SeriesChunks};
 use crate::sample::Sample;
+use crate::wal::{Record, SeriesState, Wal};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
-/// A handle to a series, valid for the life of the [`Db`].
+/// A handle to a series, valid for the life of the [`Db`]; it is also the
+/// series' id on disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SeriesRef(pub u32);
 
 struct MemSeries {
     labels: Labels,
     chunks: Mutex<SeriesChunks>,
+    /// Time range of the series' chunks on disk (`MAX, MIN` when none).
+    disk_mint: AtomicI64,
+    disk_maxt: AtomicI64,
+    /// Queued for writing its sealed chunks.
+    queued: AtomicBool,
+}
+
+impl MemSeries {
+    fn new(labels: Labels, chunks: SeriesChunks, disk_mint: i64, disk_maxt: i64) -> Self {
+        MemSeries {
+            labels,
+            chunks: Mutex::new(chunks),
+            disk_mint: AtomicI64::new(disk_mint),
+            disk_maxt: AtomicI64::new(disk_maxt),
+            queued: AtomicBool::new(false),
+        }
+    }
+
+    fn chunks(&self) -> std::sync::MutexGuard<'_, SeriesChunks> {
+        self.chunks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the series has any sample at or after `min_t`, in memory or on disk.
+    fn has_data(&self, min_t: i64) -> bool {
+        self.disk_maxt.load(Ordering::Relaxed) >= min_t || !self.chunks().is_empty()
+    }
 }
 
 #[derive(Default)]
 struct Index {
-    series: Vec<Arc<MemSeries>>,
+    /// By id; `None` for an id whose series was never recorded.
+    series: Vec<Option<Arc<MemSeries>>>,
     /// Stable hash of the labels → refs with that hash (collisions are rare
     /// and resolved by comparing labels).
     by_hash: HashMap<u64, Vec<SeriesRef>>,
@@ -50,6 +84,10 @@ pub struct DbStats {
     pub samples_appended: AtomicU64,
     pub out_of_order: AtomicU64,
     pub duplicate: AtomicU64,
+    /// Failed writes of the WAL, chunks or index (disk full, read-only…).
+    pub write_errors: AtomicU64,
+    pub chunks_written: AtomicU64,
+    pub checkpoints: AtomicU64,
 }
 
 /// One selected series with its samples in the asked time range.
@@ -59,18 +97,96 @@ pub struct SeriesData {
     pub samples: Vec<Sample>,
 }
 
+/// How to open a persistent store.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub sled: SledOptions,
+    /// Run [`Db::maintain`] on a background thread every this often (`None`: the caller does).
+    pub maintain_every: Option<Duration>,
+    /// A checkpoint is written when the WAL has grown by this many bytes…
+    pub checkpoint_bytes: u64,
+    /// …or this long after the previous one.
+    pub checkpoint_every: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            sled: SledOptions::default(),
+            maintain_every: Some(Duration::from_secs(1)),
+            checkpoint_bytes: 16 << 20,
+            checkpoint_every: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Why a store cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Dir(#[from] DirError),
+    #[error("data dir {dir}: {what}: {source}")]
+    Io { dir: String, what: &'static str, source: io::Error },
+}
+
+/// What opening a persistent store found.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenReport {
+    pub series: usize,
+    pub wal_records: u64,
+    pub wal_samples: u64,
+    pub corrupt_wal_segments: u64,
+    pub took: Duration,
+}
+
+struct WalState {
+    wal: Wal,
+    /// Series created but not yet in the WAL.
+    pending_series: Vec<(u32, Labels)>,
+    /// Reused buffer of the appended samples of one batch.
+    logged: Vec<(u32, Sample)>,
+    /// Segment length when the last checkpoint was taken, and when.
+    bytes_since_checkpoint: u64,
+    last_checkpoint: Instant,
+}
+
+struct Persist {
+    dir: DataDir,
+    disk: Disk,
+    wal: Mutex<WalState>,
+    opts: Options,
+    sealed_queue: Mutex<Vec<SeriesRef>>,
+    /// Open chunks starting before this were sealed (partitions closed).
+    closed_before: AtomicI64,
+    last_error: Mutex<Option<String>>,
+    report: OpenReport,
+}
+
 /// The store. Cheap to share behind an `Arc`; every method takes `&self`.
 pub struct Db {
     index: RwLock<Index>,
     stats: DbStats,
     /// Samples before this time are hidden (retention).
     min_valid_t: AtomicI64,
+    /// Newest sample time appended.
+    max_t: AtomicI64,
+    persist: Option<Persist>,
 }
 
 impl Default for Db {
     fn default() -> Self {
-        Db { index: RwLock::default(), stats: DbStats::default(), min_valid_t: AtomicI64::new(i64::MIN) }
+        Db {
+            index: RwLock::default(),
+            stats: DbStats::default(),
+            min_valid_t: AtomicI64::new(i64::MIN),
+            max_t: AtomicI64::new(i64::MIN),
+            persist: None,
+        }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Db {
@@ -79,13 +195,131 @@ impl Db {
         Db::default()
     }
 
+    /// Opens (or creates) the store in `path`: locks the directory, loads
+    /// the series index, and rebuilds the head from the WAL's checkpoint and
+    /// segments. With `opts.maintain_every`, a background thread writes
+    /// sealed chunks, fsyncs the WAL and takes checkpoints until the last
+    /// `Arc` is dropped.
+    pub fn open(path: &Path, opts: Options) -> Result<Arc<Db>, OpenError> {
+        let started = Instant::now();
+        let io_err = |what| move |source| OpenError::Io { dir: path.display().to_string(), what, source };
+        let dir = DataDir::open(path)?;
+        let disk = Disk::open(path, opts.sled).map_err(io_err("opening the index"))?;
+        let mut db = Db::default();
+        let mut report = OpenReport::default();
+        {
+            let idx = db.index.get_mut().unwrap_or_else(|e| e.into_inner());
+            for s in disk.load_series().map_err(io_err("reading the series index"))? {
+                let chunks =
+                    if s.maxt > i64::MIN { SeriesChunks::with_last(s.maxt, s.last_v) } else { SeriesChunks::default() };
+                idx.insert(SeriesRef(s.id), MemSeries::new(s.labels, chunks, s.mint, s.maxt));
+            }
+        }
+        let mut new_series = Vec::new();
+        let mut replayed_samples = 0u64;
+        let (wal, stats) = Wal::open(&path.join("wal"), |rec| match rec {
+            Record::Series(list) => {
+                let idx = db.index.get_mut().unwrap_or_else(|e| e.into_inner());
+                for (id, labels) in list {
+                    if idx.get(SeriesRef(id)).is_none() {
+                        new_series.push((id, labels.clone()));
+                        idx.insert(SeriesRef(id), MemSeries::new(labels, SeriesChunks::default(), i64::MAX, i64::MIN));
+                    }
+                }
+            }
+            Record::State(st) => db.restore_state(st),
+            Record::Samples(list) => {
+                replayed_samples += list.len() as u64;
+                let idx = db.index.get_mut().unwrap_or_else(|e| e.into_inner());
+                let mut max_t = i64::MIN;
+                for (id, s) in list {
+                    if let Some(series) = idx.get(SeriesRef(id)) {
+                        series.chunks().append(s.t, s.v, PARTITION_MS);
+                        max_t = max_t.max(s.t);
+                    }
+                }
+                db.max_t.fetch_max(max_t, Ordering::Relaxed);
+            }
+        })
+        .map_err(io_err("replaying the WAL"))?;
+        // Series only the WAL knew go to the index before its segments can be dropped.
+        disk.put_series(&new_series).map_err(io_err("writing the series index"))?;
+        report.series = db.num_series();
+        report.wal_records = stats.records;
+        report.wal_samples = replayed_samples;
+        report.corrupt_wal_segments = stats.corrupt_segments;
+        report.took = started.elapsed();
+        let queue: Vec<SeriesRef> = {
+            let idx = db.index.get_mut().unwrap_or_else(|e| e.into_inner());
+            idx.iter().filter(|(_, s)| s.chunks().has_sealed()).map(|(r, _)| r).collect()
+        };
+        db.persist = Some(Persist {
+            dir,
+            disk,
+            wal: Mutex::new(WalState {
+                wal,
+                pending_series: Vec::new(),
+                logged: Vec::new(),
+                bytes_since_checkpoint: 0,
+                last_checkpoint: Instant::now(),
+            }),
+            opts,
+            sealed_queue: Mutex::new(queue),
+            closed_before: AtomicI64::new(i64::MIN),
+            last_error: Mutex::new(None),
+            report,
+        });
+        let db = Arc::new(db);
+        if let Some(every) = opts.maintain_every {
+            let weak = Arc::downgrade(&db);
+            std::thread::Builder::new()
+                .name("storage-maintenance".into())
+                .spawn(move || maintenance_loop(weak, every))
+                .map_err(io_err("starting the maintenance thread"))?;
+        }
+        Ok(db)
+    }
+
+    fn restore_state(&mut self, st: SeriesState) {
+        let idx = self.index.get_mut().unwrap_or_else(|e| e.into_inner());
+        let Some(series) = idx.get(SeriesRef(st.id)) else { return };
+        let floor = series.disk_maxt.load(Ordering::Relaxed);
+        let mut chunks = series.chunks();
+        for (mint, maxt, bytes) in st.sealed {
+            if maxt > floor {
+                chunks.restore_sealed(mint, maxt, bytes.into());
+            }
+        }
+        if let Some(open) = st.open {
+            for (t, v) in crate::chunkenc::XorIterator::new(&open) {
+                chunks.append(t, v, PARTITION_MS);
+                self.max_t.fetch_max(t, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// What opening found (persistent stores only).
+    pub fn open_report(&self) -> Option<OpenReport> {
+        self.persist.as_ref().map(|p| p.report)
+    }
+
+    /// The data directory, for a persistent store.
+    pub fn path(&self) -> Option<&Path> {
+        self.persist.as_ref().map(|p| p.dir.path())
+    }
+
+    /// The last write error, if writing has failed since the last success.
+    pub fn last_error(&self) -> Option<String> {
+        self.persist.as_ref().and_then(|p| lock(&p.last_error).clone())
+    }
+
     pub fn stats(&self) -> &DbStats {
         &self.stats
     }
 
-    /// Number of series in the head.
+    /// Number of series known.
     pub fn num_series(&self) -> usize {
-        self.index.read().unwrap_or_else(|e| e.into_inner()).series.len()
+        self.index.read().unwrap_or_else(|e| e.into_inner()).iter().count()
     }
 
     /// The ref of the series with these labels, creating it if needed.
@@ -102,10 +336,9 @@ impl Db {
             return r;
         }
         let r = SeriesRef(idx.series.len() as u32);
-        idx.series.push(Arc::new(MemSeries { labels: labels.clone(), chunks: Mutex::new(SeriesChunks::default()) }));
-        idx.by_hash.entry(h).or_default().push(r);
-        for l in labels {
-            idx.postings.entry(l.name.clone()).or_default().entry(l.value.clone()).or_default().push(r);
+        idx.insert(r, MemSeries::new(labels.clone(), SeriesChunks::default(), i64::MAX, i64::MIN));
+        if let Some(p) = &self.persist {
+            lock(&p.wal).pending_series.push((r.0, labels.clone()));
         }
         r
     }
@@ -113,45 +346,100 @@ impl Db {
     /// The labels of a series.
     pub fn labels(&self, r: SeriesRef) -> Option<Labels> {
         let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
-        idx.series.get(r.0 as usize).map(|s| s.labels.clone())
+        idx.get(r).map(|s| s.labels.clone())
     }
 
     /// Appends one batch (typically one scrape). Each sample must be newer
     /// than its series' newest sample; an equal timestamp with the same value
-    /// is ignored, with another value it is rejected as a duplicate.
+    /// is ignored, with another value it is rejected as a duplicate. A
+    /// persistent store logs the accepted samples as one WAL record; if that
+    /// write fails (disk full) the samples stay in memory, the error is
+    /// counted and kept for [`Db::last_error`].
     pub fn append(&self, batch: &[(SeriesRef, Sample)]) -> AppendOutcome {
         let mut out = AppendOutcome::default();
         let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
+        // The WAL lock spans the head append so the log keeps each series' order.
+        let mut wal = self.persist.as_ref().map(|p| lock(&p.wal));
+        let mut to_queue = Vec::new();
+        let mut max_t = i64::MIN;
         for (r, s) in batch {
-            let Some(series) = idx.series.get(r.0 as usize) else { continue };
-            let mut chunks = series.chunks.lock().unwrap_or_else(|e| e.into_inner());
-            match chunks.append(s.t, s.v) {
-                AppendResult::Appended => out.appended += 1,
+            let Some(series) = idx.get(*r) else { continue };
+            let mut chunks = series.chunks();
+            match chunks.append(s.t, s.v, if wal.is_some() { PARTITION_MS } else { 0 }) {
+                AppendResult::Appended => {
+                    out.appended += 1;
+                    max_t = max_t.max(s.t);
+                    if let Some(w) = wal.as_mut() {
+                        w.logged.push((r.0, *s));
+                        if chunks.has_sealed() && !series.queued.swap(true, Ordering::Relaxed) {
+                            to_queue.push(*r);
+                        }
+                    }
+                }
                 AppendResult::OutOfOrder => out.out_of_order += 1,
                 AppendResult::Duplicate => out.duplicate += 1,
                 AppendResult::Unchanged => {}
             }
         }
+        drop(idx);
+        if let (Some(w), Some(p)) = (wal.as_mut(), &self.persist) {
+            let series = std::mem::take(&mut w.pending_series);
+            let logged = std::mem::take(&mut w.logged);
+            let res = p.disk.put_series(&series).and_then(|()| w.wal.log(&series, &logged));
+            match res {
+                Ok(()) => w.bytes_since_checkpoint = w.wal.segment_len(),
+                Err(e) => {
+                    w.pending_series = series;
+                    self.write_failed("writing the WAL", &e);
+                }
+            }
+            w.logged = logged;
+            w.logged.clear();
+            if !to_queue.is_empty() {
+                lock(&p.sealed_queue).extend(to_queue);
+            }
+        }
+        drop(wal);
+        self.max_t.fetch_max(max_t, Ordering::Relaxed);
         self.stats.samples_appended.fetch_add(out.appended, Ordering::Relaxed);
         self.stats.out_of_order.fetch_add(out.out_of_order, Ordering::Relaxed);
         self.stats.duplicate.fetch_add(out.duplicate, Ordering::Relaxed);
         out
     }
 
+    fn write_failed(&self, what: &str, e: &io::Error) {
+        self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
+        let msg = format!("{what}: {e}");
+        if let Some(p) = &self.persist {
+            let mut last = lock(&p.last_error);
+            if last.as_deref() != Some(msg.as_str()) {
+                tracing::error!(error = %msg, "storage write failed; samples stay in memory and writing is retried");
+            }
+            *last = Some(msg);
+        }
+    }
+
+    fn write_succeeded(&self) {
+        if let Some(p) = &self.persist {
+            if lock(&p.last_error).take().is_some() {
+                tracing::info!("storage writes succeed again");
+            }
+        }
+    }
+
     /// Series matching every matcher, with their samples in `[mint, maxt]`,
     /// sorted by labels. Series with no sample in the range are left out.
     pub fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<SeriesData> {
-        // Retention drops whole chunks; older samples left in a kept chunk stay invisible.
+        // Retention drops whole partitions; older samples left in a kept one stay invisible.
         let mint = mint.max(self.min_valid_t.load(Ordering::Relaxed));
-        let series: Vec<Arc<MemSeries>> = {
+        let series: Vec<(SeriesRef, Arc<MemSeries>)> = {
             let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
-            idx.matching(matchers).into_iter().map(|r| idx.series[r.0 as usize].clone()).collect()
+            idx.matching(matchers).into_iter().filter_map(|r| Some((r, idx.get(r)?.clone()))).collect()
         };
         let mut out: Vec<SeriesData> = series
             .iter()
-            .filter_map(|s| {
-                let mut samples = Vec::new();
-                s.chunks.lock().unwrap_or_else(|e| e.into_inner()).samples_in(mint, maxt, &mut samples);
+            .filter_map(|(r, s)| {
+                let samples = self.read_series(*r, s, mint, maxt);
                 (!samples.is_empty()).then(|| SeriesData { labels: s.labels.clone(), samples })
             })
             .collect();
@@ -159,18 +447,46 @@ impl Db {
         out
     }
 
+    /// A series' samples in `[mint, maxt]`: memory first, then disk, so a
+    /// chunk moving to disk meanwhile is seen at least once; duplicates go.
+    fn read_series(&self, r: SeriesRef, s: &MemSeries, mint: i64, maxt: i64) -> Vec<Sample> {
+        let mut mem = Vec::new();
+        s.chunks().samples_in(mint, maxt, &mut mem);
+        let Some(p) = &self.persist else { return mem };
+        if s.disk_maxt.load(Ordering::Relaxed) < mint || s.disk_mint.load(Ordering::Relaxed) > maxt {
+            return mem;
+        }
+        let mut all = Vec::new();
+        if let Err(e) = p.disk.read(r.0, mint, maxt, &mut all) {
+            tracing::warn!(series = %s.labels, error = %e, "reading chunks failed");
+        }
+        all.extend_from_slice(&mem);
+        if !all.windows(2).all(|w| w[0].t < w[1].t) {
+            all.sort_by_key(|s| s.t);
+            all.dedup_by_key(|s| s.t);
+        }
+        all
+    }
+
     /// Label sets of the series matching every matcher, sorted, without
-    /// reading any sample (the head covers all its series' time).
+    /// reading any sample.
     pub fn series_labels(&self, matchers: &[Matcher]) -> Vec<Labels> {
+        let min_t = self.min_valid_t.load(Ordering::Relaxed);
         let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
-        let mut out: Vec<Labels> =
-            idx.matching(matchers).into_iter().map(|r| idx.series[r.0 as usize].labels.clone()).collect();
+        let mut out: Vec<Labels> = idx
+            .matching(matchers)
+            .into_iter()
+            .filter_map(|r| idx.get(r))
+            .filter(|s| s.has_data(min_t))
+            .map(|s| s.labels.clone())
+            .collect();
         out.sort();
         out
     }
 
     /// Sorted label names of the series matching `matchers` (all series when empty).
     pub fn label_names(&self, matchers: &[Matcher]) -> Vec<String> {
+        let min_t = self.min_valid_t.load(Ordering::Relaxed);
         let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
         if matchers.is_empty() {
             let mut v: Vec<String> = idx.postings.keys().cloned().collect();
@@ -179,10 +495,7 @@ impl Db {
         }
         let mut names = BTreeSet::new();
         for r in idx.matching(matchers) {
-            let s = &idx.series[r.0 as usize];
-            if s.chunks.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
-                continue;
-            }
+            let Some(s) = idx.get(r).filter(|s| s.has_data(min_t)) else { continue };
             for l in &s.labels {
                 names.insert(l.name.clone());
             }
@@ -192,6 +505,7 @@ impl Db {
 
     /// Sorted values of label `name` among series matching `matchers`.
     pub fn label_values(&self, name: &str, matchers: &[Matcher]) -> Vec<String> {
+        let min_t = self.min_valid_t.load(Ordering::Relaxed);
         let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
         if matchers.is_empty() {
             let mut v: Vec<String> = idx.postings.get(name).map(|m| m.keys().cloned().collect()).unwrap_or_default();
@@ -200,10 +514,7 @@ impl Db {
         }
         let mut values = BTreeSet::new();
         for r in idx.matching(matchers) {
-            let s = &idx.series[r.0 as usize];
-            if s.chunks.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
-                continue;
-            }
+            let Some(s) = idx.get(r).filter(|s| s.has_data(min_t)) else { continue };
             if let Some(v) = s.labels.get(name) {
                 values.insert(v.to_string());
             }
@@ -211,26 +522,239 @@ impl Db {
         values.into_iter().collect()
     }
 
-    /// Drops samples older than `min_t` (retention). Series stay, so refs
-    /// held by scrape caches remain valid.
+    /// Drops samples older than `min_t` (retention): whole partitions on
+    /// disk, whole chunks in memory, and hides what remains before `min_t`.
+    /// Series stay, so refs held by scrape caches remain valid.
     pub fn truncate_before(&self, min_t: i64) {
         self.min_valid_t.fetch_max(min_t, Ordering::Relaxed);
-        let series: Vec<Arc<MemSeries>> = self.index.read().unwrap_or_else(|e| e.into_inner()).series.clone();
-        for s in series {
-            s.chunks.lock().unwrap_or_else(|e| e.into_inner()).truncate_before(min_t);
+        for s in self.all_series() {
+            s.chunks().truncate_before(min_t);
+        }
+        if let Some(p) = &self.persist {
+            match p.disk.drop_partitions_before(min_t) {
+                Ok(n) if n > 0 => tracing::info!(partitions = n, "retention removed partitions"),
+                Ok(_) => {}
+                Err(e) => self.write_failed("removing old partitions", &e),
+            }
         }
     }
 
-    /// Bytes of compressed sample data in the head.
+    fn all_series(&self) -> Vec<Arc<MemSeries>> {
+        self.index.read().unwrap_or_else(|e| e.into_inner()).iter().map(|(_, s)| s.clone()).collect()
+    }
+
+    /// Bytes of compressed sample data in memory.
     pub fn chunk_bytes(&self) -> usize {
-        let series: Vec<Arc<MemSeries>> = self.index.read().unwrap_or_else(|e| e.into_inner()).series.clone();
-        series.iter().map(|s| s.chunks.lock().unwrap_or_else(|e| e.into_inner()).chunk_bytes()).sum()
+        self.all_series().iter().map(|s| s.chunks().chunk_bytes()).sum()
+    }
+
+    /// Bytes on disk: chunk files, index, WAL (zeros for an in-memory store).
+    pub fn disk_usage(&self) -> DiskUsage {
+        let Some(p) = &self.persist else { return DiskUsage::default() };
+        let (chunks, index) = p.disk.size_on_disk();
+        let wal = lock(&p.wal).wal.size_on_disk();
+        DiskUsage { chunks, index, wal, partitions: p.disk.partitions() as u64 }
+    }
+
+    /// Background work of a persistent store, also callable directly (tests,
+    /// shutdown): fsyncs the WAL, writes sealed chunks, closes partitions
+    /// the head has moved past, and takes a checkpoint when due.
+    pub fn maintain(&self) {
+        let Some(p) = &self.persist else { return };
+        // 1. The WAL reaches the disk (a power loss then costs at most the last interval).
+        let (sync, pending) = {
+            let mut w = lock(&p.wal);
+            if !w.pending_series.is_empty() {
+                let series = std::mem::take(&mut w.pending_series);
+                match p.disk.put_series(&series).and_then(|()| w.wal.log(&series, &[])) {
+                    Ok(()) => {}
+                    Err(e) => {
+                        w.pending_series = series;
+                        drop(w);
+                        self.write_failed("writing the WAL", &e);
+                        w = lock(&p.wal);
+                    }
+                }
+            }
+            (w.wal.take_sync_handle(), w.pending_series.len())
+        };
+        let _ = pending;
+        if let Some(f) = sync {
+            if let Err(e) = f.sync_data() {
+                self.write_failed("syncing the WAL", &e);
+            }
+        }
+        // 2. Partitions the head moved past by half a partition are closed:
+        //    their open chunks are sealed so they can go to disk.
+        let head_max = self.max_t.load(Ordering::Relaxed);
+        if head_max > i64::MIN {
+            let boundary = crate::disk::partition_of(head_max.saturating_sub(PARTITION_MS / 2));
+            if boundary > p.closed_before.load(Ordering::Relaxed) {
+                let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
+                let mut q = Vec::new();
+                for (r, s) in idx.iter() {
+                    let mut c = s.chunks();
+                    c.seal_if_before(boundary);
+                    if c.has_sealed() && !s.queued.swap(true, Ordering::Relaxed) {
+                        q.push(r);
+                    }
+                }
+                drop(idx);
+                lock(&p.sealed_queue).extend(q);
+                p.closed_before.store(boundary, Ordering::Relaxed);
+            }
+        }
+        // 3. Sealed chunks go to disk.
+        self.write_sealed(p);
+        // 4. A checkpoint when the WAL has grown enough or aged.
+        let due = {
+            let w = lock(&p.wal);
+            w.bytes_since_checkpoint >= p.opts.checkpoint_bytes
+                || (w.bytes_since_checkpoint > 0 && w.last_checkpoint.elapsed() >= p.opts.checkpoint_every)
+        };
+        if due {
+            if let Err(e) = self.checkpoint() {
+                self.write_failed("writing a WAL checkpoint", &e);
+            }
+        }
+    }
+
+    fn write_sealed(&self, p: &Persist) {
+        let refs: Vec<SeriesRef> = std::mem::take(&mut *lock(&p.sealed_queue));
+        if refs.is_empty() {
+            return;
+        }
+        let series: Vec<(SeriesRef, Arc<MemSeries>)> = {
+            let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
+            refs.iter().filter_map(|&r| Some((r, idx.get(r)?.clone()))).collect()
+        };
+        let mut chunks = Vec::new();
+        let mut counts = Vec::with_capacity(series.len());
+        for (r, s) in &series {
+            let c = s.chunks();
+            let before = chunks.len();
+            chunks.extend(c.sealed().map(|sc| ChunkToWrite {
+                series: r.0,
+                mint: sc.mint,
+                maxt: sc.maxt,
+                bytes: sc.bytes.clone(),
+                last_v: sc.last_v,
+            }));
+            counts.push(chunks.len() - before);
+        }
+        let labels_of = |id: u32| series.iter().find(|(r, _)| r.0 == id).map(|(_, s)| s.labels.clone());
+        match p.disk.write_chunks(&chunks, labels_of) {
+            Ok(()) => {
+                self.stats.chunks_written.fetch_add(chunks.len() as u64, Ordering::Relaxed);
+                let mut again = Vec::new();
+                let mut it = chunks.iter();
+                for ((r, s), n) in series.iter().zip(counts) {
+                    let written: Vec<&ChunkToWrite> = it.by_ref().take(n).collect();
+                    if let (Some(first), Some(last)) = (written.first(), written.last()) {
+                        s.disk_mint.fetch_min(first.mint, Ordering::Relaxed);
+                        s.disk_maxt.fetch_max(last.maxt, Ordering::Relaxed);
+                    }
+                    let mut c = s.chunks();
+                    c.forget_sealed(n);
+                    s.queued.store(false, Ordering::Relaxed);
+                    if c.has_sealed() && !s.queued.swap(true, Ordering::Relaxed) {
+                        again.push(*r);
+                    }
+                }
+                lock(&p.sealed_queue).extend(again);
+                self.write_succeeded();
+            }
+            Err(e) => {
+                lock(&p.sealed_queue).extend(refs);
+                self.write_failed("writing chunks", &e);
+            }
+        }
+    }
+
+    /// Writes a WAL checkpoint: the in-memory chunks of every series, which
+    /// replace the WAL segments written so far.
+    pub fn checkpoint(&self) -> io::Result<()> {
+        let Some(p) = &self.persist else { return Ok(()) };
+        // Everything logged so far is in segments up to `through`, and in the head.
+        let through = lock(&p.wal).wal.cut()?;
+        let wal_dir = lock(&p.wal).wal.dir().to_path_buf();
+        // Sealed chunks first go to disk, so the checkpoint holds little more than open chunks.
+        self.write_sealed(p);
+        p.disk.sync()?;
+        let series: Vec<(SeriesRef, Arc<MemSeries>)> = {
+            let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
+            idx.iter().map(|(r, s)| (r, s.clone())).collect()
+        };
+        let states = series.iter().filter_map(|(r, s)| {
+            let c = s.chunks();
+            let sealed: Vec<(i64, i64, Vec<u8>)> = c.sealed().map(|sc| (sc.mint, sc.maxt, sc.bytes.to_vec())).collect();
+            let open = c.open_bytes().map(<[u8]>::to_vec);
+            (!sealed.is_empty() || open.is_some()).then_some(SeriesState { id: r.0, sealed, open })
+        });
+        Wal::write_checkpoint(&wal_dir, through, states)?;
+        let mut w = lock(&p.wal);
+        w.wal.checkpointed(through);
+        w.bytes_since_checkpoint = 0;
+        w.last_checkpoint = Instant::now();
+        self.stats.checkpoints.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Makes everything appended so far durable (shutdown).
+    pub fn close(&self) -> io::Result<()> {
+        let Some(p) = &self.persist else { return Ok(()) };
+        self.maintain();
+        self.checkpoint()?;
+        p.disk.sync()
+    }
+}
+
+/// Bytes a persistent store uses on disk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DiskUsage {
+    pub chunks: u64,
+    pub index: u64,
+    pub wal: u64,
+    pub partitions: u64,
+}
+
+fn maintenance_loop(db: Weak<Db>, every: Duration) {
+    loop {
+        std::thread::sleep(every);
+        let Some(db) = db.upgrade() else { return };
+        db.maintain();
     }
 }
 
 impl Index {
+    fn get(&self, r: SeriesRef) -> Option<&Arc<MemSeries>> {
+        self.series.get(r.0 as usize)?.as_ref()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (SeriesRef, &Arc<MemSeries>)> {
+        self.series.iter().enumerate().filter_map(|(i, s)| Some((SeriesRef(i as u32), s.as_ref()?)))
+    }
+
+    fn insert(&mut self, r: SeriesRef, s: MemSeries) {
+        let i = r.0 as usize;
+        if self.series.len() <= i {
+            self.series.resize_with(i + 1, || None);
+        }
+        if self.series[i].is_some() {
+            return;
+        }
+        self.by_hash.entry(s.labels.stable_hash()).or_default().push(r);
+        for l in &s.labels {
+            let refs = self.postings.entry(l.name.clone()).or_default().entry(l.value.clone()).or_default();
+            // Ids loaded out of order still give ascending postings.
+            let at = refs.partition_point(|x| *x < r);
+            refs.insert(at, r);
+        }
+        self.series[i] = Some(Arc::new(s));
+    }
+
     fn lookup(&self, hash: u64, labels: &Labels) -> Option<SeriesRef> {
-        self.by_hash.get(&hash)?.iter().copied().find(|r| self.series[r.0 as usize].labels == *labels)
+        self.by_hash.get(&hash)?.iter().copied().find(|&r| self.get(r).is_some_and(|s| s.labels == *labels))
     }
 
     /// Refs of series matching all matchers, ascending. Starts from the
@@ -243,8 +767,7 @@ impl Index {
             .map(|m| self.postings.get(&m.name).and_then(|vals| vals.get(&m.value)).map_or(&[][..], |v| v.as_slice()))
             .min_by_key(|p| p.len());
         let accept = |r: &SeriesRef| {
-            let labels = &self.series[r.0 as usize].labels;
-            matchers.iter().all(|m| m.matches(labels.get_or_empty(&m.name)))
+            self.get(*r).is_some_and(|s| matchers.iter().all(|m| m.matches(s.labels.get_or_empty(&m.name))))
         };
         match seed {
             Some(p) => p.iter().copied().filter(accept).collect(),

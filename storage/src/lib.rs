@@ -12,13 +12,18 @@
 //! chunks, WAL); callers see batches in and selected series out.
 
 pub mod chunkenc;
+pub mod dir;
+pub mod disk;
 pub mod head;
 pub mod labels;
 pub mod matcher;
 pub mod memseries;
 pub mod sample;
+pub mod wal;
 
-pub use head::{AppendOutcome, Db, DbStats, SeriesData, SeriesRef};
+pub use dir::{DirError, FORMAT_VERSION};
+pub use disk::{SledOptions, PARTITION_MS};
+pub use head::{AppendOutcome, Db, DbStats, DiskUsage, OpenError, OpenReport, Options, SeriesData, SeriesRef};
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{anchored_regex, BadRegex, MatchOp, Matcher};
 pub use sample::{is_stale_nan, stale_nan, Sample, STALE_NAN_BITS};

@@ -8,10 +8,12 @@ use crate::chunkenc::{XorAppender, XorIterator, SAMPLES_PER_CHUNK};
 use crate::sample::Sample;
 
 /// A full chunk and the time range it covers.
-struct SealedChunk {
-    mint: i64,
-    maxt: i64,
-    bytes: Box<[u8]>,
+pub struct SealedChunk {
+    pub mint: i64,
+    pub maxt: i64,
+    pub bytes: std::sync::Arc<[u8]>,
+    /// Bits of the value at `maxt`.
+    pub last_v: u64,
 }
 
 /// What happened to one appended sample.
@@ -26,7 +28,8 @@ pub enum AppendResult {
     Unchanged,
 }
 
-/// The chunks of one series.
+/// The chunks of one series: sealed ones not yet on disk (all of them for
+/// an in-memory store) and the open one.
 #[derive(Default)]
 pub struct SeriesChunks {
     sealed: Vec<SealedChunk>,
@@ -34,13 +37,22 @@ pub struct SeriesChunks {
     open_mint: i64,
     last_t: i64,
     last_v: u64,
+    /// Whether `last_t`/`last_v` hold the series' newest sample (which may
+    /// already be on disk).
+    has_last: bool,
 }
 
 impl SeriesChunks {
-    /// Appends a sample, cutting a new chunk every [`SAMPLES_PER_CHUNK`] samples.
-    pub fn append(&mut self, t: i64, v: f64) -> AppendResult {
+    /// A series whose newest sample, already persisted, is `(t, v_bits)`.
+    pub fn with_last(t: i64, v_bits: u64) -> Self {
+        SeriesChunks { last_t: t, last_v: v_bits, has_last: true, ..Default::default() }
+    }
+
+    /// Appends a sample, cutting a new chunk every [`SAMPLES_PER_CHUNK`]
+    /// samples and at each partition boundary (`partition_ms`, 0 for none).
+    pub fn append(&mut self, t: i64, v: f64, partition_ms: i64) -> AppendResult {
         let bits = v.to_bits();
-        if self.open.is_some() || !self.sealed.is_empty() {
+        if self.has_last {
             if t < self.last_t {
                 return AppendResult::OutOfOrder;
             }
@@ -48,7 +60,10 @@ impl SeriesChunks {
                 return if bits == self.last_v { AppendResult::Unchanged } else { AppendResult::Duplicate };
             }
         }
-        if self.open.as_ref().is_some_and(|a| a.count() >= SAMPLES_PER_CHUNK) {
+        if self.open.as_ref().is_some_and(|a| {
+            a.count() >= SAMPLES_PER_CHUNK
+                || (partition_ms > 0 && t.div_euclid(partition_ms) != self.open_mint.div_euclid(partition_ms))
+        }) {
             self.seal();
         }
         let open = self.open.get_or_insert_with(|| {
@@ -58,14 +73,62 @@ impl SeriesChunks {
         open.append(t, v);
         self.last_t = t;
         self.last_v = bits;
+        self.has_last = true;
         AppendResult::Appended
     }
 
     fn seal(&mut self) {
         if let Some(a) = self.open.take() {
-            let maxt = a.last_t();
-            self.sealed.push(SealedChunk { mint: self.open_mint, maxt, bytes: a.into_bytes().into_boxed_slice() });
+            let (maxt, last_v) = (a.last_t(), a.last_v_bits());
+            self.sealed.push(SealedChunk { mint: self.open_mint, maxt, bytes: a.into_bytes().into(), last_v });
         }
+    }
+
+    /// Puts back a sealed chunk recorded by a checkpoint (oldest first).
+    pub fn restore_sealed(&mut self, mint: i64, maxt: i64, bytes: std::sync::Arc<[u8]>) {
+        if self.open.is_none() && (!self.has_last || self.last_t < mint) {
+            let mut it = XorIterator::new(&bytes);
+            let last = it.by_ref().last();
+            if let Some((t, v)) = last.filter(|_| !it.failed()) {
+                self.last_t = t;
+                self.last_v = v.to_bits();
+                self.has_last = true;
+                self.sealed.push(SealedChunk { mint, maxt, bytes, last_v: self.last_v });
+            }
+        }
+    }
+
+    /// The open chunk's bytes.
+    pub fn open_bytes(&self) -> Option<&[u8]> {
+        self.open.as_ref().map(|a| a.bytes())
+    }
+
+    /// Whether sealed chunks wait to be written.
+    pub fn has_sealed(&self) -> bool {
+        !self.sealed.is_empty()
+    }
+
+    /// Seals the open chunk when it starts before `t` (a partition closes).
+    pub fn seal_if_before(&mut self, t: i64) {
+        if self.open.is_some() && self.open_mint < t {
+            self.seal();
+        }
+    }
+
+    /// Start of the open chunk, if any.
+    pub fn open_mint(&self) -> Option<i64> {
+        self.open.as_ref().map(|_| self.open_mint)
+    }
+
+    /// The sealed chunks, for writing (they stay readable until
+    /// [`SeriesChunks::forget_sealed`] is called after the write).
+    pub fn sealed(&self) -> impl Iterator<Item = &SealedChunk> {
+        self.sealed.iter()
+    }
+
+    /// Drops the first `n` sealed chunks, now on disk.
+    pub fn forget_sealed(&mut self, n: usize) {
+        self.sealed.drain(..n.min(self.sealed.len()));
     }
 
     /// Appends the samples in `[mint, maxt]` to `out`, oldest first.
@@ -84,7 +147,7 @@ impl SeriesChunks {
         }
     }
 
-    /// True when the series holds no sample at all.
+    /// True when the series holds no sample in memory.
     pub fn is_empty(&self) -> bool {
         self.sealed.is_empty() && self.open.is_none()
     }
@@ -123,7 +186,7 @@ mod tests {
     fn many_chunks_read_back_by_range() {
         let mut s = SeriesChunks::default();
         for k in 0..1000i64 {
-            assert_eq!(s.append(k * 10, k as f64), AppendResult::Appended);
+            assert_eq!(s.append(k * 10, k as f64, 0), AppendResult::Appended);
         }
         assert_eq!(s.sealed.len(), 8);
         let mut out = Vec::new();
@@ -139,18 +202,18 @@ mod tests {
     #[test]
     fn order_and_duplicates() {
         let mut s = SeriesChunks::default();
-        assert_eq!(s.append(10, 1.0), AppendResult::Appended);
-        assert_eq!(s.append(10, 1.0), AppendResult::Unchanged);
-        assert_eq!(s.append(10, 2.0), AppendResult::Duplicate);
-        assert_eq!(s.append(5, 2.0), AppendResult::OutOfOrder);
-        assert_eq!(s.append(11, f64::NAN), AppendResult::Appended);
+        assert_eq!(s.append(10, 1.0, 0), AppendResult::Appended);
+        assert_eq!(s.append(10, 1.0, 0), AppendResult::Unchanged);
+        assert_eq!(s.append(10, 2.0, 0), AppendResult::Duplicate);
+        assert_eq!(s.append(5, 2.0, 0), AppendResult::OutOfOrder);
+        assert_eq!(s.append(11, f64::NAN, 0), AppendResult::Appended);
     }
 
     #[test]
     fn truncation_drops_whole_old_chunks() {
         let mut s = SeriesChunks::default();
         for k in 0..240i64 {
-            s.append(k, 0.0);
+            s.append(k, 0.0, 0);
         }
         s.truncate_before(130);
         let mut out = Vec::new();

@@ -79,3 +79,95 @@ proptest! {
         }
     }
 }
+
+#[derive(Debug, Clone)]
+enum DiskOp {
+    Append(Vec<(usize, i64, u8)>),
+    Select {
+        series: usize,
+        from: i64,
+        to: i64,
+    },
+    /// Drop the store without closing it, as a crash would, and reopen it.
+    Restart,
+    Maintain,
+    Checkpoint,
+}
+
+fn disk_op() -> impl Strategy<Value = DiskOp> {
+    prop_oneof![
+        4 => prop::collection::vec((0usize..4, -5i64..600, any::<u8>()), 1..80).prop_map(DiskOp::Append),
+        2 => (0usize..4, -10i64..700, 0i64..400).prop_map(|(series, from, len)| DiskOp::Select { series, from, to: from + len }),
+        1 => Just(DiskOp::Restart),
+        1 => Just(DiskOp::Maintain),
+        1 => Just(DiskOp::Checkpoint),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// The same rules hold for the persistent store across restarts, chunk
+    /// writes, partition closes and checkpoints. A step is one minute, so a
+    /// run spans several two-hour partitions.
+    #[test]
+    fn persistent_store_matches_model_across_restarts(ops in prop::collection::vec(disk_op(), 1..40)) {
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = storage::Options { maintain_every: None, ..storage::Options::default() };
+        let mut db = Db::open(tmp.path(), opts).unwrap();
+        let labels: Vec<Labels> = (0..4).map(|k| Labels::from_pairs([("__name__", "m"), ("k", &k.to_string())])).collect();
+        let mut model: Vec<BTreeMap<i64, u64>> = vec![BTreeMap::new(); 4];
+        const STEP: i64 = 60_000;
+        for op in ops {
+            match op {
+                DiskOp::Append(batch) => {
+                    let mut expect = (0u64, 0u64, 0u64);
+                    let samples: Vec<(SeriesRef, Sample)> = batch
+                        .iter()
+                        .map(|(s, step, c)| (db.get_or_create(&labels[*s]), Sample { t: step * STEP, v: value(*c, *step) }))
+                        .collect();
+                    for (s, step, c) in &batch {
+                        let (t, bits) = (step * STEP, value(*c, *step).to_bits());
+                        let m = &mut model[*s];
+                        match m.last_key_value().map(|(lt, lb)| (*lt, *lb)) {
+                            Some((lt, _)) if t < lt => expect.1 += 1,
+                            Some((lt, lb)) if t == lt => if lb != bits { expect.2 += 1 },
+                            _ => { m.insert(t, bits); expect.0 += 1; }
+                        }
+                    }
+                    let got = db.append(&samples);
+                    prop_assert_eq!((got.appended, got.out_of_order, got.duplicate), expect);
+                }
+                DiskOp::Select { series, from, to } => {
+                    let (mint, maxt) = (from * STEP, to * STEP);
+                    let m = Matcher::new(MatchOp::Equal, "k", series.to_string()).unwrap();
+                    let got: Vec<(i64, u64)> = db
+                        .select(&[m], mint, maxt)
+                        .into_iter()
+                        .flat_map(|s| s.samples.into_iter().map(|x| (x.t, x.v.to_bits())))
+                        .collect();
+                    let want: Vec<(i64, u64)> = model[series].range(mint..=maxt).map(|(t, b)| (*t, *b)).collect();
+                    prop_assert_eq!(got, want);
+                }
+                DiskOp::Restart => {
+                    drop(db);
+                    db = Db::open(tmp.path(), opts).unwrap();
+                }
+                DiskOp::Maintain => db.maintain(),
+                DiskOp::Checkpoint => db.checkpoint().unwrap(),
+            }
+        }
+        // Finally every series reads back whole after one more restart.
+        drop(db);
+        let db = Db::open(tmp.path(), opts).unwrap();
+        for (k, m) in model.iter().enumerate() {
+            let sel = Matcher::new(MatchOp::Equal, "k", k.to_string()).unwrap();
+            let got: Vec<(i64, u64)> = db
+                .select(&[sel], i64::MIN, i64::MAX)
+                .into_iter()
+                .flat_map(|s| s.samples.into_iter().map(|x| (x.t, x.v.to_bits())))
+                .collect();
+            let want: Vec<(i64, u64)> = m.iter().map(|(t, b)| (*t, *b)).collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+}

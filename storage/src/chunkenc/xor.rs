@@ -90,6 +90,11 @@ impl XorAppender {
         self.t
     }
 
+    /// Bits of the newest value appended (meaningless when empty).
+    pub fn last_v_bits(&self) -> u64 {
+        self.v
+    }
+
     /// Appends a sample; the caller keeps timestamps strictly increasing.
     pub fn append(&mut self, t: i64, v: f64) {
         let vb = v.to_bits();

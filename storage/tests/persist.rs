@@ -1,0 +1,138 @@
+//! The persistent store: what is appended is there after a restart, through
+//! the WAL, checkpoints, chunks on disk and retention.
+
+use std::path::Path;
+use std::sync::Arc;
+use storage::{Db, Labels, MatchOp, Matcher, Options, Sample, SeriesRef, PARTITION_MS};
+
+fn opts() -> Options {
+    Options { maintain_every: None, ..Options::default() }
+}
+
+fn open(dir: &Path) -> Arc<Db> {
+    Db::open(dir, opts()).unwrap()
+}
+
+fn name(n: &str) -> Matcher {
+    Matcher::new(MatchOp::Equal, "__name__", n).unwrap()
+}
+
+fn series(db: &Db, metric: &str, job: &str) -> SeriesRef {
+    db.get_or_create(&Labels::from_pairs([("__name__", metric), ("job", job)]))
+}
+
+fn all(db: &Db, metric: &str) -> Vec<(Labels, Vec<Sample>)> {
+    db.select(&[name(metric)], i64::MIN, i64::MAX).into_iter().map(|s| (s.labels, s.samples)).collect()
+}
+
+#[test]
+fn samples_survive_a_restart_without_close() {
+    let tmp = tempfile::tempdir().unwrap();
+    let want = {
+        let db = open(tmp.path());
+        let a = series(&db, "up", "a");
+        let b = series(&db, "up", "b");
+        for k in 0..500i64 {
+            db.append(&[
+                (a, Sample { t: k * 1000, v: k as f64 }),
+                (b, Sample { t: k * 1000, v: storage::stale_nan() }),
+            ]);
+            if k % 97 == 0 {
+                db.maintain();
+            }
+        }
+        all(&db, "up")
+    };
+    let db = open(tmp.path());
+    let got = all(&db, "up");
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].1, want[0].1);
+    assert_eq!(got[1].1.len(), 500);
+    assert!(got[1].1.iter().all(|s| storage::is_stale_nan(s.v)), "staleness markers kept bit-exact");
+    let report = db.open_report().unwrap();
+    assert_eq!(report.series, 2);
+    assert!(report.wal_samples > 0);
+}
+
+#[test]
+fn chunks_on_disk_and_checkpoints_replace_the_wal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = 1_000i64;
+    {
+        let db = open(tmp.path());
+        let a = series(&db, "m", "a");
+        for k in 0..n {
+            db.append(&[(a, Sample { t: k * 15_000, v: (k % 7) as f64 })]);
+        }
+        db.maintain();
+        assert!(db.stats().chunks_written.load(std::sync::atomic::Ordering::Relaxed) >= 8);
+        db.checkpoint().unwrap();
+        // After the checkpoint the WAL holds only what came later.
+        for k in n..n + 10 {
+            db.append(&[(a, Sample { t: k * 15_000, v: 1.0 })]);
+        }
+        let usage = db.disk_usage();
+        assert!(usage.chunks > 1_000 && usage.partitions >= 2, "{usage:?}");
+    }
+    let db = open(tmp.path());
+    let report = db.open_report().unwrap();
+    assert_eq!(report.wal_samples, 10, "{report:?}");
+    let got = all(&db, "m");
+    let ts: Vec<i64> = got[0].1.iter().map(|s| s.t).collect();
+    assert_eq!(ts, (0..n + 10).map(|k| k * 15_000).collect::<Vec<_>>());
+    // Appends continue where they stopped; older samples are out of order.
+    let a = series(&db, "m", "a");
+    let o = db.append(&[(a, Sample { t: 0, v: 1.0 }), (a, Sample { t: (n + 10) * 15_000, v: 2.0 })]);
+    assert_eq!((o.appended, o.out_of_order), (1, 1));
+}
+
+#[test]
+fn ranges_read_across_disk_and_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = open(tmp.path());
+    let a = series(&db, "m", "a");
+    for k in 0..2_000i64 {
+        db.append(&[(a, Sample { t: k * 10_000, v: k as f64 })]);
+        if k % 300 == 0 {
+            db.maintain();
+        }
+    }
+    for (lo, hi) in [(0, 5), (100, 1_000), (1_195, 1_205), (1_900, 1_999), (719, 721)] {
+        let got = db.select(&[name("m")], lo * 10_000, hi * 10_000);
+        let ts: Vec<i64> = got[0].samples.iter().map(|s| s.t / 10_000).collect();
+        assert_eq!(ts, (lo..=hi).collect::<Vec<_>>(), "range {lo}..={hi}");
+    }
+}
+
+#[test]
+fn retention_drops_whole_partitions() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let db = open(tmp.path());
+        let a = series(&db, "m", "a");
+        // Five partitions of data at one sample a minute.
+        for k in 0..(5 * PARTITION_MS / 60_000) {
+            db.append(&[(a, Sample { t: k * 60_000, v: 1.0 })]);
+        }
+        db.maintain();
+        assert!(db.disk_usage().partitions >= 3);
+        db.truncate_before(3 * PARTITION_MS + 1);
+        let got = all(&db, "m");
+        assert_eq!(got[0].1.first().map(|s| s.t), Some(3 * PARTITION_MS + 60_000));
+        assert!(db.disk_usage().partitions <= 2);
+        db.close().unwrap();
+    }
+    let db = open(tmp.path());
+    let got = all(&db, "m");
+    // Restarted, the cut is the partition boundary (the retention task sets the exact one again).
+    assert_eq!(got[0].1.first().map(|s| s.t), Some(3 * PARTITION_MS));
+    assert_eq!(got[0].1.last().map(|s| s.t), Some(5 * PARTITION_MS - 60_000));
+}
+
+#[test]
+fn a_second_open_is_refused_while_one_is_live() {
+    let tmp = tempfile::tempdir().unwrap();
+    let _db = open(tmp.path());
+    let err = Db::open(tmp.path(), opts()).err().unwrap();
+    assert!(err.to_string().contains("in use by another Vigil process"), "{err}");
+}
