@@ -52,6 +52,10 @@ struct RunArgs {
     /// How long samples are kept (Prometheus duration: 15d, 12h, 2w …).
     #[arg(long = "retention", visible_alias = "storage.tsdb.retention.time", value_name = "DURATION", default_value = "15d", value_parser = parse_retention)]
     retention: std::time::Duration,
+    /// How often the WAL is replaced by a checkpoint of the in-memory chunks
+    /// (also when it has grown by 16 MiB); shorter means faster restarts.
+    #[arg(long = "storage.wal-checkpoint-interval", value_name = "DURATION", default_value = "5m", value_parser = parse_retention)]
+    checkpoint_interval: std::time::Duration,
 }
 
 fn parse_retention(s: &str) -> Result<std::time::Duration, String> {
@@ -88,8 +92,13 @@ fn check_config(file: &std::path::Path) -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
-    let opts =
-        Options { config_file: args.config, listen: args.listen, data_dir: args.data_dir, retention: args.retention };
+    let opts = Options {
+        config_file: args.config,
+        listen: args.listen,
+        data_dir: args.data_dir,
+        retention: args.retention,
+        checkpoint_interval: args.checkpoint_interval,
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

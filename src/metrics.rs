@@ -4,6 +4,7 @@
 use crate::scrape::append::AppendReport;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,8 +28,16 @@ pub struct Metrics {
     /// CPU seconds already added to `cpu_seconds` (f64 bits).
     cpu_copied: AtomicU64,
     start_time: Gauge<f64, AtomicU64>,
+    write_errors: Counter,
+    chunks_written: Counter,
+    checkpoints: Counter,
+    storage_bytes: Family<Vec<(String, String)>, Gauge>,
+    bytes_per_sample: Gauge<f64, AtomicU64>,
+    disk_samples: Gauge,
+    partitions: Gauge,
+    index_cache: Gauge,
     /// Store counters already copied into the exported counters.
-    copied: [AtomicU64; 3],
+    copied: [AtomicU64; 6],
 }
 
 impl Metrics {
@@ -49,6 +58,14 @@ impl Metrics {
             cpu_seconds: Counter::default(),
             cpu_copied: AtomicU64::new(0),
             start_time: Gauge::default(),
+            write_errors: Counter::default(),
+            chunks_written: Counter::default(),
+            checkpoints: Counter::default(),
+            storage_bytes: Family::default(),
+            bytes_per_sample: Gauge::default(),
+            disk_samples: Gauge::default(),
+            partitions: Gauge::default(),
+            index_cache: Gauge::default(),
             copied: Default::default(),
         };
         registry.register("vigil_scrapes", "Scrapes performed", m.scrapes.clone());
@@ -78,6 +95,30 @@ impl Metrics {
             "vigil_tsdb_duplicate_samples",
             "Samples rejected as duplicates with another value",
             m.duplicate.clone(),
+        );
+        registry.register(
+            "vigil_tsdb_write_errors",
+            "Failed writes of the WAL, chunk files or index (disk full, read-only); data stays in memory",
+            m.write_errors.clone(),
+        );
+        registry.register("vigil_tsdb_chunks_written", "Sealed chunks written to disk", m.chunks_written.clone());
+        registry.register("vigil_tsdb_wal_checkpoints", "WAL checkpoints taken", m.checkpoints.clone());
+        registry.register(
+            "vigil_tsdb_storage_bytes",
+            "Bytes on disk by kind: chunks (chunk files), index (sled), wal",
+            m.storage_bytes.clone(),
+        );
+        registry.register(
+            "vigil_tsdb_bytes_per_sample",
+            "Bytes of chunk files and index on disk per sample they hold",
+            m.bytes_per_sample.clone(),
+        );
+        registry.register("vigil_tsdb_disk_samples", "Samples in chunk files on disk", m.disk_samples.clone());
+        registry.register("vigil_tsdb_partitions", "Two-hour time partitions on disk", m.partitions.clone());
+        registry.register(
+            "vigil_tsdb_index_cache_capacity_bytes",
+            "Capacity of the index's (sled's) page cache",
+            m.index_cache.clone(),
         );
         registry.register("process_resident_memory_bytes", "Resident memory size in bytes", m.resident_memory.clone());
         registry.register(
@@ -112,6 +153,9 @@ impl Metrics {
             (&st.samples_appended, &self.samples_appended),
             (&st.out_of_order, &self.out_of_order),
             (&st.duplicate, &self.duplicate),
+            (&st.write_errors, &self.write_errors),
+            (&st.chunks_written, &self.chunks_written),
+            (&st.checkpoints, &self.checkpoints),
         ]
         .into_iter()
         .enumerate()
@@ -120,6 +164,14 @@ impl Metrics {
             let before = self.copied[k].swap(now, Ordering::Relaxed);
             dst.inc_by(now.saturating_sub(before));
         }
+        let usage = self.db.disk_usage();
+        for (kind, bytes) in [("chunks", usage.chunks), ("index", usage.index), ("wal", usage.wal)] {
+            self.storage_bytes.get_or_create(&vec![("kind".to_string(), kind.to_string())]).set(bytes as i64);
+        }
+        self.bytes_per_sample.set(usage.bytes_per_sample().unwrap_or(f64::NAN));
+        self.disk_samples.set(usage.samples as i64);
+        self.partitions.set(usage.partitions as i64);
+        self.index_cache.set(usage.index_cache_capacity as i64);
         if let Some((rss, cpu)) = proc_self() {
             self.resident_memory.set(rss as i64);
             let before = f64::from_bits(self.cpu_copied.swap(cpu.to_bits(), Ordering::Relaxed));

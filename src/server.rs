@@ -20,6 +20,7 @@ pub struct Options {
     pub listen: String,
     pub data_dir: PathBuf,
     pub retention: Duration,
+    pub checkpoint_interval: Duration,
 }
 
 /// A config that failed to load at start: the process exits with code 2.
@@ -124,7 +125,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     for w in &cfg.warnings {
         tracing::warn!("{w}");
     }
-    let db = open_store(&opts.data_dir)?;
+    let db = open_store(&opts)?;
     let metrics = Arc::new(Metrics::new(db.clone()));
     let manager = Manager::new(db.clone(), metrics.clone());
 
@@ -167,8 +168,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 }
 
 /// Opens the data dir, rebuilding the head from the WAL.
-fn open_store(dir: &std::path::Path) -> anyhow::Result<Arc<Db>> {
-    let db = Db::open(dir, storage::Options::default())?;
+fn open_store(opts: &Options) -> anyhow::Result<Arc<Db>> {
+    let dir = &opts.data_dir;
+    let db = Db::open(dir, storage::Options { checkpoint_every: opts.checkpoint_interval, ..Default::default() })?;
     if let Some(r) = db.open_report() {
         tracing::info!(
             dir = %dir.display(),

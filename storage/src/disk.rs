@@ -56,9 +56,52 @@ pub struct StoredSeries {
 
 struct Partition {
     start: i64,
-    tree: sled::Tree,
     file: File,
     len: Mutex<u64>,
+}
+
+/// The sled handles. sled refuses every operation once a write of its own
+/// has failed (disk full, read-only), so after an error the whole index is
+/// closed and opened again; until that succeeds it is absent.
+struct Index {
+    db: sled::Db,
+    series: sled::Tree,
+    /// Samples per partition (`samples/<start>` → u64), for bytes per sample.
+    meta: sled::Tree,
+    trees: Mutex<BTreeMap<i64, sled::Tree>>,
+}
+
+impl Index {
+    fn open(root: &Path, opts: SledOptions) -> io::Result<Index> {
+        let db = sled::Config::new()
+            .path(root.join("index"))
+            .cache_capacity(opts.cache_bytes)
+            .flush_every_ms(Some(1000))
+            .open()
+            .map_err(sled_err)?;
+        let series = db.open_tree("series").map_err(sled_err)?;
+        let meta = db.open_tree("meta").map_err(sled_err)?;
+        Ok(Index { db, series, meta, trees: Mutex::default() })
+    }
+
+    fn tree(&self, start: i64) -> io::Result<sled::Tree> {
+        let mut trees = self.trees.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = trees.get(&start) {
+            return Ok(t.clone());
+        }
+        let t = self.db.open_tree(format!("{TREE_PREFIX}{start}")).map_err(sled_err)?;
+        trees.insert(start, t.clone());
+        Ok(t)
+    }
+
+    /// Partition starts with a chunk tree.
+    fn partition_starts(&self) -> Vec<i64> {
+        self.db
+            .tree_names()
+            .iter()
+            .filter_map(|name| std::str::from_utf8(name).ok()?.strip_prefix(TREE_PREFIX)?.parse().ok())
+            .collect()
+    }
 }
 
 /// Sled settings that bound its memory.
@@ -75,8 +118,8 @@ impl Default for SledOptions {
 
 pub(crate) struct Disk {
     root: PathBuf,
-    sled: sled::Db,
-    series: sled::Tree,
+    opts: SledOptions,
+    index: RwLock<Option<Index>>,
     parts: RwLock<BTreeMap<i64, Arc<Partition>>>,
 }
 
@@ -87,52 +130,84 @@ fn sled_err(e: sled::Error) -> io::Error {
     }
 }
 
+fn unavailable() -> io::Error {
+    io::Error::other("the index is being reopened after a write error")
+}
+
 impl Disk {
     pub fn open(root: &Path, opts: SledOptions) -> io::Result<Disk> {
         fs::create_dir_all(root.join("chunks"))?;
-        let sled = sled::Config::new()
-            .path(root.join("index"))
-            .cache_capacity(opts.cache_bytes)
-            .flush_every_ms(Some(1000))
-            .open()
-            .map_err(sled_err)?;
-        let series = sled.open_tree("series").map_err(sled_err)?;
-        let disk = Disk { root: root.to_path_buf(), sled, series, parts: RwLock::default() };
-        for name in disk.sled.tree_names() {
-            let Some(start) = std::str::from_utf8(&name)
-                .ok()
-                .and_then(|n| n.strip_prefix(TREE_PREFIX))
-                .and_then(|s| s.parse::<i64>().ok())
-            else {
-                continue;
-            };
+        let index = Index::open(root, opts)?;
+        let starts = index.partition_starts();
+        let disk = Disk { root: root.to_path_buf(), opts, index: RwLock::new(Some(index)), parts: RwLock::default() };
+        for start in starts {
             disk.partition(start)?;
         }
         Ok(disk)
     }
 
+    /// Runs `f` on the index; a failure closes it for [`Disk::recover`].
+    fn with_index<T>(&self, f: impl FnOnce(&Index) -> io::Result<T>) -> io::Result<T> {
+        let res = {
+            let g = self.index.read().unwrap_or_else(|e| e.into_inner());
+            let Some(idx) = g.as_ref() else { return Err(unavailable()) };
+            f(idx)
+        };
+        if res.is_err() {
+            // sled keeps failing after a write error of its own: start over from what it has on disk.
+            *self.index.write().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        res
+    }
+
+    /// Reopens the index after a failure. Returns whether it is open.
+    pub fn recover(&self) -> bool {
+        let mut g = self.index.write().unwrap_or_else(|e| e.into_inner());
+        if g.is_some() {
+            return true;
+        }
+        match Index::open(&self.root, self.opts) {
+            Ok(idx) => {
+                *g = Some(idx);
+                tracing::info!("index reopened");
+                true
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "index cannot be reopened yet");
+                false
+            }
+        }
+    }
+
     /// Every stored series.
     pub fn load_series(&self) -> io::Result<Vec<StoredSeries>> {
-        let mut out = Vec::new();
-        for kv in self.series.iter() {
-            let (k, v) = kv.map_err(sled_err)?;
-            let (Ok(id), Some((mint, maxt, last_v, labels))) = (<[u8; 4]>::try_from(&*k), decode_series_value(&v))
-            else {
-                tracing::warn!(key = ?k, "unreadable series entry in the index; skipped");
-                continue;
-            };
-            out.push(StoredSeries { id: u32::from_be_bytes(id), labels, mint, maxt, last_v });
-        }
-        Ok(out)
+        self.with_index(|idx| {
+            let mut out = Vec::new();
+            for kv in idx.series.iter() {
+                let (k, v) = kv.map_err(sled_err)?;
+                let (Ok(id), Some((mint, maxt, last_v, labels))) = (<[u8; 4]>::try_from(&*k), decode_series_value(&v))
+                else {
+                    tracing::warn!(key = ?k, "unreadable series entry in the index; skipped");
+                    continue;
+                };
+                out.push(StoredSeries { id: u32::from_be_bytes(id), labels, mint, maxt, last_v });
+            }
+            Ok(out)
+        })
     }
 
     /// Records new series (no chunks yet).
     pub fn put_series(&self, series: &[(u32, Labels)]) -> io::Result<()> {
-        let mut batch = sled::Batch::default();
-        for (id, labels) in series {
-            batch.insert(&id.to_be_bytes(), encode_series_value(i64::MAX, i64::MIN, 0, labels));
+        if series.is_empty() {
+            return Ok(());
         }
-        self.series.apply_batch(batch).map_err(sled_err)
+        self.with_index(|idx| {
+            let mut batch = sled::Batch::default();
+            for (id, labels) in series {
+                batch.insert(&id.to_be_bytes(), encode_series_value(i64::MAX, i64::MIN, 0, labels));
+            }
+            idx.series.apply_batch(batch).map_err(sled_err)
+        })
     }
 
     fn partition(&self, start: i64) -> io::Result<Arc<Partition>> {
@@ -151,15 +226,15 @@ impl Disk {
             file.write_all(CHUNK_FILE_MAGIC)?;
             len = CHUNK_FILE_MAGIC.len() as u64;
         }
-        let tree = self.sled.open_tree(format!("{TREE_PREFIX}{start}")).map_err(sled_err)?;
-        let p = Arc::new(Partition { start, tree, file, len: Mutex::new(len) });
+        let p = Arc::new(Partition { start, file, len: Mutex::new(len) });
         parts.insert(start, p.clone());
         Ok(p)
     }
 
     /// Writes chunks to their partitions' files, then their references and
-    /// the series' time ranges to the index. On error nothing is referenced
-    /// and the caller keeps the chunks.
+    /// the series' time ranges to the index. Rewriting a chunk (same series
+    /// and start) replaces its reference. The index is durable only after
+    /// [`Disk::sync`].
     pub fn write_chunks(
         &self,
         chunks: &[ChunkToWrite],
@@ -169,6 +244,7 @@ impl Disk {
         for c in chunks {
             by_part.entry(partition_of(c.mint)).or_default().push(c);
         }
+        let mut refs: Vec<(i64, sled::Batch, u64)> = Vec::new();
         let mut ranges: BTreeMap<u32, (i64, i64, u64)> = BTreeMap::new();
         for (start, cs) in by_part {
             let p = self.partition(start)?;
@@ -186,7 +262,7 @@ impl Disk {
             drop(len);
             let mut batch = sled::Batch::default();
             let mut off = base;
-            for c in cs {
+            for c in &cs {
                 batch.insert(&chunk_key(c.series, c.mint)[..], &chunk_ref(off, &c.bytes, c.maxt)[..]);
                 off += c.bytes.len() as u64;
                 let r = ranges.entry(c.series).or_insert((i64::MAX, i64::MIN, 0));
@@ -195,23 +271,35 @@ impl Disk {
                     (r.1, r.2) = (c.maxt, c.last_v);
                 }
             }
-            p.tree.apply_batch(batch).map_err(sled_err)?;
+            let samples: u64 = cs.iter().map(|c| u64::from(chunk_samples(&c.bytes))).sum();
+            refs.push((start, batch, samples));
         }
-        let mut batch = sled::Batch::default();
-        for (id, (mint, maxt, last_v)) in ranges {
-            let key = id.to_be_bytes();
-            let old = self.series.get(key).map_err(sled_err)?;
-            let (old_min, old_max, old_v, labels) = match old.as_deref().and_then(decode_series_value) {
-                Some(v) => v,
-                None => match series_labels(id) {
-                    Some(l) => (i64::MAX, i64::MIN, 0, l),
-                    None => continue,
-                },
-            };
-            let (maxt, last_v) = if old_max > maxt { (old_max, old_v) } else { (maxt, last_v) };
-            batch.insert(&key, encode_series_value(old_min.min(mint), maxt, last_v, &labels));
-        }
-        self.series.apply_batch(batch).map_err(sled_err)
+        self.with_index(|idx| {
+            for (start, batch, samples) in refs {
+                idx.tree(start)?.apply_batch(batch).map_err(sled_err)?;
+                idx.meta
+                    .fetch_and_update(samples_key(start), |old| {
+                        let n = old.and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_le_bytes);
+                        Some((n + samples).to_le_bytes().to_vec())
+                    })
+                    .map_err(sled_err)?;
+            }
+            let mut batch = sled::Batch::default();
+            for (id, (mint, maxt, last_v)) in ranges {
+                let key = id.to_be_bytes();
+                let old = idx.series.get(key).map_err(sled_err)?;
+                let (old_min, old_max, old_v, labels) = match old.as_deref().and_then(decode_series_value) {
+                    Some(v) => v,
+                    None => match series_labels(id) {
+                        Some(l) => (i64::MAX, i64::MIN, 0, l),
+                        None => continue,
+                    },
+                };
+                let (maxt, last_v) = if old_max > maxt { (old_max, old_v) } else { (maxt, last_v) };
+                batch.insert(&key, encode_series_value(old_min.min(mint), maxt, last_v, &labels));
+            }
+            idx.series.apply_batch(batch).map_err(sled_err)
+        })
     }
 
     /// Appends the persisted samples of `series` in `[mint, maxt]` to `out`,
@@ -223,10 +311,17 @@ impl Disk {
         };
         let mut buf = Vec::new();
         for p in parts {
-            for kv in p.tree.scan_prefix(series.to_be_bytes()) {
-                let (k, v) = kv.map_err(sled_err)?;
-                let Some((off, len, cmaxt, crc)) = parse_chunk_ref(&v) else { continue };
-                let cmint = key_time(&k);
+            let refs: Vec<(i64, u64, u32, i64, u32)> = self.with_index(|idx| {
+                let mut v = Vec::new();
+                for kv in idx.tree(p.start)?.scan_prefix(series.to_be_bytes()) {
+                    let (k, r) = kv.map_err(sled_err)?;
+                    if let Some((off, len, cmaxt, crc)) = parse_chunk_ref(&r) {
+                        v.push((key_time(&k), off, len, cmaxt, crc));
+                    }
+                }
+                Ok(v)
+            })?;
+            for (cmint, off, len, cmaxt, crc) in refs {
                 if cmaxt < mint || cmint > maxt {
                     continue;
                 }
@@ -257,7 +352,12 @@ impl Disk {
             std::mem::replace(&mut *parts, keep).into_values().collect()
         };
         for p in &doomed {
-            self.sled.drop_tree(format!("{TREE_PREFIX}{}", p.start)).map_err(sled_err)?;
+            self.with_index(|idx| {
+                idx.trees.lock().unwrap_or_else(|e| e.into_inner()).remove(&p.start);
+                idx.db.drop_tree(format!("{TREE_PREFIX}{}", p.start)).map_err(sled_err)?;
+                idx.meta.remove(samples_key(p.start)).map_err(sled_err)?;
+                Ok(())
+            })?;
             match fs::remove_file(self.root.join("chunks").join(p.start.to_string())) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
@@ -273,8 +373,7 @@ impl Disk {
         for p in parts {
             p.file.sync_data()?;
         }
-        self.sled.flush().map_err(sled_err)?;
-        Ok(())
+        self.with_index(|idx| idx.db.flush().map(|_| ()).map_err(sled_err))
     }
 
     /// Bytes of chunk files and of the index on disk.
@@ -286,13 +385,46 @@ impl Disk {
             .values()
             .map(|p| *p.len.lock().unwrap_or_else(|e| e.into_inner()))
             .sum();
-        (chunks, self.sled.size_on_disk().unwrap_or(0))
+        let index = self
+            .index
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map_or(0, |i| i.db.size_on_disk().unwrap_or(0));
+        (chunks, index)
+    }
+
+    /// Samples in chunk files.
+    pub fn samples_on_disk(&self) -> u64 {
+        let g = self.index.read().unwrap_or_else(|e| e.into_inner());
+        let Some(idx) = g.as_ref() else { return 0 };
+        idx.meta
+            .scan_prefix(b"samples/")
+            .values()
+            .flatten()
+            .filter_map(|v| <[u8; 8]>::try_from(&*v).ok())
+            .map(u64::from_le_bytes)
+            .sum()
+    }
+
+    /// The index cache's capacity setting, in bytes.
+    pub fn cache_capacity(&self) -> u64 {
+        self.opts.cache_bytes
     }
 
     /// Number of partitions on disk.
     pub fn partitions(&self) -> usize {
         self.parts.read().unwrap_or_else(|e| e.into_inner()).len()
     }
+}
+
+fn samples_key(start: i64) -> Vec<u8> {
+    format!("samples/{start}").into_bytes()
+}
+
+/// The sample count in a chunk's header.
+fn chunk_samples(bytes: &[u8]) -> u16 {
+    bytes.get(..2).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]))
 }
 
 fn chunk_key(series: u32, mint: i64) -> [u8; 12] {

@@ -141,13 +141,17 @@ pub struct OpenReport {
 
 struct WalState {
     wal: Wal,
-    /// Series created but not yet in the WAL.
-    pending_series: Vec<(u32, Labels)>,
+    /// Series created but not yet in the WAL…
+    unlogged: Vec<(u32, Labels)>,
+    /// …and not yet in the index (needed before a checkpoint drops the WAL).
+    unindexed: Vec<(u32, Labels)>,
     /// Reused buffer of the appended samples of one batch.
     logged: Vec<(u32, Sample)>,
     /// Segment length when the last checkpoint was taken, and when.
     bytes_since_checkpoint: u64,
     last_checkpoint: Instant,
+    /// A batch failed to reach the WAL: only a checkpoint makes it durable.
+    gap: bool,
 }
 
 struct Persist {
@@ -258,10 +262,12 @@ impl Db {
             disk,
             wal: Mutex::new(WalState {
                 wal,
-                pending_series: Vec::new(),
+                unlogged: Vec::new(),
+                unindexed: Vec::new(),
                 logged: Vec::new(),
                 bytes_since_checkpoint: 0,
                 last_checkpoint: Instant::now(),
+                gap: false,
             }),
             opts,
             sealed_queue: Mutex::new(queue),
@@ -338,7 +344,9 @@ impl Db {
         let r = SeriesRef(idx.series.len() as u32);
         idx.insert(r, MemSeries::new(labels.clone(), SeriesChunks::default(), i64::MAX, i64::MIN));
         if let Some(p) = &self.persist {
-            lock(&p.wal).pending_series.push((r.0, labels.clone()));
+            let mut w = lock(&p.wal);
+            w.unlogged.push((r.0, labels.clone()));
+            w.unindexed.push((r.0, labels.clone()));
         }
         r
     }
@@ -383,14 +391,23 @@ impl Db {
         }
         drop(idx);
         if let (Some(w), Some(p)) = (wal.as_mut(), &self.persist) {
-            let series = std::mem::take(&mut w.pending_series);
             let logged = std::mem::take(&mut w.logged);
-            let res = p.disk.put_series(&series).and_then(|()| w.wal.log(&series, &logged));
+            let ws = &mut **w;
+            let res = ws.wal.log(&ws.unlogged, &logged);
             match res {
-                Ok(()) => w.bytes_since_checkpoint = w.wal.segment_len(),
+                Ok(()) => {
+                    w.unlogged.clear();
+                    w.bytes_since_checkpoint = w.wal.segment_len();
+                }
                 Err(e) => {
-                    w.pending_series = series;
+                    w.gap = true;
                     self.write_failed("writing the WAL", &e);
+                }
+            }
+            if !w.unindexed.is_empty() {
+                match p.disk.put_series(&w.unindexed) {
+                    Ok(()) => w.unindexed.clear(),
+                    Err(e) => self.write_failed("writing the series index", &e),
                 }
             }
             w.logged = logged;
@@ -412,13 +429,16 @@ impl Db {
         let msg = format!("{what}: {e}");
         if let Some(p) = &self.persist {
             let mut last = lock(&p.last_error);
-            if last.as_deref() != Some(msg.as_str()) {
+            if last.is_none() {
                 tracing::error!(error = %msg, "storage write failed; samples stay in memory and writing is retried");
+            } else {
+                tracing::debug!(error = %msg, "storage write failed again");
             }
             *last = Some(msg);
         }
     }
 
+    /// Clears the error once a checkpoint (which writes through every layer) succeeds.
     fn write_succeeded(&self) {
         if let Some(p) = &self.persist {
             if lock(&p.last_error).take().is_some() {
@@ -553,7 +573,14 @@ impl Db {
         let Some(p) = &self.persist else { return DiskUsage::default() };
         let (chunks, index) = p.disk.size_on_disk();
         let wal = lock(&p.wal).wal.size_on_disk();
-        DiskUsage { chunks, index, wal, partitions: p.disk.partitions() as u64 }
+        DiskUsage {
+            chunks,
+            index,
+            wal,
+            partitions: p.disk.partitions() as u64,
+            samples: p.disk.samples_on_disk(),
+            index_cache_capacity: p.disk.cache_capacity(),
+        }
     }
 
     /// Background work of a persistent store, also callable directly (tests,
@@ -561,24 +588,31 @@ impl Db {
     /// the head has moved past, and takes a checkpoint when due.
     pub fn maintain(&self) {
         let Some(p) = &self.persist else { return };
+        // 0. An index closed by a write error is reopened (once there is room again).
+        if !p.disk.recover() {
+            return;
+        }
         // 1. The WAL reaches the disk (a power loss then costs at most the last interval).
-        let (sync, pending) = {
+        let sync = {
             let mut w = lock(&p.wal);
-            if !w.pending_series.is_empty() {
-                let series = std::mem::take(&mut w.pending_series);
-                match p.disk.put_series(&series).and_then(|()| w.wal.log(&series, &[])) {
+            if !w.unlogged.is_empty() {
+                let series = std::mem::take(&mut w.unlogged);
+                match w.wal.log(&series, &[]) {
                     Ok(()) => {}
                     Err(e) => {
-                        w.pending_series = series;
-                        drop(w);
+                        w.unlogged = series;
                         self.write_failed("writing the WAL", &e);
-                        w = lock(&p.wal);
                     }
                 }
             }
-            (w.wal.take_sync_handle(), w.pending_series.len())
+            if !w.unindexed.is_empty() {
+                match p.disk.put_series(&w.unindexed) {
+                    Ok(()) => w.unindexed.clear(),
+                    Err(e) => self.write_failed("writing the series index", &e),
+                }
+            }
+            w.wal.take_sync_handle()
         };
-        let _ = pending;
         if let Some(f) = sync {
             if let Err(e) = f.sync_data() {
                 self.write_failed("syncing the WAL", &e);
@@ -605,29 +639,38 @@ impl Db {
             }
         }
         // 3. Sealed chunks go to disk.
-        self.write_sealed(p);
+        if let Err(e) = self.flush_sealed(p) {
+            self.write_failed("writing chunks", &e);
+        }
         // 4. A checkpoint when the WAL has grown enough or aged.
         let due = {
             let w = lock(&p.wal);
-            w.bytes_since_checkpoint >= p.opts.checkpoint_bytes
+            w.gap
+                || w.bytes_since_checkpoint >= p.opts.checkpoint_bytes
                 || (w.bytes_since_checkpoint > 0 && w.last_checkpoint.elapsed() >= p.opts.checkpoint_every)
         };
         if due {
-            if let Err(e) = self.checkpoint() {
-                self.write_failed("writing a WAL checkpoint", &e);
+            match self.checkpoint() {
+                Ok(()) => self.write_succeeded(),
+                Err(e) => self.write_failed("writing a WAL checkpoint", &e),
             }
         }
     }
 
-    fn write_sealed(&self, p: &Persist) {
+    /// Writes the queued series' sealed chunks and makes them durable; only
+    /// then are they dropped from memory. On error they stay, queued again.
+    fn flush_sealed(&self, p: &Persist) -> io::Result<()> {
         let refs: Vec<SeriesRef> = std::mem::take(&mut *lock(&p.sealed_queue));
         if refs.is_empty() {
-            return;
+            return Ok(());
         }
         let series: Vec<(SeriesRef, Arc<MemSeries>)> = {
             let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
             refs.iter().filter_map(|&r| Some((r, idx.get(r)?.clone()))).collect()
         };
+        for (_, s) in &series {
+            s.queued.store(false, Ordering::Relaxed);
+        }
         let mut chunks = Vec::new();
         let mut counts = Vec::with_capacity(series.len());
         for (r, s) in &series {
@@ -643,10 +686,11 @@ impl Db {
             counts.push(chunks.len() - before);
         }
         let labels_of = |id: u32| series.iter().find(|(r, _)| r.0 == id).map(|(_, s)| s.labels.clone());
-        match p.disk.write_chunks(&chunks, labels_of) {
+        let res = p.disk.write_chunks(&chunks, labels_of).and_then(|()| p.disk.sync());
+        let mut again = Vec::new();
+        match &res {
             Ok(()) => {
                 self.stats.chunks_written.fetch_add(chunks.len() as u64, Ordering::Relaxed);
-                let mut again = Vec::new();
                 let mut it = chunks.iter();
                 for ((r, s), n) in series.iter().zip(counts) {
                     let written: Vec<&ChunkToWrite> = it.by_ref().take(n).collect();
@@ -656,30 +700,49 @@ impl Db {
                     }
                     let mut c = s.chunks();
                     c.forget_sealed(n);
-                    s.queued.store(false, Ordering::Relaxed);
                     if c.has_sealed() && !s.queued.swap(true, Ordering::Relaxed) {
                         again.push(*r);
                     }
                 }
-                lock(&p.sealed_queue).extend(again);
-                self.write_succeeded();
             }
-            Err(e) => {
-                lock(&p.sealed_queue).extend(refs);
-                self.write_failed("writing chunks", &e);
+            Err(_) => {
+                for (r, s) in &series {
+                    if !s.queued.swap(true, Ordering::Relaxed) {
+                        again.push(*r);
+                    }
+                }
             }
         }
+        lock(&p.sealed_queue).extend(again);
+        res
     }
 
     /// Writes a WAL checkpoint: the in-memory chunks of every series, which
     /// replace the WAL segments written so far.
     pub fn checkpoint(&self) -> io::Result<()> {
         let Some(p) = &self.persist else { return Ok(()) };
-        // Everything logged so far is in segments up to `through`, and in the head.
-        let through = lock(&p.wal).wal.cut()?;
-        let wal_dir = lock(&p.wal).wal.dir().to_path_buf();
+        // Everything logged so far is in segments up to `through`, and in the head;
+        // every series they name must be in the index before they go.
+        let (through, wal_dir, gap) = {
+            let mut w = lock(&p.wal);
+            if !w.unlogged.is_empty() || !w.unindexed.is_empty() {
+                return Err(io::Error::other("new series are not yet in the WAL and index"));
+            }
+            let through = w.wal.cut()?;
+            // Batches that missed the WAL before this point are in the head, so in this checkpoint.
+            let gap = std::mem::take(&mut w.gap);
+            (through, w.wal.dir().to_path_buf(), gap)
+        };
+        let res = self.write_checkpoint(p, through, &wal_dir);
+        if res.is_err() && gap {
+            lock(&p.wal).gap = true;
+        }
+        res
+    }
+
+    fn write_checkpoint(&self, p: &Persist, through: u64, wal_dir: &Path) -> io::Result<()> {
         // Sealed chunks first go to disk, so the checkpoint holds little more than open chunks.
-        self.write_sealed(p);
+        self.flush_sealed(p)?;
         p.disk.sync()?;
         let series: Vec<(SeriesRef, Arc<MemSeries>)> = {
             let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
@@ -691,7 +754,7 @@ impl Db {
             let open = c.open_bytes().map(<[u8]>::to_vec);
             (!sealed.is_empty() || open.is_some()).then_some(SeriesState { id: r.0, sealed, open })
         });
-        Wal::write_checkpoint(&wal_dir, through, states)?;
+        Wal::write_checkpoint(wal_dir, through, states)?;
         let mut w = lock(&p.wal);
         w.wal.checkpointed(through);
         w.bytes_since_checkpoint = 0;
@@ -716,6 +779,17 @@ pub struct DiskUsage {
     pub index: u64,
     pub wal: u64,
     pub partitions: u64,
+    /// Samples in chunk files.
+    pub samples: u64,
+    /// The index (sled) cache's capacity setting.
+    pub index_cache_capacity: u64,
+}
+
+impl DiskUsage {
+    /// Bytes of chunk files and index per sample in them (`None` before any chunk is written).
+    pub fn bytes_per_sample(&self) -> Option<f64> {
+        (self.samples > 0).then(|| (self.chunks + self.index) as f64 / self.samples as f64)
+    }
 }
 
 fn maintenance_loop(db: Weak<Db>, every: Duration) {

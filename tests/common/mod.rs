@@ -163,33 +163,88 @@ pub struct Vigil {
     pub addr: String,
     pub dir: TempDir,
     pub config: PathBuf,
+    pub args: Vec<String>,
 }
 
 impl Vigil {
     pub fn start(config: &str) -> Vigil {
-        let dir = TempDir::new("vigil");
+        Self::start_with(config, &[])
+    }
+
+    /// Like [`Vigil::start`], with extra command-line arguments.
+    pub fn start_with(config: &str, args: &[&str]) -> Vigil {
+        Self::start_in(TempDir::new("vigil"), config, args)
+    }
+
+    /// Like [`Vigil::start_with`], in a prepared directory (its `data` is the data dir).
+    pub fn start_in(dir: TempDir, config: &str, args: &[&str]) -> Vigil {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let config_path = dir.write("prometheus.yml", &config.replace("{self}", &addr));
-        let log = std::fs::File::create(dir.path().join("vigil.log")).expect("log file");
-        let proc = Proc::spawn(
+        let proc = Self::spawn(&dir, &config_path, &addr, &args);
+        let base = format!("http://{addr}");
+        let v = Vigil { proc, base, addr, dir, config: config_path, args };
+        v.wait_ready();
+        v
+    }
+
+    fn spawn(dir: &TempDir, config: &Path, addr: &str, args: &[String]) -> Proc {
+        // Appended, so a restarted process's log follows the previous one's.
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(dir.path().join("vigil.log")).expect("log file");
+        Proc::spawn(
             "vigil",
             Command::new(vigil_bin())
                 .arg("--config")
-                .arg(&config_path)
+                .arg(config)
                 .arg("--listen")
-                .arg(&addr)
+                .arg(addr)
                 .arg("--data-dir")
                 .arg(dir.path().join("data"))
+                .args(args)
                 .stdout(Stdio::null())
                 .stderr(log),
-        );
-        let base = format!("http://{addr}");
-        let v = Vigil { proc, base, addr, dir, config: config_path };
-        wait_for("vigil to be ready", Duration::from_secs(20), || {
-            http("GET", &format!("{}/-/ready", v.base), "").ok().filter(|r| r.status == 200)
+        )
+    }
+
+    fn wait_ready(&self) {
+        wait_for("vigil to be ready", Duration::from_secs(30), || {
+            http("GET", &format!("{}/-/ready", self.base), "").ok().filter(|r| r.status == 200)
         });
-        v
+    }
+
+    /// Kills the process with SIGKILL (no chance to flush anything) and waits for it.
+    pub fn kill9(&mut self) {
+        let _ = self.proc.child.kill();
+        let _ = self.proc.child.wait();
+    }
+
+    /// Stops the process with SIGTERM and waits for a graceful exit.
+    pub fn terminate(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.proc.pid().to_string()).status();
+        wait_for("vigil to exit", Duration::from_secs(30), || self.proc.child.try_wait().ok().flatten());
+    }
+
+    /// Starts a new process on the same data dir, config and address.
+    pub fn restart(&mut self) {
+        let _ = self.proc.child.try_wait();
+        self.proc = Self::spawn(&self.dir, &self.config, &self.addr, &self.args);
+        self.wait_ready();
+    }
+
+    /// The value of a sample on /metrics (the first line starting with `name`).
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        let page = get(&format!("{}/metrics", self.base)).body;
+        page.lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    }
+
+    /// Data dir of this Vigil.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
     }
 
     pub fn log(&self) -> String {
