@@ -40,6 +40,8 @@ pub struct ChunkToWrite {
     pub bytes: Arc<[u8]>,
     /// Bits of the value at `maxt`.
     pub last_v: u64,
+    /// Sealed by the head (not imported).
+    pub from_head: bool,
 }
 
 /// A series as the index holds it.
@@ -50,7 +52,9 @@ pub struct StoredSeries {
     /// Time range of its persisted chunks (`i64::MAX, i64::MIN` when none).
     pub mint: i64,
     pub maxt: i64,
-    /// Bits of the value at `maxt`.
+    /// Newest persisted sample that came through the head (`i64::MIN` when
+    /// none), and its value bits: a restart takes the WAL from there.
+    pub head_maxt: i64,
     pub last_v: u64,
 }
 
@@ -73,12 +77,24 @@ struct Index {
 
 impl Index {
     fn open(root: &Path, opts: SledOptions) -> io::Result<Index> {
-        let db = sled::Config::new()
-            .path(root.join("index"))
-            .cache_capacity(opts.cache_bytes)
-            .flush_every_ms(Some(1000))
-            .open()
-            .map_err(sled_err)?;
+        let config =
+            sled::Config::new().path(root.join("index")).cache_capacity(opts.cache_bytes).flush_every_ms(Some(1000));
+        // sled releases its file lock only when the flusher thread of a dropped
+        // instance exits, a little after the drop (spacejam/sled#1289). The data
+        // dir's own lock already keeps other processes out, so the only holder
+        // can be that thread of this process: wait for it, briefly.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e))
+                    if e.kind() == io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) => return Err(sled_err(e)),
+            }
+        };
         let series = db.open_tree("series").map_err(sled_err)?;
         let meta = db.open_tree("meta").map_err(sled_err)?;
         Ok(Index { db, series, meta, trees: Mutex::default() })
@@ -185,12 +201,18 @@ impl Disk {
             let mut out = Vec::new();
             for kv in idx.series.iter() {
                 let (k, v) = kv.map_err(sled_err)?;
-                let (Ok(id), Some((mint, maxt, last_v, labels))) = (<[u8; 4]>::try_from(&*k), decode_series_value(&v))
-                else {
+                let (Ok(id), Some((m, labels))) = (<[u8; 4]>::try_from(&*k), decode_series_value(&v)) else {
                     tracing::warn!(key = ?k, "unreadable series entry in the index; skipped");
                     continue;
                 };
-                out.push(StoredSeries { id: u32::from_be_bytes(id), labels, mint, maxt, last_v });
+                out.push(StoredSeries {
+                    id: u32::from_be_bytes(id),
+                    labels,
+                    mint: m.mint,
+                    maxt: m.maxt,
+                    head_maxt: m.head_maxt,
+                    last_v: m.last_v,
+                });
             }
             Ok(out)
         })
@@ -204,7 +226,7 @@ impl Disk {
         self.with_index(|idx| {
             let mut batch = sled::Batch::default();
             for (id, labels) in series {
-                batch.insert(&id.to_be_bytes(), encode_series_value(i64::MAX, i64::MIN, 0, labels));
+                batch.insert(&id.to_be_bytes(), encode_series_value(&SeriesMeta::EMPTY, labels));
             }
             idx.series.apply_batch(batch).map_err(sled_err)
         })
@@ -245,7 +267,7 @@ impl Disk {
             by_part.entry(partition_of(c.mint)).or_default().push(c);
         }
         let mut refs: Vec<(i64, sled::Batch, u64)> = Vec::new();
-        let mut ranges: BTreeMap<u32, (i64, i64, u64)> = BTreeMap::new();
+        let mut ranges: BTreeMap<u32, SeriesMeta> = BTreeMap::new();
         for (start, cs) in by_part {
             let p = self.partition(start)?;
             let mut buf = Vec::with_capacity(cs.iter().map(|c| c.bytes.len()).sum());
@@ -265,11 +287,7 @@ impl Disk {
             for c in &cs {
                 batch.insert(&chunk_key(c.series, c.mint)[..], &chunk_ref(off, &c.bytes, c.maxt)[..]);
                 off += c.bytes.len() as u64;
-                let r = ranges.entry(c.series).or_insert((i64::MAX, i64::MIN, 0));
-                r.0 = r.0.min(c.mint);
-                if c.maxt > r.1 {
-                    (r.1, r.2) = (c.maxt, c.last_v);
-                }
+                ranges.entry(c.series).or_insert(SeriesMeta::EMPTY).add(c);
             }
             let samples: u64 = cs.iter().map(|c| u64::from(chunk_samples(&c.bytes))).sum();
             refs.push((start, batch, samples));
@@ -285,18 +303,18 @@ impl Disk {
                     .map_err(sled_err)?;
             }
             let mut batch = sled::Batch::default();
-            for (id, (mint, maxt, last_v)) in ranges {
+            for (id, new) in ranges {
                 let key = id.to_be_bytes();
                 let old = idx.series.get(key).map_err(sled_err)?;
-                let (old_min, old_max, old_v, labels) = match old.as_deref().and_then(decode_series_value) {
+                let (mut meta, labels) = match old.as_deref().and_then(decode_series_value) {
                     Some(v) => v,
                     None => match series_labels(id) {
-                        Some(l) => (i64::MAX, i64::MIN, 0, l),
+                        Some(l) => (SeriesMeta::EMPTY, l),
                         None => continue,
                     },
                 };
-                let (maxt, last_v) = if old_max > maxt { (old_max, old_v) } else { (maxt, last_v) };
-                batch.insert(&key, encode_series_value(old_min.min(mint), maxt, last_v, &labels));
+                meta.merge(&new);
+                batch.insert(&key, encode_series_value(&meta, &labels));
             }
             idx.series.apply_batch(batch).map_err(sled_err)
         })
@@ -458,21 +476,55 @@ fn parse_chunk_ref(v: &[u8]) -> Option<(u64, u32, i64, u32)> {
     ))
 }
 
-/// `mint i64 | maxt i64 | value bits at maxt u64 | labels`.
-fn encode_series_value(mint: i64, maxt: i64, last_v: u64, labels: &Labels) -> Vec<u8> {
-    let mut v = Vec::with_capacity(24 + 16 * labels.len());
-    v.extend_from_slice(&mint.to_le_bytes());
-    v.extend_from_slice(&maxt.to_le_bytes());
-    v.extend_from_slice(&last_v.to_le_bytes());
+/// What the `series` tree keeps besides the labels.
+#[derive(Clone, Copy, Debug)]
+struct SeriesMeta {
+    mint: i64,
+    maxt: i64,
+    head_maxt: i64,
+    last_v: u64,
+}
+
+impl SeriesMeta {
+    const EMPTY: SeriesMeta = SeriesMeta { mint: i64::MAX, maxt: i64::MIN, head_maxt: i64::MIN, last_v: 0 };
+
+    fn add(&mut self, c: &ChunkToWrite) {
+        self.mint = self.mint.min(c.mint);
+        self.maxt = self.maxt.max(c.maxt);
+        if c.from_head && c.maxt > self.head_maxt {
+            (self.head_maxt, self.last_v) = (c.maxt, c.last_v);
+        }
+    }
+
+    fn merge(&mut self, o: &SeriesMeta) {
+        self.mint = self.mint.min(o.mint);
+        self.maxt = self.maxt.max(o.maxt);
+        if o.head_maxt > self.head_maxt {
+            (self.head_maxt, self.last_v) = (o.head_maxt, o.last_v);
+        }
+    }
+}
+
+/// `mint i64 | maxt i64 | head_maxt i64 | value bits at head_maxt u64 | labels`, little-endian.
+fn encode_series_value(m: &SeriesMeta, labels: &Labels) -> Vec<u8> {
+    let mut v = Vec::with_capacity(32 + 16 * labels.len());
+    for x in [m.mint, m.maxt, m.head_maxt] {
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v.extend_from_slice(&m.last_v.to_le_bytes());
     encode_labels(&mut v, labels);
     v
 }
 
-fn decode_series_value(v: &[u8]) -> Option<(i64, i64, u64, Labels)> {
-    let mint = i64::from_le_bytes(v.get(..8)?.try_into().ok()?);
-    let maxt = i64::from_le_bytes(v.get(8..16)?.try_into().ok()?);
-    let last_v = u64::from_le_bytes(v.get(16..24)?.try_into().ok()?);
-    let mut pos = 24;
+fn decode_series_value(v: &[u8]) -> Option<(SeriesMeta, Labels)> {
+    let word = |k: usize| v.get(k * 8..k * 8 + 8).and_then(|b| <[u8; 8]>::try_from(b).ok());
+    let meta = SeriesMeta {
+        mint: i64::from_le_bytes(word(0)?),
+        maxt: i64::from_le_bytes(word(1)?),
+        head_maxt: i64::from_le_bytes(word(2)?),
+        last_v: u64::from_le_bytes(word(3)?),
+    };
+    let mut pos = 32;
     let labels = decode_labels(v, &mut pos)?;
-    (pos == v.len()).then_some((mint, maxt, last_v, labels))
+    (pos == v.len()).then_some((meta, labels))
 }

@@ -214,8 +214,11 @@ impl Db {
         {
             let idx = db.index.get_mut().unwrap_or_else(|e| e.into_inner());
             for s in disk.load_series().map_err(io_err("reading the series index"))? {
-                let chunks =
-                    if s.maxt > i64::MIN { SeriesChunks::with_last(s.maxt, s.last_v) } else { SeriesChunks::default() };
+                let chunks = if s.head_maxt > i64::MIN {
+                    SeriesChunks::with_last(s.head_maxt, s.last_v)
+                } else {
+                    SeriesChunks::default()
+                };
                 idx.insert(SeriesRef(s.id), MemSeries::new(s.labels, chunks, s.mint, s.maxt));
             }
         }
@@ -289,12 +292,10 @@ impl Db {
     fn restore_state(&mut self, st: SeriesState) {
         let idx = self.index.get_mut().unwrap_or_else(|e| e.into_inner());
         let Some(series) = idx.get(SeriesRef(st.id)) else { return };
-        let floor = series.disk_maxt.load(Ordering::Relaxed);
         let mut chunks = series.chunks();
+        // Chunks the head had already written (up to the series' newest head sample on disk) are skipped.
         for (mint, maxt, bytes) in st.sealed {
-            if maxt > floor {
-                chunks.restore_sealed(mint, maxt, bytes.into());
-            }
+            chunks.restore_sealed(mint, maxt, bytes.into());
         }
         if let Some(open) = st.open {
             for (t, v) in crate::chunkenc::XorIterator::new(&open) {
@@ -682,6 +683,7 @@ impl Db {
                 maxt: sc.maxt,
                 bytes: sc.bytes.clone(),
                 last_v: sc.last_v,
+                from_head: true,
             }));
             counts.push(chunks.len() - before);
         }
@@ -763,6 +765,95 @@ impl Db {
         Ok(())
     }
 
+    /// Writes whole series straight to chunk files (backfill), bypassing the
+    /// WAL and the head. Samples are sorted by time; within a series a
+    /// repeated timestamp with the same value is dropped, with another value
+    /// it is rejected, and so is a sample whose timestamp is already stored.
+    /// Everything written is durable when this returns. Only for a
+    /// persistent store.
+    pub fn import(&self, series: Vec<(Labels, Vec<Sample>)>) -> io::Result<ImportOutcome> {
+        let Some(p) = &self.persist else { return Err(io::Error::other("import needs a data dir")) };
+        let mut out = ImportOutcome::default();
+        let mut chunks = Vec::new();
+        let mut touched: Vec<(SeriesRef, Arc<MemSeries>, i64, i64)> = Vec::new();
+        for (labels, mut samples) in series {
+            if samples.is_empty() {
+                continue;
+            }
+            samples.sort_by_key(|s| s.t);
+            let mut kept: Vec<Sample> = Vec::with_capacity(samples.len());
+            for s in samples {
+                match kept.last() {
+                    Some(l) if l.t == s.t && l.v.to_bits() == s.v.to_bits() => {}
+                    Some(l) if l.t == s.t => out.duplicate += 1,
+                    _ => kept.push(s),
+                }
+            }
+            let r = self.get_or_create(&labels);
+            let Some(ms) = self.index.read().unwrap_or_else(|e| e.into_inner()).get(r).cloned() else { continue };
+            let (mint, maxt) = (kept[0].t, kept[kept.len() - 1].t);
+            let stored = self.read_series(r, &ms, mint, maxt);
+            if !stored.is_empty() {
+                let before = kept.len();
+                kept.retain(|s| stored.binary_search_by_key(&s.t, |x| x.t).is_err());
+                out.already_stored += (before - kept.len()) as u64;
+            }
+            if kept.is_empty() {
+                continue;
+            }
+            out.series += 1;
+            out.samples += kept.len() as u64;
+            let (mint, maxt) = (kept[0].t, kept[kept.len() - 1].t);
+            let mut a = crate::chunkenc::XorAppender::new();
+            let mut a_mint = mint;
+            for s in &kept {
+                let cut = a.count() >= crate::chunkenc::SAMPLES_PER_CHUNK
+                    || (a.count() > 0 && crate::disk::partition_of(s.t) != crate::disk::partition_of(a_mint));
+                if cut {
+                    let full = std::mem::take(&mut a);
+                    chunks.push(ChunkToWrite {
+                        series: r.0,
+                        mint: a_mint,
+                        maxt: full.last_t(),
+                        last_v: full.last_v_bits(),
+                        bytes: full.into_bytes().into(),
+                        from_head: false,
+                    });
+                }
+                if a.count() == 0 {
+                    a_mint = s.t;
+                }
+                a.append(s.t, s.v);
+            }
+            chunks.push(ChunkToWrite {
+                series: r.0,
+                mint: a_mint,
+                maxt: a.last_t(),
+                last_v: a.last_v_bits(),
+                bytes: a.into_bytes().into(),
+                from_head: false,
+            });
+            touched.push((r, ms, mint, maxt));
+        }
+        // New series reach the index before chunks name them.
+        {
+            let mut w = lock(&p.wal);
+            if !w.unindexed.is_empty() {
+                p.disk.put_series(&w.unindexed)?;
+                w.unindexed.clear();
+            }
+        }
+        let labels_of = |id: u32| touched.iter().find(|(r, ..)| r.0 == id).map(|(_, s, ..)| s.labels.clone());
+        p.disk.write_chunks(&chunks, labels_of)?;
+        p.disk.sync()?;
+        for (_, s, mint, maxt) in &touched {
+            s.disk_mint.fetch_min(*mint, Ordering::Relaxed);
+            s.disk_maxt.fetch_max(*maxt, Ordering::Relaxed);
+        }
+        self.stats.chunks_written.fetch_add(chunks.len() as u64, Ordering::Relaxed);
+        Ok(out)
+    }
+
     /// Makes everything appended so far durable (shutdown).
     pub fn close(&self) -> io::Result<()> {
         let Some(p) = &self.persist else { return Ok(()) };
@@ -770,6 +861,17 @@ impl Db {
         self.checkpoint()?;
         p.disk.sync()
     }
+}
+
+/// What one [`Db::import`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub series: u64,
+    pub samples: u64,
+    /// Repeated timestamps with another value within the import.
+    pub duplicate: u64,
+    /// Timestamps the store already held for the series.
+    pub already_stored: u64,
 }
 
 /// Bytes a persistent store uses on disk.

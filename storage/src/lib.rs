@@ -23,7 +23,9 @@ pub mod wal;
 
 pub use dir::{DirError, FORMAT_VERSION};
 pub use disk::{SledOptions, PARTITION_MS};
-pub use head::{AppendOutcome, Db, DbStats, DiskUsage, OpenError, OpenReport, Options, SeriesData, SeriesRef};
+pub use head::{
+    AppendOutcome, Db, DbStats, DiskUsage, ImportOutcome, OpenError, OpenReport, Options, SeriesData, SeriesRef,
+};
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{anchored_regex, BadRegex, MatchOp, Matcher};
 pub use sample::{is_stale_nan, stale_nan, Sample, STALE_NAN_BITS};

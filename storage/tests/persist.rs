@@ -136,3 +136,38 @@ fn a_second_open_is_refused_while_one_is_live() {
     let err = Db::open(tmp.path(), opts()).err().unwrap();
     assert!(err.to_string().contains("in use by another Vigil process"), "{err}");
 }
+
+#[test]
+fn import_writes_chunks_directly_and_keeps_stored_samples() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let db = open(tmp.path());
+        let a = series(&db, "m", "a");
+        // Scraped samples at 0..10 min, one a minute.
+        for k in 0..10 {
+            db.append(&[(a, Sample { t: k * 60_000, v: 1.0 })]);
+        }
+        let la = Labels::from_pairs([("__name__", "m"), ("job", "a")]);
+        let lb = Labels::from_pairs([("__name__", "m"), ("job", "b")]);
+        // Three days of history for b, shuffled, with a repeat and a conflict; and a for overlap.
+        let mut hist: Vec<Sample> = (0..3 * 1440).rev().map(|k| Sample { t: -k * 60_000, v: k as f64 }).collect();
+        hist.push(Sample { t: -60_000, v: 1.0 });
+        hist.push(Sample { t: -120_000, v: 99.0 });
+        let overlap: Vec<Sample> = (5..15).map(|k| Sample { t: k * 60_000, v: 2.0 }).collect();
+        let o = db.import(vec![(lb, hist), (la, overlap)]).unwrap();
+        assert_eq!(o.series, 2);
+        assert_eq!(o.samples, 3 * 1440 + 5);
+        assert_eq!(o.duplicate, 1);
+        assert_eq!(o.already_stored, 5);
+        assert!(db.disk_usage().partitions >= 36, "{:?}", db.disk_usage());
+    }
+    let db = open(tmp.path());
+    let got = all(&db, "m");
+    let a = &got[0].1;
+    assert_eq!(a.len(), 15);
+    assert!(a[..10].iter().all(|s| s.v == 1.0) && a[10..].iter().all(|s| s.v == 2.0), "stored samples win");
+    let b = &got[1].1;
+    assert_eq!(b.len(), 3 * 1440);
+    assert_eq!(b[0], Sample { t: -(3 * 1440 - 1) * 60_000, v: (3 * 1440 - 1) as f64 });
+    assert!(b.windows(2).all(|w| w[1].t - w[0].t == 60_000));
+}
