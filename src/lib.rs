@@ -10,6 +10,7 @@
 //! `main.rs` is only the command line.
 
 pub mod config;
+pub mod import;
 pub mod metrics;
 pub mod scrape;
 pub mod server;

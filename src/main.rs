@@ -25,6 +25,27 @@ enum Command {
         #[command(subcommand)]
         what: CheckWhat,
     },
+    /// Backfill: write samples with timestamps (Prometheus text or OpenMetrics,
+    /// gzip too) straight into a data dir that no Vigil has open. Data older
+    /// than the retention is kept until a running Vigil's retention removes it.
+    Import {
+        /// Files to import, in order.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The data dir to write into.
+        #[arg(long = "data-dir", visible_alias = "storage.tsdb.path", value_name = "DIR", default_value = "data")]
+        data_dir: PathBuf,
+    },
+    /// Write a consistent copy of a data dir that no Vigil has open (for a
+    /// running one: POST /api/v1/admin/tsdb/snapshot).
+    Snapshot {
+        /// New or empty directory to write the copy to.
+        #[arg(value_name = "DEST")]
+        dest: PathBuf,
+        /// The data dir to copy.
+        #[arg(long = "data-dir", visible_alias = "storage.tsdb.path", value_name = "DIR", default_value = "data")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -71,6 +92,8 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Check { what: CheckWhat::Config { file } }) => check_config(&file),
         Some(Command::Run(args)) => run(args),
+        Some(Command::Import { files, data_dir }) => import(&files, &data_dir),
+        Some(Command::Snapshot { dest, data_dir }) => snapshot(&dest, &data_dir),
         None => run(cli.run),
     }
 }
@@ -87,6 +110,61 @@ fn check_config(file: &std::path::Path) -> ExitCode {
         Err(e) => {
             eprintln!("{e}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Opens a data dir for an offline command (nothing runs in the background).
+fn open_offline(data_dir: &std::path::Path) -> Result<std::sync::Arc<storage::Db>, ExitCode> {
+    let opts = storage::Options { maintain_every: None, ..Default::default() };
+    storage::Db::open(data_dir, opts).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::FAILURE
+    })
+}
+
+fn import(files: &[PathBuf], data_dir: &std::path::Path) -> ExitCode {
+    let db = match open_offline(data_dir) {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let started = std::time::Instant::now();
+    let res = vigil::import::import_files(&db, files);
+    if let Err(e) = db.close() {
+        eprintln!("error: closing {}: {e}", data_dir.display());
+        return ExitCode::FAILURE;
+    }
+    match res {
+        Ok(total) => {
+            println!(
+                "imported {} file(s) into {} in {:.1} s: {total}",
+                files.len(),
+                data_dir.display(),
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            eprintln!("nothing of that file was written; files before it were imported");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn snapshot(dest: &std::path::Path, data_dir: &std::path::Path) -> ExitCode {
+    let db = match open_offline(data_dir) {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    match db.snapshot(dest) {
+        Ok(()) => {
+            println!("snapshot of {} written to {}", data_dir.display(), dest.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -412,6 +412,47 @@ impl Disk {
         (chunks, index)
     }
 
+    /// Copies the index (every tree, entry by entry) into a new sled
+    /// database under `dest`, then the chunk files as they are now: a
+    /// superset of what the copied index references.
+    pub fn copy_to(&self, dest: &Path) -> io::Result<()> {
+        let target = Index::open(dest, self.opts)?;
+        self.with_index(|idx| {
+            for name in idx.db.tree_names() {
+                let from = idx.db.open_tree(&name).map_err(sled_err)?;
+                let to = target.db.open_tree(&name).map_err(sled_err)?;
+                let mut batch = sled::Batch::default();
+                let mut n = 0;
+                for kv in from.iter() {
+                    let (k, v) = kv.map_err(sled_err)?;
+                    batch.insert(k, v);
+                    n += 1;
+                    if n % 10_000 == 0 {
+                        to.apply_batch(std::mem::take(&mut batch)).map_err(sled_err)?;
+                    }
+                }
+                to.apply_batch(batch).map_err(sled_err)?;
+            }
+            Ok(())
+        })?;
+        target.db.flush().map_err(sled_err)?;
+        drop(target);
+        let chunks = dest.join("chunks");
+        fs::create_dir_all(&chunks)?;
+        let parts: Vec<Arc<Partition>> =
+            self.parts.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        for p in parts {
+            let to = chunks.join(p.start.to_string());
+            match fs::copy(self.root.join("chunks").join(p.start.to_string()), &to) {
+                Ok(_) => File::open(&to)?.sync_all()?,
+                // Removed by retention meanwhile.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        File::open(&chunks)?.sync_all()
+    }
+
     /// Samples in chunk files.
     pub fn samples_on_disk(&self) -> u64 {
         let g = self.index.read().unwrap_or_else(|e| e.into_inner());

@@ -164,6 +164,8 @@ struct Persist {
     closed_before: AtomicI64,
     last_error: Mutex<Option<String>>,
     report: OpenReport,
+    /// Held while a checkpoint is written or the WAL is copied.
+    checkpointing: Mutex<()>,
 }
 
 /// The store. Cheap to share behind an `Arc`; every method takes `&self`.
@@ -277,6 +279,7 @@ impl Db {
             closed_before: AtomicI64::new(i64::MIN),
             last_error: Mutex::new(None),
             report,
+            checkpointing: Mutex::new(()),
         });
         let db = Arc::new(db);
         if let Some(every) = opts.maintain_every {
@@ -723,6 +726,7 @@ impl Db {
     /// replace the WAL segments written so far.
     pub fn checkpoint(&self) -> io::Result<()> {
         let Some(p) = &self.persist else { return Ok(()) };
+        let _one_at_a_time = lock(&p.checkpointing);
         // Everything logged so far is in segments up to `through`, and in the head;
         // every series they name must be in the index before they go.
         let (through, wal_dir, gap) = {
@@ -852,6 +856,48 @@ impl Db {
         }
         self.stats.chunks_written.fetch_add(chunks.len() as u64, Ordering::Relaxed);
         Ok(out)
+    }
+
+    /// Writes a consistent copy of the store into `dest` (new or empty),
+    /// which Vigil can open as a data dir: a checkpoint and the WAL after it,
+    /// the index, then the chunk files. Appends and queries go on meanwhile;
+    /// the copy holds at least everything appended before the call.
+    pub fn snapshot(&self, dest: &Path) -> Result<(), OpenError> {
+        let Some(p) = &self.persist else {
+            return Err(OpenError::Io {
+                dir: dest.display().to_string(),
+                what: "snapshot",
+                source: io::Error::other("an in-memory store has nothing to copy"),
+            });
+        };
+        let io_err = |what| move |source| OpenError::Io { dir: dest.display().to_string(), what, source };
+        if std::fs::read_dir(dest).is_ok_and(|mut d| d.next().is_some()) {
+            return Err(io_err("choosing the snapshot's directory")(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "it exists and is not empty; a snapshot goes into a new or empty directory",
+            )));
+        }
+        let target = DataDir::open(dest)?;
+        self.checkpoint().map_err(io_err("writing a checkpoint"))?;
+        {
+            let _no_checkpoint_now = lock(&p.checkpointing);
+            let wal_dir = lock(&p.wal).wal.dir().to_path_buf();
+            let to = dest.join("wal");
+            std::fs::create_dir_all(&to).map_err(io_err("creating the WAL dir"))?;
+            for e in std::fs::read_dir(&wal_dir).map_err(io_err("listing the WAL"))?.flatten() {
+                let name = e.file_name();
+                if name.to_string_lossy().ends_with(".tmp") {
+                    continue;
+                }
+                std::fs::copy(e.path(), to.join(&name))
+                    .and_then(|_| std::fs::File::open(to.join(&name))?.sync_all())
+                    .map_err(io_err("copying the WAL"))?;
+            }
+        }
+        p.disk.copy_to(dest).map_err(io_err("copying the index and chunks"))?;
+        std::fs::File::open(dest).and_then(|d| d.sync_all()).map_err(io_err("syncing"))?;
+        drop(target);
+        Ok(())
     }
 
     /// Makes everything appended so far durable (shutdown).

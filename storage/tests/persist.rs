@@ -171,3 +171,27 @@ fn import_writes_chunks_directly_and_keeps_stored_samples() {
     assert_eq!(b[0], Sample { t: -(3 * 1440 - 1) * 60_000, v: (3 * 1440 - 1) as f64 });
     assert!(b.windows(2).all(|w| w[1].t - w[0].t == 60_000));
 }
+
+#[test]
+fn snapshot_copies_a_live_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("snap");
+    let db = open(&tmp.path().join("live"));
+    let a = series(&db, "m", "a");
+    for k in 0..1_000 {
+        db.append(&[(a, Sample { t: k * 15_000, v: k as f64 })]);
+        if k % 250 == 0 {
+            db.maintain();
+        }
+    }
+    db.snapshot(&dest).unwrap();
+    db.append(&[(a, Sample { t: 1_000 * 15_000, v: 0.0 })]);
+    // A snapshot goes only into a new or empty directory.
+    let err = db.snapshot(&dest).unwrap_err();
+    assert!(err.to_string().contains("exists and is not empty"), "{err}");
+    let copy = open(&dest);
+    let got = all(&copy, "m");
+    assert_eq!(got[0].1.len(), 1_000);
+    assert_eq!(got[0].1.last(), Some(&Sample { t: 999 * 15_000, v: 999.0 }));
+    assert_eq!(all(&db, "m")[0].1.len(), 1_001);
+}

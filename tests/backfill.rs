@@ -1,0 +1,80 @@
+//! `vigil import` and `vigil snapshot` on the command line, and a server
+//! started on what they wrote.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+fn vigil(args: &[&str], dir: &TempDir) -> std::process::Output {
+    Command::new(vigil_bin()).args(args).current_dir(dir.path()).output().unwrap()
+}
+
+#[test]
+fn import_then_snapshot_then_serve() {
+    let dir = TempDir::new("backfill");
+    // Two hours of one counter at 15 s, as OpenMetrics (seconds), gzip-compressed; and a text file (ms).
+    let base = 1_700_000_000i64;
+    let mut om = String::from("# TYPE jobs counter\n");
+    for k in 0..480 {
+        om.push_str(&format!("jobs_total{{queue=\"a\"}} {} {}\n", k * 3, base + k * 15));
+    }
+    om.push_str("# EOF\n");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, om.as_bytes()).unwrap();
+    std::fs::write(dir.path().join("a.om.gz"), gz.finish().unwrap()).unwrap();
+    dir.write(
+        "b.prom",
+        &format!(
+            "temp{{room=\"x\"}} 21.5 {}\ntemp{{room=\"x\"}} 22 \ntemp{{room=\"x\"}} 23 {}\n",
+            base * 1000,
+            base * 1000
+        ),
+    );
+
+    let out = vigil(&["import", "a.om.gz", "b.prom", "--data-dir", "data"], &dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("2 series, 481 samples"), "{stdout}");
+    assert!(
+        stdout.contains("2 samples rejected: 1 without a timestamp, 1 repeating a timestamp with another value"),
+        "{stdout}"
+    );
+
+    // A bad line stops with file:line:col and writes nothing of that file.
+    dir.write("bad.prom", "ok_metric 1 1000\nbad{x=} 2 2000\n");
+    let out = vigil(&["import", "bad.prom", "--data-dir", "data"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.prom:2:"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = vigil(&["snapshot", "copy", "--data-dir", "data"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = vigil(&["snapshot", "copy", "--data-dir", "data"], &dir);
+    assert!(!out.status.success(), "a snapshot never overwrites");
+
+    // Serve the copy and ask it.
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let cfg = dir.write("empty.yml", "scrape_configs: []\n");
+    let _p = Proc::spawn(
+        "vigil",
+        Command::new(vigil_bin())
+            .arg("--config")
+            .arg(&cfg)
+            .args(["--listen", &addr, "--retention", "100y"])
+            .arg("--data-dir")
+            .arg(dir.path().join("copy"))
+            .stderr(std::process::Stdio::null()),
+    );
+    wait_for("vigil", std::time::Duration::from_secs(20), || {
+        http("GET", &format!("http://{addr}/-/ready"), "").ok().filter(|r| r.status == 200)
+    });
+    let t = base + 479 * 15;
+    let q = urlencode("count_over_time(jobs_total[3h])");
+    let j = get_json(&format!("http://{addr}/api/v1/query?query={q}&time={t}"));
+    assert_eq!(j["data"]["result"][0]["value"][1], "480", "{j}");
+    let q = urlencode("ok_metric");
+    let j = get_json(&format!("http://{addr}/api/v1/query?query={q}&time=1"));
+    assert_eq!(j["data"]["result"].as_array().map(|a| a.len()), Some(0), "{j}");
+}
