@@ -95,8 +95,11 @@ pub fn detect_format(text: &str) -> Format {
     }
 }
 
+/// Series with their samples, and the count of samples without a timestamp.
+pub type Parsed = (Vec<(Labels, Vec<Sample>)>, u64);
+
 /// Parses a whole body into series with their samples (first pass: nothing written).
-pub fn parse(name: &str, text: &str, progress: &dyn Fn(u64)) -> Result<(Vec<(Labels, Vec<Sample>)>, u64), ImportError> {
+pub fn parse(name: &str, text: &str, progress: &dyn Fn(u64)) -> Result<Parsed, ImportError> {
     let mut by_key: HashMap<&str, usize> = HashMap::new();
     let mut series: Vec<(Labels, Vec<Sample>)> = Vec::new();
     let mut no_timestamp = 0u64;
@@ -111,7 +114,7 @@ pub fn parse(name: &str, text: &str, progress: &dyn Fn(u64)) -> Result<(Vec<(Lab
         })?;
         let Entry::Sample(s) = entry else { continue };
         n += 1;
-        if n % 65_536 == 0 {
+        if n.is_multiple_of(65_536) {
             let at = (s.series.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
             progress(at as u64);
         }
