@@ -61,7 +61,7 @@ fn append(c: &mut Criterion) {
             batch(&r, t, &mut buf);
             let o = db.append(&buf);
             // Chunks are written as they seal, as the maintenance thread does.
-            if n % 120 == 0 {
+            if n.is_multiple_of(120) {
                 db.maintain();
             }
             black_box(o)
@@ -79,7 +79,7 @@ fn scan(c: &mut Criterion) {
     for k in 1..=720 {
         batch(&r, k * 15_000, &mut buf);
         db.append(&buf);
-        if k % 120 == 0 {
+        if k.is_multiple_of(120) {
             db.maintain();
         }
     }
