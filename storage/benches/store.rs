@@ -79,7 +79,7 @@ fn scan(c: &mut Criterion) {
     for k in 1..=720 {
         batch(&r, k * 15_000, &mut buf);
         db.append(&buf);
-        if k.is_multiple_of(120) {
+        if k % 120 == 0 {
             db.maintain();
         }
     }
