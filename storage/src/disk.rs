@@ -10,7 +10,7 @@
 //! of its persisted chunks and its labels. storage/docs/format.md has the
 //! byte layouts.
 
-use crate::chunkenc::XorIterator;
+use crate::chunkenc;
 use crate::labels::Labels;
 use crate::sample::Sample;
 use crate::wal::{decode_labels, encode_labels};
@@ -270,9 +270,12 @@ impl Disk {
         let mut ranges: BTreeMap<u32, SeriesMeta> = BTreeMap::new();
         for (start, cs) in by_part {
             let p = self.partition(start)?;
+            // Whole-number chunks are stored in the integer encoding when that is smaller.
+            let encoded: Vec<Option<Vec<u8>>> = cs.iter().map(|c| chunkenc::compact(&c.bytes)).collect();
+            let bytes_of = |i: usize| encoded[i].as_deref().unwrap_or(&cs[i].bytes);
             let mut buf = Vec::with_capacity(cs.iter().map(|c| c.bytes.len()).sum());
-            for c in &cs {
-                buf.extend_from_slice(&c.bytes);
+            for i in 0..cs.len() {
+                buf.extend_from_slice(bytes_of(i));
             }
             let mut len = p.len.lock().unwrap_or_else(|e| e.into_inner());
             let base = *len;
@@ -284,12 +287,13 @@ impl Disk {
             drop(len);
             let mut batch = sled::Batch::default();
             let mut off = base;
-            for c in &cs {
-                batch.insert(&chunk_key(c.series, c.mint)[..], &chunk_ref(off, &c.bytes, c.maxt)[..]);
-                off += c.bytes.len() as u64;
+            for (i, c) in cs.iter().enumerate() {
+                let bytes = bytes_of(i);
+                batch.insert(&chunk_key(c.series, c.mint)[..], &chunk_ref(off, bytes, c.maxt)[..]);
+                off += bytes.len() as u64;
                 ranges.entry(c.series).or_insert(SeriesMeta::EMPTY).add(c);
             }
-            let samples: u64 = cs.iter().map(|c| u64::from(chunk_samples(&c.bytes))).sum();
+            let samples: u64 = cs.iter().map(|c| u64::from(chunkenc::count(&c.bytes))).sum();
             refs.push((start, batch, samples));
         }
         self.with_index(|idx| {
@@ -349,7 +353,7 @@ impl Disk {
                     tracing::warn!(partition = p.start, series, offset = off, "chunk fails its checksum; skipped");
                     continue;
                 }
-                for (t, v) in XorIterator::new(&buf) {
+                for (t, v) in chunkenc::iter(&buf) {
                     if t > maxt {
                         break;
                     }
@@ -479,11 +483,6 @@ impl Disk {
 
 fn samples_key(start: i64) -> Vec<u8> {
     format!("samples/{start}").into_bytes()
-}
-
-/// The sample count in a chunk's header.
-fn chunk_samples(bytes: &[u8]) -> u16 {
-    bytes.get(..2).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]))
 }
 
 fn chunk_key(series: u32, mint: i64) -> [u8; 12] {

@@ -301,7 +301,7 @@ impl Db {
             chunks.restore_sealed(mint, maxt, bytes.into());
         }
         if let Some(open) = st.open {
-            for (t, v) in crate::chunkenc::XorIterator::new(&open) {
+            for (t, v) in crate::chunkenc::iter(&open) {
                 chunks.append(t, v, PARTITION_MS);
                 self.max_t.fetch_max(t, Ordering::Relaxed);
             }

@@ -4,7 +4,7 @@
 //! A sample costs about a byte and a half here instead of the sixteen of a
 //! plain `(i64, f64)`; reads decode only the chunks that overlap the range.
 
-use crate::chunkenc::{XorAppender, XorIterator, SAMPLES_PER_CHUNK};
+use crate::chunkenc::{self, XorAppender, SAMPLES_PER_CHUNK};
 use crate::sample::Sample;
 
 /// A full chunk and the time range it covers.
@@ -87,7 +87,7 @@ impl SeriesChunks {
     /// Puts back a sealed chunk recorded by a checkpoint (oldest first).
     pub fn restore_sealed(&mut self, mint: i64, maxt: i64, bytes: std::sync::Arc<[u8]>) {
         if self.open.is_none() && (!self.has_last || self.last_t < mint) {
-            let mut it = XorIterator::new(&bytes);
+            let mut it = chunkenc::iter(&bytes);
             let last = it.by_ref().last();
             if let Some((t, v)) = last.filter(|_| !it.failed()) {
                 self.last_t = t;
@@ -168,7 +168,7 @@ impl SeriesChunks {
 }
 
 fn decode_into(chunk: &[u8], mint: i64, maxt: i64, out: &mut Vec<Sample>) {
-    for (t, v) in XorIterator::new(chunk) {
+    for (t, v) in chunkenc::iter(chunk) {
         if t > maxt {
             break;
         }

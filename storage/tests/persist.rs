@@ -72,7 +72,7 @@ fn chunks_on_disk_and_checkpoints_replace_the_wal() {
             db.append(&[(a, Sample { t: k * 15_000, v: 1.0 })]);
         }
         let usage = db.disk_usage();
-        assert!(usage.chunks > 1_000 && usage.partitions >= 2, "{usage:?}");
+        assert!(usage.chunks > 100 && usage.samples >= 960 && usage.partitions >= 2, "{usage:?}");
     }
     let db = open(tmp.path());
     let report = db.open_report().unwrap();

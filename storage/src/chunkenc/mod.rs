@@ -1,6 +1,61 @@
-//! Chunk encodings. Today: the Gorilla XOR chunk for float samples.
+//! Chunk encodings: the Gorilla XOR chunk for any float samples, and the
+//! integer chunk for chunks of whole numbers. The count field's top bit
+//! tells them apart; [`iter`] decodes either.
 
 mod bstream;
+pub mod int;
 pub mod xor;
 
 pub use xor::{XorAppender, XorIterator, SAMPLES_PER_CHUNK};
+
+/// Decodes a stored chunk of either encoding.
+#[derive(Clone, Debug)]
+pub enum ChunkIter<'a> {
+    Xor(XorIterator<'a>),
+    Int(int::IntIterator<'a>),
+}
+
+/// An iterator over a chunk's samples, whichever its encoding.
+pub fn iter(chunk: &[u8]) -> ChunkIter<'_> {
+    match chunk.first() {
+        Some(b) if b & 0x80 != 0 => ChunkIter::Int(int::IntIterator::new(chunk)),
+        _ => ChunkIter::Xor(XorIterator::new(chunk)),
+    }
+}
+
+impl ChunkIter<'_> {
+    /// True when decoding stopped on malformed bytes.
+    pub fn failed(&self) -> bool {
+        match self {
+            ChunkIter::Xor(i) => i.failed(),
+            ChunkIter::Int(i) => i.failed(),
+        }
+    }
+}
+
+impl Iterator for ChunkIter<'_> {
+    type Item = (i64, f64);
+
+    #[inline]
+    fn next(&mut self) -> Option<(i64, f64)> {
+        match self {
+            ChunkIter::Xor(i) => i.next(),
+            ChunkIter::Int(i) => i.next(),
+        }
+    }
+}
+
+/// The sample count in a chunk's header.
+pub fn count(chunk: &[u8]) -> u16 {
+    chunk.get(..2).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]) & !int::INT_FLAG)
+}
+
+/// The smaller encoding of a sealed XOR chunk: the integer chunk when every
+/// value is a whole number and that is shorter, else the chunk as it is.
+pub fn compact(xor: &[u8]) -> Option<Vec<u8>> {
+    let samples: Vec<(i64, f64)> = XorIterator::new(xor).collect();
+    if samples.len() != usize::from(count(xor)) {
+        return None;
+    }
+    int::encode(samples.into_iter()).filter(|b| b.len() < xor.len())
+}

@@ -30,7 +30,7 @@ impl Default for XorAppender {
     }
 }
 
-fn write_uvarint(w: &mut BitWriter, mut x: u64) {
+pub(super) fn write_uvarint(w: &mut BitWriter, mut x: u64) {
     loop {
         let byte = (x & 0x7f) as u8;
         x >>= 7;
@@ -42,7 +42,7 @@ fn write_uvarint(w: &mut BitWriter, mut x: u64) {
     }
 }
 
-fn read_uvarint(r: &mut BitReader) -> Option<u64> {
+pub(super) fn read_uvarint(r: &mut BitReader) -> Option<u64> {
     let mut x = 0u64;
     for shift in (0..64).step_by(7) {
         let b = r.read_bits(8)?;
@@ -54,15 +54,15 @@ fn read_uvarint(r: &mut BitReader) -> Option<u64> {
     None
 }
 
-fn zigzag(v: i64) -> u64 {
+pub(super) fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
 
-fn unzigzag(v: u64) -> i64 {
+pub(super) fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
-fn fits(x: i64, bits: u8) -> bool {
+pub(super) fn fits(x: i64, bits: u8) -> bool {
     let lim = 1i64 << (bits - 1);
     -(lim - 1) <= x && x <= lim
 }
