@@ -1,20 +1,30 @@
-//! Persisted data: sealed chunks in append-only partition files, and the sled
-//! index that finds them.
+//! Persisted data: chunk files per time partition, and the sled index.
 //!
-//! Time is cut into partitions of [`PARTITION_MS`]. The head cuts a chunk at
-//! each partition boundary, so every chunk lies in one partition. Partition
-//! `S` (its start, in ms) keeps its chunk bytes in `chunks/S` and its chunk
-//! references in the sled tree `chunks/S`, keyed by series id then chunk
-//! start; retention deletes the file and drops the tree, never visiting
-//! samples. The sled tree `series` maps each series id to the time range
-//! of its persisted chunks and its labels. storage/docs/format.md has the
+//! Time is cut into partitions of [`PARTITION_MS`]; the head cuts a chunk at
+//! each partition boundary, so every chunk lies in one partition, and each
+//! partition has its own directory `chunks/<start>/`:
+//!
+//! - `head`: chunks as the head seals them, each behind a small header
+//!   (series, time range, length, CRC), appended. Their references live in
+//!   memory and are rebuilt by scanning the file on start. Nothing goes to
+//!   sled per chunk.
+//! - `<n>.seg`: segments, written whole: one chunk per series (split past
+//!   32,767 samples), sorted by series id. When the head has moved past a
+//!   partition, its `head` file is compacted into a segment and deleted;
+//!   imports write segments directly. A segment's chunk references are sled
+//!   values of up to 128 series each (tree `segments`), so a partition costs
+//!   the index a few dozen entries however many chunks it has.
+//!
+//! Series labels are sled values of 1,024 series each (tree `series`), with
+//! a string table per block, deflated. Retention deletes a partition's directory and its
+//! index entries, never visiting samples. storage/docs/format.md has the
 //! byte layouts.
 
-use crate::chunkenc;
-use crate::labels::Labels;
+use crate::chunkenc::{self, MAX_CHUNK_SAMPLES};
+use crate::labels::{Label, Labels};
 use crate::sample::Sample;
-use crate::wal::{decode_labels, encode_labels};
-use std::collections::BTreeMap;
+use crate::wal::{get_uvarint, put_uvarint};
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
@@ -23,8 +33,15 @@ use std::sync::{Arc, Mutex, RwLock};
 
 /// Span of one time partition: two hours, like Prometheus's head block.
 pub const PARTITION_MS: i64 = 2 * 3600 * 1000;
-const CHUNK_FILE_MAGIC: &[u8; 8] = b"VGCHK\0\0\x01";
-const TREE_PREFIX: &str = "chunks/";
+const HEAD_MAGIC: &[u8; 8] = b"VGHED\0\0\x01";
+const SEGMENT_MAGIC: &[u8; 8] = b"VGSEG\0\0\x01";
+/// series u32 | mint i64 | maxt i64 | len u32 | crc u32, little-endian.
+const HEAD_RECORD: usize = 28;
+/// Index values are made large on purpose: sled stores a value of more than
+/// a quarter of its log segment (16 KiB here) as a file of its own, at its
+/// own size, while small values cost several times their size in its log.
+const SERIES_PER_BLOCK: u32 = 1024;
+const SEGMENT_BLOCK_SERIES: usize = 2048;
 
 /// The start of the partition holding `t`.
 pub fn partition_of(t: i64) -> i64 {
@@ -38,10 +55,6 @@ pub struct ChunkToWrite {
     pub mint: i64,
     pub maxt: i64,
     pub bytes: Arc<[u8]>,
-    /// Bits of the value at `maxt`.
-    pub last_v: u64,
-    /// Sealed by the head (not imported).
-    pub from_head: bool,
 }
 
 /// A series as the index holds it.
@@ -49,19 +62,53 @@ pub struct ChunkToWrite {
 pub struct StoredSeries {
     pub id: u32,
     pub labels: Labels,
-    /// Time range of its persisted chunks (`i64::MAX, i64::MIN` when none).
-    pub mint: i64,
-    pub maxt: i64,
-    /// Newest persisted sample that came through the head (`i64::MIN` when
-    /// none), and its value bits: a restart takes the WAL from there.
-    pub head_maxt: i64,
-    pub last_v: u64,
+}
+
+/// Sled settings that bound its memory.
+#[derive(Clone, Copy, Debug)]
+pub struct SledOptions {
+    pub cache_bytes: u64,
+}
+
+impl Default for SledOptions {
+    fn default() -> Self {
+        SledOptions { cache_bytes: 64 << 20 }
+    }
+}
+
+/// Where a chunk is in a file.
+#[derive(Clone, Copy, Debug)]
+struct ChunkLoc {
+    mint: i64,
+    maxt: i64,
+    off: u64,
+    len: u32,
+    crc: u32,
+}
+
+/// A partition's `head` file and the references into it.
+struct HeadFile {
+    file: File,
+    len: u64,
+}
+
+struct Segment {
+    n: u32,
+    file: File,
+    len: u64,
+    /// First series id of each index block, ascending.
+    blocks: Vec<u32>,
 }
 
 struct Partition {
     start: i64,
-    file: File,
-    len: Mutex<u64>,
+    dir: PathBuf,
+    /// Serialises appends to the head file and its compaction.
+    head: Mutex<Option<HeadFile>>,
+    head_refs: RwLock<HashMap<u32, Vec<ChunkLoc>>>,
+    head_samples: std::sync::atomic::AtomicU64,
+    head_bytes: std::sync::atomic::AtomicU64,
+    segments: RwLock<Vec<Arc<Segment>>>,
 }
 
 /// The sled handles. sled refuses every operation once a write of its own
@@ -70,15 +117,21 @@ struct Partition {
 struct Index {
     db: sled::Db,
     series: sled::Tree,
-    /// Samples per partition (`samples/<start>` → u64), for bytes per sample.
+    segments: sled::Tree,
+    /// `samples/<start>/<n>` → samples in that segment, u64 LE.
     meta: sled::Tree,
-    trees: Mutex<BTreeMap<i64, sled::Tree>>,
 }
 
 impl Index {
     fn open(root: &Path, opts: SledOptions) -> io::Result<Index> {
-        let config =
-            sled::Config::new().path(root.join("index")).cache_capacity(opts.cache_bytes).flush_every_ms(Some(1000));
+        // Small log segments: the index holds few, large values, and sled's
+        // files grow by whole segments (512 KiB by default, most of a small
+        // store's index on disk).
+        let config = sled::Config::new()
+            .path(root.join("index"))
+            .cache_capacity(opts.cache_bytes)
+            .segment_size(64 << 10)
+            .flush_every_ms(Some(1000));
         // sled releases its file lock only when the flusher thread of a dropped
         // instance exits, a little after the drop (spacejam/sled#1289). The data
         // dir's own lock already keeps other processes out, so the only holder
@@ -96,39 +149,9 @@ impl Index {
             }
         };
         let series = db.open_tree("series").map_err(sled_err)?;
+        let segments = db.open_tree("segments").map_err(sled_err)?;
         let meta = db.open_tree("meta").map_err(sled_err)?;
-        Ok(Index { db, series, meta, trees: Mutex::default() })
-    }
-
-    fn tree(&self, start: i64) -> io::Result<sled::Tree> {
-        let mut trees = self.trees.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = trees.get(&start) {
-            return Ok(t.clone());
-        }
-        let t = self.db.open_tree(format!("{TREE_PREFIX}{start}")).map_err(sled_err)?;
-        trees.insert(start, t.clone());
-        Ok(t)
-    }
-
-    /// Partition starts with a chunk tree.
-    fn partition_starts(&self) -> Vec<i64> {
-        self.db
-            .tree_names()
-            .iter()
-            .filter_map(|name| std::str::from_utf8(name).ok()?.strip_prefix(TREE_PREFIX)?.parse().ok())
-            .collect()
-    }
-}
-
-/// Sled settings that bound its memory.
-#[derive(Clone, Copy, Debug)]
-pub struct SledOptions {
-    pub cache_bytes: u64,
-}
-
-impl Default for SledOptions {
-    fn default() -> Self {
-        SledOptions { cache_bytes: 64 << 20 }
+        Ok(Index { db, series, segments, meta })
     }
 }
 
@@ -150,35 +173,137 @@ fn unavailable() -> io::Error {
     io::Error::other("the index is being reopened after a write error")
 }
 
+fn corrupt(what: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.into())
+}
+
+fn read_lock<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write_lock<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The newest head-written sample of each series: where WAL replay resumes.
+pub(crate) type HeadFloors = HashMap<u32, (i64, u64)>;
+
 impl Disk {
-    pub fn open(root: &Path, opts: SledOptions) -> io::Result<Disk> {
-        fs::create_dir_all(root.join("chunks"))?;
+    /// Opens the index and every partition; returns the head floors found
+    /// in the partitions' head files.
+    pub fn open(root: &Path, opts: SledOptions) -> io::Result<(Disk, HeadFloors)> {
+        let chunks = root.join("chunks");
+        fs::create_dir_all(&chunks)?;
         let index = Index::open(root, opts)?;
-        let starts = index.partition_starts();
         let disk = Disk { root: root.to_path_buf(), opts, index: RwLock::new(Some(index)), parts: RwLock::default() };
-        for start in starts {
-            disk.partition(start)?;
+        let mut floors = HeadFloors::new();
+        for e in fs::read_dir(&chunks)?.flatten() {
+            let Some(start) = e.file_name().to_str().and_then(|n| n.parse::<i64>().ok()) else { continue };
+            let p = disk.load_partition(start, &mut floors)?;
+            write_lock(&disk.parts).insert(start, p);
         }
-        Ok(disk)
+        Ok((disk, floors))
+    }
+
+    fn load_partition(&self, start: i64, floors: &mut HeadFloors) -> io::Result<Arc<Partition>> {
+        let dir = self.root.join("chunks").join(start.to_string());
+        let p = Partition::new(start, dir.clone());
+        // Segments: a file without index entries is the leftover of a write that did not finish.
+        let mut segs = Vec::new();
+        for e in fs::read_dir(&dir)?.flatten() {
+            let name = e.file_name();
+            let Some(n) = name.to_str().and_then(|n| n.strip_suffix(".seg")).and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            let blocks = self.with_index(|idx| {
+                let prefix = segment_prefix(start, n);
+                let mut firsts = Vec::new();
+                for k in idx.segments.scan_prefix(prefix).keys() {
+                    let k = k.map_err(sled_err)?;
+                    firsts.push(u32::from_be_bytes(k[12..16].try_into().map_err(|_| corrupt("segment key"))?));
+                }
+                Ok(firsts)
+            })?;
+            if blocks.is_empty() {
+                tracing::warn!(segment = %e.path().display(), "segment without index entries (an interrupted write); removed");
+                fs::remove_file(e.path())?;
+                continue;
+            }
+            let file = File::open(e.path())?;
+            let len = file.metadata()?.len();
+            segs.push(Arc::new(Segment { n, file, len, blocks }));
+        }
+        segs.sort_by_key(|s| s.n);
+        *write_lock(&p.segments) = segs;
+        // The head file: rebuild the references, cutting a torn tail.
+        let head_path = dir.join("head");
+        if head_path.exists() {
+            let data = fs::read(&head_path)?;
+            let mut refs: HashMap<u32, Vec<ChunkLoc>> = HashMap::new();
+            let mut pos = if data.starts_with(HEAD_MAGIC) { HEAD_MAGIC.len() } else { 0 };
+            let mut samples = 0u64;
+            while pos > 0 && pos + HEAD_RECORD <= data.len() {
+                let h = &data[pos..pos + HEAD_RECORD];
+                let series = u32::from_le_bytes(h[0..4].try_into().unwrap());
+                let mint = i64::from_le_bytes(h[4..12].try_into().unwrap());
+                let maxt = i64::from_le_bytes(h[12..20].try_into().unwrap());
+                let len = u32::from_le_bytes(h[20..24].try_into().unwrap());
+                let crc = u32::from_le_bytes(h[24..28].try_into().unwrap());
+                let body = pos + HEAD_RECORD;
+                let Some(bytes) = data.get(body..body + len as usize) else { break };
+                if crc32fast::hash(bytes) != crc || maxt < mint {
+                    break;
+                }
+                samples += u64::from(chunkenc::count(bytes));
+                let f = floors.entry(series).or_insert((i64::MIN, 0));
+                if maxt > f.0 {
+                    let last = chunkenc::iter(bytes).last().map_or(0, |(_, v)| v.to_bits());
+                    *f = (maxt, last);
+                }
+                refs.entry(series).or_default().push(ChunkLoc { mint, maxt, off: body as u64, len, crc });
+                pos = body + len as usize;
+            }
+            let good = pos.max(HEAD_MAGIC.len());
+            let file = OpenOptions::new().read(true).append(true).open(&head_path)?;
+            if (good as u64) < data.len() as u64 || pos == 0 {
+                tracing::warn!(file = %head_path.display(), offset = good, "head chunk file ends in a torn record; cut there");
+                file.set_len(if pos == 0 { 0 } else { good as u64 })?;
+                if pos == 0 {
+                    (&file).write_all(HEAD_MAGIC)?;
+                }
+            }
+            for v in refs.values_mut() {
+                v.sort_by_key(|c| c.mint);
+            }
+            p.head_samples.store(samples, std::sync::atomic::Ordering::Relaxed);
+            p.head_bytes.store(good as u64, std::sync::atomic::Ordering::Relaxed);
+            *write_lock(&p.head_refs) = refs;
+            *lock(&p.head) = Some(HeadFile { file, len: good as u64 });
+        }
+        Ok(Arc::new(p))
     }
 
     /// Runs `f` on the index; a failure closes it for [`Disk::recover`].
     fn with_index<T>(&self, f: impl FnOnce(&Index) -> io::Result<T>) -> io::Result<T> {
         let res = {
-            let g = self.index.read().unwrap_or_else(|e| e.into_inner());
+            let g = read_lock(&self.index);
             let Some(idx) = g.as_ref() else { return Err(unavailable()) };
             f(idx)
         };
-        if res.is_err() {
+        if res.as_ref().is_err_and(|e| e.kind() != io::ErrorKind::InvalidData) {
             // sled keeps failing after a write error of its own: start over from what it has on disk.
-            *self.index.write().unwrap_or_else(|e| e.into_inner()) = None;
+            *write_lock(&self.index) = None;
         }
         res
     }
 
     /// Reopens the index after a failure. Returns whether it is open.
     pub fn recover(&self) -> bool {
-        let mut g = self.index.write().unwrap_or_else(|e| e.into_inner());
+        let mut g = write_lock(&self.index);
         if g.is_some() {
             return true;
         }
@@ -201,186 +326,283 @@ impl Disk {
             let mut out = Vec::new();
             for kv in idx.series.iter() {
                 let (k, v) = kv.map_err(sled_err)?;
-                let (Ok(id), Some((m, labels))) = (<[u8; 4]>::try_from(&*k), decode_series_value(&v)) else {
-                    tracing::warn!(key = ?k, "unreadable series entry in the index; skipped");
-                    continue;
-                };
-                out.push(StoredSeries {
-                    id: u32::from_be_bytes(id),
-                    labels,
-                    mint: m.mint,
-                    maxt: m.maxt,
-                    head_maxt: m.head_maxt,
-                    last_v: m.last_v,
-                });
+                let block = u32::from_be_bytes(k.as_ref().try_into().map_err(|_| corrupt("series key"))?);
+                match decode_series_block(block, &v) {
+                    Some(list) => out.extend(list.into_iter().map(|(id, labels)| StoredSeries { id, labels })),
+                    None => tracing::warn!(block, "unreadable series block in the index; its series are skipped"),
+                }
             }
             Ok(out)
         })
     }
 
-    /// Records new series (no chunks yet).
+    /// Records new series (ids never reused).
     pub fn put_series(&self, series: &[(u32, Labels)]) -> io::Result<()> {
         if series.is_empty() {
             return Ok(());
         }
+        let mut by_block: BTreeMap<u32, Vec<&(u32, Labels)>> = BTreeMap::new();
+        for s in series {
+            by_block.entry(s.0 / SERIES_PER_BLOCK).or_default().push(s);
+        }
         self.with_index(|idx| {
             let mut batch = sled::Batch::default();
-            for (id, labels) in series {
-                batch.insert(&id.to_be_bytes(), encode_series_value(&SeriesMeta::EMPTY, labels));
+            for (block, new) in by_block {
+                let key = block.to_be_bytes();
+                let mut list = match idx.series.get(key).map_err(sled_err)? {
+                    Some(v) => {
+                        decode_series_block(block, &v).ok_or_else(|| corrupt(format!("series block {block}")))?
+                    }
+                    None => Vec::new(),
+                };
+                for (id, labels) in new {
+                    if let Err(at) = list.binary_search_by_key(id, |(i, _)| *i) {
+                        list.insert(at, (*id, labels.clone()));
+                    }
+                }
+                batch.insert(&key, encode_series_block(&list));
             }
             idx.series.apply_batch(batch).map_err(sled_err)
         })
     }
 
     fn partition(&self, start: i64) -> io::Result<Arc<Partition>> {
-        if let Some(p) = self.parts.read().unwrap_or_else(|e| e.into_inner()).get(&start) {
+        if let Some(p) = read_lock(&self.parts).get(&start) {
             return Ok(p.clone());
         }
-        let mut parts = self.parts.write().unwrap_or_else(|e| e.into_inner());
+        let mut parts = write_lock(&self.parts);
         if let Some(p) = parts.get(&start) {
             return Ok(p.clone());
         }
-        let path = self.root.join("chunks").join(start.to_string());
-        let mut file = OpenOptions::new().read(true).append(true).create(true).open(&path)?;
-        let mut len = file.metadata()?.len();
-        if len < CHUNK_FILE_MAGIC.len() as u64 {
-            file.set_len(0)?;
-            file.write_all(CHUNK_FILE_MAGIC)?;
-            len = CHUNK_FILE_MAGIC.len() as u64;
-        }
-        let p = Arc::new(Partition { start, file, len: Mutex::new(len) });
+        let dir = self.root.join("chunks").join(start.to_string());
+        fs::create_dir_all(&dir)?;
+        let p = Arc::new(Partition::new(start, dir));
         parts.insert(start, p.clone());
         Ok(p)
     }
 
-    /// Writes chunks to their partitions' files, then their references and
-    /// the series' time ranges to the index. Rewriting a chunk (same series
-    /// and start) replaces its reference. The index is durable only after
-    /// [`Disk::sync`].
-    pub fn write_chunks(
-        &self,
-        chunks: &[ChunkToWrite],
-        series_labels: impl Fn(u32) -> Option<Labels>,
-    ) -> io::Result<()> {
+    /// Appends head-sealed chunks to their partitions' head files. Durable
+    /// after [`Disk::sync`].
+    pub fn write_chunks(&self, chunks: &[ChunkToWrite]) -> io::Result<()> {
         let mut by_part: BTreeMap<i64, Vec<&ChunkToWrite>> = BTreeMap::new();
         for c in chunks {
             by_part.entry(partition_of(c.mint)).or_default().push(c);
         }
-        let mut refs: Vec<(i64, sled::Batch, u64)> = Vec::new();
-        let mut ranges: BTreeMap<u32, SeriesMeta> = BTreeMap::new();
         for (start, cs) in by_part {
             let p = self.partition(start)?;
-            // Whole-number chunks are stored in the integer encoding when that is smaller.
             let encoded: Vec<Option<Vec<u8>>> = cs.iter().map(|c| chunkenc::compact(&c.bytes)).collect();
-            let bytes_of = |i: usize| encoded[i].as_deref().unwrap_or(&cs[i].bytes);
-            let mut buf = Vec::with_capacity(cs.iter().map(|c| c.bytes.len()).sum());
-            for i in 0..cs.len() {
-                buf.extend_from_slice(bytes_of(i));
+            let mut buf = Vec::new();
+            let mut locs = Vec::with_capacity(cs.len());
+            let mut head = lock(&p.head);
+            if head.is_none() {
+                let path = p.dir.join("head");
+                let file = OpenOptions::new().read(true).append(true).create(true).open(&path)?;
+                let len = file.metadata()?.len();
+                if len == 0 {
+                    (&file).write_all(HEAD_MAGIC)?;
+                }
+                *head = Some(HeadFile { file, len: len.max(HEAD_MAGIC.len() as u64) });
             }
-            let mut len = p.len.lock().unwrap_or_else(|e| e.into_inner());
-            let base = *len;
-            if let Err(e) = (&p.file).write_all(&buf) {
-                let _ = p.file.set_len(base);
+            let h = head.as_mut().expect("opened above");
+            let mut samples = 0u64;
+            for (c, e) in cs.iter().zip(&encoded) {
+                let bytes = e.as_deref().unwrap_or(&c.bytes);
+                let crc = crc32fast::hash(bytes);
+                buf.extend_from_slice(&c.series.to_le_bytes());
+                buf.extend_from_slice(&c.mint.to_le_bytes());
+                buf.extend_from_slice(&c.maxt.to_le_bytes());
+                buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+                buf.extend_from_slice(&crc.to_le_bytes());
+                let off = h.len + buf.len() as u64;
+                buf.extend_from_slice(bytes);
+                locs.push((c.series, ChunkLoc { mint: c.mint, maxt: c.maxt, off, len: bytes.len() as u32, crc }));
+                samples += u64::from(chunkenc::count(bytes));
+            }
+            if let Err(e) = (&h.file).write_all(&buf) {
+                let _ = h.file.set_len(h.len);
                 return Err(e);
             }
-            *len += buf.len() as u64;
-            drop(len);
-            let mut batch = sled::Batch::default();
-            let mut off = base;
-            for (i, c) in cs.iter().enumerate() {
-                let bytes = bytes_of(i);
-                batch.insert(&chunk_key(c.series, c.mint)[..], &chunk_ref(off, bytes, c.maxt)[..]);
-                off += bytes.len() as u64;
-                ranges.entry(c.series).or_insert(SeriesMeta::EMPTY).add(c);
-            }
-            let samples: u64 = cs.iter().map(|c| u64::from(chunkenc::count(&c.bytes))).sum();
-            refs.push((start, batch, samples));
-        }
-        self.with_index(|idx| {
-            for (start, batch, samples) in refs {
-                idx.tree(start)?.apply_batch(batch).map_err(sled_err)?;
-                idx.meta
-                    .fetch_and_update(samples_key(start), |old| {
-                        let n = old.and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_le_bytes);
-                        Some((n + samples).to_le_bytes().to_vec())
-                    })
-                    .map_err(sled_err)?;
-            }
-            let mut batch = sled::Batch::default();
-            for (id, new) in ranges {
-                let key = id.to_be_bytes();
-                let old = idx.series.get(key).map_err(sled_err)?;
-                let (mut meta, labels) = match old.as_deref().and_then(decode_series_value) {
-                    Some(v) => v,
-                    None => match series_labels(id) {
-                        Some(l) => (SeriesMeta::EMPTY, l),
-                        None => continue,
-                    },
-                };
-                meta.merge(&new);
-                batch.insert(&key, encode_series_value(&meta, &labels));
-            }
-            idx.series.apply_batch(batch).map_err(sled_err)
-        })
-    }
-
-    /// Appends the persisted samples of `series` in `[mint, maxt]` to `out`,
-    /// oldest first (chunks of one partition never overlap unless imported).
-    pub fn read(&self, series: u32, mint: i64, maxt: i64, out: &mut Vec<Sample>) -> io::Result<()> {
-        let parts: Vec<Arc<Partition>> = {
-            let parts = self.parts.read().unwrap_or_else(|e| e.into_inner());
-            parts.range(partition_of(mint)..=partition_of(maxt)).map(|(_, p)| p.clone()).collect()
-        };
-        let mut buf = Vec::new();
-        for p in parts {
-            let refs: Vec<(i64, u64, u32, i64, u32)> = self.with_index(|idx| {
-                let mut v = Vec::new();
-                for kv in idx.tree(p.start)?.scan_prefix(series.to_be_bytes()) {
-                    let (k, r) = kv.map_err(sled_err)?;
-                    if let Some((off, len, cmaxt, crc)) = parse_chunk_ref(&r) {
-                        v.push((key_time(&k), off, len, cmaxt, crc));
-                    }
-                }
-                Ok(v)
-            })?;
-            for (cmint, off, len, cmaxt, crc) in refs {
-                if cmaxt < mint || cmint > maxt {
-                    continue;
-                }
-                buf.resize(len as usize, 0);
-                p.file.read_exact_at(&mut buf, off)?;
-                if crc32fast::hash(&buf) != crc {
-                    tracing::warn!(partition = p.start, series, offset = off, "chunk fails its checksum; skipped");
-                    continue;
-                }
-                for (t, v) in chunkenc::iter(&buf) {
-                    if t > maxt {
-                        break;
-                    }
-                    if t >= mint {
-                        out.push(Sample { t, v });
-                    }
-                }
+            h.len += buf.len() as u64;
+            p.head_bytes.store(h.len, std::sync::atomic::Ordering::Relaxed);
+            p.head_samples.fetch_add(samples, std::sync::atomic::Ordering::Relaxed);
+            let mut refs = write_lock(&p.head_refs);
+            for (series, loc) in locs {
+                let v = refs.entry(series).or_default();
+                let at = v.partition_point(|c| c.mint <= loc.mint);
+                v.insert(at, loc);
             }
         }
         Ok(())
     }
 
+    /// Writes whole series into new segments, one per partition touched
+    /// (imports). Each series' samples must be sorted and unique by time.
+    pub fn write_series(&self, series: &[(u32, Vec<Sample>)]) -> io::Result<u64> {
+        let mut by_part: BTreeMap<i64, Vec<(u32, &[Sample])>> = BTreeMap::new();
+        for (id, samples) in series {
+            let mut rest = &samples[..];
+            while let Some(first) = rest.first() {
+                let end = partition_of(first.t).saturating_add(PARTITION_MS);
+                let n = rest.partition_point(|s| s.t < end);
+                by_part.entry(partition_of(first.t)).or_default().push((*id, &rest[..n]));
+                rest = &rest[n..];
+            }
+        }
+        let mut chunks = 0;
+        for (start, mut list) in by_part {
+            list.sort_by_key(|(id, _)| *id);
+            let p = self.partition(start)?;
+            chunks += self.write_segment(&p, &list)?;
+        }
+        Ok(chunks)
+    }
+
+    /// Writes one segment of series (sorted by id) into partition `p`, file
+    /// first, then its index blocks; returns the chunks written.
+    fn write_segment(&self, p: &Partition, series: &[(u32, &[Sample])]) -> io::Result<u64> {
+        let n = read_lock(&p.segments).iter().map(|s| s.n).max().map_or(1, |n| n + 1);
+        let path = p.dir.join(format!("{n}.seg"));
+        let mut data = Vec::with_capacity(64 << 10);
+        data.extend_from_slice(SEGMENT_MAGIC);
+        let mut blocks: Vec<(u32, Vec<u8>)> = Vec::new();
+        let mut entries: Vec<(u32, Vec<ChunkLoc>)> = Vec::new();
+        let mut samples_total = 0u64;
+        let mut chunk_count = 0u64;
+        let flush_block = |entries: &mut Vec<(u32, Vec<ChunkLoc>)>, blocks: &mut Vec<(u32, Vec<u8>)>| {
+            if let Some((first, _)) = entries.first() {
+                blocks.push((*first, encode_segment_block(p.start, entries)));
+                entries.clear();
+            }
+        };
+        for (id, samples) in series {
+            let mut locs = Vec::new();
+            for part in samples.chunks(MAX_CHUNK_SAMPLES) {
+                let pairs: Vec<(i64, f64)> = part.iter().map(|s| (s.t, s.v)).collect();
+                let bytes = chunkenc::encode_best(&pairs);
+                locs.push(ChunkLoc {
+                    mint: part[0].t,
+                    maxt: part[part.len() - 1].t,
+                    off: data.len() as u64,
+                    len: bytes.len() as u32,
+                    crc: crc32fast::hash(&bytes),
+                });
+                data.extend_from_slice(&bytes);
+                samples_total += part.len() as u64;
+                chunk_count += 1;
+            }
+            entries.push((*id, locs));
+            if entries.len() >= SEGMENT_BLOCK_SERIES {
+                flush_block(&mut entries, &mut blocks);
+            }
+        }
+        flush_block(&mut entries, &mut blocks);
+        if blocks.is_empty() {
+            return Ok(0);
+        }
+        {
+            let mut f = OpenOptions::new().write(true).create_new(true).open(&path)?;
+            if let Err(e) = f.write_all(&data).and_then(|()| f.sync_all()) {
+                let _ = fs::remove_file(&path);
+                return Err(e);
+            }
+        }
+        File::open(&p.dir)?.sync_all()?;
+        let firsts: Vec<u32> = blocks.iter().map(|(f, _)| *f).collect();
+        let res = self.with_index(|idx| {
+            let mut batch = sled::Batch::default();
+            for (first, value) in blocks {
+                batch.insert(&segment_key(p.start, n, first)[..], value);
+            }
+            idx.segments.apply_batch(batch).map_err(sled_err)?;
+            idx.meta.insert(samples_key(p.start, n), &samples_total.to_le_bytes()).map_err(sled_err)?;
+            idx.db.flush().map_err(sled_err)?;
+            Ok(())
+        });
+        if let Err(e) = res {
+            let _ = fs::remove_file(&path);
+            return Err(e);
+        }
+        let file = File::open(&path)?;
+        write_lock(&p.segments).push(Arc::new(Segment { n, file, len: data.len() as u64, blocks: firsts }));
+        Ok(chunk_count)
+    }
+
+    /// Compacts the head files of partitions starting before `before`
+    /// (the head has moved past them) into segments. Returns how many.
+    pub fn compact_before(&self, before: i64) -> io::Result<usize> {
+        let parts: Vec<Arc<Partition>> = read_lock(&self.parts).range(..before).map(|(_, p)| p.clone()).collect();
+        let mut done = 0;
+        for p in parts {
+            if p.start.saturating_add(PARTITION_MS) > before {
+                continue;
+            }
+            let mut head = lock(&p.head);
+            let Some(h) = head.as_ref() else { continue };
+            let refs = read_lock(&p.head_refs).clone();
+            let mut ids: Vec<u32> = refs.keys().copied().collect();
+            ids.sort_unstable();
+            let mut series: Vec<(u32, Vec<Sample>)> = Vec::with_capacity(ids.len());
+            let mut buf = Vec::new();
+            for id in ids {
+                let mut samples = Vec::new();
+                for loc in &refs[&id] {
+                    buf.resize(loc.len as usize, 0);
+                    h.file.read_exact_at(&mut buf, loc.off)?;
+                    if crc32fast::hash(&buf) != loc.crc {
+                        tracing::warn!(
+                            partition = p.start,
+                            series = id,
+                            "chunk fails its checksum; left out of compaction"
+                        );
+                        continue;
+                    }
+                    samples.extend(chunkenc::iter(&buf).map(|(t, v)| Sample { t, v }));
+                }
+                sort_dedup(&mut samples);
+                if !samples.is_empty() {
+                    series.push((id, samples));
+                }
+            }
+            let list: Vec<(u32, &[Sample])> = series.iter().map(|(id, s)| (*id, &s[..])).collect();
+            self.write_segment(&p, &list)?;
+            // The segment is durable: the head file goes.
+            *head = None;
+            write_lock(&p.head_refs).clear();
+            p.head_samples.store(0, std::sync::atomic::Ordering::Relaxed);
+            p.head_bytes.store(0, std::sync::atomic::Ordering::Relaxed);
+            fs::remove_file(p.dir.join("head"))?;
+            done += 1;
+        }
+        Ok(done)
+    }
+
+    /// A reader for many series in ascending id order: it keeps the last
+    /// decoded index block of each segment.
+    pub fn reader(&self) -> Reader<'_> {
+        Reader { disk: self, cache: HashMap::new(), buf: Vec::new() }
+    }
+
     /// Deletes every partition that ends at or before `t`. Returns how many.
     pub fn drop_partitions_before(&self, t: i64) -> io::Result<usize> {
         let doomed: Vec<Arc<Partition>> = {
-            let mut parts = self.parts.write().unwrap_or_else(|e| e.into_inner());
+            let mut parts = write_lock(&self.parts);
             let keep = parts.split_off(&(partition_of(t.saturating_sub(PARTITION_MS)) + PARTITION_MS));
             std::mem::replace(&mut *parts, keep).into_values().collect()
         };
         for p in &doomed {
             self.with_index(|idx| {
-                idx.trees.lock().unwrap_or_else(|e| e.into_inner()).remove(&p.start);
-                idx.db.drop_tree(format!("{TREE_PREFIX}{}", p.start)).map_err(sled_err)?;
-                idx.meta.remove(samples_key(p.start)).map_err(sled_err)?;
-                Ok(())
+                let mut batch = sled::Batch::default();
+                for k in idx.segments.scan_prefix(p.start_key()).keys() {
+                    batch.remove(k.map_err(sled_err)?);
+                }
+                idx.segments.apply_batch(batch).map_err(sled_err)?;
+                let mut batch = sled::Batch::default();
+                for k in idx.meta.scan_prefix(format!("samples/{}/", p.start)).keys() {
+                    batch.remove(k.map_err(sled_err)?);
+                }
+                idx.meta.apply_batch(batch).map_err(sled_err)
             })?;
-            match fs::remove_file(self.root.join("chunks").join(p.start.to_string())) {
+            match fs::remove_dir_all(&p.dir) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
             }
@@ -388,31 +610,27 @@ impl Disk {
         Ok(doomed.len())
     }
 
-    /// Makes chunk files and the index durable.
+    /// Makes head files and the index durable.
     pub fn sync(&self) -> io::Result<()> {
-        let parts: Vec<Arc<Partition>> =
-            self.parts.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        let parts: Vec<Arc<Partition>> = read_lock(&self.parts).values().cloned().collect();
         for p in parts {
-            p.file.sync_data()?;
+            if let Some(h) = lock(&p.head).as_ref() {
+                h.file.sync_data()?;
+            }
         }
         self.with_index(|idx| idx.db.flush().map(|_| ()).map_err(sled_err))
     }
 
     /// Bytes of chunk files and of the index on disk.
     pub fn size_on_disk(&self) -> (u64, u64) {
-        let chunks = self
-            .parts
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+        let chunks = read_lock(&self.parts)
             .values()
-            .map(|p| *p.len.lock().unwrap_or_else(|e| e.into_inner()))
+            .map(|p| {
+                p.head_bytes.load(std::sync::atomic::Ordering::Relaxed)
+                    + read_lock(&p.segments).iter().map(|s| s.len).sum::<u64>()
+            })
             .sum();
-        let index = self
-            .index
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map_or(0, |i| i.db.size_on_disk().unwrap_or(0));
+        let index = read_lock(&self.index).as_ref().map_or(0, |i| i.db.size_on_disk().unwrap_or(0));
         (chunks, index)
     }
 
@@ -426,12 +644,10 @@ impl Disk {
                 let from = idx.db.open_tree(&name).map_err(sled_err)?;
                 let to = target.db.open_tree(&name).map_err(sled_err)?;
                 let mut batch = sled::Batch::default();
-                let mut n = 0;
-                for kv in from.iter() {
-                    let (k, v) = kv.map_err(sled_err)?;
-                    batch.insert(k, v);
-                    n += 1;
-                    if n % 10_000 == 0 {
+                for (k, kv) in from.iter().enumerate() {
+                    let (key, v) = kv.map_err(sled_err)?;
+                    batch.insert(key, v);
+                    if k % 10_000 == 9_999 {
                         to.apply_batch(std::mem::take(&mut batch)).map_err(sled_err)?;
                     }
                 }
@@ -441,33 +657,40 @@ impl Disk {
         })?;
         target.db.flush().map_err(sled_err)?;
         drop(target);
-        let chunks = dest.join("chunks");
-        fs::create_dir_all(&chunks)?;
-        let parts: Vec<Arc<Partition>> =
-            self.parts.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        let parts: Vec<Arc<Partition>> = read_lock(&self.parts).values().cloned().collect();
         for p in parts {
-            let to = chunks.join(p.start.to_string());
-            match fs::copy(self.root.join("chunks").join(p.start.to_string()), &to) {
-                Ok(_) => File::open(&to)?.sync_all()?,
-                // Removed by retention meanwhile.
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
+            let to = dest.join("chunks").join(p.start.to_string());
+            fs::create_dir_all(&to)?;
+            // The head file under its lock, so no record is copied half-written.
+            let head = lock(&p.head);
+            let segments = read_lock(&p.segments).clone();
+            for name in std::iter::once("head".to_string()).chain(segments.iter().map(|s| format!("{}.seg", s.n))) {
+                match fs::copy(p.dir.join(&name), to.join(&name)) {
+                    Ok(_) => File::open(to.join(&name))?.sync_all()?,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
             }
+            drop(head);
+            File::open(&to)?.sync_all()?;
         }
-        File::open(&chunks)?.sync_all()
+        File::open(dest.join("chunks"))?.sync_all()
     }
 
     /// Samples in chunk files.
     pub fn samples_on_disk(&self) -> u64 {
-        let g = self.index.read().unwrap_or_else(|e| e.into_inner());
-        let Some(idx) = g.as_ref() else { return 0 };
-        idx.meta
+        let head: u64 =
+            read_lock(&self.parts).values().map(|p| p.head_samples.load(std::sync::atomic::Ordering::Relaxed)).sum();
+        let g = read_lock(&self.index);
+        let Some(idx) = g.as_ref() else { return head };
+        head + idx
+            .meta
             .scan_prefix(b"samples/")
             .values()
             .flatten()
             .filter_map(|v| <[u8; 8]>::try_from(&*v).ok())
             .map(u64::from_le_bytes)
-            .sum()
+            .sum::<u64>()
     }
 
     /// The index cache's capacity setting, in bytes.
@@ -477,94 +700,315 @@ impl Disk {
 
     /// Number of partitions on disk.
     pub fn partitions(&self) -> usize {
-        self.parts.read().unwrap_or_else(|e| e.into_inner()).len()
+        read_lock(&self.parts).len()
     }
 }
 
-fn samples_key(start: i64) -> Vec<u8> {
-    format!("samples/{start}").into_bytes()
+impl Partition {
+    fn new(start: i64, dir: PathBuf) -> Partition {
+        Partition {
+            start,
+            dir,
+            head: Mutex::new(None),
+            head_refs: RwLock::default(),
+            head_samples: Default::default(),
+            head_bytes: Default::default(),
+            segments: RwLock::default(),
+        }
+    }
+
+    fn start_key(&self) -> [u8; 8] {
+        ((self.start as u64) ^ (1 << 63)).to_be_bytes()
+    }
 }
 
-fn chunk_key(series: u32, mint: i64) -> [u8; 12] {
+/// A decoded segment index block: series ids with their chunks.
+type BlockEntries = Vec<(u32, Vec<ChunkLoc>)>;
+
+/// Reads series' persisted samples, caching index blocks across series.
+pub(crate) struct Reader<'a> {
+    disk: &'a Disk,
+    /// (partition start, segment) → (first id of the block, its entries).
+    cache: HashMap<(i64, u32), (u32, Arc<BlockEntries>)>,
+    buf: Vec<u8>,
+}
+
+impl Reader<'_> {
+    /// Appends the persisted samples of `series` in `[mint, maxt]` to `out`
+    /// (oldest partition first; within one, segments then head chunks).
+    pub fn read(&mut self, series: u32, mint: i64, maxt: i64, out: &mut Vec<Sample>) -> io::Result<()> {
+        let parts: Vec<Arc<Partition>> = read_lock(&self.disk.parts)
+            .range(partition_of(mint)..=partition_of(maxt))
+            .map(|(_, p)| p.clone())
+            .collect();
+        for p in parts {
+            let segments = read_lock(&p.segments).clone();
+            for seg in segments {
+                let Some(bi) = seg.blocks.partition_point(|&f| f <= series).checked_sub(1) else { continue };
+                let first = seg.blocks[bi];
+                let cached = self.cache.get(&(p.start, seg.n)).filter(|(f, _)| *f == first).map(|(_, e)| e.clone());
+                let entries = match cached {
+                    Some(e) => e,
+                    None => {
+                        let key = segment_key(p.start, seg.n, first);
+                        let value = self.disk.with_index(|idx| idx.segments.get(key).map_err(sled_err))?;
+                        let Some(value) = value else { continue };
+                        let e =
+                            Arc::new(decode_segment_block(p.start, &value).ok_or_else(|| {
+                                corrupt(format!("index block {first} of segment {}/{}", p.start, seg.n))
+                            })?);
+                        self.cache.insert((p.start, seg.n), (first, e.clone()));
+                        e
+                    }
+                };
+                if let Ok(i) = entries.binary_search_by_key(&series, |(id, _)| *id) {
+                    read_chunks(&seg.file, &entries[i].1, mint, maxt, &mut self.buf, out, p.start, series)?;
+                }
+            }
+            let locs = read_lock(&p.head_refs).get(&series).cloned();
+            if let Some(locs) = locs {
+                let head = lock(&p.head);
+                if let Some(h) = head.as_ref() {
+                    read_chunks(&h.file, &locs, mint, maxt, &mut self.buf, out, p.start, series)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_chunks(
+    file: &File,
+    locs: &[ChunkLoc],
+    mint: i64,
+    maxt: i64,
+    buf: &mut Vec<u8>,
+    out: &mut Vec<Sample>,
+    partition: i64,
+    series: u32,
+) -> io::Result<()> {
+    for loc in locs {
+        if loc.maxt < mint || loc.mint > maxt {
+            continue;
+        }
+        buf.resize(loc.len as usize, 0);
+        file.read_exact_at(buf, loc.off)?;
+        if crc32fast::hash(buf) != loc.crc {
+            tracing::warn!(partition, series, offset = loc.off, "chunk fails its checksum; skipped");
+            continue;
+        }
+        for (t, v) in chunkenc::iter(buf) {
+            if t > maxt {
+                break;
+            }
+            if t >= mint {
+                out.push(Sample { t, v });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sorts by time and keeps the first of equal timestamps.
+pub(crate) fn sort_dedup(samples: &mut Vec<Sample>) {
+    if !samples.windows(2).all(|w| w[0].t < w[1].t) {
+        samples.sort_by_key(|s| s.t);
+        samples.dedup_by_key(|s| s.t);
+    }
+}
+
+fn samples_key(start: i64, n: u32) -> Vec<u8> {
+    format!("samples/{start}/{n}").into_bytes()
+}
+
+fn segment_prefix(start: i64, n: u32) -> [u8; 12] {
     let mut k = [0; 12];
-    k[..4].copy_from_slice(&series.to_be_bytes());
-    k[4..].copy_from_slice(&((mint as u64) ^ (1 << 63)).to_be_bytes());
+    k[..8].copy_from_slice(&((start as u64) ^ (1 << 63)).to_be_bytes());
+    k[8..].copy_from_slice(&n.to_be_bytes());
     k
 }
 
-fn key_time(k: &[u8]) -> i64 {
-    k.get(4..12).and_then(|b| b.try_into().ok()).map_or(i64::MIN, |b| (u64::from_be_bytes(b) ^ (1 << 63)) as i64)
+fn segment_key(start: i64, n: u32, first: u32) -> [u8; 16] {
+    let mut k = [0; 16];
+    k[..12].copy_from_slice(&segment_prefix(start, n));
+    k[12..].copy_from_slice(&first.to_be_bytes());
+    k
 }
 
-/// `offset u64 | len u32 | maxt i64 | crc32 u32`, little-endian.
-fn chunk_ref(off: u64, bytes: &[u8], maxt: i64) -> [u8; 24] {
-    let mut v = [0; 24];
-    v[..8].copy_from_slice(&off.to_le_bytes());
-    v[8..12].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
-    v[12..20].copy_from_slice(&maxt.to_le_bytes());
-    v[20..].copy_from_slice(&crc32fast::hash(bytes).to_le_bytes());
-    v
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
 }
 
-fn parse_chunk_ref(v: &[u8]) -> Option<(u64, u32, i64, u32)> {
-    let v: &[u8; 24] = v.try_into().ok()?;
-    Some((
-        u64::from_le_bytes(v[..8].try_into().ok()?),
-        u32::from_le_bytes(v[8..12].try_into().ok()?),
-        i64::from_le_bytes(v[12..20].try_into().ok()?),
-        u32::from_le_bytes(v[20..].try_into().ok()?),
-    ))
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
-/// What the `series` tree keeps besides the labels.
-#[derive(Clone, Copy, Debug)]
-struct SeriesMeta {
-    mint: i64,
-    maxt: i64,
-    head_maxt: i64,
-    last_v: u64,
-}
-
-impl SeriesMeta {
-    const EMPTY: SeriesMeta = SeriesMeta { mint: i64::MAX, maxt: i64::MIN, head_maxt: i64::MIN, last_v: 0 };
-
-    fn add(&mut self, c: &ChunkToWrite) {
-        self.mint = self.mint.min(c.mint);
-        self.maxt = self.maxt.max(c.maxt);
-        if c.from_head && c.maxt > self.head_maxt {
-            (self.head_maxt, self.last_v) = (c.maxt, c.last_v);
+/// `crc32 u32 LE | base offset uvarint | n uvarint | n × (id delta uvarint,
+/// k uvarint, k × (zigzag(mint − previous maxt or partition start) uvarint,
+/// maxt − mint uvarint, len uvarint, crc32 u32 LE))`. Chunks of a block lie
+/// back to back in the segment from the base offset.
+fn encode_segment_block(start: i64, entries: &[(u32, Vec<ChunkLoc>)]) -> Vec<u8> {
+    let mut b = vec![0; 4];
+    let base = entries.iter().flat_map(|(_, l)| l.first()).map(|c| c.off).next().unwrap_or(0);
+    put_uvarint(&mut b, base);
+    put_uvarint(&mut b, entries.len() as u64);
+    let mut prev_id = 0u32;
+    for (id, locs) in entries {
+        put_uvarint(&mut b, u64::from(id - prev_id));
+        prev_id = *id;
+        put_uvarint(&mut b, locs.len() as u64);
+        let mut prev = start;
+        for c in locs {
+            put_uvarint(&mut b, zigzag(c.mint.wrapping_sub(prev)));
+            put_uvarint(&mut b, c.maxt.wrapping_sub(c.mint) as u64);
+            put_uvarint(&mut b, u64::from(c.len));
+            b.extend_from_slice(&c.crc.to_le_bytes());
+            prev = c.maxt;
         }
     }
+    let crc = crc32fast::hash(&b[4..]);
+    b[..4].copy_from_slice(&crc.to_le_bytes());
+    b
+}
 
-    fn merge(&mut self, o: &SeriesMeta) {
-        self.mint = self.mint.min(o.mint);
-        self.maxt = self.maxt.max(o.maxt);
-        if o.head_maxt > self.head_maxt {
-            (self.head_maxt, self.last_v) = (o.head_maxt, o.last_v);
+fn decode_segment_block(start: i64, v: &[u8]) -> Option<Vec<(u32, Vec<ChunkLoc>)>> {
+    let crc = u32::from_le_bytes(v.get(..4)?.try_into().ok()?);
+    if crc32fast::hash(&v[4..]) != crc {
+        return None;
+    }
+    let b = &v[4..];
+    let mut pos = 0;
+    let mut off = get_uvarint(b, &mut pos)?;
+    let n = get_uvarint(b, &mut pos)? as usize;
+    let mut out = Vec::with_capacity(n.min(SEGMENT_BLOCK_SERIES));
+    let mut id = 0u32;
+    for _ in 0..n {
+        id = id.checked_add(u32::try_from(get_uvarint(b, &mut pos)?).ok()?)?;
+        let k = get_uvarint(b, &mut pos)? as usize;
+        let mut locs = Vec::with_capacity(k.min(64));
+        let mut prev = start;
+        for _ in 0..k {
+            let mint = prev.wrapping_add(unzigzag(get_uvarint(b, &mut pos)?));
+            let maxt = mint.wrapping_add(get_uvarint(b, &mut pos)? as i64);
+            let len = u32::try_from(get_uvarint(b, &mut pos)?).ok()?;
+            let crc = u32::from_le_bytes(b.get(pos..pos + 4)?.try_into().ok()?);
+            pos += 4;
+            locs.push(ChunkLoc { mint, maxt, off, len, crc });
+            off += u64::from(len);
+            prev = maxt;
+        }
+        out.push((id, locs));
+    }
+    (pos == b.len()).then_some(out)
+}
+
+/// `crc32 u32 LE | deflate(s uvarint | s strings (len uvarint, UTF-8) | n uvarint |
+/// n × (id − block × 1024 uvarint, k uvarint, k × (name index, value index) uvarint))`:
+/// the strings of a block's series are stored once.
+fn encode_series_block(list: &[(u32, Labels)]) -> Vec<u8> {
+    let mut strings: Vec<&str> = Vec::new();
+    let mut index: HashMap<&str, u64> = HashMap::new();
+    let mut body = Vec::new();
+    put_uvarint(&mut body, list.len() as u64);
+    for (id, labels) in list {
+        put_uvarint(&mut body, u64::from(id % SERIES_PER_BLOCK));
+        put_uvarint(&mut body, labels.len() as u64);
+        for l in labels {
+            for s in [l.name.as_str(), l.value.as_str()] {
+                let i = *index.entry(s).or_insert_with(|| {
+                    strings.push(s);
+                    strings.len() as u64 - 1
+                });
+                put_uvarint(&mut body, i);
+            }
         }
     }
-}
-
-/// `mint i64 | maxt i64 | head_maxt i64 | value bits at head_maxt u64 | labels`, little-endian.
-fn encode_series_value(m: &SeriesMeta, labels: &Labels) -> Vec<u8> {
-    let mut v = Vec::with_capacity(32 + 16 * labels.len());
-    for x in [m.mint, m.maxt, m.head_maxt] {
-        v.extend_from_slice(&x.to_le_bytes());
+    let mut raw = Vec::new();
+    put_uvarint(&mut raw, strings.len() as u64);
+    for s in &strings {
+        put_uvarint(&mut raw, s.len() as u64);
+        raw.extend_from_slice(s.as_bytes());
     }
-    v.extend_from_slice(&m.last_v.to_le_bytes());
-    encode_labels(&mut v, labels);
-    v
+    raw.extend_from_slice(&body);
+    let mut b = vec![0; 4];
+    let mut z = flate2::write::DeflateEncoder::new(b, flate2::Compression::default());
+    z.write_all(&raw).expect("writing to a Vec");
+    b = z.finish().expect("writing to a Vec");
+    let crc = crc32fast::hash(&b[4..]);
+    b[..4].copy_from_slice(&crc.to_le_bytes());
+    b
 }
 
-fn decode_series_value(v: &[u8]) -> Option<(SeriesMeta, Labels)> {
-    let word = |k: usize| v.get(k * 8..k * 8 + 8).and_then(|b| <[u8; 8]>::try_from(b).ok());
-    let meta = SeriesMeta {
-        mint: i64::from_le_bytes(word(0)?),
-        maxt: i64::from_le_bytes(word(1)?),
-        head_maxt: i64::from_le_bytes(word(2)?),
-        last_v: u64::from_le_bytes(word(3)?),
-    };
-    let mut pos = 32;
-    let labels = decode_labels(v, &mut pos)?;
-    (pos == v.len()).then_some((meta, labels))
+fn decode_series_block(block: u32, v: &[u8]) -> Option<Vec<(u32, Labels)>> {
+    let crc = u32::from_le_bytes(v.get(..4)?.try_into().ok()?);
+    if crc32fast::hash(&v[4..]) != crc {
+        return None;
+    }
+    let mut raw = Vec::new();
+    // A block is at most a few hundred KiB; a larger inflation is damage.
+    io::Read::read_to_end(&mut io::Read::take(flate2::read::DeflateDecoder::new(&v[4..]), 64 << 20), &mut raw).ok()?;
+    let b = &raw[..];
+    let mut pos = 0;
+    let s = get_uvarint(b, &mut pos)? as usize;
+    let mut strings = Vec::with_capacity(s.min(4096));
+    for _ in 0..s {
+        let len = get_uvarint(b, &mut pos)? as usize;
+        let bytes = b.get(pos..pos.checked_add(len)?)?;
+        strings.push(std::str::from_utf8(bytes).ok()?);
+        pos += len;
+    }
+    let n = get_uvarint(b, &mut pos)? as usize;
+    let mut out = Vec::with_capacity(n.min(SERIES_PER_BLOCK as usize));
+    for _ in 0..n {
+        let low = u32::try_from(get_uvarint(b, &mut pos)?).ok().filter(|&l| l < SERIES_PER_BLOCK)?;
+        let k = get_uvarint(b, &mut pos)? as usize;
+        let mut labels: Vec<Label> = Vec::with_capacity(k.min(64));
+        for _ in 0..k {
+            let name = *strings.get(get_uvarint(b, &mut pos)? as usize)?;
+            let value = *strings.get(get_uvarint(b, &mut pos)? as usize)?;
+            if name.is_empty() || value.is_empty() || labels.last().is_some_and(|l| l.name.as_str() >= name) {
+                return None;
+            }
+            labels.push(Label::new(name, value));
+        }
+        out.push((block.checked_mul(SERIES_PER_BLOCK)? + low, Labels::from_sorted(labels)));
+    }
+    (pos == b.len()).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_round_trip_and_reject_damage() {
+        let list = vec![
+            (2048, Labels::from_pairs([("__name__", "up"), ("job", "a")])),
+            (2049, Labels::from_pairs([("__name__", "up"), ("job", "b")])),
+            (3000, Labels::from_pairs([("__name__", "x")])),
+        ];
+        let v = encode_series_block(&list);
+        assert_eq!(decode_series_block(2, &v).unwrap(), list);
+        let mut bad = v.clone();
+        bad[6] ^= 1;
+        assert!(decode_series_block(2, &bad).is_none());
+
+        let start = PARTITION_MS * 3;
+        let entries = vec![
+            (4u32, vec![ChunkLoc { mint: start + 5, maxt: start + 99, off: 8, len: 10, crc: 7 }]),
+            (
+                9,
+                vec![
+                    ChunkLoc { mint: start, maxt: start + 10, off: 18, len: 3, crc: 1 },
+                    ChunkLoc { mint: start + 11, maxt: start + 20, off: 21, len: 4, crc: 2 },
+                ],
+            ),
+        ];
+        let v = encode_segment_block(start, &entries);
+        let got = decode_segment_block(start, &v).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[1].0, got[1].1[1].off, got[1].1[1].maxt), (9, 21, start + 20));
+        assert!(decode_segment_block(start, &v[..v.len() - 1]).is_none());
+    }
 }

@@ -210,18 +210,19 @@ impl Db {
         let started = Instant::now();
         let io_err = |what| move |source| OpenError::Io { dir: path.display().to_string(), what, source };
         let dir = DataDir::open(path)?;
-        let disk = Disk::open(path, opts.sled).map_err(io_err("opening the index"))?;
+        let (disk, floors) = Disk::open(path, opts.sled).map_err(io_err("opening the index"))?;
         let mut db = Db::default();
         let mut report = OpenReport::default();
         {
             let idx = db.index.get_mut().unwrap_or_else(|e| e.into_inner());
             for s in disk.load_series().map_err(io_err("reading the series index"))? {
-                let chunks = if s.head_maxt > i64::MIN {
-                    SeriesChunks::with_last(s.head_maxt, s.last_v)
-                } else {
-                    SeriesChunks::default()
+                // Where the head's chunks on disk end, WAL replay resumes.
+                let chunks = match floors.get(&s.id) {
+                    Some(&(t, v)) => SeriesChunks::with_last(t, v),
+                    None => SeriesChunks::default(),
                 };
-                idx.insert(SeriesRef(s.id), MemSeries::new(s.labels, chunks, s.mint, s.maxt));
+                // What this series has on disk is unknown until read: look every time.
+                idx.insert(SeriesRef(s.id), MemSeries::new(s.labels, chunks, i64::MIN, i64::MAX));
             }
         }
         let mut new_series = Vec::new();
@@ -460,10 +461,11 @@ impl Db {
             let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
             idx.matching(matchers).into_iter().filter_map(|r| Some((r, idx.get(r)?.clone()))).collect()
         };
+        let mut reader = self.persist.as_ref().map(|p| p.disk.reader());
         let mut out: Vec<SeriesData> = series
             .iter()
             .filter_map(|(r, s)| {
-                let samples = self.read_series(*r, s, mint, maxt);
+                let samples = self.read_series(&mut reader, *r, s, mint, maxt);
                 (!samples.is_empty()).then(|| SeriesData { labels: s.labels.clone(), samples })
             })
             .collect();
@@ -473,22 +475,26 @@ impl Db {
 
     /// A series' samples in `[mint, maxt]`: memory first, then disk, so a
     /// chunk moving to disk meanwhile is seen at least once; duplicates go.
-    fn read_series(&self, r: SeriesRef, s: &MemSeries, mint: i64, maxt: i64) -> Vec<Sample> {
+    fn read_series(
+        &self,
+        reader: &mut Option<crate::disk::Reader<'_>>,
+        r: SeriesRef,
+        s: &MemSeries,
+        mint: i64,
+        maxt: i64,
+    ) -> Vec<Sample> {
         let mut mem = Vec::new();
         s.chunks().samples_in(mint, maxt, &mut mem);
-        let Some(p) = &self.persist else { return mem };
+        let Some(reader) = reader else { return mem };
         if s.disk_maxt.load(Ordering::Relaxed) < mint || s.disk_mint.load(Ordering::Relaxed) > maxt {
             return mem;
         }
         let mut all = Vec::new();
-        if let Err(e) = p.disk.read(r.0, mint, maxt, &mut all) {
+        if let Err(e) = reader.read(r.0, mint, maxt, &mut all) {
             tracing::warn!(series = %s.labels, error = %e, "reading chunks failed");
         }
         all.extend_from_slice(&mem);
-        if !all.windows(2).all(|w| w[0].t < w[1].t) {
-            all.sort_by_key(|s| s.t);
-            all.dedup_by_key(|s| s.t);
-        }
+        crate::disk::sort_dedup(&mut all);
         all
     }
 
@@ -642,9 +648,14 @@ impl Db {
                 p.closed_before.store(boundary, Ordering::Relaxed);
             }
         }
-        // 3. Sealed chunks go to disk.
-        if let Err(e) = self.flush_sealed(p) {
-            self.write_failed("writing chunks", &e);
+        // 3. Sealed chunks go to disk; closed partitions' head files become segments.
+        match self.flush_sealed(p) {
+            Ok(()) => {
+                if let Err(e) = p.disk.compact_before(p.closed_before.load(Ordering::Relaxed)) {
+                    self.write_failed("compacting a partition", &e);
+                }
+            }
+            Err(e) => self.write_failed("writing chunks", &e),
         }
         // 4. A checkpoint when the WAL has grown enough or aged.
         let due = {
@@ -685,13 +696,10 @@ impl Db {
                 mint: sc.mint,
                 maxt: sc.maxt,
                 bytes: sc.bytes.clone(),
-                last_v: sc.last_v,
-                from_head: true,
             }));
             counts.push(chunks.len() - before);
         }
-        let labels_of = |id: u32| series.iter().find(|(r, _)| r.0 == id).map(|(_, s)| s.labels.clone());
-        let res = p.disk.write_chunks(&chunks, labels_of).and_then(|()| p.disk.sync());
+        let res = p.disk.write_chunks(&chunks).and_then(|()| p.disk.sync());
         let mut again = Vec::new();
         match &res {
             Ok(()) => {
@@ -778,8 +786,9 @@ impl Db {
     pub fn import(&self, series: Vec<(Labels, Vec<Sample>)>) -> io::Result<ImportOutcome> {
         let Some(p) = &self.persist else { return Err(io::Error::other("import needs a data dir")) };
         let mut out = ImportOutcome::default();
-        let mut chunks = Vec::new();
-        let mut touched: Vec<(SeriesRef, Arc<MemSeries>, i64, i64)> = Vec::new();
+        let mut to_write: Vec<(u32, Vec<Sample>)> = Vec::new();
+        let mut touched: Vec<(Arc<MemSeries>, i64, i64)> = Vec::new();
+        let mut reader = Some(p.disk.reader());
         for (labels, mut samples) in series {
             if samples.is_empty() {
                 continue;
@@ -796,7 +805,7 @@ impl Db {
             let r = self.get_or_create(&labels);
             let Some(ms) = self.index.read().unwrap_or_else(|e| e.into_inner()).get(r).cloned() else { continue };
             let (mint, maxt) = (kept[0].t, kept[kept.len() - 1].t);
-            let stored = self.read_series(r, &ms, mint, maxt);
+            let stored = self.read_series(&mut reader, r, &ms, mint, maxt);
             if !stored.is_empty() {
                 let before = kept.len();
                 kept.retain(|s| stored.binary_search_by_key(&s.t, |x| x.t).is_err());
@@ -807,38 +816,10 @@ impl Db {
             }
             out.series += 1;
             out.samples += kept.len() as u64;
-            let (mint, maxt) = (kept[0].t, kept[kept.len() - 1].t);
-            let mut a = crate::chunkenc::XorAppender::new();
-            let mut a_mint = mint;
-            for s in &kept {
-                let cut = a.count() >= crate::chunkenc::SAMPLES_PER_CHUNK
-                    || (a.count() > 0 && crate::disk::partition_of(s.t) != crate::disk::partition_of(a_mint));
-                if cut {
-                    let full = std::mem::take(&mut a);
-                    chunks.push(ChunkToWrite {
-                        series: r.0,
-                        mint: a_mint,
-                        maxt: full.last_t(),
-                        last_v: full.last_v_bits(),
-                        bytes: full.into_bytes().into(),
-                        from_head: false,
-                    });
-                }
-                if a.count() == 0 {
-                    a_mint = s.t;
-                }
-                a.append(s.t, s.v);
-            }
-            chunks.push(ChunkToWrite {
-                series: r.0,
-                mint: a_mint,
-                maxt: a.last_t(),
-                last_v: a.last_v_bits(),
-                bytes: a.into_bytes().into(),
-                from_head: false,
-            });
-            touched.push((r, ms, mint, maxt));
+            touched.push((ms, kept[0].t, kept[kept.len() - 1].t));
+            to_write.push((r.0, kept));
         }
+        drop(reader);
         // New series reach the index before chunks name them.
         {
             let mut w = lock(&p.wal);
@@ -847,14 +828,13 @@ impl Db {
                 w.unindexed.clear();
             }
         }
-        let labels_of = |id: u32| touched.iter().find(|(r, ..)| r.0 == id).map(|(_, s, ..)| s.labels.clone());
-        p.disk.write_chunks(&chunks, labels_of)?;
-        p.disk.sync()?;
-        for (_, s, mint, maxt) in &touched {
+        to_write.sort_by_key(|(id, _)| *id);
+        let chunks = p.disk.write_series(&to_write)?;
+        for (s, mint, maxt) in &touched {
             s.disk_mint.fetch_min(*mint, Ordering::Relaxed);
             s.disk_maxt.fetch_max(*maxt, Ordering::Relaxed);
         }
-        self.stats.chunks_written.fetch_add(chunks.len() as u64, Ordering::Relaxed);
+        self.stats.chunks_written.fetch_add(chunks, Ordering::Relaxed);
         Ok(out)
     }
 

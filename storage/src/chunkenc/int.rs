@@ -6,8 +6,8 @@
 //! then per sample the timestamp as in the XOR chunk (first a delta, then
 //! delta-of-delta buckets) and the value difference `d = v - v_prev`:
 //! `0` when `d` repeats the previous difference (0 before the first), else
-//! a bucket of zigzag(d): `10`+5 bits, `110`+10, `1110`+16, `11110`+32,
-//! `11111`+64. A counter rising at a steady pace costs two bits per sample;
+//! a bucket of zigzag(d): `10`+4 bits, `110`+7, `1110`+10, `11110`+13,
+//! `11111`+64 (widths fitted to scraped counters and gauges). A counter rising at a steady pace costs two bits per sample;
 //! the XOR coding of the same integers costs about as many bits as the
 //! integer has changing digits, plus its control bits.
 
@@ -17,7 +17,7 @@ use super::xor::{fits, read_uvarint, unzigzag, write_uvarint, zigzag};
 /// Set in the count field of an integer chunk.
 pub const INT_FLAG: u16 = 0x8000;
 
-const VALUE_BUCKETS: [u8; 5] = [5, 10, 16, 32, 64];
+const VALUE_BUCKETS: [u8; 5] = [4, 7, 10, 13, 64];
 
 /// The value as an integer when it is one exactly (not -0.0, NaN or ±Inf,
 /// and within ±2^53 so that the float round-trips).
@@ -169,7 +169,8 @@ mod tests {
 
     #[test]
     fn counters_round_trip_small() {
-        let samples: Vec<(i64, f64)> = (0..120).map(|k| (1_700_000_000_000 + k * 15_000, (1000 + k * 7) as f64)).collect();
+        let samples: Vec<(i64, f64)> =
+            (0..120).map(|k| (1_700_000_000_000 + k * 15_000, (1000 + k * 7) as f64)).collect();
         let bytes = encode(samples.iter().copied()).unwrap();
         assert!(bytes.len() < 2 + 12 + 4 + 2 + 120 * 2 / 8 + 2, "{} bytes", bytes.len());
         assert_eq!(IntIterator::new(&bytes).collect::<Vec<_>>(), samples);

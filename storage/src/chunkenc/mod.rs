@@ -59,3 +59,21 @@ pub fn compact(xor: &[u8]) -> Option<Vec<u8>> {
     }
     int::encode(samples.into_iter()).filter(|b| b.len() < xor.len())
 }
+
+/// Most samples one chunk of either encoding can hold (the count's top bit is the encoding flag).
+pub const MAX_CHUNK_SAMPLES: usize = 0x7fff;
+
+/// Encodes samples (timestamps strictly increasing, at most
+/// [`MAX_CHUNK_SAMPLES`]) in whichever encoding is smaller.
+pub fn encode_best(samples: &[(i64, f64)]) -> Vec<u8> {
+    debug_assert!(samples.len() <= MAX_CHUNK_SAMPLES);
+    let mut a = XorAppender::new();
+    for (t, v) in samples {
+        a.append(*t, *v);
+    }
+    let xor = a.into_bytes();
+    match int::encode(samples.iter().copied()) {
+        Some(i) if i.len() < xor.len() => i,
+        _ => xor,
+    }
+}
