@@ -77,6 +77,9 @@ struct RunArgs {
     /// (also when it has grown by 16 MiB); shorter means faster restarts.
     #[arg(long = "storage.wal-checkpoint-interval", value_name = "DURATION", default_value = "5m", value_parser = parse_retention)]
     checkpoint_interval: std::time::Duration,
+    /// Serve the admin endpoints (POST /api/v1/admin/tsdb/snapshot).
+    #[arg(long = "web.enable-admin-api")]
+    admin_api: bool,
 }
 
 fn parse_retention(s: &str) -> Result<std::time::Duration, String> {
@@ -176,6 +179,7 @@ fn run(args: RunArgs) -> ExitCode {
         data_dir: args.data_dir,
         retention: args.retention,
         checkpoint_interval: args.checkpoint_interval,
+        admin_api: args.admin_api,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -21,6 +21,7 @@ pub struct Options {
     pub data_dir: PathBuf,
     pub retention: Duration,
     pub checkpoint_interval: Duration,
+    pub admin_api: bool,
 }
 
 /// A config that failed to load at start: the process exits with code 2.
@@ -143,6 +144,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         scrapes: Arc::new(Scrapes(manager.clone())),
         control: controller.clone(),
         ready: ready.clone(),
+        admin_api: opts.admin_api,
     };
     spawn_retention(db.clone(), opts.retention);
     spawn_sighup(controller);

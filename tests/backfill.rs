@@ -65,6 +65,7 @@ fn import_then_snapshot_then_serve() {
             .args(["--listen", &addr, "--retention", "100y"])
             .arg("--data-dir")
             .arg(dir.path().join("copy"))
+            .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null()),
     );
     wait_for("vigil", std::time::Duration::from_secs(20), || {
@@ -77,4 +78,54 @@ fn import_then_snapshot_then_serve() {
     let q = urlencode("ok_metric");
     let j = get_json(&format!("http://{addr}/api/v1/query?query={q}&time=1"));
     assert_eq!(j["data"]["result"].as_array().map(|a| a.len()), Some(0), "{j}");
+}
+
+#[test]
+fn admin_snapshot_of_a_running_vigil_opens_elsewhere() {
+    let config = "global:\n  scrape_interval: 200ms\n  scrape_timeout: 150ms\nscrape_configs:\n  \
+                  - job_name: vigil\n    static_configs: [{targets: ['{self}']}]\n";
+    // Without the flag the endpoint refuses, as Prometheus does.
+    let plain = Vigil::start(config);
+    let r = http("POST", &format!("{}/api/v1/admin/tsdb/snapshot", plain.base), "").unwrap();
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("\"errorType\":\"unavailable\"") && r.body.contains("admin APIs disabled"), "{}", r.body);
+    drop(plain);
+
+    let v = Vigil::start_with(config, &["--web.enable-admin-api"]);
+    wait_for("a few scrapes", std::time::Duration::from_secs(20), || {
+        let n: f64 = v.query("count_over_time(up[1m])").first()?["value"][1].as_str()?.parse().ok()?;
+        (n >= 3.0).then_some(())
+    });
+    let r = http("POST", &format!("{}/api/v1/admin/tsdb/snapshot", v.base), "").unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let j: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let name = j["data"]["name"].as_str().unwrap().to_string();
+    assert!(name.len() > 20 && name.contains('Z'), "{name}");
+    // Asked later, at a time after the snapshot: the copy holds what the live store had.
+    let want: f64 = v.query("count_over_time(up[1m])")[0]["value"][1].as_str().unwrap().parse().unwrap();
+    let t = format!("{:.3}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64());
+    let snap = v.data_dir().join("snapshots").join(&name);
+    assert!(snap.join("VIGIL").exists());
+
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let cfg = v.dir.write("empty.yml", "scrape_configs: []\n");
+    let _p = Proc::spawn(
+        "vigil",
+        Command::new(vigil_bin())
+            .arg("--config")
+            .arg(&cfg)
+            .args(["--listen", &addr])
+            .arg("--data-dir")
+            .arg(&snap)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    );
+    wait_for("vigil on the snapshot", std::time::Duration::from_secs(20), || {
+        http("GET", &format!("http://{addr}/-/ready"), "").ok().filter(|r| r.status == 200)
+    });
+    let q = urlencode("count_over_time(up[1m])");
+    let j = get_json(&format!("http://{addr}/api/v1/query?query={q}&time={t}"));
+    let n: f64 = j["data"]["result"][0]["value"][1].as_str().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    assert!(n >= 3.0 && n <= want, "snapshot {n}, live {want} a moment later: {j}");
 }

@@ -638,6 +638,7 @@ impl Disk {
     /// database under `dest`, then the chunk files as they are now: a
     /// superset of what the copied index references.
     pub fn copy_to(&self, dest: &Path) -> io::Result<()> {
+        fs::create_dir_all(dest.join("chunks"))?;
         let target = Index::open(dest, self.opts)?;
         self.with_index(|idx| {
             for name in idx.db.tree_names() {

@@ -73,6 +73,8 @@ pub struct AppState {
     pub control: Arc<dyn Control>,
     /// Set once queries can be served (/-/ready answers 503 before).
     pub ready: Arc<AtomicBool>,
+    /// `--web.enable-admin-api`: the /api/v1/admin endpoints answer.
+    pub admin_api: bool,
 }
 
 /// All routes.
@@ -92,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/series", get(api::series).post(api::series))
         .route("/api/v1/targets", get(api::targets))
         .route("/api/v1/status/buildinfo", get(api::buildinfo))
+        .route("/api/v1/admin/tsdb/snapshot", post(api::snapshot).put(api::snapshot))
         .fallback(api::not_found)
         .with_state(state)
 }

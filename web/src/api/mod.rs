@@ -403,6 +403,32 @@ pub async fn buildinfo() -> Response {
     }))
 }
 
+/// POST /api/v1/admin/tsdb/snapshot (with `--web.enable-admin-api`): a
+/// consistent copy of the data dir in `<data dir>/snapshots/<name>`, which
+/// Vigil opens with `--data-dir`. Answers `{"name": …}` as Prometheus does.
+pub async fn snapshot(State(st): State<AppState>) -> Response {
+    if !st.admin_api {
+        return ApiError(ErrorType::Unavailable, "admin APIs disabled".into()).into_response();
+    }
+    let Some(dir) = st.db.path().map(|p| p.join("snapshots")) else {
+        return ApiError(ErrorType::Unavailable, "an in-memory store has no snapshots".into()).into_response();
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let stamp: String = crate::time::format_rfc3339(now.as_millis() as i64)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(15)
+        .collect();
+    let name = format!("{stamp}Z-{:016x}", now.as_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(40));
+    let path = dir.join(&name);
+    let db = st.db.clone();
+    match tokio::task::spawn_blocking(move || db.snapshot(&path)).await {
+        Ok(Ok(())) => success(json!({ "name": name })),
+        Ok(Err(e)) => ApiError(ErrorType::Internal, format!("create snapshot: {e}")).into_response(),
+        Err(e) => ApiError(ErrorType::Internal, format!("create snapshot: {e}")).into_response(),
+    }
+}
+
 /// GET /metrics: Vigil's own metrics.
 pub async fn metrics(State(st): State<AppState>) -> Response {
     let (text, ct) = st.control.metrics();
