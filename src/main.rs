@@ -77,6 +77,10 @@ struct RunArgs {
     /// (also when it has grown by 16 MiB); shorter means faster restarts.
     #[arg(long = "storage.wal-checkpoint-interval", value_name = "DURATION", default_value = "5m", value_parser = parse_retention)]
     checkpoint_interval: std::time::Duration,
+    /// Keep the data dir under this size (512MB, 10GB …; units B, KB, MB, GB, TB, PB, EB in
+    /// powers of 1024, as Prometheus): the oldest partitions go first. 0 means no limit.
+    #[arg(long = "retention.size", visible_alias = "storage.tsdb.retention.size", value_name = "SIZE", default_value = "0", value_parser = parse_size)]
+    retention_size: u64,
     /// Serve the admin endpoints (POST /api/v1/admin/tsdb/snapshot).
     #[arg(long = "web.enable-admin-api")]
     admin_api: bool,
@@ -84,6 +88,29 @@ struct RunArgs {
 
 fn parse_retention(s: &str) -> Result<std::time::Duration, String> {
     config::duration::parse_duration(s)
+}
+
+/// A byte size as Prometheus's `--storage.tsdb.retention.size` takes it.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("invalid size {s:?}: expected a number and a unit, e.g. 512MB"))?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "KB" | "KIB" => 10,
+        "MB" | "MIB" => 20,
+        "GB" | "GIB" => 30,
+        "TB" | "TIB" => 40,
+        "PB" | "PIB" => 50,
+        "EB" | "EIB" => 60,
+        u => return Err(format!("invalid size {s:?}: unknown unit {u:?} (B, KB, MB, GB, TB, PB, EB)")),
+    };
+    let bytes = n * (1u64 << shift) as f64;
+    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
+        return Err(format!("invalid size {s:?}: out of range"));
+    }
+    Ok(bytes as u64)
 }
 
 fn main() -> ExitCode {
@@ -180,6 +207,7 @@ fn run(args: RunArgs) -> ExitCode {
         retention: args.retention,
         checkpoint_interval: args.checkpoint_interval,
         admin_api: args.admin_api,
+        retention_size: args.retention_size,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -22,6 +22,8 @@ pub struct Options {
     pub retention: Duration,
     pub checkpoint_interval: Duration,
     pub admin_api: bool,
+    /// Bytes the data dir may take (0: no limit).
+    pub retention_size: u64,
 }
 
 /// A config that failed to load at start: the process exits with code 2.
@@ -146,7 +148,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         ready: ready.clone(),
         admin_api: opts.admin_api,
     };
-    spawn_retention(db.clone(), opts.retention);
+    spawn_retention(db.clone(), opts.retention, opts.retention_size);
     spawn_sighup(controller);
 
     ready.store(true, Ordering::Release);
@@ -197,15 +199,21 @@ fn resolve_listen(listen: &str) -> anyhow::Result<SocketAddr> {
         .with_context(|| format!("listen address {listen:?} resolves to nothing"))
 }
 
-/// Drops samples older than the retention, once a minute.
-fn spawn_retention(db: Arc<Db>, retention: Duration) {
+/// Applies the retention, by time and by size, once a minute.
+fn spawn_retention(db: Arc<Db>, retention: Duration, max_bytes: u64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             let cutoff = crate::scrape::scrape_loop::now_ms() - retention.as_millis() as i64;
             let db = db.clone();
-            let _ = tokio::task::spawn_blocking(move || db.truncate_before(cutoff)).await;
+            let _ = tokio::task::spawn_blocking(move || {
+                db.truncate_before(cutoff);
+                if max_bytes > 0 {
+                    db.enforce_size(max_bytes);
+                }
+            })
+            .await;
         }
     });
 }

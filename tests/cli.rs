@@ -154,3 +154,20 @@ fn default_config_scrapes_itself() {
     assert_eq!(home.status, 200);
     assert!(home.body.contains("vigil"));
 }
+
+#[test]
+fn retention_size_takes_prometheus_units() {
+    let out = Command::new(vigil_bin()).args(["--retention.size", "12XB"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown unit \"XB\""), "{err}");
+    let out = Command::new(vigil_bin()).args(["--storage.tsdb.retention.size", "abc"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected a number and a unit"));
+    // A good size is accepted (the process then fails on the missing config file, after parsing flags).
+    let out = Command::new(vigil_bin())
+        .args(["--retention.size", "1.5GB", "--config", "/nonexistent/prometheus.yml"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("retention.size"), "{err}");
+}

@@ -699,6 +699,11 @@ impl Disk {
         self.opts.cache_bytes
     }
 
+    /// Start of the oldest partition on disk.
+    pub fn oldest_partition(&self) -> Option<i64> {
+        read_lock(&self.parts).keys().next().copied()
+    }
+
     /// Number of partitions on disk.
     pub fn partitions(&self) -> usize {
         read_lock(&self.parts).len()

@@ -569,6 +569,32 @@ impl Db {
         }
     }
 
+    /// Size-based retention: while the store (chunk files, index and WAL)
+    /// takes more than `max_bytes`, drops the oldest partition, never the
+    /// one the head appends to. Returns the partitions dropped.
+    pub fn enforce_size(&self, max_bytes: u64) -> usize {
+        let Some(p) = &self.persist else { return 0 };
+        let head_partition = crate::disk::partition_of(self.max_t.load(Ordering::Relaxed));
+        let mut dropped = 0;
+        loop {
+            let u = self.disk_usage();
+            if u.chunks + u.index + u.wal <= max_bytes {
+                break;
+            }
+            let Some(oldest) = p.disk.oldest_partition().filter(|&s| s < head_partition) else { break };
+            let end = oldest.saturating_add(PARTITION_MS);
+            tracing::info!(
+                bytes = u.chunks + u.index + u.wal,
+                max_bytes,
+                partition = oldest,
+                "size retention removes a partition"
+            );
+            self.truncate_before(end);
+            dropped += 1;
+        }
+        dropped
+    }
+
     fn all_series(&self) -> Vec<Arc<MemSeries>> {
         self.index.read().unwrap_or_else(|e| e.into_inner()).iter().map(|(_, s)| s.clone()).collect()
     }

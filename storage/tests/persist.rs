@@ -195,3 +195,37 @@ fn snapshot_copies_a_live_store() {
     assert_eq!(got[0].1.last(), Some(&Sample { t: 999 * 15_000, v: 999.0 }));
     assert_eq!(all(&db, "m")[0].1.len(), 1_001);
 }
+
+#[test]
+fn size_retention_drops_oldest_partitions_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = open(tmp.path());
+    // Ten partitions of history for 50 series, imported; then a live sample.
+    let series: Vec<(Labels, Vec<Sample>)> = (0..50)
+        .map(|i| {
+            let l = Labels::from_pairs([("__name__", "m".to_string()), ("i", i.to_string())]);
+            (l, (0..10 * 480).map(|k| Sample { t: k * 15_000, v: (k * 7 + i) as f64 * 1.5 }).collect())
+        })
+        .collect();
+    db.import(series).unwrap();
+    let a = series_ref(&db);
+    db.append(&[(a, Sample { t: 10 * PARTITION_MS, v: 1.0 })]);
+    let before = db.disk_usage();
+    assert_eq!(before.partitions, 10);
+    let total = before.chunks + before.index + before.wal;
+    // A limit around 60 % keeps the newest partitions only.
+    let dropped = db.enforce_size(total * 6 / 10);
+    let after = db.disk_usage();
+    assert!(dropped >= 4 && after.chunks + after.index + after.wal <= total * 6 / 10, "{dropped} {after:?}");
+    let got = db.select(&[name("m")], i64::MIN, i64::MAX);
+    let first = got.iter().flat_map(|s| s.samples.first()).map(|s| s.t).min().unwrap();
+    assert_eq!(first, dropped as i64 * PARTITION_MS, "oldest first, whole partitions");
+    // The partition the head writes to is never dropped.
+    assert_eq!(db.enforce_size(0), 10 - dropped - 0);
+    assert_eq!(db.disk_usage().partitions, 0);
+    assert_eq!(all(&db, "x").len(), 1);
+}
+
+fn series_ref(db: &Db) -> SeriesRef {
+    db.get_or_create(&Labels::from_pairs([("__name__", "x")]))
+}
