@@ -221,7 +221,7 @@ fn size_retention_drops_oldest_partitions_first() {
     let first = got.iter().flat_map(|s| s.samples.first()).map(|s| s.t).min().unwrap();
     assert_eq!(first, dropped as i64 * PARTITION_MS, "oldest first, whole partitions");
     // The partition the head writes to is never dropped.
-    assert_eq!(db.enforce_size(0), 10 - dropped - 0);
+    assert_eq!(db.enforce_size(0), 10 - dropped);
     assert_eq!(db.disk_usage().partitions, 0);
     assert_eq!(all(&db, "x").len(), 1);
 }
