@@ -192,24 +192,41 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// The newest head-written sample of each series: where WAL replay resumes.
 pub(crate) type HeadFloors = HashMap<u32, (i64, u64)>;
 
+/// What opening found on disk, per series.
+#[derive(Default)]
+pub(crate) struct Found {
+    /// Newest head-written sample (time, value bits): where WAL replay resumes.
+    pub floors: HeadFloors,
+    /// Time range of each series' persisted chunks.
+    pub ranges: HashMap<u32, (i64, i64)>,
+}
+
+impl Found {
+    fn saw(&mut self, series: u32, mint: i64, maxt: i64) {
+        let r = self.ranges.entry(series).or_insert((i64::MAX, i64::MIN));
+        *r = (r.0.min(mint), r.1.max(maxt));
+    }
+}
+
 impl Disk {
-    /// Opens the index and every partition; returns the head floors found
-    /// in the partitions' head files.
-    pub fn open(root: &Path, opts: SledOptions) -> io::Result<(Disk, HeadFloors)> {
+    /// Opens the index and every partition; returns what it found of each
+    /// series (reading every index block once: start-up cost grows with the
+    /// partitions kept).
+    pub fn open(root: &Path, opts: SledOptions) -> io::Result<(Disk, Found)> {
         let chunks = root.join("chunks");
         fs::create_dir_all(&chunks)?;
         let index = Index::open(root, opts)?;
         let disk = Disk { root: root.to_path_buf(), opts, index: RwLock::new(Some(index)), parts: RwLock::default() };
-        let mut floors = HeadFloors::new();
+        let mut found = Found::default();
         for e in fs::read_dir(&chunks)?.flatten() {
             let Some(start) = e.file_name().to_str().and_then(|n| n.parse::<i64>().ok()) else { continue };
-            let p = disk.load_partition(start, &mut floors)?;
+            let p = disk.load_partition(start, &mut found)?;
             write_lock(&disk.parts).insert(start, p);
         }
-        Ok((disk, floors))
+        Ok((disk, found))
     }
 
-    fn load_partition(&self, start: i64, floors: &mut HeadFloors) -> io::Result<Arc<Partition>> {
+    fn load_partition(&self, start: i64, found: &mut Found) -> io::Result<Arc<Partition>> {
         let dir = self.root.join("chunks").join(start.to_string());
         let p = Partition::new(start, dir.clone());
         // Segments: a file without index entries is the leftover of a write that did not finish.
@@ -222,9 +239,20 @@ impl Disk {
             let blocks = self.with_index(|idx| {
                 let prefix = segment_prefix(start, n);
                 let mut firsts = Vec::new();
-                for k in idx.segments.scan_prefix(prefix).keys() {
-                    let k = k.map_err(sled_err)?;
-                    firsts.push(u32::from_be_bytes(k[12..16].try_into().map_err(|_| corrupt("segment key"))?));
+                for kv in idx.segments.scan_prefix(prefix) {
+                    let (k, v) = kv.map_err(sled_err)?;
+                    let first = u32::from_be_bytes(k[12..16].try_into().map_err(|_| corrupt("segment key"))?);
+                    match decode_segment_block(start, &v) {
+                        Some(entries) => {
+                            for (id, locs) in entries {
+                                if let (Some(a), Some(b)) = (locs.first(), locs.last()) {
+                                    found.saw(id, a.mint, b.maxt);
+                                }
+                            }
+                        }
+                        None => tracing::warn!(partition = start, segment = n, block = first, "unreadable index block"),
+                    }
+                    firsts.push(first);
                 }
                 Ok(firsts)
             })?;
@@ -259,7 +287,8 @@ impl Disk {
                     break;
                 }
                 samples += u64::from(chunkenc::count(bytes));
-                let f = floors.entry(series).or_insert((i64::MIN, 0));
+                found.saw(series, mint, maxt);
+                let f = found.floors.entry(series).or_insert((i64::MIN, 0));
                 if maxt > f.0 {
                     let last = chunkenc::iter(bytes).last().map_or(0, |(_, v)| v.to_bits());
                     *f = (maxt, last);

@@ -50,9 +50,12 @@ impl MemSeries {
         self.chunks.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether the series has any sample at or after `min_t`, in memory or on disk.
-    fn has_data(&self, min_t: i64) -> bool {
-        self.disk_maxt.load(Ordering::Relaxed) >= min_t || !self.chunks().is_empty()
+    /// Whether the series may have samples in `[mint, maxt]`, in memory or
+    /// on disk (by chunk time ranges, without reading samples).
+    fn overlaps(&self, mint: i64, maxt: i64) -> bool {
+        let (dmin, dmax) = (self.disk_mint.load(Ordering::Relaxed), self.disk_maxt.load(Ordering::Relaxed));
+        (dmin <= dmax && dmax >= mint && dmin <= maxt)
+            || self.chunks().time_range().is_some_and(|(a, b)| b >= mint && a <= maxt)
     }
 }
 
@@ -210,19 +213,19 @@ impl Db {
         let started = Instant::now();
         let io_err = |what| move |source| OpenError::Io { dir: path.display().to_string(), what, source };
         let dir = DataDir::open(path)?;
-        let (disk, floors) = Disk::open(path, opts.sled).map_err(io_err("opening the index"))?;
+        let (disk, found) = Disk::open(path, opts.sled).map_err(io_err("opening the index"))?;
         let mut db = Db::default();
         let mut report = OpenReport::default();
         {
             let idx = db.index.get_mut().unwrap_or_else(|e| e.into_inner());
             for s in disk.load_series().map_err(io_err("reading the series index"))? {
                 // Where the head's chunks on disk end, WAL replay resumes.
-                let chunks = match floors.get(&s.id) {
+                let chunks = match found.floors.get(&s.id) {
                     Some(&(t, v)) => SeriesChunks::with_last(t, v),
                     None => SeriesChunks::default(),
                 };
-                // What this series has on disk is unknown until read: look every time.
-                idx.insert(SeriesRef(s.id), MemSeries::new(s.labels, chunks, i64::MIN, i64::MAX));
+                let (mint, maxt) = found.ranges.get(&s.id).copied().unwrap_or((i64::MAX, i64::MIN));
+                idx.insert(SeriesRef(s.id), MemSeries::new(s.labels, chunks, mint, maxt));
             }
         }
         let mut new_series = Vec::new();
@@ -498,58 +501,132 @@ impl Db {
         all
     }
 
-    /// Label sets of the series matching every matcher, sorted, without
-    /// reading any sample.
-    pub fn series_labels(&self, matchers: &[Matcher]) -> Vec<Labels> {
-        let min_t = self.min_valid_t.load(Ordering::Relaxed);
+    /// Label sets of the series matching every matcher with data in
+    /// `[mint, maxt]` (by chunk time ranges), sorted, without reading samples.
+    pub fn series_labels(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Labels> {
+        let mint = mint.max(self.min_valid_t.load(Ordering::Relaxed));
         let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
         let mut out: Vec<Labels> = idx
             .matching(matchers)
             .into_iter()
             .filter_map(|r| idx.get(r))
-            .filter(|s| s.has_data(min_t))
+            .filter(|s| s.overlaps(mint, maxt))
             .map(|s| s.labels.clone())
             .collect();
         out.sort();
         out
     }
 
-    /// Sorted label names of the series matching `matchers` (all series when empty).
-    pub fn label_names(&self, matchers: &[Matcher]) -> Vec<String> {
-        let min_t = self.min_valid_t.load(Ordering::Relaxed);
+    /// Sorted label names of the series matching `matchers` (all series
+    /// when empty) with data in `[mint, maxt]`.
+    pub fn label_names(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<String> {
+        let mint = mint.max(self.min_valid_t.load(Ordering::Relaxed));
         let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
-        if matchers.is_empty() {
-            let mut v: Vec<String> = idx.postings.keys().cloned().collect();
-            v.sort();
-            return v;
-        }
         let mut names = BTreeSet::new();
-        for r in idx.matching(matchers) {
-            let Some(s) = idx.get(r).filter(|s| s.has_data(min_t)) else { continue };
-            for l in &s.labels {
-                names.insert(l.name.clone());
+        if matchers.is_empty() {
+            // Through the postings: a name counts once one of its series has data in range.
+            for (n, vals) in &idx.postings {
+                if vals.values().flatten().filter_map(|r| idx.get(*r)).any(|s| s.overlaps(mint, maxt)) {
+                    names.insert(n.clone());
+                }
             }
+            return names.into_iter().collect();
         }
+        self.for_each_in_range(&idx, matchers, mint, maxt, |s| {
+            for l in &s.labels {
+                if !names.contains(l.name.as_str()) {
+                    names.insert(l.name.clone());
+                }
+            }
+        });
         names.into_iter().collect()
     }
 
-    /// Sorted values of label `name` among series matching `matchers`.
-    pub fn label_values(&self, name: &str, matchers: &[Matcher]) -> Vec<String> {
-        let min_t = self.min_valid_t.load(Ordering::Relaxed);
+    /// Sorted values of label `name` among series matching `matchers` with
+    /// data in `[mint, maxt]`.
+    pub fn label_values(&self, name: &str, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<String> {
+        let mint = mint.max(self.min_valid_t.load(Ordering::Relaxed));
         let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
-        if matchers.is_empty() {
-            let mut v: Vec<String> = idx.postings.get(name).map(|m| m.keys().cloned().collect()).unwrap_or_default();
-            v.sort();
-            return v;
-        }
         let mut values = BTreeSet::new();
-        for r in idx.matching(matchers) {
-            let Some(s) = idx.get(r).filter(|s| s.has_data(min_t)) else { continue };
+        if matchers.is_empty() {
+            // Through the postings: only the series that have this label.
+            if let Some(vals) = idx.postings.get(name) {
+                for (v, refs) in vals {
+                    if refs.iter().filter_map(|r| idx.get(*r)).any(|s| s.overlaps(mint, maxt)) {
+                        values.insert(v.clone());
+                    }
+                }
+            }
+            return values.into_iter().collect();
+        }
+        self.for_each_in_range(&idx, matchers, mint, maxt, |s| {
             if let Some(v) = s.labels.get(name) {
-                values.insert(v.to_string());
+                if !values.contains(v) {
+                    values.insert(v.to_string());
+                }
+            }
+        });
+        values.into_iter().collect()
+    }
+
+    fn for_each_in_range(
+        &self,
+        idx: &Index,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+        mut f: impl FnMut(&MemSeries),
+    ) {
+        if matchers.is_empty() {
+            for (_, s) in idx.iter() {
+                if s.overlaps(mint, maxt) {
+                    f(s);
+                }
+            }
+        } else {
+            for r in idx.matching(matchers) {
+                if let Some(s) = idx.get(r).filter(|s| s.overlaps(mint, maxt)) {
+                    f(s);
+                }
             }
         }
-        values.into_iter().collect()
+    }
+
+    /// Series counts for a cardinality view (as Prometheus's
+    /// /api/v1/status/tsdb): the `limit` largest of each, descending.
+    pub fn cardinality(&self, limit: usize) -> Cardinality {
+        let idx = self.index.read().unwrap_or_else(|e| e.into_inner());
+        let top = |mut v: Vec<(String, u64)>| {
+            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            v.truncate(limit);
+            v
+        };
+        let series_by_metric = idx
+            .postings
+            .get(METRIC_NAME)
+            .map(|vals| vals.iter().map(|(v, refs)| (v.clone(), refs.len() as u64)).collect())
+            .unwrap_or_default();
+        let values_by_label = idx.postings.iter().map(|(n, vals)| (n.clone(), vals.len() as u64)).collect();
+        let series_by_label =
+            idx.postings.iter().map(|(n, vals)| (n.clone(), vals.values().map(|r| r.len() as u64).sum())).collect();
+        let series_by_pair = idx
+            .postings
+            .iter()
+            .flat_map(|(n, vals)| vals.iter().map(move |(v, refs)| (format!("{n}={v}"), refs.len() as u64)))
+            .collect();
+        let bytes_by_label = idx
+            .postings
+            .iter()
+            .map(|(n, vals)| (n.clone(), vals.iter().map(|(v, refs)| (v.len() * refs.len()) as u64).sum()))
+            .collect();
+        Cardinality {
+            num_series: idx.iter().count() as u64,
+            series_by_metric: top(series_by_metric),
+            values_by_label: top(values_by_label),
+            series_by_label: top(series_by_label),
+            series_by_pair: top(series_by_pair),
+            bytes_by_label: top(bytes_by_label),
+        }
     }
 
     /// Drops samples older than `min_t` (retention): whole partitions on
@@ -597,6 +674,30 @@ impl Db {
 
     fn all_series(&self) -> Vec<Arc<MemSeries>> {
         self.index.read().unwrap_or_else(|e| e.into_inner()).iter().map(|(_, s)| s.clone()).collect()
+    }
+
+    /// Chunks held in memory (open and sealed-not-yet-written).
+    pub fn chunks_in_memory(&self) -> u64 {
+        self.all_series().iter().map(|s| s.chunks().chunk_count() as u64).sum()
+    }
+
+    /// Times of the oldest and newest sample kept (from chunk ranges), if any.
+    pub fn time_bounds(&self) -> Option<(i64, i64)> {
+        let min_valid = self.min_valid_t.load(Ordering::Relaxed);
+        let mut lo = i64::MAX;
+        let mut hi = i64::MIN;
+        for s in self.all_series() {
+            let (dmin, dmax) = (s.disk_mint.load(Ordering::Relaxed), s.disk_maxt.load(Ordering::Relaxed));
+            if dmin <= dmax {
+                lo = lo.min(dmin);
+                hi = hi.max(dmax);
+            }
+            if let Some((a, b)) = s.chunks().time_range() {
+                lo = lo.min(a);
+                hi = hi.max(b);
+            }
+        }
+        (lo <= hi).then_some((lo.max(min_valid), hi))
     }
 
     /// Bytes of compressed sample data in memory.
@@ -915,6 +1016,20 @@ impl Db {
     }
 }
 
+/// Series counts by metric and label, largest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cardinality {
+    pub num_series: u64,
+    pub series_by_metric: Vec<(String, u64)>,
+    /// Distinct values per label name.
+    pub values_by_label: Vec<(String, u64)>,
+    pub series_by_label: Vec<(String, u64)>,
+    /// `name=value` pairs.
+    pub series_by_pair: Vec<(String, u64)>,
+    /// Bytes of label values per label name (value length × series).
+    pub bytes_by_label: Vec<(String, u64)>,
+}
+
 /// What one [`Db::import`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ImportOutcome {
@@ -1065,8 +1180,34 @@ mod tests {
         assert_eq!(late[0].samples, vec![s(50, 1.0)]);
         let re = Matcher::new(MatchOp::Regex, "__name__", "u.").unwrap();
         assert_eq!(db.select(&[re], 0, 100).len(), 2);
-        assert_eq!(db.label_values("job", &[]), vec!["a", "b"]);
-        assert_eq!(db.label_names(&[]), vec!["__name__", "job"]);
+        assert_eq!(db.label_values("job", &[], i64::MIN, i64::MAX), vec!["a", "b"]);
+        assert_eq!(db.label_names(&[], i64::MIN, i64::MAX), vec!["__name__", "job"]);
+    }
+
+    #[test]
+    fn label_apis_follow_the_time_range() {
+        let db = Db::in_memory();
+        let a = db.get_or_create(&Labels::from_pairs([("__name__", "up"), ("job", "a"), ("zone", "x")]));
+        let b = db.get_or_create(&Labels::from_pairs([("__name__", "up"), ("job", "b")]));
+        db.get_or_create(&Labels::from_pairs([("__name__", "never"), ("job", "c")]));
+        db.append(&[(a, s(1, 1.0)), (a, s(10, 1.0)), (b, s(50, 1.0))]);
+        assert_eq!(db.label_values("job", &[], 40, 100), vec!["b"]);
+        assert_eq!(db.label_values("job", &[], 0, 10), vec!["a"]);
+        assert_eq!(
+            db.label_values("job", &[], i64::MIN, i64::MAX),
+            vec!["a", "b"],
+            "series without samples are left out"
+        );
+        assert_eq!(db.label_names(&[], 40, 100), vec!["__name__", "job"]);
+        assert_eq!(db.label_names(&[], 0, 5), vec!["__name__", "job", "zone"]);
+        let up = Matcher::new(MatchOp::Equal, "__name__", "up").unwrap();
+        assert_eq!(db.series_labels(std::slice::from_ref(&up), 11, 49).len(), 0);
+        assert_eq!(db.series_labels(&[up], 10, 50).len(), 2);
+        let c = db.cardinality(2);
+        assert_eq!(c.num_series, 3);
+        assert_eq!(c.series_by_metric, vec![("up".to_string(), 2), ("never".to_string(), 1)]);
+        assert_eq!(c.series_by_label[0], ("__name__".to_string(), 3));
+        assert_eq!(c.values_by_label[0], ("job".to_string(), 3));
     }
 
     #[test]

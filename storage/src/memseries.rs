@@ -147,6 +147,17 @@ impl SeriesChunks {
         }
     }
 
+    /// Chunks in memory.
+    pub fn chunk_count(&self) -> usize {
+        self.sealed.len() + usize::from(self.open.is_some())
+    }
+
+    /// Times of the first and last sample in memory.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        let first = self.sealed.first().map(|c| c.mint).or(self.open.as_ref().map(|_| self.open_mint))?;
+        Some((first, self.last_t))
+    }
+
     /// True when the series holds no sample in memory.
     pub fn is_empty(&self) -> bool {
         self.sealed.is_empty() && self.open.is_none()

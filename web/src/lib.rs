@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/series", get(api::series).post(api::series))
         .route("/api/v1/targets", get(api::targets))
         .route("/api/v1/status/buildinfo", get(api::buildinfo))
+        .route("/api/v1/status/tsdb", get(api::tsdb_status))
         .route("/api/v1/admin/tsdb/snapshot", post(api::snapshot).put(api::snapshot))
         .fallback(api::not_found)
         .with_state(state)

@@ -262,15 +262,15 @@ pub async fn labels(
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
     let sets = match_params(&p)?;
-    // Times are checked; every series in the head spans them (as with
-    // Prometheus's head block), so the index answers without reading samples.
-    time_range(&p)?;
+    // Series count when their chunks overlap the range (Prometheus answers
+    // from the blocks overlapping it): no sample is read.
+    let (start, end) = time_range(&p)?;
     let names: Vec<String> = if sets.is_empty() {
-        st.db.label_names(&[])
+        st.db.label_names(&[], start, end)
     } else {
         let mut names = std::collections::BTreeSet::new();
         for m in &sets {
-            names.extend(st.db.label_names(m));
+            names.extend(st.db.label_names(m, start, end));
         }
         names.into_iter().collect()
     };
@@ -287,14 +287,14 @@ pub async fn label_values(
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &Bytes::new())?;
     let sets = match_params(&p)?;
-    // Checked, and spanned by every series in the head (see `labels`).
-    time_range(&p)?;
+    // By chunk time ranges, as for `labels`.
+    let (start, end) = time_range(&p)?;
     let values: Vec<String> = if sets.is_empty() {
-        st.db.label_values(&name, &[])
+        st.db.label_values(&name, &[], start, end)
     } else {
         let mut values = std::collections::BTreeSet::new();
         for m in &sets {
-            values.extend(st.db.label_values(&name, m));
+            values.extend(st.db.label_values(&name, m, start, end));
         }
         values.into_iter().collect()
     };
@@ -315,10 +315,10 @@ pub async fn series(
         return Err(bad("no match[] parameter provided"));
     }
     // Checked, and spanned by every series in the head (see `labels`).
-    time_range(&p)?;
+    let (start, end) = time_range(&p)?;
     let mut seen = std::collections::BTreeSet::new();
     for m in &sets {
-        seen.extend(st.db.series_labels(m));
+        seen.extend(st.db.series_labels(m, start, end));
     }
     let lim = limit(&p)?;
     let cut = lim > 0 && seen.len() > lim;
@@ -401,6 +401,30 @@ pub async fn buildinfo() -> Response {
         "buildDate": "",
         "goVersion": "",
     }))
+}
+
+/// GET /api/v1/status/tsdb: cardinality, as Prometheus's (`limit`, default 10).
+pub async fn tsdb_status(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+    let p = Params::new(q.as_deref(), &HeaderMap::new(), &Bytes::new())?;
+    let lim = match limit(&p)? {
+        0 => 10,
+        n => n,
+    };
+    let c = st.db.cardinality(lim);
+    let list = |v: &[(String, u64)]| -> Json { v.iter().map(|(n, c)| json!({"name": n, "value": c})).collect() };
+    let (min_t, max_t) = st.db.time_bounds().unwrap_or((0, 0));
+    Ok(success(json!({
+        "headStats": {
+            "numSeries": c.num_series,
+            "chunkCount": st.db.chunks_in_memory(),
+            "minTime": min_t,
+            "maxTime": max_t,
+        },
+        "seriesCountByMetricName": list(&c.series_by_metric),
+        "labelValueCountByLabelName": list(&c.values_by_label),
+        "memoryInBytesByLabelName": list(&c.bytes_by_label),
+        "seriesCountByLabelValuePair": list(&c.series_by_pair),
+    })))
 }
 
 /// POST /api/v1/admin/tsdb/snapshot (with `--web.enable-admin-api`): a
