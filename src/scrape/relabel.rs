@@ -231,7 +231,9 @@ impl RelabelConfig {
                 let mapped: Vec<(String, String)> = lb
                     .iter()
                     .filter(|l| self.regex.is_match(&l.name))
-                    .map(|l| (self.regex.replace_all(&l.name, self.replacement.as_str()).into_owned(), l.value.clone()))
+                    .map(|l| {
+                        (self.regex.replace_all(&l.name, self.replacement.as_str()).into_owned(), l.value.to_string())
+                    })
                     .collect();
                 for (n, v) in mapped {
                     lb.set(n, v);

@@ -163,7 +163,7 @@ fn finish(mut lb: LabelsBuilder, discovered: Labels, cfg: &Arc<ScrapeConfig>) ->
     }
     for l in lb.iter() {
         if let Some(k) = l.name.strip_prefix("__param_") {
-            query.push((k.to_string(), l.value.clone()));
+            query.push((k.to_string(), l.value.to_string()));
         }
     }
     query.sort();

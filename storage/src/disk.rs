@@ -950,7 +950,7 @@ fn encode_series_block(list: &[(u32, Labels)]) -> Vec<u8> {
         put_uvarint(&mut body, u64::from(id % SERIES_PER_BLOCK));
         put_uvarint(&mut body, labels.len() as u64);
         for l in labels {
-            for s in [l.name.as_str(), l.value.as_str()] {
+            for s in [l.name, l.value] {
                 let i = *index.entry(s).or_insert_with(|| {
                     strings.push(s);
                     strings.len() as u64 - 1

@@ -534,8 +534,8 @@ impl Db {
         }
         self.for_each_in_range(&idx, matchers, mint, maxt, |s| {
             for l in &s.labels {
-                if !names.contains(l.name.as_str()) {
-                    names.insert(l.name.clone());
+                if !names.contains(l.name) {
+                    names.insert(l.name.to_string());
                 }
             }
         });
@@ -1088,7 +1088,7 @@ impl Index {
         }
         self.by_hash.entry(s.labels.stable_hash()).or_default().push(r);
         for l in &s.labels {
-            let refs = self.postings.entry(l.name.clone()).or_default().entry(l.value.clone()).or_default();
+            let refs = self.postings.entry(l.name.to_string()).or_default().entry(l.value.to_string()).or_default();
             // Ids loaded out of order still give ascending postings.
             let at = refs.partition_point(|x| *x < r);
             refs.insert(at, r);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 /// The label that holds a series' metric name.
 pub const METRIC_NAME: &str = "__name__";
 
-/// One name/value pair.
+/// One name/value pair, owned (as built, before it joins a [`Labels`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Label {
     pub name: String,
@@ -23,15 +23,38 @@ impl Label {
     }
 }
 
+/// One name/value pair inside a [`Labels`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LabelRef<'a> {
+    pub name: &'a str,
+    pub value: &'a str,
+}
+
 /// A sorted set of labels with unique names and no empty values.
 ///
 /// Prometheus treats a label with an empty value as absent; constructors drop
 /// such labels so that `{a=""}` and `{}` are the same series.
 ///
-/// The pairs live behind an `Arc`: cloning a label set, which queries do for
-/// every selected series, is a reference-count increment.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Labels(Arc<[Label]>);
+/// The pairs live in one shared buffer, each string behind its length (as
+/// Prometheus's `stringlabels`): a label set is one allocation of about the
+/// size of its text, and cloning one, which queries do for every selected
+/// series, is a reference-count increment.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Labels(Arc<[u8]>);
+
+impl Default for Labels {
+    fn default() -> Self {
+        Labels::empty()
+    }
+}
+
+fn put_len(buf: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        buf.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    buf.push(n as u8);
+}
 
 impl Labels {
     /// The empty set.
@@ -53,12 +76,23 @@ impl Labels {
     /// by [`LabelsBuilder`] or a parser that checked it).
     pub fn from_sorted(v: Vec<Label>) -> Self {
         debug_assert!(v.windows(2).all(|w| w[0].name < w[1].name));
-        Labels(v.into())
+        Self::encode(v.iter().map(|l| (l.name.as_str(), l.value.as_str())))
+    }
+
+    fn encode<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut buf = Vec::with_capacity(64);
+        for (n, v) in pairs {
+            put_len(&mut buf, n.len());
+            buf.extend_from_slice(n.as_bytes());
+            put_len(&mut buf, v.len());
+            buf.extend_from_slice(v.as_bytes());
+        }
+        Labels(buf.into())
     }
 
     /// The value of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.binary_search_by(|l| l.name.as_str().cmp(name)).ok().map(|i| self.0[i].value.as_str())
+        self.iter().find(|l| l.name == name).map(|l| l.value)
     }
 
     /// The value of `name`, or "" when absent (as PromQL matchers see it).
@@ -71,12 +105,12 @@ impl Labels {
         self.get(METRIC_NAME)
     }
 
-    pub fn iter(&self) -> std::slice::Iter<'_, Label> {
-        self.0.iter()
+    pub fn iter(&self) -> Iter<'_> {
+        Iter { rest: &self.0 }
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.iter().count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -85,7 +119,7 @@ impl Labels {
 
     /// A builder seeded with these labels.
     pub fn builder(&self) -> LabelsBuilder {
-        LabelsBuilder { labels: self.0.to_vec() }
+        LabelsBuilder { labels: self.iter().map(|l| Label::new(l.name, l.value)).collect() }
     }
 
     /// A copy without the metric name.
@@ -93,7 +127,7 @@ impl Labels {
         if self.metric_name().is_none() {
             return self.clone();
         }
-        Labels(self.0.iter().filter(|l| l.name != METRIC_NAME).cloned().collect())
+        Self::encode(self.iter().filter(|l| l.name != METRIC_NAME).map(|l| (l.name, l.value)))
     }
 
     /// A hash that is the same across runs and machines (FNV-1a over
@@ -107,7 +141,7 @@ impl Labels {
                 h = h.wrapping_mul(0x0100_0000_01b3);
             }
         };
-        for l in self.0.iter() {
+        for l in self.iter() {
             eat(l.name.as_bytes());
             eat(&[0xff]);
             eat(l.value.as_bytes());
@@ -115,13 +149,80 @@ impl Labels {
         }
         h
     }
+
+    /// Heap bytes held by this label set (shared between clones).
+    pub fn heap_bytes(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// The pairs of a [`Labels`], in name order.
+#[derive(Clone, Debug)]
+pub struct Iter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iter<'a> {
+    fn take_str(&mut self) -> Option<&'a str> {
+        let mut n = 0usize;
+        let mut shift = 0;
+        loop {
+            let (&b, rest) = self.rest.split_first()?;
+            self.rest = rest;
+            n |= usize::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                break;
+            }
+            shift += 7;
+        }
+        let (s, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        // SAFETY: the buffer is private to `Labels` and written only by
+        // `Labels::encode`, from whole `&str`s, each behind its byte length;
+        // iteration reads the same lengths back, so `s` is one of those strings.
+        Some(unsafe { std::str::from_utf8_unchecked(s) })
+    }
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = LabelRef<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<LabelRef<'a>> {
+        let name = self.take_str()?;
+        let value = self.take_str()?;
+        Some(LabelRef { name, value })
+    }
 }
 
 impl<'a> IntoIterator for &'a Labels {
-    type Item = &'a Label;
-    type IntoIter = std::slice::Iter<'a, Label>;
+    type Item = LabelRef<'a>;
+    type IntoIter = Iter<'a>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.iter()
+    }
+}
+
+/// Label sets order pair by pair (name, then value), a shorter set first
+/// when it is a prefix of the other, as Prometheus sorts series.
+impl Ord for Labels {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return std::cmp::Ordering::Equal;
+        }
+        self.iter().cmp(other.iter())
+    }
+}
+
+impl PartialOrd for Labels {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Debug for Labels {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter().map(|l| (l.name, l.value))).finish()
     }
 }
 
@@ -134,7 +235,7 @@ impl fmt::Display for Labels {
         }
         f.write_str("{")?;
         let mut first = true;
-        for l in self.0.iter().filter(|l| l.name != METRIC_NAME) {
+        for l in self.iter().filter(|l| l.name != METRIC_NAME) {
             if !first {
                 f.write_str(", ")?;
             }
@@ -198,7 +299,7 @@ impl LabelsBuilder {
     }
 
     pub fn build(self) -> Labels {
-        Labels(self.labels.into())
+        Labels::encode(self.labels.iter().map(|l| (l.name.as_str(), l.value.as_str())))
     }
 }
 
@@ -209,7 +310,7 @@ mod tests {
     #[test]
     fn sorted_deduplicated_and_empty_values_dropped() {
         let l = Labels::from_pairs([("b", "2"), ("a", "1"), ("c", ""), ("a", "3")]);
-        let names: Vec<_> = l.iter().map(|l| (l.name.as_str(), l.value.as_str())).collect();
+        let names: Vec<_> = l.iter().map(|l| (l.name, l.value)).collect();
         assert_eq!(names, vec![("a", "3"), ("b", "2")]);
     }
 
@@ -217,6 +318,20 @@ mod tests {
     fn display_escapes_values() {
         let l = Labels::from_pairs([("__name__", "up"), ("x", "a\"b\\c\nd")]);
         assert_eq!(l.to_string(), r#"up{x="a\"b\\c\nd"}"#);
+    }
+
+    #[test]
+    fn order_is_pairwise_and_long_strings_survive() {
+        let a = Labels::from_pairs([("a", "1")]);
+        let ab = Labels::from_pairs([("a", "1"), ("b", "0")]);
+        let a2 = Labels::from_pairs([("a", "2")]);
+        let long = "x".repeat(70_000);
+        let l = Labels::from_pairs([("a", long.as_str()), ("é", "ü\0")]);
+        assert!(a < ab && ab < a2 && Labels::empty() < a);
+        assert_eq!(l.get("a").map(str::len), Some(70_000));
+        assert_eq!(l.get("é"), Some("ü\0"));
+        assert_eq!(l.builder().build(), l);
+        assert_eq!(l.len(), 2);
     }
 
     #[test]

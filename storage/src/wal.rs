@@ -369,8 +369,8 @@ fn get_str(b: &[u8], pos: &mut usize) -> Option<String> {
 pub(crate) fn encode_labels(buf: &mut Vec<u8>, labels: &Labels) {
     put_uvarint(buf, labels.len() as u64);
     for l in labels {
-        put_str(buf, &l.name);
-        put_str(buf, &l.value);
+        put_str(buf, l.name);
+        put_str(buf, l.value);
     }
 }
 

@@ -105,7 +105,7 @@ pub async fn targets(State(st): State<AppState>) -> Response {
                 .map(|t| TargetRow {
                     url: t.url.clone(),
                     health: t.health,
-                    labels: t.labels.iter().map(|l| (l.name.clone(), l.value.clone())).collect(),
+                    labels: t.labels.iter().map(|l| (l.name.to_string(), l.value.to_string())).collect(),
                     last_scrape: ago(t.last_scrape),
                     duration: format!("{:.3}s", t.last_duration.as_secs_f64()),
                     samples: t.last_samples,

@@ -48,10 +48,10 @@ impl GroupKey<'_> {
     fn for_each(&self, l: &Labels, mut f: impl FnMut(&str, &str) -> bool) -> bool {
         if self.without {
             for p in l {
-                if p.name == METRIC_NAME || self.by.contains(&p.name.as_str()) {
+                if p.name == METRIC_NAME || self.by.contains(&p.name) {
                     continue;
                 }
-                if !f(&p.name, &p.value) {
+                if !f(p.name, p.value) {
                     return false;
                 }
             }

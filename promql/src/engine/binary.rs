@@ -99,8 +99,8 @@ fn signature(l: &Labels, m: &VectorMatching) -> Vec<(String, String)> {
         out
     } else {
         l.iter()
-            .filter(|p| p.name != METRIC_NAME && !m.labels.contains(&p.name))
-            .map(|p| (p.name.clone(), p.value.clone()))
+            .filter(|p| p.name != METRIC_NAME && !m.labels.iter().any(|n| n == p.name))
+            .map(|p| (p.name.to_string(), p.value.to_string()))
             .collect()
     }
 }

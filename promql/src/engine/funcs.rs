@@ -305,7 +305,7 @@ fn absent_labels(e: &Expr) -> Labels {
     for m in &vs.matchers {
         let repeated = vs.matchers.iter().filter(|x| x.name == m.name).count() > 1;
         if m.op == MatchOp::Equal && m.name != METRIC_NAME && !repeated {
-            pairs.push((m.name.clone(), m.value.clone()));
+            pairs.push((m.name.to_string(), m.value.to_string()));
         }
     }
     Labels::from_pairs(pairs)

@@ -176,10 +176,10 @@ impl Appender {
             lb.set(*n, v.as_ref());
         }
         for tl in &self.target_labels {
-            let existing = lb.get(&tl.name).map(str::to_string);
+            let existing = lb.get(tl.name).map(str::to_string);
             if cfg.honor_labels {
                 if existing.is_none() {
-                    lb.set(tl.name.clone(), tl.value.clone());
+                    lb.set(tl.name.to_string(), tl.value.to_string());
                 }
             } else {
                 if let Some(v) = existing {
@@ -189,7 +189,7 @@ impl Appender {
                     }
                     lb.set(exported, v);
                 }
-                lb.set(tl.name.clone(), tl.value.clone());
+                lb.set(tl.name.to_string(), tl.value.to_string());
             }
         }
         if !relabel::process(&cfg.metric_relabel_configs, &mut lb) {

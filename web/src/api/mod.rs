@@ -70,7 +70,7 @@ fn ts_json(t: i64) -> Json {
 fn labels_json(l: &Labels) -> Json {
     let mut m = Map::new();
     for p in l {
-        m.insert(p.name.clone(), Json::String(p.value.clone()));
+        m.insert(p.name.to_string(), Json::String(p.value.to_string()));
     }
     Json::Object(m)
 }
