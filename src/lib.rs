@@ -4,6 +4,7 @@
 //! A tour:
 //! - [`config`]: prometheus.yml → [`config::Config`], with file:line:col errors;
 //! - [`scrape`]: discovery, targets, scrape loops, exposition parsers, relabeling;
+//! - [`import`]: backfill from Prometheus text or OpenMetrics (`vigil import`);
 //! - [`metrics`]: Vigil's own /metrics;
 //! - [`server`]: starts everything for `vigil run` and wires the web crate to it.
 //!

@@ -65,7 +65,7 @@ struct Index {
     series: Vec<Option<Arc<MemSeries>>>,
     /// Stable hash of the labels → refs with that hash (collisions are rare
     /// and resolved by comparing labels).
-    by_hash: HashMap<u64, Vec<SeriesRef>>,
+    by_hash: hashbrown::HashTable<SeriesRef>,
     /// label name → label value → series refs, ascending.
     postings: HashMap<String, HashMap<String, Vec<SeriesRef>>>,
 }
@@ -1086,7 +1086,11 @@ impl Index {
         if self.series[i].is_some() {
             return;
         }
-        self.by_hash.entry(s.labels.stable_hash()).or_default().push(r);
+        let hash = s.labels.stable_hash();
+        let series = &self.series;
+        let hash_of =
+            |r: &SeriesRef| series.get(r.0 as usize).and_then(|s| s.as_ref()).map_or(0, |s| s.labels.stable_hash());
+        self.by_hash.insert_unique(hash, r, hash_of);
         for l in &s.labels {
             let refs = self.postings.entry(l.name.to_string()).or_default().entry(l.value.to_string()).or_default();
             // Ids loaded out of order still give ascending postings.
@@ -1097,7 +1101,7 @@ impl Index {
     }
 
     fn lookup(&self, hash: u64, labels: &Labels) -> Option<SeriesRef> {
-        self.by_hash.get(&hash)?.iter().copied().find(|&r| self.get(r).is_some_and(|s| s.labels == *labels))
+        self.by_hash.find(hash, |&r| self.get(r).is_some_and(|s| s.labels == *labels)).copied()
     }
 
     /// Refs of series matching all matchers, ascending. Starts from the

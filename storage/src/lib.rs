@@ -4,12 +4,16 @@
 //! - [`labels`]: [`Labels`], the sorted label set that identifies a series;
 //! - [`matcher`]: label [`Matcher`]s (`=`, `!=`, `=~`, `!~`) used by PromQL and the API;
 //! - [`sample`]: [`Sample`] and Prometheus's staleness marker;
-//! - [`head`]: [`Db`], the in-memory head with its postings index. Appends
-//!   come one batch per scrape; queries select series by matchers over a
-//!   time range.
+//! - [`chunkenc`]: the chunk encodings (Gorilla XOR, and integers as differences);
+//! - [`memseries`]: one series' chunks in memory;
+//! - [`head`]: [`Db`], the store: the in-memory head with its postings index,
+//!   appends one batch per scrape, queries by matchers over a time range,
+//!   retention, import, snapshots, and the background work that persists;
+//! - [`wal`]: the write-ahead log and its checkpoints;
+//! - [`disk`]: chunk files per two-hour partition and the sled index;
+//! - [`dir`]: the data dir's format marker and lock.
 //!
-//! The store keeps this interface as it grows persistence (sled index, Gorilla
-//! chunks, WAL); callers see batches in and selected series out.
+//! docs/format.md describes the bytes on disk and why they are laid out so.
 
 pub mod chunkenc;
 pub mod dir;
