@@ -11,14 +11,17 @@ use hashbrown::HashTable;
 use std::hash::BuildHasher;
 use storage::SeriesRef;
 
+/// 16 bytes per cached series: the text's place in the arena, the series
+/// (`DROPPED` when metric relabeling dropped it) and the scrape (counted
+/// modulo 2^32) that last saw it.
 struct Slot {
-    hash: u64,
     off: u32,
     len: u32,
-    /// `None`: metric relabeling dropped the series.
-    series: Option<SeriesRef>,
-    last_seen: u64,
+    series: u32,
+    last_seen: u32,
 }
+
+const DROPPED: u32 = u32::MAX;
 
 /// Series text → series, for one target.
 pub struct SeriesCache {
@@ -27,11 +30,19 @@ pub struct SeriesCache {
     /// Arena bytes that belong to removed slots.
     garbage: usize,
     hasher: foldhash::fast::RandomState,
+    /// Whether a series was added since the last [`SeriesCache::retain_recent`].
+    grew: bool,
 }
 
 impl Default for SeriesCache {
     fn default() -> Self {
-        SeriesCache { table: HashTable::new(), arena: String::new(), garbage: 0, hasher: Default::default() }
+        SeriesCache {
+            table: HashTable::new(),
+            arena: String::new(),
+            garbage: 0,
+            hasher: Default::default(),
+            grew: false,
+        }
     }
 }
 
@@ -40,13 +51,11 @@ impl SeriesCache {
     pub fn get(&mut self, key: &str, iteration: u64) -> Option<Option<SeriesRef>> {
         let hash = self.hasher.hash_one(key);
         let arena = &self.arena;
-        let slot =
-            self.table.find_mut(hash, |s| s.hash == hash && &arena[s.off as usize..(s.off + s.len) as usize] == key)?;
-        slot.last_seen = iteration;
-        Some(slot.series)
+        let slot = self.table.find_mut(hash, |s| &arena[s.off as usize..(s.off + s.len) as usize] == key)?;
+        slot.last_seen = iteration as u32;
+        Some((slot.series != DROPPED).then_some(SeriesRef(slot.series)))
     }
 
-    /// Remembers the outcome for a key not yet cached.
     pub fn insert(&mut self, key: &str, series: Option<SeriesRef>, iteration: u64) {
         if self.arena.len() + key.len() > u32::MAX as usize {
             self.compact();
@@ -54,18 +63,26 @@ impl SeriesCache {
                 return; // not cached: the next scrape resolves the series again
             }
         }
+        // A series id of u32::MAX would read as dropped: it is then simply not cached.
+        let series = match series {
+            Some(SeriesRef(DROPPED)) => return,
+            Some(SeriesRef(id)) => id,
+            None => DROPPED,
+        };
         let hash = self.hasher.hash_one(key);
         let off = self.arena.len() as u32;
         self.arena.push_str(key);
-        let slot = Slot { hash, off, len: key.len() as u32, series, last_seen: iteration };
-        self.table.insert_unique(hash, slot, |s| s.hash);
+        self.grew = true;
+        let slot = Slot { off, len: key.len() as u32, series, last_seen: iteration as u32 };
+        let (arena, hasher) = (&self.arena, &self.hasher);
+        self.table.insert_unique(hash, slot, |s| hasher.hash_one(&arena[s.off as usize..(s.off + s.len) as usize]));
     }
 
-    /// Forgets keys not seen for `max_age` iterations.
     pub fn retain_recent(&mut self, now: u64, max_age: u64) {
         let mut freed = 0;
+        let now = now as u32;
         self.table.retain(|s| {
-            let keep = now - s.last_seen < max_age;
+            let keep = u64::from(now.wrapping_sub(s.last_seen)) < max_age;
             if !keep {
                 freed += s.len as usize;
             }
@@ -74,6 +91,10 @@ impl SeriesCache {
         self.garbage += freed;
         if self.garbage > self.arena.len() / 2 {
             self.compact();
+        } else if !std::mem::take(&mut self.grew) && self.arena.capacity() > self.arena.len() + self.arena.len() / 4 {
+            // A scrape that added nothing: give back the growth slack (a target
+            // whose series churn keeps growing and never gets here).
+            self.arena.shrink_to_fit();
         }
     }
 
