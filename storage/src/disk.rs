@@ -24,6 +24,7 @@ use crate::chunkenc::{self, MAX_CHUNK_SAMPLES};
 use crate::labels::{Label, Labels};
 use crate::sample::Sample;
 use crate::wal::{get_uvarint, put_uvarint};
+use memmap2::Mmap;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -94,10 +95,21 @@ struct HeadFile {
 
 struct Segment {
     n: u32,
-    file: File,
     len: u64,
+    /// The whole file, mapped: segments never change once written.
+    map: Mmap,
     /// First series id of each index block, ascending.
     blocks: Vec<u32>,
+}
+
+/// Maps a chunk file for reading.
+fn map_file(file: &File) -> io::Result<Mmap> {
+    // SAFETY: chunk files belong to this process (the data dir is locked).
+    // Segments are never modified after they are written; head files only
+    // grow, except that a failed append is cut back to where it began, past
+    // every referenced chunk, and every read stays within referenced chunks.
+    // Deleting a mapped file (compaction, retention) keeps the mapping valid.
+    unsafe { Mmap::map(file) }
 }
 
 struct Partition {
@@ -108,6 +120,8 @@ struct Partition {
     head_refs: RwLock<HashMap<u32, Vec<ChunkLoc>>>,
     head_samples: std::sync::atomic::AtomicU64,
     head_bytes: std::sync::atomic::AtomicU64,
+    /// The head file mapped at some length; mapped again when a read needs more.
+    head_map: RwLock<Option<Arc<Mmap>>>,
     segments: RwLock<Vec<Arc<Segment>>>,
 }
 
@@ -263,7 +277,7 @@ impl Disk {
             }
             let file = File::open(e.path())?;
             let len = file.metadata()?.len();
-            segs.push(Arc::new(Segment { n, file, len, blocks }));
+            segs.push(Arc::new(Segment { n, len, map: map_file(&file)?, blocks }));
         }
         segs.sort_by_key(|s| s.n);
         *write_lock(&p.segments) = segs;
@@ -551,8 +565,8 @@ impl Disk {
             let _ = fs::remove_file(&path);
             return Err(e);
         }
-        let file = File::open(&path)?;
-        write_lock(&p.segments).push(Arc::new(Segment { n, file, len: data.len() as u64, blocks: firsts }));
+        let map = map_file(&File::open(&path)?)?;
+        write_lock(&p.segments).push(Arc::new(Segment { n, len: data.len() as u64, map, blocks: firsts }));
         Ok(chunk_count)
     }
 
@@ -596,6 +610,7 @@ impl Disk {
             self.write_segment(&p, &list)?;
             // The segment is durable: the head file goes.
             *head = None;
+            *write_lock(&p.head_map) = None;
             write_lock(&p.head_refs).clear();
             p.head_samples.store(0, std::sync::atomic::Ordering::Relaxed);
             p.head_bytes.store(0, std::sync::atomic::Ordering::Relaxed);
@@ -608,7 +623,7 @@ impl Disk {
     /// A reader for many series in ascending id order: it keeps the last
     /// decoded index block of each segment.
     pub fn reader(&self) -> Reader<'_> {
-        Reader { disk: self, cache: HashMap::new(), buf: Vec::new() }
+        Reader { disk: self, cache: HashMap::new() }
     }
 
     /// Deletes every partition that ends at or before `t`. Returns how many.
@@ -748,8 +763,21 @@ impl Partition {
             head_refs: RwLock::default(),
             head_samples: Default::default(),
             head_bytes: Default::default(),
+            head_map: RwLock::default(),
             segments: RwLock::default(),
         }
+    }
+
+    /// The head file mapped to at least `need` bytes (`None` when there is no head file).
+    fn head_map_covering(&self, need: u64) -> io::Result<Option<Arc<Mmap>>> {
+        if let Some(m) = read_lock(&self.head_map).as_ref().filter(|m| m.len() as u64 >= need) {
+            return Ok(Some(m.clone()));
+        }
+        let head = lock(&self.head);
+        let Some(h) = head.as_ref() else { return Ok(None) };
+        let map = Arc::new(map_file(&h.file)?);
+        *write_lock(&self.head_map) = Some(map.clone());
+        Ok(Some(map))
     }
 
     fn start_key(&self) -> [u8; 8] {
@@ -765,7 +793,6 @@ pub(crate) struct Reader<'a> {
     disk: &'a Disk,
     /// (partition start, segment) → (first id of the block, its entries).
     cache: HashMap<(i64, u32), (u32, Arc<BlockEntries>)>,
-    buf: Vec<u8>,
 }
 
 impl Reader<'_> {
@@ -797,14 +824,14 @@ impl Reader<'_> {
                     }
                 };
                 if let Ok(i) = entries.binary_search_by_key(&series, |(id, _)| *id) {
-                    read_chunks(&seg.file, &entries[i].1, mint, maxt, &mut self.buf, out, p.start, series)?;
+                    read_chunks(&seg.map, &entries[i].1, mint, maxt, out, p.start, series)?;
                 }
             }
             let locs = read_lock(&p.head_refs).get(&series).cloned();
             if let Some(locs) = locs {
-                let head = lock(&p.head);
-                if let Some(h) = head.as_ref() {
-                    read_chunks(&h.file, &locs, mint, maxt, &mut self.buf, out, p.start, series)?;
+                let need = locs.iter().map(|c| c.off + u64::from(c.len)).max().unwrap_or(0);
+                if let Some(map) = p.head_map_covering(need)? {
+                    read_chunks(&map, &locs, mint, maxt, out, p.start, series)?;
                 }
             }
         }
@@ -812,13 +839,11 @@ impl Reader<'_> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn read_chunks(
-    file: &File,
+    data: &[u8],
     locs: &[ChunkLoc],
     mint: i64,
     maxt: i64,
-    buf: &mut Vec<u8>,
     out: &mut Vec<Sample>,
     partition: i64,
     series: u32,
@@ -827,12 +852,14 @@ fn read_chunks(
         if loc.maxt < mint || loc.mint > maxt {
             continue;
         }
-        buf.resize(loc.len as usize, 0);
-        file.read_exact_at(buf, loc.off)?;
+        let Some(buf) = data.get(loc.off as usize..(loc.off + u64::from(loc.len)) as usize) else {
+            return Err(corrupt(format!("chunk of series {series} in partition {partition} lies past its file's end")));
+        };
         if crc32fast::hash(buf) != loc.crc {
             tracing::warn!(partition, series, offset = loc.off, "chunk fails its checksum; skipped");
             continue;
         }
+        out.reserve(usize::from(chunkenc::count(buf)));
         for (t, v) in chunkenc::iter(buf) {
             if t > maxt {
                 break;

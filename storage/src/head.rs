@@ -492,7 +492,7 @@ impl Db {
         if s.disk_maxt.load(Ordering::Relaxed) < mint || s.disk_mint.load(Ordering::Relaxed) > maxt {
             return mem;
         }
-        let mut all = Vec::new();
+        let mut all = Vec::with_capacity(mem.len() + 128);
         if let Err(e) = reader.read(r.0, mint, maxt, &mut all) {
             tracing::warn!(series = %s.labels, error = %e, "reading chunks failed");
         }
