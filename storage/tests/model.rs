@@ -28,6 +28,16 @@ fn value(choice: u8, t: i64) -> f64 {
     }
 }
 
+/// Series `k`'s samples in `[mint, maxt]` as (time, value bits).
+fn read(db: &Db, k: usize, mint: i64, maxt: i64) -> Vec<(i64, u64)> {
+    let m = Matcher::new(MatchOp::Equal, "k", k.to_string()).unwrap();
+    db.select(&[m], mint, maxt).into_iter().flat_map(|s| s.samples.into_iter().map(|x| (x.t, x.v.to_bits()))).collect()
+}
+
+fn expected(model: &BTreeMap<i64, u64>, mint: i64, maxt: i64) -> Vec<(i64, u64)> {
+    model.range(mint..=maxt).map(|(t, b)| (*t, *b)).collect()
+}
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => prop::collection::vec((0usize..4, -5i64..400, any::<u8>()), 1..60).prop_map(Op::Append),
@@ -66,14 +76,7 @@ proptest! {
                 }
                 Op::Select { series, from, to } => {
                     let (mint, maxt) = (from * 1000, to * 1000);
-                    let m = Matcher::new(MatchOp::Equal, "k", series.to_string()).unwrap();
-                    let got: Vec<(i64, u64)> = db
-                        .select(&[m], mint, maxt)
-                        .into_iter()
-                        .flat_map(|s| s.samples.into_iter().map(|x| (x.t, x.v.to_bits())))
-                        .collect();
-                    let want: Vec<(i64, u64)> = model[series].range(mint..=maxt).map(|(t, b)| (*t, *b)).collect();
-                    prop_assert_eq!(got, want);
+                    prop_assert_eq!(read(&db, series, mint, maxt), expected(&model[series], mint, maxt));
                 }
             }
         }
@@ -139,14 +142,7 @@ proptest! {
                 }
                 DiskOp::Select { series, from, to } => {
                     let (mint, maxt) = (from * STEP, to * STEP);
-                    let m = Matcher::new(MatchOp::Equal, "k", series.to_string()).unwrap();
-                    let got: Vec<(i64, u64)> = db
-                        .select(&[m], mint, maxt)
-                        .into_iter()
-                        .flat_map(|s| s.samples.into_iter().map(|x| (x.t, x.v.to_bits())))
-                        .collect();
-                    let want: Vec<(i64, u64)> = model[series].range(mint..=maxt).map(|(t, b)| (*t, *b)).collect();
-                    prop_assert_eq!(got, want);
+                    prop_assert_eq!(read(&db, series, mint, maxt), expected(&model[series], mint, maxt));
                 }
                 DiskOp::Restart => {
                     drop(db);
@@ -160,14 +156,7 @@ proptest! {
         drop(db);
         let db = Db::open(tmp.path(), opts).unwrap();
         for (k, m) in model.iter().enumerate() {
-            let sel = Matcher::new(MatchOp::Equal, "k", k.to_string()).unwrap();
-            let got: Vec<(i64, u64)> = db
-                .select(&[sel], i64::MIN, i64::MAX)
-                .into_iter()
-                .flat_map(|s| s.samples.into_iter().map(|x| (x.t, x.v.to_bits())))
-                .collect();
-            let want: Vec<(i64, u64)> = m.iter().map(|(t, b)| (*t, *b)).collect();
-            prop_assert_eq!(got, want);
+            prop_assert_eq!(read(&db, k, i64::MIN, i64::MAX), expected(m, i64::MIN, i64::MAX));
         }
     }
 }

@@ -12,7 +12,7 @@
 //! integer has changing digits, plus its control bits.
 
 use super::bstream::{BitReader, BitWriter};
-use super::xor::{fits, read_uvarint, unzigzag, write_uvarint, zigzag};
+use super::xor::{read_dod, read_uvarint, unzigzag, write_dod, write_uvarint, zigzag};
 
 /// Set in the count field of an integer chunk.
 pub const INT_FLAG: u16 = 0x8000;
@@ -71,24 +71,6 @@ pub fn encode(samples: impl ExactSizeIterator<Item = (i64, f64)>) -> Option<Vec<
     Some(w.into_bytes())
 }
 
-fn write_dod(w: &mut BitWriter, dod: i64) {
-    if dod == 0 {
-        w.write_bit(false);
-    } else if fits(dod, 14) {
-        w.write_bits(0b10, 2);
-        w.write_bits(dod as u64 & ((1 << 14) - 1), 14);
-    } else if fits(dod, 17) {
-        w.write_bits(0b110, 3);
-        w.write_bits(dod as u64 & ((1 << 17) - 1), 17);
-    } else if fits(dod, 20) {
-        w.write_bits(0b1110, 4);
-        w.write_bits(dod as u64 & ((1 << 20) - 1), 20);
-    } else {
-        w.write_bits(0b1111, 4);
-        w.write_bits(dod as u64, 64);
-    }
-}
-
 /// Decodes an integer chunk lazily.
 #[derive(Clone, Debug)]
 pub struct IntIterator<'a> {
@@ -130,19 +112,7 @@ impl<'a> IntIterator<'a> {
             if self.read == 1 {
                 self.t_delta = unzigzag(read_uvarint(&mut self.r)?);
             } else {
-                let dod = match self.r.read_unary(4)? {
-                    0 => 0,
-                    k => {
-                        let bits = [0, 14, 17, 20, 64][k as usize];
-                        let raw = self.r.read_bits(bits)?;
-                        if bits == 64 || raw <= 1 << (bits - 1) {
-                            raw as i64
-                        } else {
-                            raw as i64 - (1i64 << bits)
-                        }
-                    }
-                };
-                self.t_delta = self.t_delta.wrapping_add(dod);
+                self.t_delta = self.t_delta.wrapping_add(read_dod(&mut self.r)?);
             }
             self.t = self.t.wrapping_add(self.t_delta);
             let ones = self.r.read_unary(5)?;

@@ -62,7 +62,44 @@ pub(super) fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
-pub(super) fn fits(x: i64, bits: u8) -> bool {
+/// A timestamp's delta of delta: `0`, or `10`+14, `110`+17, `1110`+20,
+/// `1111`+64 bits (two's complement in the narrow buckets).
+pub(super) fn write_dod(w: &mut BitWriter, dod: i64) {
+    if dod == 0 {
+        w.write_bit(false);
+    } else if fits(dod, 14) {
+        w.write_bits(0b10, 2);
+        w.write_bits(dod as u64 & ((1 << 14) - 1), 14);
+    } else if fits(dod, 17) {
+        w.write_bits(0b110, 3);
+        w.write_bits(dod as u64 & ((1 << 17) - 1), 17);
+    } else if fits(dod, 20) {
+        w.write_bits(0b1110, 4);
+        w.write_bits(dod as u64 & ((1 << 20) - 1), 20);
+    } else {
+        w.write_bits(0b1111, 4);
+        w.write_bits(dod as u64, 64);
+    }
+}
+
+/// Reads what [`write_dod`] wrote.
+#[inline]
+pub(super) fn read_dod(r: &mut BitReader) -> Option<i64> {
+    Some(match r.read_unary(4)? {
+        0 => 0,
+        k => {
+            let bits = [0, 14, 17, 20, 64][k as usize];
+            let raw = r.read_bits(bits)?;
+            if bits == 64 || raw <= 1 << (bits - 1) {
+                raw as i64
+            } else {
+                raw as i64 - (1i64 << bits)
+            }
+        }
+    })
+}
+
+fn fits(x: i64, bits: u8) -> bool {
     let lim = 1i64 << (bits - 1);
     -(lim - 1) <= x && x <= lim
 }
@@ -111,22 +148,7 @@ impl XorAppender {
             }
             _ => {
                 let dt = t - self.t;
-                let dod = dt.wrapping_sub(self.t_delta);
-                if dod == 0 {
-                    self.w.write_bit(false);
-                } else if fits(dod, 14) {
-                    self.w.write_bits(0b10, 2);
-                    self.w.write_bits(dod as u64 & ((1 << 14) - 1), 14);
-                } else if fits(dod, 17) {
-                    self.w.write_bits(0b110, 3);
-                    self.w.write_bits(dod as u64 & ((1 << 17) - 1), 17);
-                } else if fits(dod, 20) {
-                    self.w.write_bits(0b1110, 4);
-                    self.w.write_bits(dod as u64 & ((1 << 20) - 1), 20);
-                } else {
-                    self.w.write_bits(0b1111, 4);
-                    self.w.write_bits(dod as u64, 64);
-                }
+                write_dod(&mut self.w, dt.wrapping_sub(self.t_delta));
                 self.write_value(vb);
                 self.t_delta = dt;
             }
@@ -226,21 +248,7 @@ impl<'a> XorIterator<'a> {
                 self.read_value()?;
             }
             _ => {
-                let dod = match self.r.read_unary(4)? {
-                    0 => 0,
-                    k => {
-                        let bits = [0, 14, 17, 20, 64][k as usize];
-                        let raw = self.r.read_bits(bits)?;
-                        if bits == 64 {
-                            raw as i64
-                        } else if raw > (1 << (bits - 1)) {
-                            raw as i64 - (1i64 << bits)
-                        } else {
-                            raw as i64
-                        }
-                    }
-                };
-                self.t_delta = self.t_delta.wrapping_add(dod);
+                self.t_delta = self.t_delta.wrapping_add(read_dod(&mut self.r)?);
                 self.t = self.t.wrapping_add(self.t_delta);
                 self.read_value()?;
             }
