@@ -229,3 +229,49 @@ fn size_retention_drops_oldest_partitions_first() {
 fn series_ref(db: &Db) -> SeriesRef {
     db.get_or_create(&Labels::from_pairs([("__name__", "x")]))
 }
+
+#[test]
+fn a_long_query_does_not_hold_up_appends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = open(tmp.path());
+    let refs: Vec<SeriesRef> = (0..2_000)
+        .map(|i| db.get_or_create(&Labels::from_pairs([("__name__", "m".to_string()), ("i", i.to_string())])))
+        .collect();
+    let batch = |k: i64| -> Vec<(SeriesRef, Sample)> {
+        refs.iter().map(|r| (*r, Sample { t: k * 15_000, v: (k * 3) as f64 })).collect()
+    };
+    for k in 0..600 {
+        db.append(&batch(k));
+        if k % 120 == 0 {
+            db.maintain();
+        }
+    }
+    // Queries over everything run on one thread while the other appends.
+    // `phase` is odd while a query runs; an append that starts and ends in
+    // the same odd phase ran entirely inside one query.
+    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+    let phase = AtomicU64::new(0);
+    let inside = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..3 {
+                phase.fetch_add(1, SeqCst);
+                let got = db.select(&[name("m")], i64::MIN, i64::MAX);
+                phase.fetch_add(1, SeqCst);
+                assert_eq!(got.len(), 2_000);
+            }
+        });
+        let mut k = 600;
+        while phase.load(SeqCst) < 6 {
+            let before = phase.load(SeqCst);
+            let o = db.append(&batch(k));
+            assert_eq!(o.appended, 2_000);
+            if before % 2 == 1 && phase.load(SeqCst) == before {
+                inside.fetch_add(1, SeqCst);
+            }
+            k += 1;
+        }
+    });
+    // A query that held appends up would let at most one in as it starts.
+    assert!(inside.load(SeqCst) > 10, "appends waited for the queries: {} ran inside one", inside.load(SeqCst));
+}
