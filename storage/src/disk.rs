@@ -154,8 +154,10 @@ impl Index {
         let db = loop {
             match config.open() {
                 Ok(db) => break db,
+                // sled reports it as a custom error wrapping the lock's WouldBlock.
                 Err(sled::Error::Io(e))
-                    if e.kind() == io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline =>
+                    if (e.kind() == io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock"))
+                        && std::time::Instant::now() < deadline =>
                 {
                     std::thread::sleep(std::time::Duration::from_millis(10));
                 }

@@ -310,6 +310,10 @@ impl Db {
                 self.max_t.fetch_max(t, Ordering::Relaxed);
             }
         }
+        // The newest sample may be in a chunk file already compacted away from the head's reach.
+        if let Some((t, v)) = st.last {
+            chunks.raise_last(t, v);
+        }
     }
 
     /// What opening found (persistent stores only).
@@ -893,7 +897,13 @@ impl Db {
             let c = s.chunks();
             let sealed: Vec<(i64, i64, Vec<u8>)> = c.sealed().map(|sc| (sc.mint, sc.maxt, sc.bytes.to_vec())).collect();
             let open = c.open_bytes().map(<[u8]>::to_vec);
-            (!sealed.is_empty() || open.is_some()).then_some(SeriesState { id: r.0, sealed, open })
+            let last = c.last();
+            (!sealed.is_empty() || open.is_some() || last.is_some()).then_some(SeriesState {
+                id: r.0,
+                sealed,
+                open,
+                last,
+            })
         });
         Wal::write_checkpoint(wal_dir, through, states)?;
         let mut w = lock(&p.wal);

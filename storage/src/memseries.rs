@@ -84,6 +84,19 @@ impl SeriesChunks {
         }
     }
 
+    /// The newest sample (time, value bits), if the series has one anywhere.
+    pub fn last(&self) -> Option<(i64, u64)> {
+        self.has_last.then_some((self.last_t, self.last_v))
+    }
+
+    /// Makes `(t, v_bits)` the newest sample when it is newer than what is
+    /// known (a checkpoint's record of a sample already on disk).
+    pub fn raise_last(&mut self, t: i64, v_bits: u64) {
+        if !self.has_last || t > self.last_t {
+            (self.last_t, self.last_v, self.has_last) = (t, v_bits, true);
+        }
+    }
+
     /// Puts back a sealed chunk recorded by a checkpoint (oldest first).
     pub fn restore_sealed(&mut self, mint: i64, maxt: i64, bytes: std::sync::Arc<[u8]>) {
         if self.open.is_none() && (!self.has_last || self.last_t < mint) {

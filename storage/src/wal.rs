@@ -45,6 +45,9 @@ pub struct SeriesState {
     pub sealed: Vec<(i64, i64, Vec<u8>)>,
     /// The open chunk's bytes.
     pub open: Option<Vec<u8>>,
+    /// The newest sample appended (time, value bits), wherever it is now:
+    /// appends resume after it.
+    pub last: Option<(i64, u64)>,
 }
 
 /// What replay found.
@@ -431,7 +434,7 @@ fn get_i64(b: &[u8], pos: &mut usize) -> Option<i64> {
     Some(v)
 }
 
-/// `id, sealed count, (mint, maxt, bytes)*, has_open u8, [bytes]`.
+/// `id, sealed count, (mint, maxt, bytes)*, has_open u8, [bytes], has_last u8, [t i64, value bits u64]`.
 fn encode_state(buf: &mut Vec<u8>, st: &SeriesState) {
     put_uvarint(buf, u64::from(st.id));
     put_uvarint(buf, st.sealed.len() as u64);
@@ -444,6 +447,14 @@ fn encode_state(buf: &mut Vec<u8>, st: &SeriesState) {
         Some(b) => {
             buf.push(1);
             put_bytes(buf, b);
+        }
+        None => buf.push(0),
+    }
+    match st.last {
+        Some((t, v)) => {
+            buf.push(1);
+            put_i64(buf, t);
+            buf.extend_from_slice(&v.to_le_bytes());
         }
         None => buf.push(0),
     }
@@ -463,7 +474,14 @@ fn decode_state(b: &[u8], pos: &mut usize) -> Option<SeriesState> {
         1 => Some(get_bytes(b, pos)?),
         _ => return None,
     };
-    Some(SeriesState { id, sealed, open })
+    let has_last = *b.get(*pos)?;
+    *pos += 1;
+    let last = match has_last {
+        0 => None,
+        1 => Some((get_i64(b, pos)?, get_i64(b, pos)? as u64)),
+        _ => return None,
+    };
+    Some(SeriesState { id, sealed, open, last })
 }
 
 fn decode(body: &[u8]) -> Option<Record> {
@@ -580,7 +598,7 @@ mod tests {
         wal.log(&[(1, Labels::from_pairs([("a", "b")]))], &[(1, Sample { t: 10, v: 1.0 })]).unwrap();
         let through = wal.cut().unwrap();
         wal.log(&[], &[(1, Sample { t: 20, v: 2.0 })]).unwrap();
-        let st = SeriesState { id: 1, sealed: vec![(1, 5, vec![9, 9])], open: Some(vec![1, 2, 3]) };
+        let st = SeriesState { id: 1, sealed: vec![(1, 5, vec![9, 9])], open: Some(vec![1, 2, 3]), last: Some((7, 8)) };
         Wal::write_checkpoint(tmp.path(), through, std::iter::once(st)).unwrap();
         wal.checkpointed(through);
         drop(wal);
@@ -589,7 +607,12 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Record::State(SeriesState { id: 1, sealed: vec![(1, 5, vec![9, 9])], open: Some(vec![1, 2, 3]) }),
+                Record::State(SeriesState {
+                    id: 1,
+                    sealed: vec![(1, 5, vec![9, 9])],
+                    open: Some(vec![1, 2, 3]),
+                    last: Some((7, 8))
+                }),
                 Record::Samples(vec![(1, Sample { t: 20, v: 2.0 })]),
             ]
         );

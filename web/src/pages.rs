@@ -31,6 +31,28 @@ struct HomePage {
     unknown: usize,
     series: usize,
     samples: u64,
+    /// Chunk files, index and WAL, formatted ("12.3 MiB"); empty for an in-memory store.
+    disk: String,
+    /// Bytes per sample on disk, formatted; empty before any chunk is written.
+    bytes_per_sample: String,
+    /// The store's last write error (disk full, read-only), if writes are failing.
+    storage_error: String,
+}
+
+/// `1234567` → `1.2 MiB`.
+fn iec_bytes(n: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
 }
 
 /// GET /
@@ -53,6 +75,16 @@ pub async fn home(State(st): State<AppState>) -> Response {
         jobs,
         series: st.db.num_series(),
         samples: st.db.stats().samples_appended.load(Ordering::Relaxed),
+        disk: st
+            .db
+            .path()
+            .map(|_| {
+                let u = st.db.disk_usage();
+                iec_bytes(u.chunks + u.index + u.wal)
+            })
+            .unwrap_or_default(),
+        bytes_per_sample: st.db.disk_usage().bytes_per_sample().map(|b| format!("{b:.2}")).unwrap_or_default(),
+        storage_error: st.db.last_error().unwrap_or_default(),
     };
     render(&page)
 }
@@ -125,4 +157,17 @@ pub async fn stylesheet() -> Response {
         include_str!("../static/vigil.css"),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iec_bytes;
+
+    #[test]
+    fn sizes_in_powers_of_1024() {
+        assert_eq!(iec_bytes(0), "0 B");
+        assert_eq!(iec_bytes(1023), "1023 B");
+        assert_eq!(iec_bytes(1536), "1.5 KiB");
+        assert_eq!(iec_bytes(5 << 30), "5.0 GiB");
+    }
 }
