@@ -729,10 +729,6 @@ impl Db {
     /// the head has moved past, and takes a checkpoint when due.
     pub fn maintain(&self) {
         let Some(p) = &self.persist else { return };
-        // 0. An index closed by a write error is reopened (once there is room again).
-        if !p.disk.recover() {
-            return;
-        }
         // 1. The WAL reaches the disk (a power loss then costs at most the last interval).
         let sync = {
             let mut w = lock(&p.wal);
@@ -758,6 +754,11 @@ impl Db {
             if let Err(e) = f.sync_data() {
                 self.write_failed("syncing the WAL", &e);
             }
+        }
+        // An index closed by a write error is reopened (once there is room again);
+        // until then the rest waits.
+        if !p.disk.recover() {
+            return;
         }
         // 2. Partitions the head moved past by half a partition are closed:
         //    their open chunks are sealed so they can go to disk.
