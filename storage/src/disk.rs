@@ -23,7 +23,7 @@
 use crate::chunkenc::{self, MAX_CHUNK_SAMPLES};
 use crate::labels::{Label, Labels};
 use crate::sample::Sample;
-use crate::wal::{get_uvarint, put_uvarint};
+use crate::varint::{get_uvarint, put_uvarint, unzigzag, zigzag};
 use memmap2::Mmap;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
@@ -806,8 +806,9 @@ impl Reader<'_> {
             .map(|(_, p)| p.clone())
             .collect();
         for p in parts {
-            let segments = read_lock(&p.segments).clone();
-            for seg in segments {
+            // Read under the lock (a compaction only appends to the list): no copy per series.
+            let segments = read_lock(&p.segments);
+            for seg in segments.iter() {
                 let Some(bi) = seg.blocks.partition_point(|&f| f <= series).checked_sub(1) else { continue };
                 let first = seg.blocks[bi];
                 let cached = self.cache.get(&(p.start, seg.n)).filter(|(f, _)| *f == first).map(|(_, e)| e.clone());
@@ -829,6 +830,8 @@ impl Reader<'_> {
                     read_chunks(&seg.map, &entries[i].1, mint, maxt, out, p.start, series)?;
                 }
             }
+            // Released before the head file's lock: a compaction holds that one while it adds a segment.
+            drop(segments);
             let locs = read_lock(&p.head_refs).get(&series).cloned();
             if let Some(locs) = locs {
                 let need = locs.iter().map(|c| c.off + u64::from(c.len)).max().unwrap_or(0);
@@ -898,14 +901,6 @@ fn segment_key(start: i64, n: u32, first: u32) -> [u8; 16] {
     k[..12].copy_from_slice(&segment_prefix(start, n));
     k[12..].copy_from_slice(&first.to_be_bytes());
     k
-}
-
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
 /// `crc32 u32 LE | base offset uvarint | n uvarint | n × (id delta uvarint,

@@ -908,7 +908,6 @@ impl Db {
         });
         Wal::write_checkpoint(wal_dir, through, states)?;
         let mut w = lock(&p.wal);
-        w.wal.checkpointed(through);
         w.bytes_since_checkpoint = 0;
         w.last_checkpoint = Instant::now();
         self.stats.checkpoints.fetch_add(1, Ordering::Relaxed);

@@ -4,6 +4,7 @@
 //! equal sets compare, hash and print the same way whatever order they were
 //! built in. `__name__` holds the metric name.
 
+use crate::varint::{get_uvarint, put_uvarint};
 use std::fmt;
 use std::sync::Arc;
 
@@ -48,14 +49,6 @@ impl Default for Labels {
     }
 }
 
-fn put_len(buf: &mut Vec<u8>, mut n: usize) {
-    while n >= 0x80 {
-        buf.push(n as u8 | 0x80);
-        n >>= 7;
-    }
-    buf.push(n as u8);
-}
-
 impl Labels {
     /// The empty set.
     pub fn empty() -> Self {
@@ -82,9 +75,9 @@ impl Labels {
     fn encode<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
         let mut buf = Vec::with_capacity(64);
         for (n, v) in pairs {
-            put_len(&mut buf, n.len());
+            put_uvarint(&mut buf, n.len() as u64);
             buf.extend_from_slice(n.as_bytes());
-            put_len(&mut buf, v.len());
+            put_uvarint(&mut buf, v.len() as u64);
             buf.extend_from_slice(v.as_bytes());
         }
         Labels(buf.into())
@@ -149,11 +142,6 @@ impl Labels {
         }
         h
     }
-
-    /// Heap bytes held by this label set (shared between clones).
-    pub fn heap_bytes(&self) -> usize {
-        self.0.len()
-    }
 }
 
 /// The pairs of a [`Labels`], in name order.
@@ -164,17 +152,9 @@ pub struct Iter<'a> {
 
 impl<'a> Iter<'a> {
     fn take_str(&mut self) -> Option<&'a str> {
-        let mut n = 0usize;
-        let mut shift = 0;
-        loop {
-            let (&b, rest) = self.rest.split_first()?;
-            self.rest = rest;
-            n |= usize::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                break;
-            }
-            shift += 7;
-        }
+        let mut pos = 0;
+        let n = get_uvarint(self.rest, &mut pos)? as usize;
+        self.rest = &self.rest[pos..];
         let (s, rest) = self.rest.split_at(n);
         self.rest = rest;
         // SAFETY: the buffer is private to `Labels` and written only by

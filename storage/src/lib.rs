@@ -23,6 +23,7 @@ pub mod labels;
 pub mod matcher;
 pub mod memseries;
 pub mod sample;
+mod varint;
 pub mod wal;
 
 pub use dir::{DirError, FORMAT_VERSION};

@@ -11,7 +11,7 @@
 
 use crate::labels::{Label, Labels};
 use crate::sample::Sample;
-use std::collections::BTreeMap;
+use crate::varint::{get_uvarint, put_uvarint, unzigzag, zigzag};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -66,8 +66,6 @@ pub struct Wal {
     file: Option<File>,
     len: u64,
     dirty: bool,
-    /// Newest sample time in each segment, for truncation.
-    max_t: BTreeMap<u64, i64>,
     buf: Vec<u8>,
 }
 
@@ -82,7 +80,7 @@ impl Wal {
         let mut after = 0;
         if let Some(&n) = checkpoints.last() {
             let path = checkpoint_path(dir, n);
-            let (good_len, clean, _) = replay_segment(&path, &mut f, &mut stats.records)?;
+            let (good_len, clean) = replay_segment(&path, &mut f, &mut stats.records)?;
             if !clean {
                 // Checkpoints are written whole and renamed into place: a bad one is damage, not a crash.
                 return Err(io::Error::new(
@@ -100,12 +98,11 @@ impl Wal {
             fs::remove_file(segment_path(dir, seq))?;
         }
         segments.retain(|&s| s > after);
-        let mut max_t = BTreeMap::new();
         let last = segments.last().copied();
         for &seq in &segments {
             stats.segments += 1;
             let path = segment_path(dir, seq);
-            let (good_len, clean, seg_max) = replay_segment(&path, &mut f, &mut stats.records)?;
+            let (good_len, clean) = replay_segment(&path, &mut f, &mut stats.records)?;
             if !clean {
                 stats.corrupt_segments += 1;
                 tracing::warn!(segment = %path.display(), offset = good_len, "WAL segment ends in a torn or corrupt record; replayed up to it");
@@ -113,7 +110,6 @@ impl Wal {
                     OpenOptions::new().write(true).open(&path)?.set_len(good_len)?;
                 }
             }
-            max_t.insert(seq, seg_max);
         }
         let mut wal = Wal {
             dir: dir.to_path_buf(),
@@ -121,7 +117,6 @@ impl Wal {
             file: None,
             len: 0,
             dirty: false,
-            max_t,
             buf: Vec::new(),
         };
         wal.rotate()?;
@@ -156,10 +151,6 @@ impl Wal {
         }
         self.len += self.buf.len() as u64;
         self.dirty = true;
-        if let Some(t) = samples.iter().map(|(_, s)| s.t).max() {
-            let m = self.max_t.entry(self.seq).or_insert(i64::MIN);
-            *m = (*m).max(t);
-        }
         Ok(())
     }
 
@@ -206,11 +197,6 @@ impl Wal {
         Ok(())
     }
 
-    /// Forgets segments a checkpoint replaced.
-    pub fn checkpointed(&mut self, through: u64) {
-        self.max_t.retain(|&s, _| s > through);
-    }
-
     /// The WAL directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -219,21 +205,6 @@ impl Wal {
     /// Bytes written to the current segment.
     pub fn segment_len(&self) -> u64 {
         self.len
-    }
-
-    /// Deletes segments up to and including `through` whose samples are all
-    /// older than `before`. Returns how many were deleted.
-    pub fn remove_segments(&mut self, through: u64, before: i64) -> io::Result<usize> {
-        let doomed: Vec<u64> = self.max_t.range(..=through).filter(|(_, &t)| t < before).map(|(&seq, _)| seq).collect();
-        for seq in &doomed {
-            match fs::remove_file(segment_path(&self.dir, *seq)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-            self.max_t.remove(seq);
-        }
-        Ok(doomed.len())
     }
 
     /// Bytes in all segments on disk.
@@ -259,7 +230,6 @@ impl Wal {
         }
         File::open(&self.dir).and_then(|d| d.sync_all())?;
         self.len = SEGMENT_MAGIC.len() as u64;
-        self.max_t.insert(self.seq, i64::MIN);
         self.file = Some(f);
         Ok(())
     }
@@ -296,32 +266,28 @@ fn list_segments(dir: &Path) -> io::Result<Vec<u64>> {
 }
 
 /// Reads one segment; returns the length of its good prefix, whether the
-/// whole file was good, and its newest sample time.
-fn replay_segment(path: &Path, f: &mut impl FnMut(Record), records: &mut u64) -> io::Result<(u64, bool, i64)> {
+/// whole file was good.
+fn replay_segment(path: &Path, f: &mut impl FnMut(Record), records: &mut u64) -> io::Result<(u64, bool)> {
     let mut data = Vec::new();
     File::open(path)?.read_to_end(&mut data)?;
-    let mut max_t = i64::MIN;
     if data.len() < SEGMENT_MAGIC.len() || &data[..SEGMENT_MAGIC.len()] != SEGMENT_MAGIC {
-        return Ok((0, data.is_empty(), max_t));
+        return Ok((0, data.is_empty()));
     }
     let mut pos = SEGMENT_MAGIC.len();
     while pos < data.len() {
-        let Some(rec) = data.get(pos..pos + 8) else { return Ok((pos as u64, false, max_t)) };
+        let Some(rec) = data.get(pos..pos + 8) else { return Ok((pos as u64, false)) };
         let len = u32::from_le_bytes(rec[..4].try_into().unwrap()) as usize;
         let crc = u32::from_le_bytes(rec[4..].try_into().unwrap());
         let body = match data.get(pos + 8..pos + 8 + len) {
             Some(b) if len > 0 && len <= MAX_RECORD && crc32fast::hash(b) == crc => b,
-            _ => return Ok((pos as u64, false, max_t)),
+            _ => return Ok((pos as u64, false)),
         };
-        let Some(record) = decode(body) else { return Ok((pos as u64, false, max_t)) };
-        if let Record::Samples(s) = &record {
-            max_t = s.iter().map(|(_, s)| s.t).fold(max_t, i64::max);
-        }
+        let Some(record) = decode(body) else { return Ok((pos as u64, false)) };
         *records += 1;
         f(record);
         pos += 8 + len;
     }
-    Ok((pos as u64, true, max_t))
+    Ok((pos as u64, true))
 }
 
 fn frame(buf: &mut Vec<u8>, kind: u8, body: impl FnOnce(&mut Vec<u8>)) {
@@ -333,27 +299,6 @@ fn frame(buf: &mut Vec<u8>, kind: u8, body: impl FnOnce(&mut Vec<u8>)) {
     let crc = crc32fast::hash(&buf[start + 8..]);
     buf[start..start + 4].copy_from_slice(&len.to_le_bytes());
     buf[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
-}
-
-pub(crate) fn put_uvarint(buf: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        buf.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    buf.push(v as u8);
-}
-
-pub(crate) fn get_uvarint(b: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *b.get(*pos)?;
-        *pos += 1;
-        v |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return Some(v);
-        }
-    }
-    None
 }
 
 fn put_str(buf: &mut Vec<u8>, s: &str) {
@@ -407,7 +352,7 @@ fn encode_samples(buf: &mut Vec<u8>, samples: &[(u32, Sample)]) {
     for (id, s) in samples {
         put_uvarint(buf, u64::from(*id));
         let d = s.t.wrapping_sub(base);
-        put_uvarint(buf, ((d << 1) ^ (d >> 63)) as u64);
+        put_uvarint(buf, zigzag(d));
         buf.extend_from_slice(&s.v.to_bits().to_le_bytes());
     }
 }
@@ -505,7 +450,7 @@ fn decode(body: &[u8]) -> Option<Record> {
             for _ in 0..n {
                 let id = u32::try_from(get_uvarint(b, &mut pos)?).ok()?;
                 let z = get_uvarint(b, &mut pos)?;
-                let d = ((z >> 1) as i64) ^ -((z & 1) as i64);
+                let d = unzigzag(z);
                 let bits = u64::from_le_bytes(b.get(pos..pos + 8)?.try_into().ok()?);
                 pos += 8;
                 v.push((id, Sample { t: base.wrapping_add(d), v: f64::from_bits(bits) }));
@@ -578,20 +523,6 @@ mod tests {
     }
 
     #[test]
-    fn truncation_removes_old_segments_only() {
-        let tmp = tempfile::tempdir().unwrap();
-        let (_, _, mut wal) = replay(tmp.path());
-        wal.log(&[], &[(1, Sample { t: 10, v: 1.0 })]).unwrap();
-        let closed = wal.cut().unwrap();
-        wal.log(&[], &[(1, Sample { t: 20, v: 1.0 })]).unwrap();
-        assert_eq!(wal.remove_segments(closed, 10).unwrap(), 0, "segment holds t=10, not before 10");
-        assert_eq!(wal.remove_segments(closed, 11).unwrap(), 1);
-        drop(wal);
-        let (got, _, _) = replay(tmp.path());
-        assert_eq!(got, vec![Record::Samples(vec![(1, Sample { t: 20, v: 1.0 })])]);
-    }
-
-    #[test]
     fn checkpoint_replaces_the_segments_it_covers() {
         let tmp = tempfile::tempdir().unwrap();
         let (_, _, mut wal) = replay(tmp.path());
@@ -600,7 +531,6 @@ mod tests {
         wal.log(&[], &[(1, Sample { t: 20, v: 2.0 })]).unwrap();
         let st = SeriesState { id: 1, sealed: vec![(1, 5, vec![9, 9])], open: Some(vec![1, 2, 3]), last: Some((7, 8)) };
         Wal::write_checkpoint(tmp.path(), through, std::iter::once(st)).unwrap();
-        wal.checkpointed(through);
         drop(wal);
         let (got, stats, _) = replay(tmp.path());
         assert_eq!(stats.segments, 1, "the checkpointed segment is gone");

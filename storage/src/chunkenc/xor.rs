@@ -6,6 +6,7 @@
 //! Regular scrapes cost one bit per timestamp; an unchanged value one bit.
 
 use super::bstream::{BitReader, BitWriter};
+pub(super) use crate::varint::{unzigzag, zigzag};
 
 /// Samples per chunk before it is cut (Prometheus's figure).
 pub const SAMPLES_PER_CHUNK: u16 = 120;
@@ -52,14 +53,6 @@ pub(super) fn read_uvarint(r: &mut BitReader) -> Option<u64> {
         }
     }
     None
-}
-
-pub(super) fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-pub(super) fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
 /// A timestamp's delta of delta: `0`, or `10`+14, `110`+17, `1110`+20,
