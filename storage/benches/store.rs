@@ -1,5 +1,5 @@
 //! Store speed: appends into existing series (in memory, and with the WAL),
-//! a range scan, and opening a data dir whose WAL holds a million samples.
+//! a range scan (decoded into vectors, and through the lazy iterators), and opening a data dir whose WAL holds a million samples.
 //! `cargo bench -p storage --bench store`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -93,6 +93,20 @@ fn scan(c: &mut Criterion) {
             let got = db.select(std::slice::from_ref(&m), 0, i64::MAX);
             assert_eq!(got.iter().map(|s| s.samples.len() as u64).sum::<u64>(), total);
             black_box(got)
+        })
+    });
+    g.bench_function("lazy_iterators", |b| {
+        b.iter(|| {
+            let got = db.select_series(std::slice::from_ref(&m), 0, i64::MAX);
+            let (mut n, mut sum) = (0u64, 0.0);
+            for s in &got {
+                for x in s.samples() {
+                    n += 1;
+                    sum += x.v;
+                }
+            }
+            assert_eq!(n, total);
+            black_box(sum)
         })
     });
     g.finish();

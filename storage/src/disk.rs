@@ -23,6 +23,7 @@
 use crate::chunkenc::{self, MAX_CHUNK_SAMPLES};
 use crate::labels::{Label, Labels};
 use crate::sample::Sample;
+use crate::series::{Bytes, Chunk};
 use crate::varint::{get_uvarint, put_uvarint, unzigzag, zigzag};
 use memmap2::Mmap;
 use std::collections::{BTreeMap, HashMap};
@@ -97,7 +98,7 @@ struct Segment {
     n: u32,
     len: u64,
     /// The whole file, mapped: segments never change once written.
-    map: Mmap,
+    map: Arc<Mmap>,
     /// First series id of each index block, ascending.
     blocks: Vec<u32>,
 }
@@ -279,7 +280,7 @@ impl Disk {
             }
             let file = File::open(e.path())?;
             let len = file.metadata()?.len();
-            segs.push(Arc::new(Segment { n, len, map: map_file(&file)?, blocks }));
+            segs.push(Arc::new(Segment { n, len, map: Arc::new(map_file(&file)?), blocks }));
         }
         segs.sort_by_key(|s| s.n);
         *write_lock(&p.segments) = segs;
@@ -568,7 +569,12 @@ impl Disk {
             return Err(e);
         }
         let map = map_file(&File::open(&path)?)?;
-        write_lock(&p.segments).push(Arc::new(Segment { n, len: data.len() as u64, map, blocks: firsts }));
+        write_lock(&p.segments).push(Arc::new(Segment {
+            n,
+            len: data.len() as u64,
+            map: Arc::new(map),
+            blocks: firsts,
+        }));
         Ok(chunk_count)
     }
 
@@ -798,9 +804,9 @@ pub(crate) struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// Appends the persisted samples of `series` in `[mint, maxt]` to `out`
-    /// (oldest partition first; within one, segments then head chunks).
-    pub fn read(&mut self, series: u32, mint: i64, maxt: i64, out: &mut Vec<Sample>) -> io::Result<()> {
+    /// Appends the persisted chunks of `series` overlapping `[mint, maxt]`
+    /// to `out` (oldest partition first; within one, segments then head chunks).
+    pub(crate) fn chunks(&mut self, series: u32, mint: i64, maxt: i64, out: &mut Vec<Chunk>) -> io::Result<()> {
         let parts: Vec<Arc<Partition>> = read_lock(&self.disk.parts)
             .range(partition_of(mint)..=partition_of(maxt))
             .map(|(_, p)| p.clone())
@@ -827,16 +833,18 @@ impl Reader<'_> {
                     }
                 };
                 if let Ok(i) = entries.binary_search_by_key(&series, |(id, _)| *id) {
-                    read_chunks(&seg.map, &entries[i].1, mint, maxt, out, p.start, series)?;
+                    push_chunks(&seg.map, &entries[i].1, mint, maxt, out);
                 }
             }
             // Released before the head file's lock: a compaction holds that one while it adds a segment.
             drop(segments);
-            let locs = read_lock(&p.head_refs).get(&series).cloned();
-            if let Some(locs) = locs {
+            let refs = read_lock(&p.head_refs);
+            if let Some(locs) = refs.get(&series).filter(|l| l.iter().any(|c| c.maxt >= mint && c.mint <= maxt)) {
                 let need = locs.iter().map(|c| c.off + u64::from(c.len)).max().unwrap_or(0);
+                let locs = locs.clone();
+                drop(refs);
                 if let Some(map) = p.head_map_covering(need)? {
-                    read_chunks(&map, &locs, mint, maxt, out, p.start, series)?;
+                    push_chunks(&map, &locs, mint, maxt, out);
                 }
             }
         }
@@ -844,37 +852,12 @@ impl Reader<'_> {
     }
 }
 
-fn read_chunks(
-    data: &[u8],
-    locs: &[ChunkLoc],
-    mint: i64,
-    maxt: i64,
-    out: &mut Vec<Sample>,
-    partition: i64,
-    series: u32,
-) -> io::Result<()> {
-    for loc in locs {
-        if loc.maxt < mint || loc.mint > maxt {
-            continue;
-        }
-        let Some(buf) = data.get(loc.off as usize..(loc.off + u64::from(loc.len)) as usize) else {
-            return Err(corrupt(format!("chunk of series {series} in partition {partition} lies past its file's end")));
-        };
-        if crc32fast::hash(buf) != loc.crc {
-            tracing::warn!(partition, series, offset = loc.off, "chunk fails its checksum; skipped");
-            continue;
-        }
-        out.reserve(usize::from(chunkenc::count(buf)));
-        for (t, v) in chunkenc::iter(buf) {
-            if t > maxt {
-                break;
-            }
-            if t >= mint {
-                out.push(Sample { t, v });
-            }
-        }
-    }
-    Ok(())
+fn push_chunks(map: &Arc<Mmap>, locs: &[ChunkLoc], mint: i64, maxt: i64, out: &mut Vec<Chunk>) {
+    out.extend(locs.iter().filter(|c| c.maxt >= mint && c.mint <= maxt).map(|c| Chunk {
+        mint: c.mint,
+        maxt: c.maxt,
+        bytes: Bytes::Mapped { map: map.clone(), off: c.off as usize, len: c.len as usize, crc: c.crc },
+    }));
 }
 
 /// Sorts by time and keeps the first of equal timestamps.

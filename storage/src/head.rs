@@ -12,6 +12,7 @@ use crate::labels::{Labels, METRIC_NAME};
 use crate::matcher::{MatchOp, Matcher};
 use crate::memseries::{AppendResult, SeriesChunks};
 use crate::sample::Sample;
+use crate::series::{Chunk, SelectedSeries};
 use crate::wal::{Record, SeriesState, Wal};
 use std::collections::{BTreeSet, HashMap};
 use std::io;
@@ -459,9 +460,10 @@ impl Db {
         }
     }
 
-    /// Series matching every matcher, with their samples in `[mint, maxt]`,
-    /// sorted by labels. Series with no sample in the range are left out.
-    pub fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<SeriesData> {
+    /// The series matching every matcher with samples in `[mint, maxt]`,
+    /// sorted by labels, each as the chunks holding them: nothing is decoded
+    /// until read, and no lock is held meanwhile.
+    pub fn select_series(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<SelectedSeries> {
         // Retention drops whole partitions; older samples left in a kept one stay invisible.
         let mint = mint.max(self.min_valid_t.load(Ordering::Relaxed));
         let series: Vec<(SeriesRef, Arc<MemSeries>)> = {
@@ -469,39 +471,49 @@ impl Db {
             idx.matching(matchers).into_iter().filter_map(|r| Some((r, idx.get(r)?.clone()))).collect()
         };
         let mut reader = self.persist.as_ref().map(|p| p.disk.reader());
-        let mut out: Vec<SeriesData> = series
+        let mut out: Vec<SelectedSeries> = series
             .iter()
-            .filter_map(|(r, s)| {
-                let samples = self.read_series(&mut reader, *r, s, mint, maxt);
-                (!samples.is_empty()).then(|| SeriesData { labels: s.labels.clone(), samples })
+            .map(|(r, s)| {
+                SelectedSeries::new(s.labels.clone(), self.chunks_of(&mut reader, *r, s, mint, maxt), mint, maxt)
             })
+            .filter(|s| !s.is_empty())
             .collect();
         out.sort_by(|a, b| a.labels.cmp(&b.labels));
         out
     }
 
-    /// A series' samples in `[mint, maxt]`: memory first, then disk, so a
-    /// chunk moving to disk meanwhile is seen at least once; duplicates go.
-    fn read_series(
+    /// The series matching every matcher with their samples in `[mint, maxt]`
+    /// decoded, sorted by labels.
+    pub fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<SeriesData> {
+        self.select_series(matchers, mint, maxt)
+            .into_iter()
+            .map(|s| SeriesData { samples: s.to_vec(), labels: s.labels })
+            .filter(|s| !s.samples.is_empty())
+            .collect()
+    }
+
+    /// A series' chunks overlapping `[mint, maxt]`: memory first, then disk,
+    /// so a chunk moving to disk meanwhile is seen at least once (the
+    /// reading keeps one sample per timestamp).
+    fn chunks_of(
         &self,
         reader: &mut Option<crate::disk::Reader<'_>>,
         r: SeriesRef,
         s: &MemSeries,
         mint: i64,
         maxt: i64,
-    ) -> Vec<Sample> {
+    ) -> Vec<Chunk> {
         let mut mem = Vec::new();
-        s.chunks().samples_in(mint, maxt, &mut mem);
+        s.chunks().chunks_in(mint, maxt, &mut mem);
         let Some(reader) = reader else { return mem };
         if s.disk_maxt.load(Ordering::Relaxed) < mint || s.disk_mint.load(Ordering::Relaxed) > maxt {
             return mem;
         }
-        let mut all = Vec::with_capacity(mem.len() + 128);
-        if let Err(e) = reader.read(r.0, mint, maxt, &mut all) {
+        let mut all = Vec::with_capacity(mem.len() + 4);
+        if let Err(e) = reader.chunks(r.0, mint, maxt, &mut all) {
             tracing::warn!(series = %s.labels, error = %e, "reading chunks failed");
         }
-        all.extend_from_slice(&mem);
-        crate::disk::sort_dedup(&mut all);
+        all.append(&mut mem);
         all
     }
 
@@ -942,7 +954,8 @@ impl Db {
             let r = self.get_or_create(&labels);
             let Some(ms) = self.index.read().unwrap_or_else(|e| e.into_inner()).get(r).cloned() else { continue };
             let (mint, maxt) = (kept[0].t, kept[kept.len() - 1].t);
-            let stored = self.read_series(&mut reader, r, &ms, mint, maxt);
+            let stored =
+                SelectedSeries::new(labels, self.chunks_of(&mut reader, r, &ms, mint, maxt), mint, maxt).to_vec();
             if !stored.is_empty() {
                 let before = kept.len();
                 kept.retain(|s| stored.binary_search_by_key(&s.t, |x| x.t).is_err());

@@ -6,6 +6,7 @@
 //! - [`sample`]: [`Sample`] and Prometheus's staleness marker;
 //! - [`chunkenc`]: the chunk encodings (Gorilla XOR, and integers as differences);
 //! - [`memseries`]: one series' chunks in memory;
+//! - [`series`]: a selected series as shared chunks, decoded as it is read;
 //! - [`head`]: [`Db`], the store: the in-memory head with its postings index,
 //!   appends one batch per scrape, queries by matchers over a time range,
 //!   retention, import, snapshots, and the background work that persists;
@@ -23,6 +24,7 @@ pub mod labels;
 pub mod matcher;
 pub mod memseries;
 pub mod sample;
+pub mod series;
 mod varint;
 pub mod wal;
 
@@ -34,3 +36,4 @@ pub use head::{
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{anchored_regex, BadRegex, MatchOp, Matcher};
 pub use sample::{is_stale_nan, stale_nan, Sample, STALE_NAN_BITS};
+pub use series::{Samples, SelectedSeries};

@@ -6,6 +6,7 @@
 
 use crate::chunkenc::{self, XorAppender, SAMPLES_PER_CHUNK};
 use crate::sample::Sample;
+use crate::series::{Bytes, Chunk};
 
 /// A full chunk and the time range it covers.
 pub struct SealedChunk {
@@ -151,11 +152,25 @@ impl SeriesChunks {
             if c.mint > maxt {
                 return;
             }
-            decode_into(&c.bytes, mint, maxt, out);
+            chunkenc::decode_into(&c.bytes, mint, maxt, out);
         }
         if let Some(a) = &self.open {
             if self.open_mint <= maxt {
-                decode_into(a.bytes(), mint, maxt, out);
+                chunkenc::decode_into(a.bytes(), mint, maxt, out);
+            }
+        }
+    }
+
+    /// Appends the chunks overlapping `[mint, maxt]` to `out`, oldest first;
+    /// the open chunk as a copy of its bytes so far.
+    pub(crate) fn chunks_in(&self, mint: i64, maxt: i64, out: &mut Vec<Chunk>) {
+        let first = self.sealed.partition_point(|c| c.maxt < mint);
+        for c in self.sealed[first..].iter().take_while(|c| c.mint <= maxt) {
+            out.push(Chunk { mint: c.mint, maxt: c.maxt, bytes: Bytes::Shared(c.bytes.clone()) });
+        }
+        if let Some(a) = &self.open {
+            if self.open_mint <= maxt && a.last_t() >= mint {
+                out.push(Chunk { mint: self.open_mint, maxt: a.last_t(), bytes: Bytes::Shared(a.bytes().into()) });
             }
         }
     }
@@ -188,17 +203,6 @@ impl SeriesChunks {
     /// Bytes of chunk data held (for the storage figures).
     pub fn chunk_bytes(&self) -> usize {
         self.sealed.iter().map(|c| c.bytes.len()).sum::<usize>() + self.open.as_ref().map_or(0, |a| a.bytes().len())
-    }
-}
-
-fn decode_into(chunk: &[u8], mint: i64, maxt: i64, out: &mut Vec<Sample>) {
-    for (t, v) in chunkenc::iter(chunk) {
-        if t > maxt {
-            break;
-        }
-        if t >= mint {
-            out.push(Sample { t, v });
-        }
     }
 }
 

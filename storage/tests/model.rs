@@ -31,7 +31,16 @@ fn value(choice: u8, t: i64) -> f64 {
 /// Series `k`'s samples in `[mint, maxt]` as (time, value bits).
 fn read(db: &Db, k: usize, mint: i64, maxt: i64) -> Vec<(i64, u64)> {
     let m = Matcher::new(MatchOp::Equal, "k", k.to_string()).unwrap();
-    db.select(&[m], mint, maxt).into_iter().flat_map(|s| s.samples.into_iter().map(|x| (x.t, x.v.to_bits()))).collect()
+    let eager: Vec<(i64, u64)> = db
+        .select(std::slice::from_ref(&m), mint, maxt)
+        .into_iter()
+        .flat_map(|s| s.samples.into_iter().map(|x| (x.t, x.v.to_bits())))
+        .collect();
+    // The lazy iterators read the same.
+    let lazy: Vec<(i64, u64)> =
+        db.select_series(&[m], mint, maxt).iter().flat_map(|s| s.samples().map(|x| (x.t, x.v.to_bits()))).collect();
+    assert_eq!(lazy, eager, "series {k} in [{mint}, {maxt}]");
+    eager
 }
 
 fn expected(model: &BTreeMap<i64, u64>, mint: i64, maxt: i64) -> Vec<(i64, u64)> {

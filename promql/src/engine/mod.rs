@@ -253,10 +253,18 @@ impl Engine {
         let mut total = 0usize;
         for (key, (mint, maxt)) in ranges {
             let vs = sels[&key];
-            let data = db.select(&vs.matchers, mint, maxt);
-            total += data.iter().map(|s| s.samples.len()).sum::<usize>();
-            if total > self.max_samples {
-                return Err(EvalError::TooManySamples("query execution"));
+            // Decoded series by series, so the limit stops a query before it holds more.
+            let selected = db.select_series(&vs.matchers, mint, maxt);
+            let mut data = Vec::with_capacity(selected.len());
+            for s in selected {
+                let samples = s.to_vec();
+                total += samples.len();
+                if total > self.max_samples {
+                    return Err(EvalError::TooManySamples("query execution"));
+                }
+                if !samples.is_empty() {
+                    data.push(SeriesData { labels: s.labels, samples });
+                }
             }
             loaded.insert(key, data);
         }

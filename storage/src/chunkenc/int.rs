@@ -95,6 +95,7 @@ impl<'a> IntIterator<'a> {
         self.failed
     }
 
+    #[inline(always)]
     fn step(&mut self) -> Option<(i64, f64)> {
         if self.read == 0 {
             self.t = unzigzag(read_uvarint(&mut self.r)?);

@@ -45,6 +45,51 @@ impl Iterator for ChunkIter<'_> {
     }
 }
 
+/// Appends the chunk's samples in `[mint, maxt]` to `out`; false when the
+/// chunk's bytes stop making sense (the samples before that are kept).
+/// One loop per encoding, so the per-sample work has no dispatch.
+pub fn decode_into(chunk: &[u8], mint: i64, maxt: i64, out: &mut Vec<crate::Sample>) -> bool {
+    out.reserve(usize::from(count(chunk)));
+    match iter(chunk) {
+        ChunkIter::Xor(i) => fill(i, mint, maxt, out),
+        ChunkIter::Int(i) => fill(i, mint, maxt, out),
+    }
+}
+
+#[inline(always)]
+fn fill<I: Iterator<Item = (i64, f64)> + Failed>(
+    mut it: I,
+    mint: i64,
+    maxt: i64,
+    out: &mut Vec<crate::Sample>,
+) -> bool {
+    for (t, v) in it.by_ref() {
+        if t > maxt {
+            return true;
+        }
+        if t >= mint {
+            out.push(crate::Sample { t, v });
+        }
+    }
+    !it.failed()
+}
+
+trait Failed {
+    fn failed(&self) -> bool;
+}
+
+impl Failed for XorIterator<'_> {
+    fn failed(&self) -> bool {
+        XorIterator::failed(self)
+    }
+}
+
+impl Failed for int::IntIterator<'_> {
+    fn failed(&self) -> bool {
+        int::IntIterator::failed(self)
+    }
+}
+
 /// The sample count in a chunk's header.
 pub fn count(chunk: &[u8]) -> u16 {
     chunk.get(..2).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]) & !int::INT_FLAG)

@@ -229,6 +229,7 @@ impl<'a> XorIterator<'a> {
         self.failed
     }
 
+    #[inline(always)]
     fn step(&mut self) -> Option<(i64, f64)> {
         match self.read {
             0 => {
