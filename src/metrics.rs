@@ -31,13 +31,14 @@ pub struct Metrics {
     write_errors: Counter,
     chunks_written: Counter,
     checkpoints: Counter,
+    series_removed: Counter,
     storage_bytes: Family<Vec<(String, String)>, Gauge>,
     bytes_per_sample: Gauge<f64, AtomicU64>,
     disk_samples: Gauge,
     partitions: Gauge,
     index_cache: Gauge,
     /// Store counters already copied into the exported counters.
-    copied: [AtomicU64; 6],
+    copied: [AtomicU64; 7],
 }
 
 impl Metrics {
@@ -61,6 +62,7 @@ impl Metrics {
             write_errors: Counter::default(),
             chunks_written: Counter::default(),
             checkpoints: Counter::default(),
+            series_removed: Counter::default(),
             storage_bytes: Family::default(),
             bytes_per_sample: Gauge::default(),
             disk_samples: Gauge::default(),
@@ -103,6 +105,11 @@ impl Metrics {
         );
         registry.register("vigil_tsdb_chunks_written", "Sealed chunks written to disk", m.chunks_written.clone());
         registry.register("vigil_tsdb_wal_checkpoints", "WAL checkpoints taken", m.checkpoints.clone());
+        registry.register(
+            "vigil_tsdb_series_removed",
+            "Series forgotten after retention removed all their samples",
+            m.series_removed.clone(),
+        );
         registry.register(
             "vigil_tsdb_storage_bytes",
             "Bytes on disk by kind: chunks (chunk files), index (sled), wal",
@@ -156,6 +163,7 @@ impl Metrics {
             (&st.write_errors, &self.write_errors),
             (&st.chunks_written, &self.chunks_written),
             (&st.checkpoints, &self.checkpoints),
+            (&st.series_removed, &self.series_removed),
         ]
         .into_iter()
         .enumerate()

@@ -412,6 +412,45 @@ impl Disk {
         })
     }
 
+    /// The lowest series id never given out, as recorded when series were
+    /// last removed (the stored list alone may no longer show the highest).
+    pub fn next_series_id(&self) -> io::Result<u32> {
+        self.with_index(|idx| {
+            let v = idx.meta.get(NEXT_SERIES_ID).map_err(sled_err)?;
+            Ok(v.and_then(|v| Some(u32::from_le_bytes(v.as_ref().try_into().ok()?))).unwrap_or(0))
+        })
+    }
+
+    /// Removes series from the stored series list (`ids` ascending), first
+    /// recording `next_id` so that no id is given out again after a restart.
+    pub fn delete_series(&self, ids: &[u32], next_id: u32) -> io::Result<()> {
+        if self.next_series_id()? < next_id {
+            self.with_index(|idx| {
+                idx.meta.insert(NEXT_SERIES_ID, &next_id.to_le_bytes()).map(|_| ()).map_err(sled_err)
+            })?;
+        }
+        let mut by_block: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for id in ids {
+            by_block.entry(id / SERIES_PER_BLOCK).or_default().push(*id);
+        }
+        self.with_index(|idx| {
+            let mut batch = sled::Batch::default();
+            for (block, gone) in by_block {
+                let key = block.to_be_bytes();
+                let Some(v) = idx.series.get(key).map_err(sled_err)? else { continue };
+                let mut list =
+                    decode_series_block(block, &v).ok_or_else(|| corrupt(format!("series block {block}")))?;
+                list.retain(|(id, _)| gone.binary_search(id).is_err());
+                if list.is_empty() {
+                    batch.remove(&key);
+                } else {
+                    batch.insert(&key, encode_series_block(&list));
+                }
+            }
+            idx.series.apply_batch(batch).map_err(sled_err)
+        })
+    }
+
     fn partition(&self, start: i64) -> io::Result<Arc<Partition>> {
         if let Some(p) = read_lock(&self.parts).get(&start) {
             return Ok(p.clone());
@@ -867,6 +906,8 @@ pub(crate) fn sort_dedup(samples: &mut Vec<Sample>) {
         samples.dedup_by_key(|s| s.t);
     }
 }
+
+const NEXT_SERIES_ID: &[u8] = b"next_series_id";
 
 fn samples_key(start: i64, n: u32) -> Vec<u8> {
     format!("samples/{start}/{n}").into_bytes()

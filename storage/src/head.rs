@@ -80,6 +80,9 @@ pub struct AppendOutcome {
     /// Samples with the newest timestamp of their series but another value
     /// (rejected, as Prometheus's "duplicate sample for timestamp").
     pub duplicate: u64,
+    /// Samples for refs the store does not know (series removed after
+    /// retention emptied them): the caller should resolve the labels again.
+    pub unknown: u64,
 }
 
 /// Counters for Vigil's own /metrics.
@@ -92,6 +95,8 @@ pub struct DbStats {
     pub write_errors: AtomicU64,
     pub chunks_written: AtomicU64,
     pub checkpoints: AtomicU64,
+    /// Series forgotten after retention removed all their samples.
+    pub series_removed: AtomicU64,
 }
 
 /// One selected series with its samples in the asked time range.
@@ -180,6 +185,10 @@ pub struct Db {
     min_valid_t: AtomicI64,
     /// Newest sample time appended.
     max_t: AtomicI64,
+    /// Series ids below this existed at the previous pass of
+    /// [`Db::remove_dead_series`]; only those may be removed, so a series
+    /// just created and not yet appended to is never taken for dead.
+    dead_watermark: std::sync::atomic::AtomicU32,
     persist: Option<Persist>,
 }
 
@@ -190,6 +199,7 @@ impl Default for Db {
             stats: DbStats::default(),
             min_valid_t: AtomicI64::new(i64::MIN),
             max_t: AtomicI64::new(i64::MIN),
+            dead_watermark: Default::default(),
             persist: None,
         }
     }
@@ -227,6 +237,11 @@ impl Db {
                 };
                 let (mint, maxt) = found.ranges.get(&s.id).copied().unwrap_or((i64::MAX, i64::MIN));
                 idx.insert(SeriesRef(s.id), MemSeries::new(s.labels, chunks, mint, maxt));
+            }
+            // Ids of removed series are never given out again.
+            let next = disk.next_series_id().map_err(io_err("reading the series index"))? as usize;
+            if idx.series.len() < next {
+                idx.series.resize_with(next, || None);
             }
         }
         let mut new_series = Vec::new();
@@ -384,7 +399,10 @@ impl Db {
         let mut to_queue = Vec::new();
         let mut max_t = i64::MIN;
         for (r, s) in batch {
-            let Some(series) = idx.get(*r) else { continue };
+            let Some(series) = idx.get(*r) else {
+                out.unknown += 1;
+                continue;
+            };
             let mut chunks = series.chunks();
             match chunks.append(s.t, s.v, if wal.is_some() { PARTITION_MS } else { 0 }) {
                 AppendResult::Appended => {
@@ -660,6 +678,45 @@ impl Db {
                 Err(e) => self.write_failed("removing old partitions", &e),
             }
         }
+        self.remove_dead_series(min_t);
+    }
+
+    /// Forgets the series with no sample at or after `min_t` left anywhere
+    /// that already existed at the previous call: out of the index, its
+    /// postings and the stored series list. An
+    /// appender still holding one of their refs sees it counted as
+    /// [`AppendOutcome::unknown`] and resolves its labels again.
+    pub fn remove_dead_series(&self, min_t: i64) -> usize {
+        let mut idx = self.index.write().unwrap_or_else(|e| e.into_inner());
+        let watermark = self.dead_watermark.swap(idx.series.len() as u32, Ordering::Relaxed);
+        let dead: Vec<SeriesRef> = idx
+            .iter()
+            .take_while(|(r, _)| r.0 < watermark)
+            .filter(|(_, s)| {
+                s.disk_maxt.load(Ordering::Relaxed) < min_t && s.chunks().newest().is_none_or(|t| t < min_t)
+            })
+            .map(|(r, _)| r)
+            .collect();
+        if dead.is_empty() {
+            return 0;
+        }
+        for r in &dead {
+            idx.remove(*r);
+        }
+        let next_id = idx.series.len() as u32;
+        drop(idx);
+        self.stats.series_removed.fetch_add(dead.len() as u64, Ordering::Relaxed);
+        tracing::info!(series = dead.len(), "retention removed series without samples");
+        if let Some(p) = &self.persist {
+            let ids: Vec<u32> = dead.iter().map(|r| r.0).collect();
+            // Series not yet in the stored list must not reach it later.
+            lock(&p.wal).unindexed.retain(|(id, _)| ids.binary_search(id).is_err());
+            if let Err(e) = p.disk.delete_series(&ids, next_id) {
+                // They come back on the next start, and go at the next retention pass.
+                self.write_failed("removing series from the index", &e);
+            }
+        }
+        dead.len()
     }
 
     /// Size-based retention: while the store (chunk files, index and WAL)
@@ -1123,6 +1180,26 @@ impl Index {
         self.series[i] = Some(Arc::new(s));
     }
 
+    /// Takes a series out of the index and its postings (its id is not reused).
+    fn remove(&mut self, r: SeriesRef) {
+        let Some(s) = self.series.get_mut(r.0 as usize).and_then(Option::take) else { return };
+        if let Ok(e) = self.by_hash.find_entry(s.labels.stable_hash(), |x| *x == r) {
+            e.remove();
+        }
+        for l in &s.labels {
+            let Some(vals) = self.postings.get_mut(l.name) else { continue };
+            if let Some(refs) = vals.get_mut(l.value) {
+                refs.retain(|x| *x != r);
+                if refs.is_empty() {
+                    vals.remove(l.value);
+                }
+            }
+            if vals.is_empty() {
+                self.postings.remove(l.name);
+            }
+        }
+    }
+
     fn lookup(&self, hash: u64, labels: &Labels) -> Option<SeriesRef> {
         self.by_hash.find(hash, |&r| self.get(r).is_some_and(|s| s.labels == *labels)).copied()
     }
@@ -1184,7 +1261,7 @@ mod tests {
         let db = Db::in_memory();
         let r = db.get_or_create(&Labels::from_pairs([("__name__", "m")]));
         let o = db.append(&[(r, s(10, 1.0)), (r, s(10, 1.0)), (r, s(10, 2.0)), (r, s(5, 1.0)), (r, s(20, 3.0))]);
-        assert_eq!(o, AppendOutcome { appended: 2, out_of_order: 1, duplicate: 1 });
+        assert_eq!(o, AppendOutcome { appended: 2, out_of_order: 1, duplicate: 1, unknown: 0 });
         let got = db.select(&[], 0, 100);
         assert_eq!(got[0].samples, vec![s(10, 1.0), s(20, 3.0)]);
     }

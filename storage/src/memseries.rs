@@ -200,6 +200,12 @@ impl SeriesChunks {
         }
     }
 
+    /// Time of the newest sample known (in memory, or persisted and
+    /// remembered for ordering), if any.
+    pub fn newest(&self) -> Option<i64> {
+        (self.has_last || !self.is_empty()).then_some(self.last_t)
+    }
+
     /// Bytes of chunk data held (for the storage figures).
     pub fn chunk_bytes(&self) -> usize {
         self.sealed.iter().map(|c| c.bytes.len()).sum::<usize>() + self.open.as_ref().map_or(0, |a| a.bytes().len())

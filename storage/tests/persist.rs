@@ -197,6 +197,51 @@ fn snapshot_copies_a_live_store() {
 }
 
 #[test]
+fn retention_forgets_series_left_without_samples_and_never_reuses_their_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (live, gone);
+    {
+        let db = open(tmp.path());
+        live = series(&db, "m", "live");
+        // The removed series has the highest id: its id must still not come back after a restart.
+        gone = series(&db, "m", "gone");
+        for k in 0..(5 * PARTITION_MS / 60_000) {
+            db.append(&[(live, Sample { t: k * 60_000, v: 1.0 })]);
+            if k < PARTITION_MS / 60_000 {
+                db.append(&[(gone, Sample { t: k * 60_000, v: 2.0 })]);
+            }
+        }
+        db.maintain();
+        db.truncate_before(3 * PARTITION_MS + 1);
+        db.truncate_before(3 * PARTITION_MS + 1);
+        assert_eq!(db.num_series(), 1);
+        assert_eq!(db.stats().series_removed.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert_eq!(db.append(&[(gone, Sample { t: 5 * PARTITION_MS, v: 3.0 })]).unknown, 1);
+        assert_eq!(db.label_values("job", &[], i64::MIN, i64::MAX), ["live"]);
+        db.close().unwrap();
+    }
+    let db = open(tmp.path());
+    assert_eq!(db.label_values("job", &[], i64::MIN, i64::MAX), ["live"]);
+    assert_eq!(db.num_series(), 1);
+    let again = series(&db, "m", "gone");
+    assert!(again.0 > gone.0, "ids are not reused: {again:?} after {gone:?}");
+    assert!(all(&db, "m").iter().all(|(l, _)| l.get("job") != Some("gone")), "nothing of the removed series");
+}
+
+#[test]
+fn a_series_created_between_two_retention_passes_is_spared() {
+    let db = Db::in_memory();
+    let old = series(&db, "m", "old");
+    db.append(&[(old, Sample { t: 1_000, v: 1.0 })]);
+    db.truncate_before(10_000);
+    // Created, not yet appended to, when the next pass runs.
+    let fresh = series(&db, "m", "fresh");
+    assert_eq!(db.remove_dead_series(10_000), 1);
+    assert_eq!(db.append(&[(fresh, Sample { t: 20_000, v: 2.0 })]).appended, 1);
+    assert_eq!(db.label_values("job", &[], i64::MIN, i64::MAX), ["fresh"]);
+}
+
+#[test]
 fn size_retention_drops_oldest_partitions_first() {
     let tmp = tempfile::tempdir().unwrap();
     let db = open(tmp.path());

@@ -73,6 +73,19 @@ impl Appender {
     /// On error nothing from the body is stored and the caller should call
     /// [`Appender::mark_all_stale`], as Prometheus does after a failed scrape.
     pub fn append_body(&mut self, body: &str, format: Format, ts: i64) -> Result<AppendReport, String> {
+        let (report, unknown) = self.append_once(body, format, ts)?;
+        if unknown == 0 {
+            return Ok(report);
+        }
+        // Retention removed series this cache still named (they had no samples
+        // left): resolve every series again and append what did not land.
+        self.cache = SeriesCache::default();
+        Ok(self.append_once(body, format, ts)?.0)
+    }
+
+    /// One pass of [`Appender::append_body`], also returning how many
+    /// samples named series the store no longer knows.
+    fn append_once(&mut self, body: &str, format: Format, ts: i64) -> Result<(AppendReport, u64), String> {
         self.iteration += 1;
         self.batch.clear();
         self.current.clear();
@@ -125,7 +138,7 @@ impl Appender {
         if self.iteration.is_multiple_of(CACHE_MAX_AGE) {
             self.cache.retain_recent(self.iteration, CACHE_MAX_AGE);
         }
-        Ok(report)
+        Ok((report, out.unknown))
     }
 
     /// Writes a staleness marker at `ts` for every series of the last
@@ -138,17 +151,24 @@ impl Appender {
 
     /// Writes `up` and the other report series at `ts`.
     pub fn append_report(&mut self, ts: i64, up: bool, duration_s: f64, r: &AppendReport) {
-        let refs = *self.report_refs.get_or_insert_with(|| {
-            REPORT_SERIES.map(|name| {
-                let mut lb = self.target_labels.builder();
-                lb.set(METRIC_NAME, name);
-                self.db.get_or_create(&lb.build())
-            })
-        });
         let values =
             [if up { 1.0 } else { 0.0 }, duration_s, r.scraped as f64, r.post_relabel as f64, r.series_added as f64];
-        let batch: Vec<(SeriesRef, Sample)> = refs.iter().zip(values).map(|(r, v)| (*r, Sample { t: ts, v })).collect();
-        self.db.append(&batch);
+        for _ in 0..2 {
+            let refs = *self.report_refs.get_or_insert_with(|| {
+                REPORT_SERIES.map(|name| {
+                    let mut lb = self.target_labels.builder();
+                    lb.set(METRIC_NAME, name);
+                    self.db.get_or_create(&lb.build())
+                })
+            });
+            let batch: Vec<(SeriesRef, Sample)> =
+                refs.iter().zip(values).map(|(r, v)| (*r, Sample { t: ts, v })).collect();
+            if self.db.append(&batch).unknown == 0 {
+                return;
+            }
+            // Removed after retention emptied them (the target was down for longer than the retention).
+            self.report_refs = None;
+        }
     }
 
     /// Marks the report series stale (the target went away).

@@ -117,3 +117,22 @@ fn report_series_carry_target_labels() {
     assert_eq!(series(&db, "up")[0].samples[0].v, 1.0);
     assert_eq!(series(&db, "scrape_duration_seconds")[0].samples[0].v, 0.25);
 }
+
+#[test]
+fn series_removed_by_retention_are_resolved_again_and_lose_nothing() {
+    let (db, mut app) = setup("");
+    app.append_body("a 1\nb 2\n", Format::Text, 1_000).unwrap();
+    app.append_report(1_000, true, 0.01, &AppendReport::default());
+    // Two passes: the first only marks which series existed.
+    db.truncate_before(10_000);
+    db.truncate_before(10_000);
+    assert_eq!(db.num_series(), 0, "every series lost its samples");
+    // The appender's cache still names the removed series.
+    app.append_body("a 3\nb 4\n", Format::Text, 20_000).unwrap();
+    app.append_report(20_000, true, 0.01, &AppendReport::default());
+    for (name, v) in [("a", 3.0), ("b", 4.0), ("up", 1.0)] {
+        let s = series(&db, name);
+        assert_eq!(s.len(), 1, "{name}");
+        assert_eq!((s[0].samples[0].t, s[0].samples[0].v), (20_000, v), "{name}");
+    }
+}
