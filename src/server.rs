@@ -82,6 +82,7 @@ impl ScrapeView for Scrapes {
                             last_samples: s.last_samples,
                             interval: t.interval,
                             timeout: t.timeout,
+                            metadata: t.metadata.lock().unwrap_or_else(|e| e.into_inner()).clone(),
                         }
                     })
                     .collect(),

@@ -6,7 +6,9 @@ use common::*;
 use std::time::Duration;
 
 fn vigil_with_data() -> (Vigil, FakeTarget) {
-    let fake = FakeTarget::start(vec![("/metrics", Reply::text("# TYPE m gauge\nm{a=\"1\"} 1\nm{a=\"2\"} 2\n"))]);
+    let body = "# HELP m A gauge, with \\\\ and \\n in its help.\n# TYPE m gauge\nm{a=\"1\"} 1\nm{a=\"2\"} 2\n\
+                # TYPE c counter\nc_total 5\n";
+    let fake = FakeTarget::start(vec![("/metrics", Reply::text(body))]);
     let v = Vigil::start(&format!(
         "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: j\n    static_configs:\n      - targets: ['{}']\n",
         fake.addr
@@ -67,4 +69,40 @@ fn annotations_are_returned_as_prometheus_returns_them() {
     assert_eq!(j["warnings"][0], "PromQL warning: quantile value should be between 0 and 1, got 2 (1:10)");
     let j = get_json(&format!("{}/api/v1/query?query={}", v.base, urlencode("sum(m)")));
     assert!(j.get("warnings").is_none() && j.get("infos").is_none(), "{j}");
+}
+
+#[test]
+fn metadata_endpoints_answer_from_the_scraped_type_and_help() {
+    let (v, fake) = vigil_with_data();
+    let j = get_json(&format!("{}/api/v1/metadata", v.base));
+    assert_eq!(j["status"], "success", "{j}");
+    assert_eq!(
+        j["data"]["m"],
+        serde_json::json!([{"type": "gauge", "help": "A gauge, with \\ and \n in its help.", "unit": ""}])
+    );
+    assert_eq!(j["data"]["c"][0]["type"], "counter");
+    let j = get_json(&format!("{}/api/v1/metadata?metric=c&limit=5", v.base));
+    assert_eq!(j["data"].as_object().unwrap().len(), 1, "{j}");
+    let j = get_json(&format!("{}/api/v1/metadata?limit=1", v.base));
+    assert_eq!(j["data"].as_object().unwrap().len(), 1, "{j}");
+
+    let sel = urlencode("{job=\"j\"}");
+    let j = get_json(&format!("{}/api/v1/targets/metadata?match_target={sel}&metric=m", v.base));
+    let list = j["data"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{j}");
+    assert_eq!(list[0]["target"], serde_json::json!({"instance": fake.addr.to_string(), "job": "j"}));
+    assert_eq!(list[0]["type"], "gauge");
+    assert!(list[0].get("metric").is_none(), "no metric field when one was asked for: {j}");
+    let j = get_json(&format!("{}/api/v1/targets/metadata?match_target={sel}", v.base));
+    let names: Vec<&str> = j["data"].as_array().unwrap().iter().map(|e| e["metric"].as_str().unwrap()).collect();
+    assert_eq!(names, ["c", "m"]);
+    let j = get_json(&format!("{}/api/v1/targets/metadata?match_target={}", v.base, urlencode("{job=\"other\"}")));
+    assert_eq!(j["data"], serde_json::json!([]));
+
+    for path in ["/api/v1/metadata?limit=x", "/api/v1/targets/metadata?match_target=%7B", "/api/v1/query_exemplars"] {
+        let r = get(&format!("{}{path}", v.base));
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+    }
+    let j = get_json(&format!("{}/api/v1/query_exemplars?query=m&start=0&end=10", v.base));
+    assert_eq!(j, serde_json::json!({"status": "success", "data": []}));
 }

@@ -12,5 +12,7 @@ pub mod engine;
 pub mod functions;
 pub mod parser;
 
-pub use engine::{format_value, Annotations, Engine, EvalError, Series, Value, VectorSample, DEFAULT_LOOKBACK_MS};
+pub use engine::{
+    format_value, write_value, Annotations, Engine, EvalError, Series, Value, VectorSample, DEFAULT_LOOKBACK_MS,
+};
 pub use parser::{parse, parse_series, Expr, ParseError, ValueType, VectorSelector};

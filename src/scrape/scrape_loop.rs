@@ -96,6 +96,9 @@ pub async fn run(
             }
         };
         let up = error.is_empty();
+        if let Some(list) = app.take_metadata() {
+            *target.metadata.lock().unwrap_or_else(|e| e.into_inner()) = list;
+        }
         app.append_report(ts, up, took.as_secs_f64(), &report);
         metrics.record_scrape(up, &report);
         target.set_status(ScrapeStatus {

@@ -61,6 +61,8 @@ pub struct Target {
     pub timeout: Duration,
     pub config: Arc<ScrapeConfig>,
     pub status: Mutex<ScrapeStatus>,
+    /// TYPE, HELP and UNIT of each family the last successful scrape exposed.
+    pub metadata: Mutex<Arc<Vec<crate::scrape::append::metadata::MetricMetadata>>>,
 }
 
 impl Target {
@@ -185,6 +187,7 @@ fn finish(mut lb: LabelsBuilder, discovered: Labels, cfg: &Arc<ScrapeConfig>) ->
         timeout,
         config: cfg.clone(),
         status: Mutex::new(ScrapeStatus::default()),
+        metadata: Mutex::default(),
     })
 }
 

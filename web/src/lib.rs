@@ -24,6 +24,17 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use storage::{Db, Labels};
 
+/// One metric family's metadata as a target last exposed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricMetadata {
+    pub metric: String,
+    /// Prometheus's names: counter, gauge, histogram, gaugehistogram,
+    /// summary, info, stateset, unknown.
+    pub kind: &'static str,
+    pub help: String,
+    pub unit: String,
+}
+
 /// One target as the pages and the targets API show it.
 #[derive(Clone, Debug)]
 pub struct TargetInfo {
@@ -38,6 +49,8 @@ pub struct TargetInfo {
     pub last_samples: u64,
     pub interval: Duration,
     pub timeout: Duration,
+    /// Its families' metadata, sorted by name.
+    pub metadata: Arc<Vec<MetricMetadata>>,
 }
 
 /// The targets of one job.
@@ -93,6 +106,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/label/{name}/values", get(api::label_values))
         .route("/api/v1/series", get(api::series).post(api::series))
         .route("/api/v1/targets", get(api::targets))
+        .route("/api/v1/targets/metadata", get(api::targets_metadata))
+        .route("/api/v1/metadata", get(api::metadata))
+        .route("/api/v1/query_exemplars", get(api::query_exemplars).post(api::query_exemplars))
         .route("/api/v1/status/buildinfo", get(api::buildinfo))
         .route("/api/v1/status/tsdb", get(api::tsdb_status))
         .route("/api/v1/admin/tsdb/snapshot", post(api::snapshot).put(api::snapshot))

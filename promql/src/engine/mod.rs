@@ -23,14 +23,39 @@ pub const MAX_POINTS_PER_SERIES: i64 = 11_000;
 /// A float as Prometheus writes sample values (`strconv.FormatFloat(f,
 /// 'f', -1, 64)`): shortest form, no exponent, `NaN`, `+Inf`, `-Inf`.
 pub fn format_value(v: f64) -> String {
+    let mut s = String::new();
+    write_value(&mut s, v);
+    s
+}
+
+/// Appends a sample value as Prometheus writes it (Go's `FormatFloat` with
+/// the shortest exact digits: plain decimals, exponents below 1e-6 and
+/// from 1e21 on as `1e-07`, `1.5e+21`; `NaN`, `+Inf`, `-Inf`).
+pub fn write_value(out: &mut String, v: f64) {
+    use std::fmt::Write;
     if v.is_nan() {
-        "NaN".into()
+        out.push_str("NaN");
     } else if v == f64::INFINITY {
-        "+Inf".into()
+        out.push_str("+Inf");
     } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
+        out.push_str("-Inf");
+    } else if v != 0.0 && (v.abs() < 1e-6 || v.abs() >= 1e21) {
+        let start = out.len();
+        let _ = write!(out, "{v:e}");
+        // Rust writes `1e-7` and `1.5e21`; Go `1e-07` and `1.5e+21`.
+        let Some(e) = out[start..].find('e').map(|i| start + i) else { return };
+        let (neg, digits) = match out[e + 1..].strip_prefix('-') {
+            Some(d) => (true, d.to_string()),
+            None => (false, out[e + 1..].to_string()),
+        };
+        out.truncate(e + 1);
+        out.push(if neg { '-' } else { '+' });
+        if digits.len() < 2 {
+            out.push('0');
+        }
+        out.push_str(&digits);
     } else {
-        format!("{v}")
+        let _ = write!(out, "{v}");
     }
 }
 

@@ -57,3 +57,23 @@ fn range_query_steps() {
     assert_eq!(m[0].points.len(), 5);
     assert_eq!(m[1].points.len(), 2, "job b goes stale at 60 s");
 }
+
+#[test]
+fn values_are_written_as_go_formats_them() {
+    for (v, want) in [
+        (1.0, "1"),
+        (-0.0, "-0"),
+        (0.1, "0.1"),
+        (1.5e-6, "0.0000015"),
+        (1e-7, "1e-07"),
+        (-2.5e-10, "-2.5e-10"),
+        (1e20, "100000000000000000000"),
+        (1e21, "1e+21"),
+        (1.2345e300, "1.2345e+300"),
+        (f64::NAN, "NaN"),
+        (f64::INFINITY, "+Inf"),
+        (f64::NEG_INFINITY, "-Inf"),
+    ] {
+        assert_eq!(format_value(v), want, "{v:e}");
+    }
+}

@@ -5,11 +5,13 @@
 //! drive it directly with bodies and timestamps.
 
 mod cache;
+pub mod metadata;
 
 use crate::config::ScrapeConfig;
 use crate::scrape::parse::{Entry, Format, Parser};
 use crate::scrape::relabel;
 use cache::SeriesCache;
+use metadata::{MetadataCache, MetricMetadata};
 use std::sync::Arc;
 use storage::{stale_nan, Db, Labels, LabelsBuilder, Sample, SeriesRef, METRIC_NAME};
 
@@ -52,6 +54,9 @@ pub struct Appender {
     /// Reused between scrapes to avoid reallocating.
     batch: Vec<(SeriesRef, Sample)>,
     current: Vec<SeriesRef>,
+    metadata: MetadataCache,
+    /// The metadata list, when the last scrape changed it.
+    new_metadata: Option<Arc<Vec<MetricMetadata>>>,
 }
 
 impl Appender {
@@ -66,6 +71,8 @@ impl Appender {
             report_refs: None,
             batch: Vec::new(),
             current: Vec::new(),
+            metadata: MetadataCache::default(),
+            new_metadata: None,
         }
     }
 
@@ -94,7 +101,21 @@ impl Appender {
         let sample_limit = self.config.sample_limit;
         for entry in Parser::new(body, format) {
             let entry = entry.map_err(|e| e.to_string())?;
-            let Entry::Sample(s) = entry else { continue };
+            let s = match entry {
+                Entry::Sample(s) => s,
+                Entry::Type { name, kind } => {
+                    self.metadata.set_type(name, kind, self.iteration);
+                    continue;
+                }
+                Entry::Help { name, text } => {
+                    self.metadata.set_help(name, text, self.iteration);
+                    continue;
+                }
+                Entry::Unit { name, unit } => {
+                    self.metadata.set_unit(name, unit, self.iteration);
+                    continue;
+                }
+            };
             report.scraped += 1;
             let series = match self.cache.get(s.series, self.iteration) {
                 Some(cached) => cached,
@@ -138,7 +159,15 @@ impl Appender {
         if self.iteration.is_multiple_of(CACHE_MAX_AGE) {
             self.cache.retain_recent(self.iteration, CACHE_MAX_AGE);
         }
+        if let Some(list) = self.metadata.finish(self.iteration) {
+            self.new_metadata = Some(list);
+        }
         Ok((report, out.unknown))
+    }
+
+    /// The target's metric metadata, when a scrape since the last call changed it.
+    pub fn take_metadata(&mut self) -> Option<Arc<Vec<MetricMetadata>>> {
+        self.new_metadata.take()
     }
 
     /// Writes a staleness marker at `ts` for every series of the last

@@ -1,6 +1,7 @@
 //! The Prometheus HTTP API: paths, parameters (query string and
 //! form-encoded POST), JSON shapes and error types as Prometheus has them.
 
+pub mod json;
 mod params;
 
 use crate::{AppState, TargetInfo};
@@ -61,12 +62,6 @@ fn bad(msg: impl Into<String>) -> ApiError {
 
 pub use promql::format_value;
 
-/// A millisecond timestamp as the JSON number of seconds Prometheus writes.
-fn ts_json(t: i64) -> Json {
-    let s = format!("{}", t as f64 / 1000.0);
-    serde_json::from_str(&s).unwrap_or(Json::Null)
-}
-
 fn labels_json(l: &Labels) -> Json {
     let mut m = Map::new();
     for p in l {
@@ -104,42 +99,39 @@ pub async fn query(
     };
     check_timeout(&p)?;
     let (value, annotations) = evaluate(&st, move |engine, db| engine.instant_annotated(db, &expr, t)).await?;
-    let data = match value {
-        Value::Scalar { t, v } => json!({"resultType": "scalar", "result": [ts_json(t), format_value(v)]}),
-        Value::String { t, s } => json!({"resultType": "string", "result": [ts_json(t), s]}),
-        Value::Vector(v) => {
-            let result: Vec<Json> = v
-                .iter()
-                .map(|s| json!({"metric": labels_json(&s.labels), "value": [ts_json(s.t), format_value(s.v)]}))
-                .collect();
-            json!({"resultType": "vector", "result": result})
-        }
-        Value::Matrix(m) => matrix_json(&m),
-    };
+    let mut data = String::new();
+    match &value {
+        Value::Scalar { t, v } => json::scalar(&mut data, *t, *v),
+        Value::String { t, s } => json::string_result(&mut data, *t, s),
+        Value::Vector(v) => json::vector(&mut data, v),
+        Value::Matrix(m) => json::matrix(&mut data, m),
+    }
     Ok(annotated(data, &annotations))
 }
 
-/// A success answer with Prometheus's `warnings` and `infos` when there are any.
-fn annotated(data: Json, a: &promql::Annotations) -> Response {
-    let mut body = json!({"status": "success", "data": data});
-    if !a.warnings.is_empty() {
-        body["warnings"] = json!(a.warnings);
+/// A success answer around rendered `data`, with Prometheus's `warnings`
+/// and `infos` when there are any.
+fn annotated(data: String, a: &promql::Annotations) -> Response {
+    let mut body = String::with_capacity(data.len() + 64);
+    body.push_str(r#"{"status":"success","data":"#);
+    body.push_str(&data);
+    drop(data);
+    for (key, list) in [("warnings", &a.warnings), ("infos", &a.infos)] {
+        if !list.is_empty() {
+            body.push_str(",\"");
+            body.push_str(key);
+            body.push_str("\":[");
+            for (i, m) in list.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                json::string(&mut body, m);
+            }
+            body.push(']');
+        }
     }
-    if !a.infos.is_empty() {
-        body["infos"] = json!(a.infos);
-    }
-    ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
-}
-
-fn matrix_json(m: &[promql::Series]) -> Json {
-    let result: Vec<Json> = m
-        .iter()
-        .map(|s| {
-            let values: Vec<Json> = s.points.iter().map(|(t, v)| json!([ts_json(*t), format_value(*v)])).collect();
-            json!({"metric": labels_json(&s.labels), "values": values})
-        })
-        .collect();
-    json!({"resultType": "matrix", "result": result})
+    body.push('}');
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// Runs a query on the blocking pool: evaluation is CPU work and must not
@@ -197,7 +189,11 @@ pub async fn query_range(
     let (value, annotations) =
         evaluate(&st, move |engine, db| engine.range_annotated(db, &expr, start, end, step)).await?;
     match value {
-        Value::Matrix(m) => Ok(annotated(matrix_json(&m), &annotations)),
+        Value::Matrix(m) => {
+            let mut data = String::new();
+            json::matrix(&mut data, &m);
+            Ok(annotated(data, &annotations))
+        }
         _ => Err(ApiError(ErrorType::Internal, "range query did not return a matrix".into())),
     }
 }
@@ -391,6 +387,96 @@ pub async fn targets(
     Ok(success(data))
 }
 
+/// A metadata `limit`: negative (the default) means none; Prometheus's message.
+fn metadata_limit(p: &Params, name: &str) -> Result<i64, ApiError> {
+    match p.get(name) {
+        None | Some("") => Ok(-1),
+        Some(s) => s.parse::<i64>().map_err(|_| bad(format!("{} must be a number", name.replace('_', " ")))),
+    }
+}
+
+fn metadata_json(m: &crate::MetricMetadata) -> Json {
+    json!({"type": m.kind, "help": m.help, "unit": m.unit})
+}
+
+/// GET /api/v1/metadata: each family's distinct metadata across targets
+/// (`metric`, `limit`, `limit_per_metric` as Prometheus has them).
+pub async fn metadata(
+    State(st): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let p = Params::new(q.as_deref(), &headers, &Bytes::new())?;
+    let limit = metadata_limit(&p, "limit")?;
+    let per_metric = metadata_limit(&p, "limit_per_metric")?;
+    let metric = p.get("metric").unwrap_or("");
+    let mut families: std::collections::BTreeMap<&str, Vec<&crate::MetricMetadata>> = Default::default();
+    let pools = st.scrapes.pools();
+    for t in pools.iter().flat_map(|p| &p.targets) {
+        for m in t.metadata.iter().filter(|m| metric.is_empty() || m.metric == metric) {
+            let set = families.entry(&m.metric).or_default();
+            let same = |x: &&crate::MetricMetadata| x.kind == m.kind && x.help == m.help && x.unit == m.unit;
+            if (per_metric <= 0 || (set.len() as i64) < per_metric) && !set.iter().any(same) {
+                set.push(m);
+            }
+        }
+    }
+    let mut out = Map::new();
+    for (name, set) in families {
+        if limit >= 0 && out.len() as i64 >= limit {
+            break;
+        }
+        out.insert(name.to_string(), set.into_iter().map(metadata_json).collect());
+    }
+    Ok(success(Json::Object(out)))
+}
+
+/// GET /api/v1/targets/metadata: metadata per target (`match_target`,
+/// `metric`, `limit`).
+pub async fn targets_metadata(
+    State(st): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let p = Params::new(q.as_deref(), &headers, &Bytes::new())?;
+    let limit = metadata_limit(&p, "limit")?;
+    let matchers = match p.get("match_target").filter(|s| !s.is_empty()) {
+        None => Vec::new(),
+        Some(sel) => match parse(sel) {
+            Ok(promql::Expr::VectorSelector(vs)) => vs.matchers,
+            Ok(_) => return Err(bad(format!("invalid parameter \"match_target\": {sel:?} is not a selector"))),
+            Err(e) => return Err(bad(e.to_string())),
+        },
+    };
+    let metric = p.get("metric").unwrap_or("");
+    let mut out = Vec::new();
+    for t in st.scrapes.pools().iter().flat_map(|p| &p.targets) {
+        if limit >= 0 && out.len() as i64 >= limit {
+            break;
+        }
+        if !matchers.iter().all(|m| m.matches(t.labels.get_or_empty(&m.name))) {
+            continue;
+        }
+        for m in t.metadata.iter().filter(|m| metric.is_empty() || m.metric == metric) {
+            let mut e = json!({"target": labels_json(&t.labels), "type": m.kind, "help": m.help, "unit": m.unit});
+            if metric.is_empty() {
+                e["metric"] = json!(m.metric);
+            }
+            out.push(e);
+        }
+    }
+    Ok(success(Json::Array(out)))
+}
+
+/// GET|POST /api/v1/query_exemplars: Vigil stores no exemplars, so the
+/// answer is always empty once the parameters check out.
+pub async fn query_exemplars(RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let p = Params::new(q.as_deref(), &headers, &body)?;
+    time_range(&p)?;
+    query_param(&p)?;
+    Ok(success(json!([])))
+}
+
 /// GET /api/v1/status/buildinfo
 pub async fn buildinfo() -> Response {
     success(json!({
@@ -500,11 +586,9 @@ mod tests {
     fn values_formatted_as_prometheus() {
         assert_eq!(format_value(1.0), "1");
         assert_eq!(format_value(0.1), "0.1");
-        assert_eq!(format_value(1e21), "1000000000000000000000");
+        assert_eq!(format_value(1e21), "1e+21");
         assert_eq!(format_value(f64::NAN), "NaN");
         assert_eq!(format_value(f64::NEG_INFINITY), "-Inf");
-        assert_eq!(ts_json(1_435_781_451_781).to_string(), "1435781451.781");
-        assert_eq!(ts_json(1_000).to_string(), "1");
     }
 
     #[test]
