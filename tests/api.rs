@@ -106,3 +106,17 @@ fn metadata_endpoints_answer_from_the_scraped_type_and_help() {
     let j = get_json(&format!("{}/api/v1/query_exemplars?query=m&start=0&end=10", v.base));
     assert_eq!(j, serde_json::json!({"status": "success", "data": []}));
 }
+
+#[test]
+fn format_query_answers_as_prometheus_formats() {
+    let v = Vigil::start("scrape_configs: []\n");
+    let q = urlencode("sum(rate(x{b='2',a=\"1\"}[5m]))by(job)");
+    let j = get_json(&format!("{}/api/v1/format_query?query={q}", v.base));
+    assert_eq!(j, serde_json::json!({"status": "success", "data": "sum by (job) (rate(x{a=\"1\",b=\"2\"}[5m]))"}));
+    let r = http("POST", &format!("{}/api/v1/format_query", v.base), &format!("query={}", urlencode("a+b"))).unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"a + b\""), "{}", r.body);
+    let r = get(&format!("{}/api/v1/format_query?query={}", v.base, urlencode("sum(")));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("bad_data") && r.body.contains("1:5"), "{}", r.body);
+}

@@ -79,7 +79,8 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
     Ok(total)
 }
 
-/// Formats milliseconds as Prometheus prints durations (`1m30s`, `15s`, `0s`).
+/// Formats milliseconds as Prometheus prints durations (`1m30s`, `15s`, `0s`;
+/// years and weeks only when exact, as `90d`).
 pub fn format_duration(ms: i64) -> String {
     if ms == 0 {
         return "0s".into();
@@ -88,6 +89,10 @@ pub fn format_duration(ms: i64) -> String {
     let mut out = if ms < 0 { String::from("-") } else { String::new() };
     for unit in ORDER {
         let mult = UNITS.iter().find(|(u, _)| *u == unit).map_or(1, |(_, m)| *m as u64);
+        // Years and weeks only when they divide what is left: `90d`, not `12w6d`.
+        if matches!(unit, "y" | "w") && !rest.is_multiple_of(mult) {
+            continue;
+        }
         if rest >= mult {
             out.push_str(&format!("{}{unit}", rest / mult));
             rest %= mult;
@@ -112,5 +117,8 @@ mod tests {
         assert_eq!(format_duration(90_000), "1m30s");
         assert_eq!(format_duration(1_500), "1s500ms");
         assert_eq!(format_duration(0), "0s");
+        assert_eq!(format_duration(90 * 86_400_000), "90d");
+        assert_eq!(format_duration(14 * 86_400_000), "2w");
+        assert_eq!(format_duration(365 * 86_400_000 + 3_600_000), "365d1h");
     }
 }

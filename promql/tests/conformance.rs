@@ -510,3 +510,27 @@ fn prometheus_test_scripts() {
         ratchet_path.display()
     );
 }
+
+/// Every expression of the test scripts that parses prints, on one line and
+/// laid out as /api/v1/format_query answers, to text that parses and prints
+/// the same.
+#[test]
+#[ignore = "reads ../shared/promql-tests; .ci/run runs it"]
+fn every_script_expression_prints_back_to_itself() {
+    let index = std::fs::read_to_string(shared().join("evals-index.tsv")).expect("evals-index.tsv");
+    let mut checked = 0;
+    for line in index.lines().filter(|l| !l.starts_with('#') && !l.starts_with("file\t")) {
+        let expr = line.rsplit('\t').next().unwrap_or("");
+        let Ok(e) = promql::parse(expr) else { continue };
+        let printed = e.to_string();
+        let again = promql::parse(&printed).unwrap_or_else(|err| panic!("{expr}\nprinted as {printed}\nfails: {err}"));
+        assert_eq!(again.to_string(), printed, "{expr}");
+        let pretty = e.pretty();
+        let from_pretty =
+            promql::parse(&pretty).unwrap_or_else(|err| panic!("{expr}\npretty as {pretty}\nfails: {err}"));
+        assert_eq!(from_pretty.to_string(), printed, "{expr}");
+        checked += 1;
+    }
+    println!("{checked} expressions print back to themselves");
+    assert!(checked > 1000, "only {checked} expressions parsed");
+}

@@ -108,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/targets", get(api::targets))
         .route("/api/v1/targets/metadata", get(api::targets_metadata))
         .route("/api/v1/metadata", get(api::metadata))
+        .route("/api/v1/format_query", get(api::format_query).post(api::format_query))
         .route("/api/v1/query_exemplars", get(api::query_exemplars).post(api::query_exemplars))
         .route("/api/v1/status/buildinfo", get(api::buildinfo))
         .route("/api/v1/status/tsdb", get(api::tsdb_status))

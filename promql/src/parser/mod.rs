@@ -8,6 +8,7 @@
 
 mod ast;
 mod parse;
+mod printer;
 mod token;
 
 pub use ast::{AggOp, At, BinOp, Card, Expr, Pos, ValueType, VectorMatching, VectorSelector};

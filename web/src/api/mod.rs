@@ -477,6 +477,12 @@ pub async fn query_exemplars(RawQuery(q): RawQuery, headers: HeaderMap, body: By
     Ok(success(json!([])))
 }
 
+/// GET|POST /api/v1/format_query: the expression laid out as Prometheus's prettier does.
+pub async fn format_query(RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let p = Params::new(q.as_deref(), &headers, &body)?;
+    Ok(success(Json::String(query_param(&p)?.pretty())))
+}
+
 /// GET /api/v1/status/buildinfo
 pub async fn buildinfo() -> Response {
     success(json!({
