@@ -8,9 +8,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use storage::Db;
-use web::{AppState, Control, PoolInfo, ScrapeView, TargetInfo};
+use web::{AppState, Control, PoolInfo, RuntimeInfo, ScrapeView, TargetInfo};
 
 /// What `vigil run` needs to know.
 #[derive(Debug, Clone)]
@@ -100,12 +100,17 @@ struct Controller {
     metrics: Arc<Metrics>,
     /// The config in force; replaced only by a config that loaded cleanly.
     current: Mutex<Config>,
+    started: SystemTime,
+    /// Whether the last reload worked, and when a config was last applied.
+    last_reload: Mutex<(bool, SystemTime)>,
+    corrupt_wal_segments: u64,
 }
 
 impl Control for Controller {
     fn reload(&self) -> Result<(), String> {
         let cfg = load_config(&self.opts).map_err(|e| {
             tracing::error!("reload failed, keeping the running config: {e}");
+            self.last_reload.lock().unwrap_or_else(|e| e.into_inner()).0 = false;
             e.to_string()
         })?;
         for w in &cfg.warnings {
@@ -114,6 +119,7 @@ impl Control for Controller {
         // The manager spawns tasks: enter the runtime this is called from.
         self.manager.apply(&cfg);
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = cfg;
+        *self.last_reload.lock().unwrap_or_else(|e| e.into_inner()) = (true, SystemTime::now());
         tracing::info!("configuration reloaded");
         Ok(())
     }
@@ -121,6 +127,66 @@ impl Control for Controller {
     fn metrics(&self) -> (String, &'static str) {
         (self.metrics.render(), CONTENT_TYPE)
     }
+
+    fn config_yaml(&self) -> String {
+        config::redact_secrets(&self.current.lock().unwrap_or_else(|e| e.into_inner()).source)
+    }
+
+    fn flags(&self) -> Vec<(String, String)> {
+        let o = &self.opts;
+        let config = o.config_file.as_ref().map_or(String::new(), |p| p.display().to_string());
+        let retention = config::duration::format_duration(o.retention);
+        let size = format_size(o.retention_size);
+        // Vigil's names, and Prometheus's for the same settings.
+        [
+            ("config", config.clone()),
+            ("config.file", config),
+            ("listen", o.listen.clone()),
+            ("web.listen-address", o.listen.clone()),
+            ("data-dir", o.data_dir.display().to_string()),
+            ("storage.tsdb.path", o.data_dir.display().to_string()),
+            ("retention", retention.clone()),
+            ("storage.tsdb.retention.time", retention),
+            ("retention.size", size.clone()),
+            ("storage.tsdb.retention.size", size),
+            ("storage.wal-checkpoint-interval", config::duration::format_duration(o.checkpoint_interval)),
+            ("web.enable-admin-api", o.admin_api.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    fn runtime_info(&self) -> RuntimeInfo {
+        let (ok, last) = *self.last_reload.lock().unwrap_or_else(|e| e.into_inner());
+        let rt = tokio::runtime::Handle::try_current().map(|h| h.metrics());
+        let mut retention = config::duration::format_duration(self.opts.retention);
+        if self.opts.retention_size > 0 {
+            retention = format!("{retention} or {}", format_size(self.opts.retention_size));
+        }
+        RuntimeInfo {
+            start_time: self.started,
+            cwd: std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
+            reload_config_success: ok,
+            last_config_time: last,
+            corruption_count: self.corrupt_wal_segments,
+            task_count: rt.as_ref().map_or(0, |m| m.num_alive_tasks()),
+            workers: rt.as_ref().map_or(0, |m| m.num_workers()),
+            storage_retention: retention,
+        }
+    }
+}
+
+/// Bytes in Prometheus's notation for sizes: `0B`, `512MiB`, `10GiB`.
+fn format_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["EiB", "PiB", "TiB", "GiB", "MiB", "KiB"];
+    for (i, u) in UNITS.iter().enumerate() {
+        let shift = 60 - 10 * i as u32;
+        if bytes > 0 && bytes.is_multiple_of(1 << shift) {
+            return format!("{}{u}", bytes >> shift);
+        }
+    }
+    format!("{bytes}B")
 }
 
 /// Runs Vigil until SIGINT or SIGTERM.
@@ -139,8 +205,15 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 
     manager.apply(&cfg);
     let ready = Arc::new(AtomicBool::new(false));
-    let controller =
-        Arc::new(Controller { opts: opts.clone(), manager: manager.clone(), metrics, current: Mutex::new(cfg) });
+    let controller = Arc::new(Controller {
+        opts: opts.clone(),
+        manager: manager.clone(),
+        metrics,
+        current: Mutex::new(cfg),
+        started: SystemTime::now(),
+        last_reload: Mutex::new((true, SystemTime::now())),
+        corrupt_wal_segments: db.open_report().map_or(0, |r| r.corrupt_wal_segments),
+    });
     let state = AppState {
         db: db.clone(),
         engine: promql::Engine::default(),

@@ -120,3 +120,34 @@ fn format_query_answers_as_prometheus_formats() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("bad_data") && r.body.contains("1:5"), "{}", r.body);
 }
+
+#[test]
+fn status_endpoints_show_config_flags_and_runtime() {
+    let config = "scrape_configs:\n  - job_name: secretive\n    basic_auth:\n      username: u\n      password: hunter2\n    static_configs:\n      - targets: ['127.0.0.1:1']\n";
+    let v = Vigil::start_with(config, &["--retention", "30d"]);
+    let j = get_json(&format!("{}/api/v1/status/config", v.base));
+    let yaml = j["data"]["yaml"].as_str().unwrap();
+    assert!(yaml.contains("job_name: secretive") && yaml.contains("password: <secret>"), "{yaml}");
+    assert!(!yaml.contains("hunter2"), "{yaml}");
+
+    let j = get_json(&format!("{}/api/v1/status/flags", v.base));
+    assert_eq!(j["data"]["storage.tsdb.retention.time"], "30d", "{j}");
+    assert_eq!(j["data"]["web.listen-address"], v.addr.as_str());
+    assert_eq!(j["data"]["web.enable-admin-api"], "false");
+
+    let j = get_json(&format!("{}/api/v1/status/runtimeinfo", v.base));
+    let d = &j["data"];
+    assert_eq!(d["reloadConfigSuccess"], true, "{j}");
+    assert_eq!(d["storageRetention"], "30d");
+    assert!(d["startTime"].as_str().unwrap().ends_with('Z'), "{j}");
+    assert!(d["GOMAXPROCS"].as_u64().unwrap() >= 1 && d["goroutineCount"].as_u64().unwrap() >= 1, "{j}");
+
+    // A bad reload keeps the running config and shows in runtimeinfo.
+    std::fs::write(&v.config, "scrape_configs: [\n").unwrap();
+    let r = http("POST", &format!("{}/-/reload", v.base), "").unwrap();
+    assert_ne!(r.status, 200);
+    let j = get_json(&format!("{}/api/v1/status/runtimeinfo", v.base));
+    assert_eq!(j["data"]["reloadConfigSuccess"], false, "{j}");
+    let j = get_json(&format!("{}/api/v1/status/config", v.base));
+    assert!(j["data"]["yaml"].as_str().unwrap().contains("secretive"));
+}

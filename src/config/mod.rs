@@ -763,6 +763,43 @@ struct Limits {
     body_size_limit: u64,
 }
 
+/// Keys whose values Prometheus marks as secrets.
+const SECRET_KEYS: [&str; 6] = ["password", "credentials", "bearer_token", "client_secret", "key", "secret_key"];
+
+/// The config text with every secret value replaced by `<secret>`, as
+/// Prometheus shows it on /api/v1/status/config. Block scalars (`key: |`)
+/// lose their indented lines too.
+pub fn redact_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // Indentation of a secret block scalar whose lines are being dropped.
+    let mut dropping: Option<usize> = None;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(level) = dropping {
+            if line.trim().is_empty() || indent > level {
+                continue;
+            }
+            dropping = None;
+        }
+        let body = line.trim_start().strip_prefix("- ").map_or(line.trim_start(), str::trim_start);
+        let key_len = body.find(':').filter(|&i| SECRET_KEYS.contains(&body[..i].trim_end()));
+        match key_len {
+            Some(i) if !body[i + 1..].trim().is_empty() => {
+                let value = body[i + 1..].trim();
+                let cut = line.len() - body.len() + i + 1;
+                out.push_str(&line[..cut]);
+                out.push_str(" <secret>");
+                if value.starts_with('|') || value.starts_with('>') {
+                    dropping = Some(indent);
+                }
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// `[a-zA-Z_][a-zA-Z0-9_]*`
 pub fn valid_label_name(n: &str) -> bool {
     let b = n.as_bytes();

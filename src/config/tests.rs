@@ -82,3 +82,14 @@ fn default_config_loads() {
     assert_eq!(c.scrape_configs[0].scrape_interval, Duration::from_secs(5));
     assert!(c.warnings.is_empty());
 }
+
+#[test]
+fn secrets_are_redacted_for_the_status_api() {
+    let text = "scrape_configs:\n  - job_name: a\n    basic_auth:\n      username: u\n      password: hunter2\n    authorization:\n      credentials: \"tok\"\n    tls_config:\n      key: |\n        -----BEGIN KEY-----\n        abc\n      cert_file: c.pem\n    bearer_token_file: /t\n  - password: x\n";
+    let got = redact_secrets(text);
+    assert_eq!(
+        got,
+        "scrape_configs:\n  - job_name: a\n    basic_auth:\n      username: u\n      password: <secret>\n    authorization:\n      credentials: <secret>\n    tls_config:\n      key: <secret>\n      cert_file: c.pem\n    bearer_token_file: /t\n  - password: <secret>\n"
+    );
+    assert!(!got.contains("hunter2") && !got.contains("abc") && !got.contains("\"tok\""));
+}

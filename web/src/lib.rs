@@ -75,6 +75,27 @@ pub trait Control: Send + Sync {
     fn reload(&self) -> Result<(), String>;
     /// Vigil's own metrics in the exposition format, and its content type.
     fn metrics(&self) -> (String, &'static str);
+    /// The running config's text, secrets replaced by `<secret>`.
+    fn config_yaml(&self) -> String;
+    /// Command-line flags and their values (defaults included).
+    fn flags(&self) -> Vec<(String, String)>;
+    fn runtime_info(&self) -> RuntimeInfo;
+}
+
+/// What /api/v1/status/runtimeinfo reports.
+#[derive(Clone, Debug)]
+pub struct RuntimeInfo {
+    pub start_time: SystemTime,
+    pub cwd: String,
+    pub reload_config_success: bool,
+    pub last_config_time: SystemTime,
+    /// WAL segments found torn or corrupt when the store opened.
+    pub corruption_count: u64,
+    /// Tasks alive in the runtime (Prometheus: goroutines).
+    pub task_count: usize,
+    /// Runtime worker threads (Prometheus: GOMAXPROCS).
+    pub workers: usize,
+    pub storage_retention: String,
 }
 
 /// Everything a handler needs; cheap to clone.
@@ -112,6 +133,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/query_exemplars", get(api::query_exemplars).post(api::query_exemplars))
         .route("/api/v1/status/buildinfo", get(api::buildinfo))
         .route("/api/v1/status/tsdb", get(api::tsdb_status))
+        .route("/api/v1/status/config", get(api::status_config))
+        .route("/api/v1/status/flags", get(api::status_flags))
+        .route("/api/v1/status/runtimeinfo", get(api::runtime_info))
         .route("/api/v1/admin/tsdb/snapshot", post(api::snapshot).put(api::snapshot))
         .fallback(api::not_found)
         .with_state(state)

@@ -483,6 +483,35 @@ pub async fn format_query(RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes
     Ok(success(Json::String(query_param(&p)?.pretty())))
 }
 
+/// GET /api/v1/status/config: `{"yaml": …}`.
+pub async fn status_config(State(st): State<AppState>) -> Response {
+    success(json!({"yaml": st.control.config_yaml()}))
+}
+
+/// GET /api/v1/status/flags: flag name → value.
+pub async fn status_flags(State(st): State<AppState>) -> Response {
+    let flags: Map<String, Json> = st.control.flags().into_iter().map(|(k, v)| (k, Json::String(v))).collect();
+    success(Json::Object(flags))
+}
+
+/// GET /api/v1/status/runtimeinfo, with Prometheus's field names.
+pub async fn runtime_info(State(st): State<AppState>) -> Response {
+    let r = st.control.runtime_info();
+    success(json!({
+        "startTime": crate::time::format_rfc3339(system_ms(r.start_time)),
+        "CWD": r.cwd,
+        "reloadConfigSuccess": r.reload_config_success,
+        "lastConfigTime": crate::time::format_rfc3339(system_ms(r.last_config_time)),
+        "corruptionCount": r.corruption_count,
+        "goroutineCount": r.task_count,
+        "GOMAXPROCS": r.workers,
+        "GOMEMLIMIT": 0,
+        "GOGC": "",
+        "GODEBUG": "",
+        "storageRetention": r.storage_retention,
+    }))
+}
+
 /// GET /api/v1/status/buildinfo
 pub async fn buildinfo() -> Response {
     success(json!({
