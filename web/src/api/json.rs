@@ -123,11 +123,20 @@ pub fn matrix(out: &mut String, m: &[Series]) {
     out.push_str("]}");
 }
 
-/// `{"resultType":"scalar","result":[t,"v"]}`
+/// `{"resultType":"scalar","result":[t,"v"]}`. Prometheus writes a scalar's
+/// value in plain decimals whatever its size (`0.00000015`, not `1.5e-07`).
 pub fn scalar(out: &mut String, t: i64, v: f64) {
-    out.push_str(r#"{"resultType":"scalar","result":"#);
-    point(out, t, v);
-    out.push('}');
+    out.push_str(r#"{"resultType":"scalar","result":["#);
+    timestamp(out, t);
+    out.push_str(",\"");
+    if v.is_nan() {
+        out.push_str("NaN");
+    } else if v.is_infinite() {
+        out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+    } else {
+        let _ = write!(out, "{v}");
+    }
+    out.push_str("\"]}");
 }
 
 /// `{"resultType":"string","result":[t,"s"]}`
@@ -164,6 +173,12 @@ mod tests {
         let got = s(|o| string(o, raw));
         assert_eq!(got, r#""a\"b\\c\n\t\u0001\u003cscript\u003e\u0026\u2028é""#);
         assert_eq!(serde_json::from_str::<String>(&got).unwrap(), raw);
+    }
+
+    #[test]
+    fn scalars_in_plain_decimals_as_prometheus_writes_them() {
+        assert_eq!(s(|o| scalar(o, 1_000, 1.5e-7)), r#"{"resultType":"scalar","result":[1,"0.00000015"]}"#);
+        assert_eq!(s(|o| scalar(o, 1_000, f64::NEG_INFINITY)), r#"{"resultType":"scalar","result":[1,"-Inf"]}"#);
     }
 
     #[test]
