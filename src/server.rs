@@ -128,6 +128,10 @@ impl Control for Controller {
         (self.metrics.render(), CONTENT_TYPE)
     }
 
+    fn external_labels(&self) -> storage::Labels {
+        self.current.lock().unwrap_or_else(|e| e.into_inner()).global.external_labels.clone()
+    }
+
     fn config_yaml(&self) -> String {
         config::redact_secrets(&self.current.lock().unwrap_or_else(|e| e.into_inner()).source)
     }

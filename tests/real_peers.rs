@@ -229,3 +229,41 @@ fn node_exporter_scraped_like_prometheus_does() {
     let up = instant(&vigil.base, "up{job=\"node\"}");
     assert_eq!(up[0]["value"][1], "1");
 }
+
+#[test]
+#[ignore = "needs Debian's prometheus and prometheus-node-exporter packages; .ci/run installs them"]
+fn prometheus_federates_from_vigil() {
+    let body = "# TYPE m gauge\nm{path=\"/a\"} 1.5\nm{path=\"/b\",q=\"x\\\"y\"} -2e-7\nm{path=\"/c\"} 1234567\n";
+    let fake = FakeTarget::start(vec![("/metrics", Reply::text(body))]);
+    let vigil = Vigil::start(&format!(
+        "global:\n  scrape_interval: 1s\n  external_labels:\n    site: lab\nscrape_configs:\n  - job_name: fake\n    static_configs:\n      - targets: ['{}']\n",
+        fake.addr
+    ));
+    let prom = Prometheus::start(&format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: federate\n    honor_labels: true\n    metrics_path: /federate\n    params:\n      'match[]': ['{{job=\"fake\"}}']\n    static_configs:\n      - targets: ['{}']\n",
+        vigil.addr
+    ));
+    wait_for("Prometheus to have federated the three series", Duration::from_secs(30), || {
+        (instant(&prom.base, "m").len() == 3).then_some(())
+    });
+    let key = |v: &Value| (v["metric"].to_string(), v["value"][1].as_str().unwrap_or("").to_string());
+    let mut theirs: Vec<(String, String)> = instant(&prom.base, "m").iter().map(key).collect();
+    theirs.sort();
+    // Vigil's own series, with the external label the federation adds.
+    let mut ours: Vec<(String, String)> = instant(&vigil.base, "label_replace(m, \"site\", \"lab\", \"\", \"\")")
+        .iter()
+        .map(|v| {
+            let mut v = v.clone();
+            // label_replace keeps the name; the instant query result of m has it too.
+            v["metric"]["__name__"] = "m".into();
+            key(&v)
+        })
+        .collect();
+    ours.sort();
+    assert_eq!(ours, theirs);
+    // The scrape itself went through Prometheus's parser cleanly.
+    let up = instant(&prom.base, "up{job=\"federate\"}");
+    assert_eq!(up[0]["value"][1], "1", "{up:?}");
+    let r = get(&format!("{}/federate", vigil.base));
+    assert_eq!(r.status, 400, "match[] is required: {}", r.body);
+}

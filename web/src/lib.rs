@@ -80,6 +80,8 @@ pub trait Control: Send + Sync {
     /// Command-line flags and their values (defaults included).
     fn flags(&self) -> Vec<(String, String)>;
     fn runtime_info(&self) -> RuntimeInfo;
+    /// `global.external_labels` of the running config.
+    fn external_labels(&self) -> Labels;
 }
 
 /// What /api/v1/status/runtimeinfo reports.
@@ -118,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .route("/targets", get(pages::targets))
         .route("/static/vigil.css", get(pages::stylesheet))
         .route("/metrics", get(api::metrics))
+        .route("/federate", get(api::federate))
         .route("/-/healthy", get(api::healthy).head(api::healthy))
         .route("/-/ready", get(api::ready).head(api::ready))
         .route("/-/reload", post(api::reload).put(api::reload))

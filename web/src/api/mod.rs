@@ -1,6 +1,7 @@
 //! The Prometheus HTTP API: paths, parameters (query string and
 //! form-encoded POST), JSON shapes and error types as Prometheus has them.
 
+mod federate;
 pub mod json;
 mod params;
 
@@ -60,6 +61,7 @@ fn bad(msg: impl Into<String>) -> ApiError {
     ApiError(ErrorType::BadData, msg.into())
 }
 
+pub use federate::federate;
 pub use promql::format_value;
 
 fn labels_json(l: &Labels) -> Json {
