@@ -73,11 +73,24 @@ impl fmt::Display for Summary {
 
 /// Decompresses gzip (recognised by its magic bytes) and checks UTF-8.
 pub fn decode_body(name: &str, bytes: Vec<u8>) -> Result<String, ImportError> {
+    decode_body_limited(name, bytes, u64::MAX)
+}
+
+/// Like [`decode_body`], refusing more than `limit` bytes once decompressed
+/// (a small gzip body can inflate without bound).
+pub fn decode_body_limited(name: &str, bytes: Vec<u8>, limit: u64) -> Result<String, ImportError> {
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         GzDecoder::new(&bytes[..])
+            .take(limit.saturating_add(1))
             .read_to_end(&mut out)
             .map_err(|source| ImportError::Read { name: name.to_string(), source })?;
+        if out.len() as u64 > limit {
+            return Err(ImportError::Read {
+                name: name.to_string(),
+                source: std::io::Error::other(format!("more than {limit} bytes once decompressed")),
+            });
+        }
         out
     } else {
         bytes

@@ -104,6 +104,7 @@ struct Controller {
     /// Whether the last reload worked, and when a config was last applied.
     last_reload: Mutex<(bool, SystemTime)>,
     corrupt_wal_segments: u64,
+    db: Arc<Db>,
 }
 
 impl Control for Controller {
@@ -126,6 +127,30 @@ impl Control for Controller {
 
     fn metrics(&self) -> (String, &'static str) {
         (self.metrics.render(), CONTENT_TYPE)
+    }
+
+    fn import(&self, body: Vec<u8>) -> Result<web::ImportReport, web::ImportFailure> {
+        use crate::import::{decode_body_limited, import_text, ImportError};
+        use web::ImportFailure;
+        /// A decompressed body may take this much (four times the largest request body).
+        const MAX_TEXT: u64 = 4 * web::api::MAX_IMPORT_BODY as u64;
+        let text = decode_body_limited("body", body, MAX_TEXT).map_err(|e| ImportFailure::BadInput(e.to_string()))?;
+        match import_text(&self.db, "body", &text, &|_| {}) {
+            Ok(s) => {
+                tracing::info!(series = s.series, samples = s.samples, rejected = s.rejected(), "import over HTTP");
+                Ok(web::ImportReport {
+                    series: s.series,
+                    samples: s.samples,
+                    no_timestamp: s.no_timestamp,
+                    duplicate: s.duplicate,
+                    already_stored: s.already_stored,
+                })
+            }
+            Err(e @ (ImportError::Parse { .. } | ImportError::NotUtf8 { .. } | ImportError::Read { .. })) => {
+                Err(ImportFailure::BadInput(e.to_string()))
+            }
+            Err(e @ ImportError::Store { .. }) => Err(ImportFailure::Store(e.to_string())),
+        }
     }
 
     fn external_labels(&self) -> storage::Labels {
@@ -217,6 +242,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         started: SystemTime::now(),
         last_reload: Mutex::new((true, SystemTime::now())),
         corrupt_wal_segments: db.open_report().map_or(0, |r| r.corrupt_wal_segments),
+        db: db.clone(),
     });
     let state = AppState {
         db: db.clone(),

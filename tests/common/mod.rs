@@ -56,19 +56,28 @@ pub struct Response {
     pub body: String,
 }
 
-/// A minimal HTTP/1.1 request over a fresh connection (`Connection: close`).
+/// A minimal HTTP/1.1 request over a fresh connection (`Connection: close`),
+/// with a form-encoded body when `body` is not empty.
 pub fn http(method: &str, url: &str, body: &str) -> std::io::Result<Response> {
+    let ct = if body.is_empty() { "" } else { "application/x-www-form-urlencoded" };
+    http_bytes(method, url, ct, body.as_bytes())
+}
+
+/// Like [`http`], with any body and content type.
+pub fn http_bytes(method: &str, url: &str, content_type: &str, body: &[u8]) -> std::io::Result<Response> {
     let rest = url.strip_prefix("http://").expect("http URL");
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
     let mut s = TcpStream::connect(host)?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let ct = if body.is_empty() { "" } else { "Content-Type: application/x-www-form-urlencoded\r\n" };
+    let ct = if content_type.is_empty() { String::new() } else { format!("Content-Type: {content_type}\r\n") };
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{ct}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{ct}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     )?;
+    // The server may answer (and close) before reading a refused body.
+    let _ = s.write_all(body);
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();

@@ -82,6 +82,27 @@ pub trait Control: Send + Sync {
     fn runtime_info(&self) -> RuntimeInfo;
     /// `global.external_labels` of the running config.
     fn external_labels(&self) -> Labels;
+    /// Imports a body of OpenMetrics or Prometheus text with timestamps
+    /// (gzip too): all of it, or nothing when a line is bad.
+    fn import(&self, body: Vec<u8>) -> Result<ImportReport, ImportFailure>;
+}
+
+/// What an import wrote and what it turned away.
+#[derive(Clone, Debug, Default)]
+pub struct ImportReport {
+    pub series: u64,
+    pub samples: u64,
+    pub no_timestamp: u64,
+    pub duplicate: u64,
+    pub already_stored: u64,
+}
+
+/// Why an import wrote nothing.
+#[derive(Clone, Debug)]
+pub enum ImportFailure {
+    /// The body is at fault (the message names the line and column).
+    BadInput(String),
+    Store(String),
 }
 
 /// What /api/v1/status/runtimeinfo reports.
@@ -121,6 +142,11 @@ pub fn router(state: AppState) -> Router {
         .route("/static/vigil.css", get(pages::stylesheet))
         .route("/metrics", get(api::metrics))
         .route("/federate", get(api::federate))
+        .route("/api/v1/export", get(api::export).post(api::export))
+        .route(
+            "/api/v1/import/openmetrics",
+            post(api::import).layer(axum::extract::DefaultBodyLimit::max(api::MAX_IMPORT_BODY)),
+        )
         .route("/-/healthy", get(api::healthy).head(api::healthy))
         .route("/-/ready", get(api::ready).head(api::ready))
         .route("/-/reload", post(api::reload).put(api::reload))

@@ -4,6 +4,7 @@
 mod federate;
 pub mod json;
 mod params;
+mod transfer;
 
 use crate::{AppState, TargetInfo};
 use axum::body::Bytes;
@@ -62,6 +63,10 @@ fn bad(msg: impl Into<String>) -> ApiError {
 }
 
 pub use federate::federate;
+pub use transfer::{export, import};
+
+/// The largest import body accepted (before decompression).
+pub const MAX_IMPORT_BODY: usize = 256 << 20;
 pub use promql::format_value;
 
 fn labels_json(l: &Labels) -> Json {
