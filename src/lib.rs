@@ -13,5 +13,6 @@
 pub mod config;
 pub mod import;
 pub mod metrics;
+pub mod query_cli;
 pub mod scrape;
 pub mod server;

@@ -46,6 +46,42 @@ enum Command {
         #[arg(long = "data-dir", visible_alias = "storage.tsdb.path", value_name = "DIR", default_value = "data")]
         data_dir: PathBuf,
     },
+    /// Run a query against a running Vigil (or Prometheus) and print the
+    /// answer as `promtool query` does.
+    Query {
+        #[command(subcommand)]
+        kind: QueryKind,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum QueryKind {
+    /// An instant query.
+    Instant {
+        expr: String,
+        /// Evaluation time (RFC 3339 or Unix seconds); now by default.
+        #[arg(long)]
+        time: Option<String>,
+        /// The server to ask.
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        server: String,
+    },
+    /// A range query.
+    Range {
+        expr: String,
+        /// Start (RFC 3339 or Unix seconds); five minutes before the end by default.
+        #[arg(long)]
+        start: Option<String>,
+        /// End (RFC 3339 or Unix seconds); now by default.
+        #[arg(long)]
+        end: Option<String>,
+        /// Step (a duration or seconds); about 250 points by default.
+        #[arg(long)]
+        step: Option<String>,
+        /// The server to ask.
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        server: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -124,7 +160,26 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run(args),
         Some(Command::Import { files, data_dir }) => import(&files, &data_dir),
         Some(Command::Snapshot { dest, data_dir }) => snapshot(&dest, &data_dir),
+        Some(Command::Query { kind }) => query(kind),
         None => run(cli.run),
+    }
+}
+
+fn query(kind: QueryKind) -> ExitCode {
+    use vigil::query_cli::{run, Query};
+    let (server, q) = match kind {
+        QueryKind::Instant { expr, time, server } => (server, Query::Instant { expr, time }),
+        QueryKind::Range { expr, start, end, step, server } => (server, Query::Range { expr, start, end, step }),
+    };
+    match run(&server, &q) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

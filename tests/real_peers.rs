@@ -69,6 +69,12 @@ fn scrape_config(jobs: &[(&str, &str, &str)]) -> String {
     cfg
 }
 
+fn vigil_cli(args: &[&str]) -> String {
+    let out = Command::new(vigil_bin()).args(args).output().expect("vigil");
+    assert!(out.status.success(), "vigil {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn promtool(args: &[&str]) -> String {
     let out = Command::new("promtool").args(args).output().expect("promtool");
     assert!(out.status.success(), "promtool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -98,7 +104,26 @@ fn promtool_instant_queries_match_prometheus() {
         let theirs = promtool(&["query", "instant", "--time", &t, &prom.base, q]);
         assert_eq!(ours, theirs, "promtool query instant {q}");
         assert!(!ours.trim().is_empty(), "{q}");
+        // `vigil query` prints what promtool prints, against either server.
+        for base in [&vigil.base, &prom.base] {
+            let printed = vigil_cli(&["query", "instant", "--time", &t, "--server", base, q]);
+            assert_eq!(printed, theirs, "vigil query instant {q} against {base}");
+        }
     }
+    // Both servers have scraped since before t - 0.5 s (see above).
+    let end: f64 = t.parse().unwrap();
+    let (start, end) = (format!("{:.3}", end - 0.5), format!("{end:.3}"));
+    for q in ["m", "sum(m)", "m * 2 > 0"] {
+        let args = ["query", "range", "--start", &start, "--end", &end, "--step", "250ms"];
+        let theirs = promtool(&[&args[..], &[&prom.base, q]].concat());
+        let ours = promtool(&[&args[..], &[&vigil.base, q]].concat());
+        assert_eq!(ours, theirs, "promtool query range {q}");
+        let printed = vigil_cli(&[&args[..], &["--server", &prom.base, q]].concat());
+        assert_eq!(printed, theirs, "vigil query range {q}");
+    }
+    let err = Command::new(vigil_bin()).args(["query", "instant", "--server", &vigil.base, "sum("]).output().unwrap();
+    assert!(!err.status.success());
+    assert!(String::from_utf8_lossy(&err.stderr).contains("bad_data"), "{}", String::from_utf8_lossy(&err.stderr));
     // promtool 2.42 cannot print string results; compare the API's JSON instead.
     for q in ["\"text\"", "m", "1.5e-7", "0x1F"] {
         let url = |base: &str| format!("{base}/api/v1/query?time={t}&query={}", urlencode(q));
