@@ -149,7 +149,25 @@ fn parse_size(s: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+/// Large buffers (scrape bodies, query answers) come and go every few
+/// seconds. Taken from the heap, they leave it fragmented between long-lived
+/// series data, and resident long after they are freed; served by `mmap`
+/// they go back to the system when freed. glibc would raise this threshold
+/// on its own after the first large free; a fixed one keeps it. Measured with
+/// ../shared/bench scenario S (BENCHMARKS.md): 1,144 → 886 bytes per series.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: a plain FFI call that only changes a glibc allocator setting.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
