@@ -151,3 +151,48 @@ fn status_endpoints_show_config_flags_and_runtime() {
     let j = get_json(&format!("{}/api/v1/status/config", v.base));
     assert!(j["data"]["yaml"].as_str().unwrap().contains("secretive"));
 }
+
+#[test]
+fn hostile_requests_get_prometheus_errors_never_a_500() {
+    let v = Vigil::start("scrape_configs: []\n");
+    let check = |r: Response, want: &str| {
+        assert_eq!(r.status, 400, "{}", r.body);
+        let j: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("not JSON: {}", r.body));
+        assert_eq!((j["status"].as_str(), j["errorType"].as_str()), (Some("error"), Some("bad_data")), "{j}");
+        assert!(j["error"].as_str().unwrap().contains(want), "want {want:?} in {j}");
+    };
+    // Larger than the 10 MiB Go's form parsing takes.
+    let big = format!("query={}", "1".repeat(11 << 20));
+    check(http("POST", &format!("{}/api/v1/query", v.base), &big).unwrap(), "error parsing form values");
+    // Invalid UTF-8, in the query string and in a form body.
+    check(get(&format!("{}/api/v1/query?query=up%FF", v.base)), "");
+    let r = http_bytes("POST", &format!("{}/api/v1/query", v.base), "application/x-www-form-urlencoded", b"query=\xff")
+        .unwrap();
+    check(r, "UTF-8");
+    for (path, want) in [
+        ("/api/v1/query_range?query=up&start=1&end=2&step=-5", "zero or negative"),
+        ("/api/v1/query_range?query=up&start=x&end=2&step=1", "invalid parameter \"start\""),
+        ("/api/v1/query?query=up&time=NaN", "invalid parameter \"time\""),
+        ("/api/v1/labels?start=never", "invalid parameter \"start\""),
+        ("/api/v1/label/job/values?match[]=up{", "invalid parameter \"match[]\""),
+        ("/api/v1/series?match[]=sum(up)", "invalid parameter \"match[]\""),
+        ("/api/v1/query?query=up%20offset%201e400y", "parse error"),
+    ] {
+        check(get(&format!("{}{path}", v.base)), want);
+    }
+    // Ten thousand selectors in one request are answered.
+    let many: Vec<String> =
+        (0..10_000).map(|i| format!("match[]={}", urlencode(&format!("up{{job=\"j{i}\"}}")))).collect();
+    let r = http("POST", &format!("{}/api/v1/series", v.base), &many.join("&")).unwrap();
+    assert_eq!(r.status, 200, "{}", &r.body[..r.body.len().min(300)]);
+    // The import route takes more than the form limit.
+    let mut body = String::new();
+    let mut k = 0;
+    while body.len() < 11 << 20 {
+        body.push_str(&format!("bulk{{k=\"{}\"}} {k} 1700000000\n", k % 1000));
+        k += 1;
+    }
+    let r =
+        http_bytes("POST", &format!("{}/api/v1/import/openmetrics", v.base), "text/plain", body.as_bytes()).unwrap();
+    assert_eq!(r.status, 200, "{}", &r.body[..r.body.len().min(300)]);
+}

@@ -167,5 +167,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/status/runtimeinfo", get(api::runtime_info))
         .route("/api/v1/admin/tsdb/snapshot", post(api::snapshot).put(api::snapshot))
         .fallback(api::not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(api::MAX_FORM_BODY))
         .with_state(state)
 }

@@ -7,7 +7,6 @@
 
 use super::{bad, match_params, now_ms, ApiError, Params};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +20,7 @@ pub async fn federate(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    super::params::Body(body): super::params::Body,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
     let sets = match_params(&p)?;

@@ -12,6 +12,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use params::Params;
+pub use params::MAX_FORM_BODY;
 use promql::{parse, Value};
 use serde_json::{json, Map, Value as Json};
 use std::sync::atomic::Ordering;
@@ -96,7 +97,7 @@ pub async fn query(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    params::Body(body): params::Body,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
     let expr = query_param(&p)?;
@@ -168,7 +169,7 @@ pub async fn query_range(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    params::Body(body): params::Body,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
     let expr = query_param(&p)?;
@@ -261,7 +262,7 @@ pub async fn labels(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    params::Body(body): params::Body,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
     let sets = match_params(&p)?;
@@ -310,7 +311,7 @@ pub async fn series(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    params::Body(body): params::Body,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
     let sets = match_params(&p)?;
@@ -477,7 +478,11 @@ pub async fn targets_metadata(
 
 /// GET|POST /api/v1/query_exemplars: Vigil stores no exemplars, so the
 /// answer is always empty once the parameters check out.
-pub async fn query_exemplars(RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn query_exemplars(
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    params::Body(body): params::Body,
+) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
     time_range(&p)?;
     query_param(&p)?;
@@ -485,7 +490,11 @@ pub async fn query_exemplars(RawQuery(q): RawQuery, headers: HeaderMap, body: By
 }
 
 /// GET|POST /api/v1/format_query: the expression laid out as Prometheus's prettier does.
-pub async fn format_query(RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn format_query(
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    params::Body(body): params::Body,
+) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
     Ok(success(Json::String(query_param(&p)?.pretty())))
 }

@@ -2,7 +2,28 @@
 //! form-encoded body, as Prometheus reads them (both are merged).
 
 use super::{bad, ApiError};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap};
+
+/// The most a request body may take, as Go's form parsing allows
+/// (Prometheus answers a larger one with this same error).
+pub const MAX_FORM_BODY: usize = 10 << 20;
+
+/// A request body, read whole. One that is too large or cannot be read is
+/// Prometheus's `bad_data` error, never a plain-text rejection.
+pub struct Body(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Bytes::from_request(req, state).await {
+            Ok(b) => Ok(Body(b)),
+            Err(e) => Err(bad(format!("error parsing form values: {}", e.body_text()))),
+        }
+    }
+}
 
 /// The most `match[]` (or other repeated) parameters accepted in one request.
 const MAX_PARAMS: usize = 100_000;

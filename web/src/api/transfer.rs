@@ -22,7 +22,10 @@ const CHUNK: usize = 256 << 10;
 /// POST /api/v1/import/openmetrics: the body (OpenMetrics or Prometheus text
 /// with timestamps, gzip too) is parsed whole first; a bad line answers 400
 /// naming it, and nothing of the body is written.
-pub async fn import(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn import(
+    State(st): State<AppState>,
+    super::params::Body(body): super::params::Body,
+) -> Result<Response, ApiError> {
     let control = st.control.clone();
     let outcome = tokio::task::spawn_blocking(move || control.import(body.to_vec()))
         .await
@@ -48,7 +51,7 @@ pub async fn export(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    super::params::Body(body): super::params::Body,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
     let sets = match_params(&p)?;
