@@ -196,3 +196,50 @@ fn hostile_requests_get_prometheus_errors_never_a_500() {
         http_bytes("POST", &format!("{}/api/v1/import/openmetrics", v.base), "text/plain", body.as_bytes()).unwrap();
     assert_eq!(r.status, 200, "{}", &r.body[..r.body.len().min(300)]);
 }
+
+/// The requests Grafana's Prometheus data source sends (its health check,
+/// version detection, the query editor's completions, and panel queries
+/// over POST), each with the answer's shape checked.
+#[test]
+fn grafana_data_source_requests_are_answered() {
+    let (v, _fake) = vigil_with_data();
+    let end = now_s().floor();
+    let start = end - 3600.0;
+    let ok = |r: Response| -> serde_json::Value {
+        assert_eq!(r.status, 200, "{}", r.body);
+        let j: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(j["status"], "success", "{j}");
+        j["data"].clone()
+    };
+    let get_ok = |path: &str| ok(get(&format!("{}{path}", v.base)));
+    let post_ok = |path: &str, form: &str| ok(http("POST", &format!("{}{path}", v.base), form).unwrap());
+
+    // Health check: an instant query of 1+1.
+    let d = post_ok("/api/v1/query", &format!("query={}&time={end}", urlencode("1+1")));
+    assert_eq!(d["result"][1], "2");
+    // Version detection.
+    let d = get_ok("/api/v1/status/buildinfo");
+    assert!(d["version"].as_str().is_some_and(|s| !s.is_empty()));
+    // Completions: metric names, label names (with and without a selector), values, series, metadata.
+    let d = get_ok(&format!("/api/v1/label/__name__/values?start={start}&end={end}"));
+    assert!(d.as_array().unwrap().iter().any(|n| n == "m"), "{d}");
+    let d = get_ok(&format!("/api/v1/labels?start={start}&end={end}&match[]={}", urlencode("m")));
+    assert_eq!(d, serde_json::json!(["__name__", "a", "instance", "job"]));
+    let d = post_ok("/api/v1/labels", &format!("start={start}&end={end}"));
+    assert!(d.as_array().unwrap().iter().any(|n| n == "job"), "{d}");
+    let d = get_ok(&format!("/api/v1/label/a/values?start={start}&end={end}&match[]={}", urlencode("m{job=\"j\"}")));
+    assert_eq!(d, serde_json::json!(["1", "2"]));
+    let d = post_ok("/api/v1/series", &format!("match[]={}&start={start}&end={end}", urlencode("m")));
+    assert_eq!(d.as_array().unwrap().len(), 2);
+    let d = get_ok("/api/v1/metadata?limit=1000");
+    assert_eq!(d["m"][0]["type"], "gauge");
+    // Panel queries: range over POST with step and timeout, instant for tables, exemplars.
+    let form = format!("query={}&start={start}&end={end}&step=15&timeout=30s", urlencode("sum by (a) (m)"));
+    let d = post_ok("/api/v1/query_range", &form);
+    assert_eq!(d["resultType"], "matrix");
+    assert_eq!(d["result"].as_array().unwrap().len(), 2);
+    let d = post_ok("/api/v1/query", &format!("query={}&time={end}", urlencode("m")));
+    assert_eq!(d["resultType"], "vector");
+    let d = post_ok("/api/v1/query_exemplars", &format!("query=m&start={start}&end={end}"));
+    assert_eq!(d, serde_json::json!([]));
+}
