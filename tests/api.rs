@@ -243,3 +243,18 @@ fn grafana_data_source_requests_are_answered() {
     let d = post_ok("/api/v1/query_exemplars", &format!("query=m&start={start}&end={end}"));
     assert_eq!(d, serde_json::json!([]));
 }
+
+#[test]
+fn status_page_shows_storage_cardinality_flags_and_escaped_config() {
+    let config = "# <script>alert(1)</script>\nglobal:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ['{self}']\n    basic_auth:\n      username: u\n      password: hunter2\n";
+    let v = Vigil::start(config);
+    wait_for("a scrape of itself", Duration::from_secs(15), || (!v.query("up").is_empty()).then_some(()));
+    let page = get(&format!("{}/status", v.base));
+    assert_eq!(page.status, 200);
+    let b = &page.body;
+    assert!(b.contains("alert(1)") && !b.contains("<script>"), "config shown, escaped");
+    assert!(!b.contains("hunter2") && b.contains("password: &#60;secret&#62;"), "secret hidden");
+    for want in ["Bytes per sample on disk", "Write-ahead log", "<td>__name__</td>", "--storage.tsdb.retention.time", "15d"] {
+        assert!(b.contains(want), "{want} missing from /status");
+    }
+}

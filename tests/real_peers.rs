@@ -25,7 +25,13 @@ struct Prometheus {
 
 impl Prometheus {
     fn start(config: &str) -> Prometheus {
+        Self::start_with_data(config, |_| {})
+    }
+
+    /// Like [`Prometheus::start`], after `prepare` has written into its (new) data dir.
+    fn start_with_data(config: &str, prepare: impl FnOnce(&std::path::Path)) -> Prometheus {
         let dir = TempDir::new("prom");
+        prepare(&dir.path().join("data"));
         let cfg = dir.write("prometheus.yml", config);
         let addr = format!("127.0.0.1:{}", free_port());
         let proc = Proc::spawn(
@@ -291,4 +297,97 @@ fn prometheus_federates_from_vigil() {
     assert_eq!(up[0]["value"][1], "1", "{up:?}");
     let r = get(&format!("{}/federate", vigil.base));
     assert_eq!(r.status, 400, "match[] is required: {}", r.body);
+}
+
+/// Two hours of history for the comparison below: counters, a gauge and a
+/// classic histogram, at 15 s with timestamps 370 ms past the second, so
+/// that no evaluation at a whole second falls on a window's edge (Vigil
+/// follows Prometheus 3.x, whose windows exclude their start; 2.42's include it).
+fn history(end_s: i64) -> String {
+    let mut om = String::from("# TYPE req counter\n");
+    let start = end_s - 7200;
+    let at = |k: i64| format!("{}.370", start + k * 15);
+    for (h, rate) in [("/a", 3), ("/b", 7), ("/c\\\"q", 1)] {
+        for k in 0..480 {
+            // A reset halfway through /b.
+            let v = if h == "/b" && k >= 240 { (k - 240) * rate } else { k * rate };
+            om.push_str(&format!("req_total{{handler=\"{h}\",code=\"200\"}} {v} {}\n", at(k)));
+        }
+    }
+    om.push_str("# TYPE temp gauge\n");
+    for k in 0..480 {
+        om.push_str(&format!("temp{{room=\"x\"}} {} {}\n", 20.0 + ((k * 37) % 11) as f64 * 0.25, at(k)));
+    }
+    om.push_str("# TYPE lat histogram\n");
+    let les = ["0.1", "0.5", "1", "+Inf"];
+    for k in 0..480 {
+        let mut cum = 0;
+        for (i, le) in les.iter().enumerate() {
+            cum += k * (4 - i as i64);
+            om.push_str(&format!("lat_bucket{{le=\"{le}\"}} {cum} {}\n", at(k)));
+        }
+        om.push_str(&format!("lat_count {cum} {}\nlat_sum {} {}\n", at(k), cum as f64 * 0.3, at(k)));
+    }
+    om.push_str("# EOF\n");
+    om
+}
+
+#[test]
+#[ignore = "needs Debian's prometheus and prometheus-node-exporter packages; .ci/run installs them"]
+fn promtool_answers_match_prometheus_on_imported_history() {
+    let end_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 - 60;
+    let om = history(end_s);
+    let vigil = Vigil::start("scrape_configs: []\n");
+    let r = http_bytes("POST", &format!("{}/api/v1/import/openmetrics", vigil.base), "", om.as_bytes()).unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let prom = Prometheus::start_with_data("scrape_configs: []\n", |data| {
+        let file = data.with_extension("om");
+        std::fs::write(&file, &om).unwrap();
+        let out = Command::new("promtool")
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(&file)
+            .arg(data)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    });
+    let t = (end_s - 600).to_string();
+    for q in [
+        "req_total",
+        "rate(req_total[5m])",
+        "sum by (code) (increase(req_total[10m]))",
+        "resets(req_total[2h])",
+        "avg_over_time(temp[1h])",
+        "quantile_over_time(0.9, temp[30m])",
+        "deriv(temp[15m])",
+        "histogram_quantile(0.9, rate(lat_bucket[5m]))",
+        "topk(2, req_total)",
+        "temp > bool 21",
+        "absent(nope)",
+        "count_values(\"v\", temp)",
+        "time()",
+    ] {
+        let ours = promtool(&["query", "instant", "--time", &t, &vigil.base, q]);
+        let theirs = promtool(&["query", "instant", "--time", &t, &prom.base, q]);
+        assert_eq!(ours, theirs, "promtool query instant {q}");
+    }
+    let (start, end) = ((end_s - 3600).to_string(), (end_s - 60).to_string());
+    for q in ["rate(req_total[1m])", "sum(temp)", "max_over_time(temp[10m])", "lat_count - lat_count offset 5m"] {
+        let args = ["query", "range", "--start", &start, "--end", &end, "--step", "1m"];
+        let ours = promtool(&[&args[..], &[&vigil.base, q]].concat());
+        let theirs = promtool(&[&args[..], &[&prom.base, q]].concat());
+        assert_eq!(ours, theirs, "promtool query range {q}");
+        assert!(ours.lines().count() > 50, "{q}: {ours}");
+    }
+    for m in ["req_total", "{__name__=~\"lat_.*\"}", "{room=\"x\"}"] {
+        let args = ["query", "series", "--match", m, "--start", &start, "--end", &end];
+        let ours = promtool(&[&args[..], &[&vigil.base]].concat());
+        let theirs = promtool(&[&args[..], &[&prom.base]].concat());
+        assert_eq!(ours, theirs, "promtool query series {m}");
+    }
+    for name in ["handler", "__name__", "le"] {
+        let ours = promtool(&["query", "labels", &vigil.base, name]);
+        let theirs = promtool(&["query", "labels", &prom.base, name]);
+        assert_eq!(ours, theirs, "promtool query labels {name}");
+    }
 }

@@ -139,6 +139,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/targets", get(pages::targets))
+        .route("/status", get(pages::status))
         .route("/static/vigil.css", get(pages::stylesheet))
         .route("/metrics", get(api::metrics))
         .route("/federate", get(api::federate))

@@ -150,6 +150,68 @@ pub async fn targets(State(st): State<AppState>) -> Response {
     render(&TargetsPage { pools })
 }
 
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage {
+    version: &'static str,
+    started: String,
+    cwd: String,
+    reload_ok: bool,
+    last_config: String,
+    retention: String,
+    storage_error: String,
+    series: usize,
+    chunks_in_memory: u64,
+    disk_samples: u64,
+    bytes_per_sample: String,
+    chunk_bytes: String,
+    index_bytes: String,
+    wal_bytes: String,
+    partitions: u64,
+    time_bounds: String,
+    by_metric: Vec<(String, u64)>,
+    by_label: Vec<(String, u64)>,
+    flags: Vec<(String, String)>,
+    config: String,
+}
+
+fn rfc3339(t: std::time::SystemTime) -> String {
+    crate::time::format_rfc3339(t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64))
+}
+
+/// GET /status: build, runtime, storage figures, cardinality, flags and
+/// the running config (secrets hidden).
+pub async fn status(State(st): State<AppState>) -> Response {
+    let r = st.control.runtime_info();
+    let u = st.db.disk_usage();
+    let c = st.db.cardinality(10);
+    let page = StatusPage {
+        version: env!("CARGO_PKG_VERSION"),
+        started: rfc3339(r.start_time),
+        cwd: r.cwd,
+        reload_ok: r.reload_config_success,
+        last_config: rfc3339(r.last_config_time),
+        retention: r.storage_retention,
+        storage_error: st.db.last_error().unwrap_or_default(),
+        series: st.db.num_series(),
+        chunks_in_memory: st.db.chunks_in_memory(),
+        disk_samples: u.samples,
+        bytes_per_sample: u.bytes_per_sample().map_or("—".into(), |b| format!("{b:.3}")),
+        chunk_bytes: iec_bytes(u.chunks),
+        index_bytes: iec_bytes(u.index),
+        wal_bytes: iec_bytes(u.wal),
+        partitions: u.partitions,
+        time_bounds: st.db.time_bounds().map_or("—".into(), |(a, b)| {
+            format!("{} – {}", crate::time::format_rfc3339(a), crate::time::format_rfc3339(b))
+        }),
+        by_metric: c.series_by_metric,
+        by_label: c.values_by_label,
+        flags: st.control.flags(),
+        config: st.control.config_yaml(),
+    };
+    render(&page)
+}
+
 /// GET /static/vigil.css (embedded in the binary).
 pub async fn stylesheet() -> Response {
     (
