@@ -254,7 +254,9 @@ fn status_page_shows_storage_cardinality_flags_and_escaped_config() {
     let b = &page.body;
     assert!(b.contains("alert(1)") && !b.contains("<script>"), "config shown, escaped");
     assert!(!b.contains("hunter2") && b.contains("password: &#60;secret&#62;"), "secret hidden");
-    for want in ["Bytes per sample on disk", "Write-ahead log", "<td>__name__</td>", "--storage.tsdb.retention.time", "15d"] {
+    for want in
+        ["Bytes per sample on disk", "Write-ahead log", "<td>__name__</td>", "--storage.tsdb.retention.time", "15d"]
+    {
         assert!(b.contains(want), "{want} missing from /status");
     }
 }
