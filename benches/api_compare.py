@@ -68,14 +68,13 @@ def write_data(path, end_s):
 
 
 def timed(url, reps):
-    times, size = [], 0
+    times, body = [], b""
     for _ in range(reps):
         t0 = time.perf_counter()
         with urllib.request.urlopen(url, timeout=120) as r:
             body = r.read()
         times.append(time.perf_counter() - t0)
-        size = len(body)
-    return times, size
+    return times, body
 
 
 def main():
@@ -121,11 +120,14 @@ def main():
         }
         print(f"{'query':8} {'server':10} {'median ms':>10} {'min ms':>8} {'max ms':>8} {'bytes':>10}")
         for name, path in queries.items():
+            bodies = []
             for server, base in [("vigil", vbase), ("prometheus", pbase)]:
                 timed(base + path, 3)  # warm caches
-                times, size = timed(base + path, a.reps)
+                times, body = timed(base + path, a.reps)
+                bodies.append(body)
                 ms = [x * 1000 for x in times]
-                print(f"{name:8} {server:10} {statistics.median(ms):10.1f} {min(ms):8.1f} {max(ms):8.1f} {size:10}")
+                print(f"{name:8} {server:10} {statistics.median(ms):10.1f} {min(ms):8.1f} {max(ms):8.1f} {len(body):10}")
+            print(f"{name:8} answers byte for byte the same: {'yes' if bodies[0] == bodies[1] else 'NO'}")
     finally:
         for p in procs:
             p.terminate()

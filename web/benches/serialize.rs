@@ -1,5 +1,6 @@
 //! Writing query answers: a 10k-series instant vector and a 100-series ×
-//! 1,000-point matrix, labelled like the bench farm's series.
+//! 1,000-point matrix (17-digit values, and values of a few decimals),
+//! labelled like the bench farm's series.
 //! `cargo bench -p web --bench serialize`. The `serde_json_tree` variants
 //! build a `serde_json::Value` first, as Vigil's API did before.
 
@@ -58,12 +59,28 @@ fn bench(c: &mut Criterion) {
             points: (0..1_000).map(|k| (1_700_000_000_000 + k * 15_000, (k as f64 * 1.7 + i as f64).sqrt())).collect(),
         })
         .collect();
+    // Values of a few decimals, as counters, gauges and most rates are.
+    let short: Vec<Series> = matrix
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Series {
+            labels: s.labels.clone(),
+            points: s.points.iter().enumerate().map(|(k, (t, _))| (*t, (i as f64 + k as f64 * 1.25) % 97.0)).collect(),
+        })
+        .collect();
     let mut g = c.benchmark_group("matrix_100_series_1000_points");
     g.throughput(Throughput::Elements(100_000));
-    g.bench_function("writer", |b| {
+    g.bench_function("writer_17_digit_values", |b| {
         b.iter(|| {
             let mut out = String::new();
             json::matrix(&mut out, black_box(&matrix));
+            out.len()
+        })
+    });
+    g.bench_function("writer_short_values", |b| {
+        b.iter(|| {
+            let mut out = String::new();
+            json::matrix(&mut out, black_box(&short));
             out.len()
         })
     });

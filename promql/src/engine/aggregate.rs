@@ -2,7 +2,6 @@
 
 use super::{EvalError, Sample, Val};
 use crate::parser::AggOp;
-use std::collections::HashMap;
 use storage::{Labels, LabelsBuilder, METRIC_NAME};
 
 /// Kahan–Neumaier summation step, as Prometheus's `kahanSumInc`.
@@ -148,7 +147,7 @@ pub(crate) fn eval(
     let key = GroupKey { by: &by, without };
     let mut order: Vec<Labels> = Vec::new();
     let mut accs: Vec<Acc> = Vec::new();
-    let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut index: super::FastMap<u64, Vec<usize>> = Default::default();
     for s in v {
         let h = key.hash(&s.labels);
         let slot = index.entry(h).or_default();

@@ -4,7 +4,6 @@
 
 use super::{EvalError, Sample, Val};
 use crate::parser::{BinOp, Card, VectorMatching};
-use std::collections::HashMap;
 use storage::{Labels, LabelsBuilder, METRIC_NAME};
 
 /// `lhs op rhs` on two floats: the value, and whether a comparison holds.
@@ -106,12 +105,12 @@ fn signature(l: &Labels, m: &VectorMatching) -> Vec<(String, String)> {
 }
 
 fn and_unless(a: Vec<Sample>, b: Vec<Sample>, m: &VectorMatching, keep_matched: bool) -> Vec<Sample> {
-    let sigs: std::collections::HashSet<Vec<(String, String)>> = b.iter().map(|s| signature(&s.labels, m)).collect();
+    let sigs: super::FastSet<Vec<(String, String)>> = b.iter().map(|s| signature(&s.labels, m)).collect();
     a.into_iter().filter(|s| sigs.contains(&signature(&s.labels, m)) == keep_matched).collect()
 }
 
 fn or(a: Vec<Sample>, b: Vec<Sample>, m: &VectorMatching) -> Vec<Sample> {
-    let sigs: std::collections::HashSet<Vec<(String, String)>> = a.iter().map(|s| signature(&s.labels, m)).collect();
+    let sigs: super::FastSet<Vec<(String, String)>> = a.iter().map(|s| signature(&s.labels, m)).collect();
     let mut out = a;
     out.extend(b.into_iter().filter(|s| !sigs.contains(&signature(&s.labels, m))));
     out
@@ -138,7 +137,8 @@ fn vector_vector(
     // The "one" side is indexed; group_right swaps the roles.
     let swap = m.card == Card::OneToMany;
     let (many, one) = if swap { (b, a) } else { (a, b) };
-    let mut index: HashMap<Vec<(String, String)>, usize> = HashMap::with_capacity(one.len());
+    let mut index: super::FastMap<Vec<(String, String)>, usize> =
+        super::FastMap::with_capacity_and_hasher(one.len(), Default::default());
     for (k, s) in one.iter().enumerate() {
         let sig = signature(&s.labels, m);
         if let Some(first) = index.insert(sig.clone(), k) {
@@ -152,8 +152,8 @@ fn vector_vector(
         }
     }
     let drop = drops_name(op, return_bool);
-    let mut matched: HashMap<Vec<(String, String)>, ()> = HashMap::new();
-    let mut seen_results: std::collections::HashSet<Labels> = Default::default();
+    let mut matched: super::FastMap<Vec<(String, String)>, ()> = Default::default();
+    let mut seen_results: super::FastSet<Labels> = Default::default();
     let mut out = Vec::new();
     for s in many {
         let sig = signature(&s.labels, m);

@@ -31,7 +31,7 @@ pub(crate) fn eval(ctx: &Ctx, e: &Expr, t: i64) -> Result<Val, EvalError> {
             if ts <= start {
                 ts += step;
             }
-            let mut by_labels: std::collections::HashMap<storage::Labels, (Vec<(i64, f64)>, bool)> = Default::default();
+            let mut by_labels: super::FastMap<storage::Labels, (Vec<(i64, f64)>, bool)> = Default::default();
             while ts <= end {
                 ctx.check_deadline()?;
                 match eval(ctx, expr, ts)? {

@@ -429,7 +429,7 @@ struct Bucket {
 /// without a usable `le` are left out with Prometheus's warning.
 fn bucket_groups(ctx: &Ctx, v: Vec<Sample>, pos: Pos) -> Vec<(Labels, Vec<Bucket>)> {
     let mut groups: Vec<(Labels, Vec<Bucket>)> = Vec::new();
-    let mut index: std::collections::HashMap<Labels, usize> = std::collections::HashMap::new();
+    let mut index: super::FastMap<Labels, usize> = Default::default();
     for s in v {
         let raw = s.labels.get_or_empty("le");
         let parsed = raw.trim().parse::<f64>().ok().or(if raw.trim() == "+Inf" { Some(f64::INFINITY) } else { None });

@@ -32,6 +32,67 @@ pub fn format_value(v: f64) -> String {
 /// the shortest exact digits: plain decimals, exponents below 1e-6 and
 /// from 1e21 on as `1e-07`, `1.5e+21`; `NaN`, `+Inf`, `-Inf`).
 pub fn write_value(out: &mut String, v: f64) {
+    if write_short_decimal(out, v) {
+        return;
+    }
+    if v.is_finite() {
+        // Fast path: ryu's shortest digits. It writes `1.0` for 1 and switches
+        // to exponents at other bounds, so only its plain answers are taken,
+        // without the `.0`; and only below 16 digits, where the shortest
+        // digits are unique (at 17, ryu and std break ties differently).
+        let mut buf = ryu::Buffer::new();
+        let s = buf.format_finite(v);
+        let digits = s.bytes().filter(u8::is_ascii_digit).count();
+        if digits < 16 && !s.contains('e') && (v == 0.0 || (v.abs() >= 1e-6 && v.abs() < 1e21)) {
+            out.push_str(s.strip_suffix(".0").unwrap_or(s));
+            return;
+        }
+    }
+    write_value_general(out, v);
+}
+
+/// Whole numbers below 2^53, and numbers below 1e9 with at most six
+/// decimals (counters, gauges, most rates), written without a float
+/// formatter: the fewest decimals `k` whose `n / 10^k` rounds back to `v`
+/// give its shortest digits (below 1e9 a step of 10^-6 is wider than the
+/// float spacing, so that decimal is unique). False when `v` is not such a number.
+fn write_short_decimal(out: &mut String, v: f64) -> bool {
+    const P: [f64; 7] = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6];
+    let a = v.abs();
+    if !(a < 9_007_199_254_740_992.0) || (v == 0.0 && v.is_sign_negative()) {
+        return false;
+    }
+    if v.fract() == 0.0 {
+        out.push_str(itoa::Buffer::new().format(v as i64));
+        return true;
+    }
+    if a >= 1e9 || a < 1e-6 {
+        return false;
+    }
+    for (k, p) in P.iter().enumerate().skip(1) {
+        let n = (a * p).round();
+        if n / p != a {
+            continue;
+        }
+        let n = n as u64;
+        let (int, frac) = (n / *p as u64, n % *p as u64);
+        if v < 0.0 {
+            out.push('-');
+        }
+        out.push_str(itoa::Buffer::new().format(int));
+        out.push('.');
+        let digits = itoa::Buffer::new().format(frac).to_string();
+        for _ in digits.len()..k {
+            out.push('0');
+        }
+        out.push_str(digits.trim_end_matches('0'));
+        return true;
+    }
+    false
+}
+
+/// [`write_value`] through `std::fmt`, for every value.
+fn write_value_general(out: &mut String, v: f64) {
     use std::fmt::Write;
     if v.is_nan() {
         out.push_str("NaN");
@@ -247,24 +308,37 @@ impl Engine {
             }
         }
         let ctx = self.prepare(db, expr, start, end, step)?;
-        let mut by_labels: HashMap<Labels, Vec<(i64, f64)>> = HashMap::new();
+        let mut series: Vec<Series> = Vec::new();
+        let mut index: FastMap<Labels, usize> = FastMap::default();
+        // Which series each position of the previous step's vector went to:
+        // steps mostly repeat the same series in the same order, and a label
+        // set shared with the previous step compares by pointer.
+        let (mut prev, mut cur): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
         let mut t = start;
         while t <= end {
             ctx.check_deadline()?;
-            match eval::eval(&ctx, expr, t)? {
-                Val::Scalar(v) => by_labels.entry(Labels::empty()).or_default().push((t, v)),
-                Val::Vector(samples) => {
-                    for (labels, v) in finish_vector(samples)? {
-                        by_labels.entry(labels).or_default().push((t, v));
-                    }
-                }
+            let samples = match eval::eval(&ctx, expr, t)? {
+                Val::Scalar(v) => vec![(Labels::empty(), v)],
+                Val::Vector(samples) => finish_vector(samples)?,
                 _ => {
                     return Err(EvalError::Execution("range query must evaluate to a scalar or instant vector".into()))
                 }
+            };
+            cur.clear();
+            for (pos, (labels, v)) in samples.into_iter().enumerate() {
+                let k = match prev.get(pos) {
+                    Some(&k) if series[k].labels == labels => k,
+                    _ => *index.entry(labels).or_insert_with_key(|l| {
+                        series.push(Series { labels: l.clone(), points: Vec::new() });
+                        series.len() - 1
+                    }),
+                };
+                series[k].points.push((t, v));
+                cur.push(k);
             }
+            std::mem::swap(&mut prev, &mut cur);
             t += step;
         }
-        let mut series: Vec<Series> = by_labels.into_iter().map(|(labels, points)| Series { labels, points }).collect();
         series.sort_by(|a, b| a.labels.cmp(&b.labels));
         Ok((Value::Matrix(series), ctx.annotations.into_inner()))
     }
@@ -361,12 +435,16 @@ impl Engine {
 }
 
 /// Applies delayed name removal and rejects duplicate label sets.
+/// Hash maps and sets for label sets and signatures: a fast hasher, seeded per process.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 fn finish_vector(samples: Vec<Sample>) -> Result<Vec<(Labels, f64)>, EvalError> {
     let mut out: Vec<(Labels, f64)> = samples
         .into_iter()
         .map(|s| (if s.drop_name { s.labels.without_metric_name() } else { s.labels }, s.v))
         .collect();
-    let mut seen: std::collections::HashSet<&Labels> = std::collections::HashSet::with_capacity(out.len());
+    let mut seen: FastSet<&Labels> = FastSet::with_capacity_and_hasher(out.len(), Default::default());
     for (l, _) in &out {
         if !seen.insert(l) {
             return Err(EvalError::Execution("vector cannot contain metrics with the same labelset".into()));

@@ -77,3 +77,25 @@ fn values_are_written_as_go_formats_them() {
         assert_eq!(format_value(v), want, "{v:e}");
     }
 }
+
+#[test]
+fn the_fast_value_writer_agrees_with_the_general_one() {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut check = |v: f64| {
+        let (mut fast, mut general) = (String::new(), String::new());
+        write_value(&mut fast, v);
+        write_value_general(&mut general, v);
+        assert_eq!(fast, general, "{v:e} ({:#x})", v.to_bits());
+    };
+    for _ in 0..200_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        check(f64::from_bits(x));
+        // Values of everyday sizes too: counters, ratios, latencies.
+        check((x % 10_000_000) as f64 / [1.0, 8.0, 1000.0, 3.0][(x % 4) as usize]);
+    }
+    for v in [0.0, -0.0, 1e-6, 9.99e-7, 1e21, 9.99e20, 1e16, 123456789012345680.0, 5e-324] {
+        check(v);
+    }
+}

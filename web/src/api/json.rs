@@ -13,30 +13,44 @@ use storage::Labels;
 /// Appends `s` as a JSON string.
 pub fn string(out: &mut String, s: &str) {
     out.push('"');
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let esc: Option<&str> = match c {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\n' => Some("\\n"),
-            '\r' => Some("\\r"),
-            '\t' => Some("\\t"),
-            '<' => Some("\\u003c"),
-            '>' => Some("\\u003e"),
-            '&' => Some("\\u0026"),
-            '\u{2028}' => Some("\\u2028"),
-            '\u{2029}' => Some("\\u2029"),
-            c if (c as u32) < 0x20 => None,
-            _ => continue,
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // Most label text needs no escape: look at a byte only when it might.
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            b'<' => "\\u003c",
+            b'>' => "\\u003e",
+            b'&' => "\\u0026",
+            0..0x20 => "",
+            // U+2028 and U+2029 are E2 80 A8 and E2 80 A9.
+            0xE2 if bytes.get(i + 1) == Some(&0x80) && matches!(bytes.get(i + 2), Some(0xA8 | 0xA9)) => {
+                if bytes[i + 2] == 0xA8 {
+                    "\\u2028"
+                } else {
+                    "\\u2029"
+                }
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         out.push_str(&s[start..i]);
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
+        if esc.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+            i += 1;
+        } else {
+            out.push_str(esc);
+            i += if esc.starts_with("\\u202") { 3 } else { 1 };
         }
-        start = i + c.len_utf8();
+        start = i;
     }
     out.push_str(&s[start..]);
     out.push('"');
@@ -45,15 +59,17 @@ pub fn string(out: &mut String, s: &str) {
 /// Appends a millisecond timestamp as Prometheus's seconds: `1700000000`,
 /// `1700000000.5` is written `1700000000.500`.
 pub fn timestamp(out: &mut String, t: i64) {
-    let mut t = t as i128;
     if t < 0 {
         out.push('-');
-        t = -t;
     }
-    let _ = write!(out, "{}", t / 1000);
+    let t = t.unsigned_abs();
+    out.push_str(itoa::Buffer::new().format(t / 1000));
     let frac = t % 1000;
     if frac != 0 {
-        let _ = write!(out, ".{frac:03}");
+        out.push('.');
+        for d in [frac / 100, frac / 10 % 10, frac % 10] {
+            out.push(char::from(b'0' + d as u8));
+        }
     }
 }
 
@@ -173,6 +189,15 @@ mod tests {
         let got = s(|o| string(o, raw));
         assert_eq!(got, r#""a\"b\\c\n\t\u0001\u003cscript\u003e\u0026\u2028é""#);
         assert_eq!(serde_json::from_str::<String>(&got).unwrap(), raw);
+    }
+
+    #[test]
+    fn every_character_round_trips() {
+        for c in (0u32..0x3000).chain([0xE000, 0xFFFD, 0x1F600]).filter_map(char::from_u32) {
+            let raw = format!("a{c}b{c}");
+            let got = s(|o| string(o, &raw));
+            assert_eq!(serde_json::from_str::<String>(&got).unwrap(), raw, "U+{:04X}", c as u32);
+        }
     }
 
     #[test]
