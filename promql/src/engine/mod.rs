@@ -59,7 +59,7 @@ pub fn write_value(out: &mut String, v: f64) {
 fn write_short_decimal(out: &mut String, v: f64) -> bool {
     const P: [f64; 7] = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6];
     let a = v.abs();
-    if !(a < 9_007_199_254_740_992.0) || (v == 0.0 && v.is_sign_negative()) {
+    if !a.is_finite() || a >= 9_007_199_254_740_992.0 || (v == 0.0 && v.is_sign_negative()) {
         return false;
     }
     if v.fract() == 0.0 {

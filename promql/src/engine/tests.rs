@@ -81,7 +81,7 @@ fn values_are_written_as_go_formats_them() {
 #[test]
 fn the_fast_value_writer_agrees_with_the_general_one() {
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    let mut check = |v: f64| {
+    let check = |v: f64| {
         let (mut fast, mut general) = (String::new(), String::new());
         write_value(&mut fast, v);
         write_value_general(&mut general, v);
