@@ -66,7 +66,7 @@ fn write_short_decimal(out: &mut String, v: f64) -> bool {
         out.push_str(itoa::Buffer::new().format(v as i64));
         return true;
     }
-    if a >= 1e9 || a < 1e-6 {
+    if !(1e-6..1e9).contains(&a) {
         return false;
     }
     for (k, p) in P.iter().enumerate().skip(1) {
