@@ -260,3 +260,24 @@ fn status_page_shows_storage_cardinality_flags_and_escaped_config() {
         assert!(b.contains(want), "{want} missing from /status");
     }
 }
+
+#[test]
+fn the_timeout_parameter_bounds_a_query() {
+    let (v, _fake) = vigil_with_data();
+    let end = now_s();
+    let url = |timeout: &str| {
+        format!(
+            "{}/api/v1/query_range?query={}&start={}&end={end}&step=1&timeout={timeout}",
+            v.base,
+            urlencode("sum(count_over_time(m[10m]))"),
+            end - 10_000.0
+        )
+    };
+    let r = get(&url("0s"));
+    assert_eq!(r.status, 503, "{}", r.body);
+    let j: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(j["errorType"], "timeout", "{j}");
+    assert!(j["error"].as_str().unwrap().contains("timed out"), "{j}");
+    assert_eq!(get(&url("30s")).status, 200);
+    assert_eq!(get(&url("soon")).status, 400);
+}

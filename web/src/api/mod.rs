@@ -84,12 +84,12 @@ fn query_param(p: &Params) -> Result<promql::Expr, ApiError> {
     parse(text).map_err(|e| bad(format!("invalid parameter \"query\": {e}")))
 }
 
-/// The `timeout` parameter is checked; the engine's own timeout applies.
-fn check_timeout(p: &Params) -> Result<(), ApiError> {
-    if let Some(s) = p.get("timeout") {
-        crate::time::parse_duration_param(s).map_err(|e| bad(format!("invalid parameter \"timeout\": {e}")))?;
-    }
-    Ok(())
+/// The `timeout` parameter: the query stops at the sooner of it and the
+/// engine's own timeout, as Prometheus's does.
+fn check_timeout(p: &Params) -> Result<Option<std::time::Duration>, ApiError> {
+    let Some(s) = p.get("timeout") else { return Ok(None) };
+    let ms = crate::time::parse_duration_param(s).map_err(|e| bad(format!("invalid parameter \"timeout\": {e}")))?;
+    Ok(Some(std::time::Duration::from_millis(ms.max(0) as u64)))
 }
 
 /// GET|POST /api/v1/query
@@ -105,8 +105,8 @@ pub async fn query(
         Some(s) => crate::time::parse_time(s).map_err(|e| bad(format!("invalid parameter \"time\": {e}")))?,
         None => now_ms(),
     };
-    check_timeout(&p)?;
-    let (value, annotations) = evaluate(&st, move |engine, db| engine.instant_annotated(db, &expr, t)).await?;
+    let timeout = check_timeout(&p)?;
+    let (value, annotations) = evaluate(&st, timeout, move |engine, db| engine.instant_annotated(db, &expr, t)).await?;
     let mut data = String::new();
     match &value {
         Value::Scalar { t, v } => json::scalar(&mut data, *t, *v),
@@ -144,13 +144,20 @@ fn annotated(data: String, a: &promql::Annotations) -> Response {
 
 /// Runs a query on the blocking pool: evaluation is CPU work and must not
 /// hold up the runtime's I/O (scrapes share it).
-async fn evaluate<F>(st: &AppState, f: F) -> Result<(Value, promql::Annotations), ApiError>
+async fn evaluate<F>(
+    st: &AppState,
+    timeout: Option<std::time::Duration>,
+    f: F,
+) -> Result<(Value, promql::Annotations), ApiError>
 where
     F: FnOnce(&promql::Engine, &storage::Db) -> Result<(Value, promql::Annotations), promql::EvalError>
         + Send
         + 'static,
 {
-    let (db, engine) = (st.db.clone(), st.engine.clone());
+    let (db, mut engine) = (st.db.clone(), st.engine.clone());
+    if let Some(t) = timeout {
+        engine.timeout = engine.timeout.min(t);
+    }
     tokio::task::spawn_blocking(move || f(&engine, &db))
         .await
         .map_err(|e| ApiError(ErrorType::Internal, e.to_string()))?
@@ -193,9 +200,9 @@ pub async fn query_range(
             "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
         ));
     }
-    check_timeout(&p)?;
+    let timeout = check_timeout(&p)?;
     let (value, annotations) =
-        evaluate(&st, move |engine, db| engine.range_annotated(db, &expr, start, end, step)).await?;
+        evaluate(&st, timeout, move |engine, db| engine.range_annotated(db, &expr, start, end, step)).await?;
     match value {
         Value::Matrix(m) => {
             let mut data = String::new();
