@@ -281,3 +281,33 @@ fn the_timeout_parameter_bounds_a_query() {
     assert_eq!(get(&url("30s")).status, 200);
     assert_eq!(get(&url("soon")).status, 400);
 }
+
+#[test]
+fn the_graph_page_charts_tables_and_points_at_parse_errors() {
+    let body = "# TYPE m gauge\nm{a=\"<script>alert(1)</script>\"} 1\nm{a=\"2\"} 2\n";
+    let fake = FakeTarget::start(vec![("/metrics", Reply::text(body))]);
+    let v = Vigil::start(&format!(
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: j\n    static_configs:\n      - targets: ['{}']\n",
+        fake.addr
+    ));
+    wait_for("two scrapes", Duration::from_secs(15), || {
+        (v.query("count_over_time(m[1m])").first()?["value"][1] != "1").then_some(())
+    });
+    let page = get(&format!("{}/graph?expr={}&range=5m", v.base, urlencode("m")));
+    assert_eq!(page.status, 200);
+    let b = &page.body;
+    assert!(b.contains("<svg") && b.contains("<polyline"), "a chart with lines");
+    assert_eq!(b.matches("class=\"swatch\"").count(), 2, "a legend entry per series");
+    assert!(!b.contains("<script>"), "label values escaped everywhere");
+    assert!(b.contains("alert(1)"));
+    // A parse error: the message and a caret under the column.
+    let page = get(&format!("{}/graph?expr={}", v.base, urlencode("sum(rate(m[1m])")));
+    assert!(page.body.contains("1:16: parse error"), "{}", page.body);
+    assert!(page.body.contains("sum(rate(m[1m])\n               ^</pre>"), "{}", page.body);
+    // Bad controls are errors on the page, not failures.
+    for q in ["expr=m&range=forever", "expr=m&step=-1", "expr=m&end=yesterday"] {
+        let page = get(&format!("{}/graph?{q}", v.base));
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("class=\"bad\""), "{q}");
+    }
+}

@@ -13,8 +13,11 @@
 //! [`Control`], as Prometheus's web package is handed its managers.
 
 pub mod api;
+pub mod chart;
+pub mod graph;
 pub mod pages;
 pub mod time;
+pub mod units;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -140,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/targets", get(pages::targets))
         .route("/status", get(pages::status))
+        .route("/graph", get(graph::graph))
         .route("/static/vigil.css", get(pages::stylesheet))
         .route("/metrics", get(api::metrics))
         .route("/federate", get(api::federate))

@@ -1,0 +1,224 @@
+//! Charts drawn with plotters into SVG text: time series as lines broken
+//! where data is missing or stale, with unit-formatted axes, a light or dark
+//! theme, and each point's value as a hover title.
+//!
+//! Series names (label values from targets) never enter the SVG except
+//! through [`xml_escape`]; legends are the page's HTML.
+
+use crate::units;
+use plotters::prelude::*;
+use std::fmt::Write;
+
+/// One line: its name and its points (ms, value); NaN or a missing step is a gap.
+pub struct Line {
+    pub name: String,
+    pub points: Vec<(i64, f64)>,
+}
+
+/// The frame a time series chart is drawn in.
+pub struct TimeChart<'a> {
+    pub width: u32,
+    pub height: u32,
+    pub start: i64,
+    pub end: i64,
+    /// The query step: points further apart than this (and a half) are not joined.
+    pub step: i64,
+    pub unit: &'a str,
+    pub decimals: Option<usize>,
+    pub dark: bool,
+}
+
+/// Grafana's classic palette, in its order.
+pub const PALETTE: [&str; 12] = [
+    "#7EB26D", "#EAB839", "#6ED0E0", "#EF843C", "#E24D42", "#1F78C1", "#BA43A9", "#705DA0", "#508642", "#CCA300",
+    "#447EBC", "#C15C17",
+];
+
+/// The palette colour of series `i`.
+pub fn colour(i: usize) -> &'static str {
+    PALETTE[i % PALETTE.len()]
+}
+
+fn rgb(hex: &str) -> RGBColor {
+    let v = u32::from_str_radix(hex.trim_start_matches('#'), 16).unwrap_or(0x808080);
+    RGBColor((v >> 16) as u8, (v >> 8) as u8, v as u8)
+}
+
+/// `&`, `<`, `>`, `"` and `'` escaped for XML text and attributes.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `HH:MM` (UTC), with the date when the range spans more than a day.
+pub fn time_label(ms: i64, span_ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (_, m, d) = promql::duration::civil_from_days(days);
+    let (h, min, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    if span_ms > 86_400_000 {
+        format!("{m:02}-{d:02} {h:02}:{min:02}")
+    } else if span_ms < 900_000 {
+        format!("{h:02}:{min:02}:{s:02}")
+    } else {
+        format!("{h:02}:{min:02}")
+    }
+}
+
+/// Runs of points to be joined: split at NaN and at steps longer than 1.5 × `step`.
+fn segments(points: &[(i64, f64)], step: i64) -> Vec<&[(i64, f64)]> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for i in 0..points.len() {
+        let ok = points[i].1.is_finite();
+        let joined = i > 0 && points[i - 1].1.is_finite() && (points[i].0 - points[i - 1].0) * 2 <= step * 3;
+        match (start, ok) {
+            (Some(s), true) if joined => {
+                let _ = s;
+            }
+            (Some(s), _) => {
+                out.push(&points[s..i]);
+                start = ok.then_some(i);
+            }
+            (None, true) => start = Some(i),
+            (None, false) => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(&points[s..]);
+    }
+    out
+}
+
+/// The y range covering every finite value, padded; `0..1` without data.
+fn y_range(lines: &[Line]) -> (f64, f64) {
+    let vals = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).filter(|v| v.is_finite());
+    let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    if lo == hi {
+        let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        return (lo - pad, hi + pad);
+    }
+    let pad = (hi - lo) * 0.05;
+    // Keep zero as the floor for data that never goes below it.
+    let lo = if lo >= 0.0 && lo - pad < 0.0 { 0.0 } else { lo - pad };
+    (lo, hi + pad)
+}
+
+/// Draws `lines` as an SVG time series chart.
+pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
+    let mut svg = String::new();
+    let (fg, grid, bg) = if c.dark { ("#c7d0d9", "#2c3235", "#181b1f") } else { ("#464c54", "#e4e7eb", "#ffffff") };
+    let (lo, hi) = y_range(lines);
+    let span = (c.end - c.start).max(1);
+    let mut hover = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (c.width, c.height)).into_drawing_area();
+        let _ = root.fill(&rgb(bg));
+        let chart = ChartBuilder::on(&root)
+            .margin(8)
+            .x_label_area_size(22)
+            .y_label_area_size(64)
+            .build_cartesian_2d(c.start..c.end.max(c.start + 1), lo..hi);
+        let Ok(mut chart) = chart else { return String::new() };
+        let unit = c.unit.to_string();
+        let decimals = c.decimals;
+        let _ = chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(rgb(grid))
+            .axis_style(rgb(grid))
+            .label_style(("sans-serif", 11).into_font().color(&rgb(fg)))
+            .x_labels(((c.width / 110) as usize).max(2))
+            .y_labels(((c.height / 40) as usize).max(2))
+            .x_label_formatter(&|x| time_label(*x, span))
+            .y_label_formatter(&|y| units::format(*y, &unit, decimals))
+            .draw();
+        for (i, l) in lines.iter().enumerate() {
+            let colour = rgb(colour(i));
+            for seg in segments(&l.points, c.step) {
+                if seg.len() == 1 {
+                    let _ = chart.draw_series(std::iter::once(Circle::new(seg[0], 2, colour.filled())));
+                } else {
+                    let _ = chart.draw_series(LineSeries::new(seg.iter().copied(), colour.stroke_width(1)));
+                }
+            }
+            // Hover values: a transparent dot with a title at (at most) 300 points per line.
+            let every = (l.points.len() / 300).max(1);
+            for (t, v) in l.points.iter().step_by(every).filter(|p| p.1.is_finite()) {
+                let (x, y) = chart.backend_coord(&(*t, *v));
+                let _ = write!(
+                    hover,
+                    r#"<circle cx="{x}" cy="{y}" r="4" fill="transparent"><title>{}: {} at {}</title></circle>"#,
+                    xml_escape(&l.name),
+                    xml_escape(&units::format(*v, c.unit, c.decimals)),
+                    time_label(*t, 0)
+                );
+            }
+        }
+        let _ = root.present();
+    }
+    match svg.rfind("</svg>") {
+        Some(at) => {
+            svg.insert_str(at, &hover);
+            svg
+        }
+        None => svg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_break_at_gaps_and_nan() {
+        let p: Vec<(i64, f64)> =
+            vec![(0, 1.0), (10, 2.0), (20, f64::NAN), (30, 3.0), (40, 4.0), (100, 5.0), (110, 6.0)];
+        let segs: Vec<Vec<i64>> = segments(&p, 10).iter().map(|s| s.iter().map(|x| x.0).collect()).collect();
+        assert_eq!(segs, vec![vec![0, 10], vec![30, 40], vec![100, 110]]);
+    }
+
+    #[test]
+    fn a_chart_is_svg_with_escaped_hover_titles() {
+        let lines = vec![Line {
+            name: "up{job=\"<script>alert(1)</script>\"}".into(),
+            points: (0..60).map(|k| (k * 15_000, (k % 7) as f64)).collect(),
+        }];
+        let c = TimeChart {
+            width: 600,
+            height: 200,
+            start: 0,
+            end: 59 * 15_000,
+            step: 15_000,
+            unit: "s",
+            decimals: None,
+            dark: false,
+        };
+        let svg = time_series(&lines, &c);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{}", &svg[..100.min(svg.len())]);
+        assert!(svg.contains("<polyline") || svg.contains("<path"), "a line is drawn");
+        assert!(!svg.contains("<script>"), "label text escaped");
+        assert!(svg.contains("&lt;script&gt;"));
+        assert_eq!(time_label(3_600_000 + 61_000, 3_600_000), "01:01");
+    }
+
+    #[test]
+    fn without_data_the_frame_still_draws() {
+        let c =
+            TimeChart { width: 300, height: 100, start: 0, end: 1000, step: 10, unit: "", decimals: None, dark: true };
+        assert!(time_series(&[], &c).contains("</svg>"));
+    }
+}
