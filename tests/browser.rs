@@ -1,0 +1,66 @@
+//! Vigil's pages in a real browser: Debian's Chromium, headless, opens each
+//! page while Vigil scrapes itself, and the DOM it built must show no error
+//! and draw what the page is for. Screenshots are kept under
+//! `target/screenshots/` for people to look at.
+
+mod common;
+
+use common::*;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+/// Runs headless Chromium on `url` with a fresh profile, returning the DOM
+/// it built, and saves a screenshot as `target/screenshots/<name>.png`.
+fn chromium(url: &str, name: &str) -> String {
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let run = |extra: &[String]| {
+        let profile = TempDir::new("chromium");
+        let out = Command::new("chromium")
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("--window-size=1400,1000")
+            .args(extra)
+            .arg(url)
+            .output()
+            .expect("chromium (Debian's chromium package)");
+        assert!(out.status.success(), "chromium {url}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&[format!("--screenshot={}", shots.join(format!("{name}.png")).display())]);
+    assert!(shots.join(format!("{name}.png")).exists(), "screenshot of {name}");
+    run(&["--dump-dom".to_string()])
+}
+
+#[test]
+#[ignore = "needs Debian's chromium package; .ci/run installs it"]
+fn every_page_renders_in_chromium() {
+    let v = Vigil::start(
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: vigil\n    static_configs:\n      - targets: ['{self}']\n",
+    );
+    wait_for("a few scrapes of itself", Duration::from_secs(20), || {
+        (v.query("count_over_time(up[1m])").first()?["value"][1].as_str()?.parse::<u32>().ok()? >= 3).then_some(())
+    });
+    let pages = [
+        ("home", "/".to_string(), vec!["targets up", "series"]),
+        ("targets", "/targets".to_string(), vec!["vigil", "up"]),
+        ("status", "/status".to_string(), vec!["Bytes per sample on disk", "Cardinality"]),
+        (
+            "graph",
+            format!("/graph?expr={}&range=5m", urlencode("rate(vigil_tsdb_head_samples_appended_total[30s])")),
+            vec!["<svg", "<polyline", "class=\"swatch\""],
+        ),
+        ("graph-error", format!("/graph?expr={}", urlencode("sum(up")), vec!["parse error", "class=\"caret\""]),
+    ];
+    for (name, path, wants) in pages {
+        let dom = chromium(&format!("{}{path}", v.base), name);
+        assert!(dom.contains("</html>"), "{name}: no page: {dom}");
+        for w in wants {
+            assert!(dom.contains(w), "{name}: {w:?} missing from the DOM Chromium built");
+        }
+        if name != "graph-error" {
+            assert!(!dom.contains("class=\"bad\"") && !dom.contains("error-box"), "{name} shows an error");
+        }
+    }
+}
