@@ -120,6 +120,9 @@ struct RunArgs {
     /// Serve the admin endpoints (POST /api/v1/admin/tsdb/snapshot).
     #[arg(long = "web.enable-admin-api")]
     admin_api: bool,
+    /// A directory of Grafana dashboard JSON files to serve.
+    #[arg(long = "dashboards", value_name = "DIR")]
+    dashboards: Option<PathBuf>,
 }
 
 fn parse_retention(s: &str) -> Result<std::time::Duration, String> {
@@ -281,6 +284,7 @@ fn run(args: RunArgs) -> ExitCode {
         checkpoint_interval: args.checkpoint_interval,
         admin_api: args.admin_api,
         retention_size: args.retention_size,
+        dashboards: args.dashboards,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -24,6 +24,8 @@ pub struct Options {
     pub admin_api: bool,
     /// Bytes the data dir may take (0: no limit).
     pub retention_size: u64,
+    /// Grafana dashboard JSON files to serve (`--dashboards DIR`).
+    pub dashboards: Option<PathBuf>,
 }
 
 /// A config that failed to load at start: the process exits with code 2.
@@ -251,6 +253,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         control: controller.clone(),
         ready: ready.clone(),
         admin_api: opts.admin_api,
+        dashboards: Arc::new(std::sync::RwLock::new(load_dashboards(&opts))),
     };
     spawn_retention(db.clone(), opts.retention, opts.retention_size);
     spawn_sighup(controller);
@@ -273,6 +276,16 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         Err(e) => tracing::error!(error = %e, "closing storage failed"),
     }
     Ok(())
+}
+
+/// The built-in dashboards and those of `--dashboards`, with a warning per file that does not load.
+fn load_dashboards(opts: &Options) -> web::Dashboards {
+    let d = web::Dashboards::load(opts.dashboards.as_deref());
+    for e in &d.errors {
+        tracing::warn!("dashboard not loaded: {e}");
+    }
+    tracing::info!(dashboards = d.list.len(), "dashboards loaded");
+    d
 }
 
 /// Opens the data dir, rebuilding the head from the WAL.

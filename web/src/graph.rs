@@ -66,7 +66,7 @@ pub fn series_name(l: &Labels) -> String {
 
 /// A default step: about 250 points over the range, rounded up to a nice step.
 fn default_step(range_ms: i64) -> i64 {
-    let want = (range_ms / 250 / 1000).max(1);
+    let want = ((range_ms + 249_999) / 250_000).max(1);
     NICE_STEPS_S.iter().copied().find(|s| *s >= want).unwrap_or(want) * 1000
 }
 

@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod chart;
+pub mod dashboard;
 pub mod graph;
 pub mod pages;
 pub mod time;
@@ -135,6 +136,33 @@ pub struct AppState {
     pub ready: Arc<AtomicBool>,
     /// `--web.enable-admin-api`: the /api/v1/admin endpoints answer.
     pub admin_api: bool,
+    pub dashboards: Arc<std::sync::RwLock<Dashboards>>,
+}
+
+/// The dashboards served, and the files that could not be read.
+#[derive(Clone, Debug, Default)]
+pub struct Dashboards {
+    pub list: Vec<dashboard::model::Dashboard>,
+    pub errors: Vec<String>,
+}
+
+impl Dashboards {
+    /// The built-in ones, then those of `dir` (a uid already taken keeps the first).
+    pub fn load(dir: Option<&std::path::Path>) -> Dashboards {
+        let mut d = Dashboards { list: dashboard::builtin(), errors: Vec::new() };
+        if let Some(dir) = dir {
+            let (list, errors) = dashboard::load_dir(dir);
+            d.errors = errors;
+            for x in list {
+                if d.list.iter().any(|y| y.uid == x.uid) {
+                    d.errors.push(format!("{}: uid {:?} is already taken; skipped", x.title, x.uid));
+                } else {
+                    d.list.push(x);
+                }
+            }
+        }
+        d
+    }
 }
 
 /// All routes.
@@ -144,6 +172,8 @@ pub fn router(state: AppState) -> Router {
         .route("/targets", get(pages::targets))
         .route("/status", get(pages::status))
         .route("/graph", get(graph::graph))
+        .route("/dashboards", get(dashboard::list))
+        .route("/d/{uid}", get(dashboard::show))
         .route("/static/vigil.css", get(pages::stylesheet))
         .route("/metrics", get(api::metrics))
         .route("/federate", get(api::federate))

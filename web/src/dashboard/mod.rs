@@ -1,0 +1,600 @@
+//! Grafana dashboards, rendered on the server: `/dashboards` lists them,
+//! `/d/<uid>?from=…&to=…&var-<name>=…` draws one on the 24-column grid.
+//! Dashboards come from a provisioning directory (`--dashboards DIR`) and
+//! the built-in "Vigil overview".
+
+pub mod model;
+pub mod vars;
+
+use crate::chart::{self, Line, TimeChart};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use model::{Dashboard, Panel, Variable};
+use promql::Value;
+use std::collections::BTreeSet;
+use storage::{Labels, Matcher};
+use vars::{Resolved, Target};
+
+/// The built-in self-monitoring dashboard.
+pub const OVERVIEW_JSON: &str = include_str!("../../dashboards/vigil-overview.json");
+
+/// Pixel width the grid is laid out for (panel widths and data points follow it).
+const PAGE_WIDTH: i64 = 1400;
+/// Grafana's default scrape interval, the floor of `$__interval`.
+const SCRAPE_MS: i64 = 15_000;
+/// Most series one panel draws.
+const MAX_LINES: usize = 50;
+
+/// Reads every `*.json` in `dir` (sorted by name); a bad file is reported
+/// by name and skipped.
+pub fn load_dir(dir: &std::path::Path) -> (Vec<Dashboard>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut files: Vec<_> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect(),
+        Err(e) => return (out, vec![format!("{}: {e}", dir.display())]),
+    };
+    files.sort();
+    for f in files {
+        let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let parsed = std::fs::read(&f).map_err(|e| e.to_string()).and_then(|b| {
+            if b.len() > model::MAX_JSON_BYTES {
+                return Err(model::ModelError::TooLarge.to_string());
+            }
+            model::parse(&b, &stem).map_err(|e| e.to_string())
+        });
+        match parsed {
+            Ok(d) => out.push(d),
+            Err(e) => errors.push(format!("{}: {e}", f.display())),
+        }
+    }
+    (out, errors)
+}
+
+/// The built-in dashboards.
+pub fn builtin() -> Vec<Dashboard> {
+    model::parse(OVERVIEW_JSON.as_bytes(), "vigil-overview").into_iter().collect()
+}
+
+struct ListEntry {
+    uid: String,
+    title: String,
+    tags: String,
+    panels: usize,
+}
+
+#[derive(Template)]
+#[template(path = "dashboards.html")]
+struct ListPage {
+    entries: Vec<ListEntry>,
+    errors: Vec<String>,
+}
+
+/// GET /dashboards
+pub async fn list(State(st): State<AppState>) -> Response {
+    let d = st.dashboards.read().unwrap_or_else(|e| e.into_inner());
+    let entries = d
+        .list
+        .iter()
+        .map(|d| ListEntry {
+            uid: d.uid.clone(),
+            title: d.title.clone(),
+            tags: d.tags.join(", "),
+            panels: d.panels.iter().map(|p| 1 + p.children.len()).sum(),
+        })
+        .collect();
+    crate::pages::render(&ListPage { entries, errors: d.errors.clone() })
+}
+
+/// Grafana's relative times: `now`, `now-6h`, `now-1d/d`; epoch ms; RFC 3339.
+pub fn parse_time(s: &str, now: i64) -> Option<i64> {
+    let s = s.trim();
+    if let Some(rest) = s.strip_prefix("now") {
+        // Rounding (`/d`) is not applied: the range keeps its length.
+        let rest = rest.split('/').next().unwrap_or("");
+        if rest.is_empty() {
+            return Some(now);
+        }
+        let (sign, dur) = match rest.as_bytes()[0] {
+            b'-' => (-1, &rest[1..]),
+            b'+' => (1, &rest[1..]),
+            _ => return None,
+        };
+        // Months (`M`) as 30 days; the rest as Prometheus durations.
+        let ms = match dur.strip_suffix('M') {
+            Some(n) => n.parse::<i64>().ok()?.checked_mul(30 * 86_400_000)?,
+            None => promql::duration::parse_duration(dur).ok()?,
+        };
+        return Some(now + sign * ms);
+    }
+    if let Ok(ms) = s.parse::<i64>() {
+        return Some(ms);
+    }
+    crate::time::parse_time(s).ok()
+}
+
+struct VarView {
+    name: String,
+    label: String,
+    multi: bool,
+    /// (value, shown text, selected)
+    options: Vec<(String, String, bool)>,
+}
+
+struct LegendEntry {
+    colour: &'static str,
+    name: String,
+}
+
+struct PanelView {
+    id: u64,
+    kind: String,
+    title: String,
+    style: String,
+    svg: String,
+    legend: Vec<LegendEntry>,
+    stat: String,
+    stat_colour: String,
+    text: String,
+    error: String,
+    placeholder: String,
+    collapsed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    uid: String,
+    title: String,
+    from: String,
+    to: String,
+    /// Seconds between reloads of the page (0: off).
+    refresh_secs: u64,
+    ranges: Vec<(&'static str, &'static str)>,
+    vars: Vec<VarView>,
+    panels: Vec<PanelView>,
+    view_panel: bool,
+}
+
+/// Colours Grafana names in thresholds, as hex.
+fn named_colour(c: &str) -> String {
+    match c {
+        "green" | "dark-green" | "semi-dark-green" => "#73BF69".into(),
+        "red" | "dark-red" | "semi-dark-red" => "#F2495C".into(),
+        "yellow" | "dark-yellow" | "semi-dark-yellow" => "#FADE2A".into(),
+        "orange" | "dark-orange" | "semi-dark-orange" => "#FF9830".into(),
+        "blue" | "dark-blue" | "semi-dark-blue" => "#5794F2".into(),
+        "purple" | "dark-purple" | "semi-dark-purple" => "#B877D9".into(),
+        "text" | "" => "inherit".into(),
+        c if c.starts_with('#') || c.starts_with("rgb") => c.chars().filter(|c| !"<>\"';".contains(*c)).collect(),
+        _ => "inherit".into(),
+    }
+}
+
+/// `{{label}}` replaced by the series' label values; the default name otherwise.
+fn legend_name(format: &str, labels: &Labels) -> String {
+    if format.is_empty() || format == "__auto" {
+        return crate::graph::series_name(labels);
+    }
+    let mut out = String::new();
+    let mut rest = format;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let Some(end) = rest[i..].find("}}") else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        let name = rest[i + 2..i + end].trim();
+        out.push_str(labels.get(name).unwrap_or(""));
+        rest = &rest[i + end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Options of a `query` variable from Prometheus's variable functions.
+fn query_options(st: &AppState, q: &str, from: i64, to: i64) -> Result<Vec<String>, String> {
+    let q = q.trim();
+    let args = |prefix: &str| q.strip_prefix(prefix).and_then(|r| r.trim().strip_prefix('(')?.strip_suffix(')'));
+    let matchers = |sel: &str| -> Result<Vec<Matcher>, String> {
+        match promql::parse(sel.trim()) {
+            Ok(promql::Expr::VectorSelector(vs)) => Ok(vs.matchers),
+            Ok(_) => Err(format!("{sel:?} is not a selector")),
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    if let Some(a) = args("label_values") {
+        return match a.rsplit_once(',') {
+            Some((sel, label)) => Ok(st.db.label_values(label.trim(), &matchers(sel)?, from, to)),
+            None => Ok(st.db.label_values(a.trim(), &[], from, to)),
+        };
+    }
+    if let Some(a) = args("label_names") {
+        let m = if a.trim().is_empty() { Vec::new() } else { matchers(a)? };
+        return Ok(st.db.label_names(&m, from, to));
+    }
+    if let Some(a) = args("metrics") {
+        let re = storage::anchored_regex(&format!(".*(?:{}).*", a.trim())).map_err(|e| e.to_string())?;
+        return Ok(st.db.label_values("__name__", &[], from, to).into_iter().filter(|n| re.is_match(n)).collect());
+    }
+    if let Some(a) = args("query_result") {
+        let expr = promql::parse(a).map_err(|e| e.to_string())?;
+        return match st.engine.instant(&st.db, &expr, to).map_err(|e| e.to_string())? {
+            Value::Vector(v) => Ok(v
+                .iter()
+                .map(|s| format!("{} {} {}", crate::graph::series_name(&s.labels), promql::format_value(s.v), s.t))
+                .collect()),
+            Value::Scalar { t, v } => Ok(vec![format!("{{}} {} {t}", promql::format_value(v))]),
+            _ => Ok(Vec::new()),
+        };
+    }
+    Err(format!("unsupported variable query {q:?}"))
+}
+
+/// `a,b,c` or `text : value`; `\,` escapes a comma.
+fn custom_options(q: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = q.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&',') => cur.push(chars.next().unwrap_or(',')),
+            ',' => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out.into_iter()
+        .map(|o| o.rsplit_once(" : ").map_or(o.trim().to_string(), |(_, v)| v.trim().to_string()))
+        .filter(|o| !o.is_empty())
+        .collect()
+}
+
+/// Applies a variable's `/regex/`: the first capture group (or the match) of each option.
+fn apply_regex(options: Vec<String>, regex: &str) -> Vec<String> {
+    let r = regex.trim();
+    if r.is_empty() {
+        return options;
+    }
+    let (pattern, flags) = match r.strip_prefix('/').and_then(|x| x.rsplit_once('/')) {
+        Some((p, f)) => (p, f),
+        None => (r, ""),
+    };
+    let pattern = if flags.contains('i') { format!("(?i){pattern}") } else { pattern.to_string() };
+    let Ok(re) = regex::RegexBuilder::new(&pattern).size_limit(1 << 20).build() else { return options };
+    options
+        .into_iter()
+        .filter_map(|o| {
+            let c = re.captures(&o)?;
+            let v = c.name("value").or_else(|| c.get(1)).or_else(|| c.get(0))?;
+            Some(v.as_str().to_string())
+        })
+        .collect()
+}
+
+fn sort_options(v: &mut [String], sort: u8) {
+    let num = |s: &String| s.parse::<f64>().unwrap_or(f64::NAN);
+    match sort {
+        1 | 7 => v.sort(),
+        2 | 8 => v.sort_by(|a, b| b.cmp(a)),
+        3 => v.sort_by(|a, b| num(a).total_cmp(&num(b))),
+        4 => v.sort_by(|a, b| num(b).total_cmp(&num(a))),
+        5 => v.sort_by_key(|a| a.to_lowercase()),
+        6 => v.sort_by_key(|b| std::cmp::Reverse(b.to_lowercase())),
+        _ => {}
+    }
+}
+
+/// Resolves the variables in order (each may use those before it), with
+/// the selection from the URL (`var-<name>`), else the saved one.
+fn resolve(
+    st: &AppState,
+    vars: &[Variable],
+    params: &[(String, String)],
+    from: i64,
+    to: i64,
+) -> (Vec<Resolved>, Vec<VarView>, Vec<(String, String)>) {
+    let mut resolved: Vec<Resolved> = Vec::new();
+    let mut views = Vec::new();
+    let mut extra: Vec<(String, String)> = Vec::new();
+    for v in vars {
+        let mut b = vars::builtins(from, to, SCRAPE_MS, SCRAPE_MS, "");
+        b.extend(extra.iter().cloned());
+        let query = vars::interpolate(&v.query, &resolved, &b, Target::Query);
+        let mut options: Vec<String> = match v.kind.as_str() {
+            "custom" => custom_options(&query),
+            "interval" => custom_options(&query),
+            "constant" | "textbox" => vec![query.clone()],
+            "datasource" => vec!["default".into()],
+            "query" => query_options(st, &query, from, to).unwrap_or_default(),
+            _ => v.options.clone(),
+        };
+        if v.kind == "query" {
+            options = apply_regex(options, &v.regex);
+            let mut seen = BTreeSet::new();
+            options.retain(|o| seen.insert(o.clone()));
+            sort_options(&mut options, v.sort);
+        }
+        if v.kind == "interval" && v.auto {
+            let min = promql::duration::parse_duration(&v.auto_min).unwrap_or(10_000);
+            let auto = vars::interval_ms(to - from, i64::from(v.auto_count), min);
+            let name = format!("__auto_interval_{}", v.name);
+            extra.push((name.clone(), promql::duration::format_duration(auto)));
+            options.insert(0, format!("${name}"));
+        }
+        let wanted: Vec<String> =
+            params.iter().filter(|(k, _)| *k == format!("var-{}", v.name)).map(|(_, x)| x.clone()).collect();
+        let mut selected = if wanted.is_empty() { v.current.clone() } else { wanted };
+        let is_all = selected.iter().any(|s| s == "$__all" || s == "All");
+        selected.retain(|s| options.contains(s) || s.starts_with("$__auto_interval"));
+        if selected.is_empty() && !is_all {
+            selected = options.first().cloned().into_iter().collect();
+        }
+        let mut values: Vec<String> = if is_all && v.include_all { options.clone() } else { selected.clone() };
+        // The auto interval reads as its computed value.
+        for x in &mut values {
+            if let Some((_, auto)) = extra.iter().find(|(n, _)| x.strip_prefix('$') == Some(n.as_str())) {
+                *x = auto.clone();
+            }
+        }
+        resolved.push(Resolved {
+            name: v.name.clone(),
+            values,
+            regex_escaped: v.multi || v.include_all,
+            all_value: (is_all && v.include_all).then(|| v.all_value.clone()).flatten(),
+        });
+        if v.hide < 2 && v.kind != "constant" {
+            let mut opts: Vec<(String, String, bool)> = Vec::new();
+            if v.include_all {
+                opts.push(("$__all".into(), "All".into(), is_all));
+            }
+            opts.extend(options.iter().map(|o| {
+                let text = if o.starts_with("$__auto_interval") { "auto".to_string() } else { o.clone() };
+                (o.clone(), text, !is_all && selected.contains(o))
+            }));
+            views.push(VarView {
+                name: v.name.clone(),
+                label: if v.label.is_empty() { v.name.clone() } else { v.label.clone() },
+                multi: v.multi,
+                options: opts,
+            });
+        }
+    }
+    (resolved, views, extra)
+}
+
+fn reduce(points: &[(i64, f64)], how: &str) -> Option<f64> {
+    let vals: Vec<f64> = points.iter().map(|p| p.1).filter(|v| v.is_finite()).collect();
+    let v = match how {
+        "mean" | "avg" => vals.iter().sum::<f64>() / vals.len().max(1) as f64,
+        "max" => vals.iter().copied().fold(f64::NAN, f64::max),
+        "min" => vals.iter().copied().fold(f64::NAN, f64::min),
+        "sum" | "total" => vals.iter().sum(),
+        "first" | "firstNotNull" => *vals.first()?,
+        "count" => vals.len() as f64,
+        "range" => vals.iter().copied().fold(f64::NAN, f64::max) - vals.iter().copied().fold(f64::NAN, f64::min),
+        "diff" | "delta" => vals.last()? - vals.first()?,
+        _ => *vals.last()?,
+    };
+    (!vals.is_empty()).then_some(v)
+}
+
+/// What every panel of one page view shares.
+struct Frame<'a> {
+    resolved: &'a [Resolved],
+    extra: &'a [(String, String)],
+    from: i64,
+    to: i64,
+    uid: &'a str,
+    dark: bool,
+}
+
+/// Renders one panel: its queries run over `[from, to]` at the panel's step.
+fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
+    let (resolved, extra, from, to, uid, dark) = (f.resolved, f.extra, f.from, f.to, f.uid, f.dark);
+    let width_px = (i64::from(p.grid.w) * PAGE_WIDTH / 24).max(100);
+    let min_ms = Some(p.interval.as_str())
+        .filter(|i| !i.is_empty())
+        .and_then(|i| promql::duration::parse_duration(i.trim_start_matches('>')).ok())
+        .unwrap_or(SCRAPE_MS);
+    let step = vars::interval_ms(to - from, width_px, min_ms).max((to - from) / 11_000 + 1);
+    let mut b = vars::builtins(from, to, step, SCRAPE_MS, uid);
+    b.extend(extra.iter().cloned());
+    let title = vars::interpolate(&p.title, resolved, &b, Target::Text);
+    let mut view = PanelView {
+        id: p.id,
+        kind: p.kind.clone(),
+        title,
+        style: format!(
+            "grid-column: {} / span {}; grid-row: {} / span {};",
+            p.grid.x + 1,
+            p.grid.w.min(24 - p.grid.x),
+            p.grid.y + 1,
+            p.grid.h
+        ),
+        svg: String::new(),
+        legend: Vec::new(),
+        stat: String::new(),
+        stat_colour: String::new(),
+        text: String::new(),
+        error: String::new(),
+        placeholder: String::new(),
+        collapsed: p.collapsed,
+    };
+    match p.kind.as_str() {
+        "row" => return view,
+        "text" => {
+            view.text = vars::interpolate(&p.content, resolved, &b, Target::Text);
+            return view;
+        }
+        "timeseries" | "graph" | "stat" | "singlestat" | "gauge" | "bargauge" => {}
+        other => {
+            view.placeholder = format!("Panel type \"{other}\" is not drawn by Vigil yet.");
+            return view;
+        }
+    }
+    let mut lines: Vec<Line> = Vec::new();
+    for t in &p.targets {
+        let expr = vars::interpolate(&t.expr, resolved, &b, Target::Query);
+        let parsed = match promql::parse(&expr) {
+            Ok(e) => e,
+            Err(e) => {
+                view.error = format!("{}: {e}", t.ref_id);
+                return view;
+            }
+        };
+        match st.engine.range(&st.db, &parsed, from, to, step) {
+            Ok(Value::Matrix(m)) => lines.extend(m.into_iter().map(|s| Line {
+                name: vars::interpolate(&legend_name(&t.legend, &s.labels), resolved, &b, Target::Text),
+                points: s.points,
+            })),
+            Ok(_) => {}
+            Err(e) => {
+                view.error = format!("{}: {e}", t.ref_id);
+                return view;
+            }
+        }
+    }
+    match p.kind.as_str() {
+        "stat" | "singlestat" | "gauge" | "bargauge" => {
+            match lines.first().and_then(|l| reduce(&l.points, &p.reducer)) {
+                None => view.stat = "No data".into(),
+                Some(v) => {
+                    view.stat = crate::units::format(v, &p.unit, p.decimals);
+                    let step = p.thresholds.iter().rev().find(|t| t.value.is_none_or(|x| v >= x));
+                    view.stat_colour = named_colour(step.map_or("", |t| t.colour.as_str()));
+                }
+            }
+            let spark: Vec<Line> = lines.into_iter().take(1).collect();
+            if !spark.is_empty() {
+                let c = TimeChart {
+                    width: width_px as u32,
+                    height: 60,
+                    start: from,
+                    end: to,
+                    step,
+                    unit: &p.unit,
+                    decimals: p.decimals,
+                    dark,
+                };
+                view.svg = chart::time_series(&spark, &c);
+            }
+        }
+        _ => {
+            lines.truncate(MAX_LINES);
+            view.legend = lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| LegendEntry { colour: chart::colour(i), name: l.name.clone() })
+                .collect();
+            let height = (p.grid.h * 38).saturating_sub(80).max(60);
+            let c = TimeChart {
+                width: width_px as u32,
+                height,
+                start: from,
+                end: to,
+                step,
+                unit: &p.unit,
+                decimals: p.decimals,
+                dark,
+            };
+            view.svg = chart::time_series(&lines, &c);
+        }
+    }
+    view
+}
+
+/// GET /d/<uid>
+pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(q): RawQuery) -> Response {
+    let found = {
+        let d = st.dashboards.read().unwrap_or_else(|e| e.into_inner());
+        d.list.iter().find(|d| d.uid == uid).cloned()
+    };
+    let Some(d) = found else {
+        return (StatusCode::NOT_FOUND, format!("no dashboard with uid {uid:?}")).into_response();
+    };
+    let params: Vec<(String, String)> = q
+        .as_deref()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default();
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let now = crate::api::now_ms();
+    let from_s = get("from").unwrap_or_else(|| d.from.clone());
+    let to_s = get("to").unwrap_or_else(|| d.to.clone());
+    let to = parse_time(&to_s, now).unwrap_or(now);
+    let from = parse_time(&from_s, now).filter(|f| *f < to).unwrap_or(to - 6 * 3_600_000);
+    let view_panel: Option<u64> = get("viewPanel").and_then(|v| v.parse().ok());
+    let dark = get("theme").as_deref() == Some("dark");
+    // Auto-refresh: `refresh=` in the URL (empty or `off`: none), else the dashboard's own.
+    let refresh = get("refresh").unwrap_or_else(|| d.refresh.clone());
+    let st2 = st.clone();
+    let page = tokio::task::spawn_blocking(move || {
+        let (resolved, var_views, extra) = resolve(&st2, &d.variables, &params, from, to);
+        let frame = Frame { resolved: &resolved, extra: &extra, from, to, uid: &d.uid, dark };
+        let mut panels = Vec::new();
+        for p in &d.panels {
+            if view_panel.is_some_and(|id| id != p.id && !p.children.iter().any(|c| c.id == id)) {
+                continue;
+            }
+            if view_panel.is_none() || view_panel == Some(p.id) {
+                let mut v = render_panel(&st2, p, &frame);
+                if view_panel.is_some() {
+                    v.style = "grid-column: 1 / span 24; grid-row: span 20;".into();
+                }
+                panels.push(v);
+            }
+            // A collapsed row's panels are not queried (as Grafana); an open row's follow it.
+            for c in p.children.iter().filter(|c| view_panel == Some(c.id)) {
+                let mut v = render_panel(&st2, c, &frame);
+                v.style = "grid-column: 1 / span 24; grid-row: span 20;".into();
+                panels.push(v);
+            }
+        }
+        DashboardPage {
+            uid: d.uid.clone(),
+            title: d.title.clone(),
+            from: from_s,
+            to: to_s,
+            refresh_secs: promql::duration::parse_duration(&refresh).map_or(0, |ms| (ms / 1000).max(5) as u64),
+            ranges: vec![
+                ("now-5m", "5m"),
+                ("now-15m", "15m"),
+                ("now-1h", "1h"),
+                ("now-6h", "6h"),
+                ("now-24h", "24h"),
+                ("now-7d", "7d"),
+            ],
+            vars: var_views,
+            panels,
+            view_panel: view_panel.is_some(),
+        }
+    })
+    .await;
+    match page {
+        Ok(p) => crate::pages::render(&p),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grafana_times_and_legends_and_custom_options() {
+        let now = 10 * 86_400_000;
+        assert_eq!(parse_time("now", now), Some(now));
+        assert_eq!(parse_time("now-6h", now), Some(now - 6 * 3_600_000));
+        assert_eq!(parse_time("now-1d/d", now), Some(now - 86_400_000));
+        assert_eq!(parse_time("1700000000000", now), Some(1_700_000_000_000));
+        assert_eq!(parse_time("later", now), None);
+        let l = Labels::from_pairs([("__name__", "up"), ("job", "a"), ("instance", "h:1")]);
+        assert_eq!(legend_name("{{job}} on {{ instance }}{{missing}}", &l), "a on h:1");
+        assert_eq!(legend_name("", &l), "up{instance=\"h:1\", job=\"a\"}");
+        assert_eq!(custom_options("a, b\\,c,Text : v"), ["a", "b,c", "v"]);
+        assert_eq!(apply_regex(vec!["x{quantile=\"0.5\"} 1".into(), "y 2".into()], "/quantile=\"([^\"]+)\"/"), ["0.5"]);
+    }
+}

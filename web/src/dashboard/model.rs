@@ -1,0 +1,399 @@
+//! Grafana dashboard JSON read leniently into what Vigil renders: panels on
+//! the 24-column grid (legacy `rows[]` migrated as Grafana migrates them),
+//! rows, targets, units and thresholds, and the templating variables.
+//! Unknown keys are ignored; an unknown panel type is kept, to be shown as a
+//! placeholder. ../shared/dashboards/GRAFANA-MODEL.md describes the model.
+
+use serde_json::Value;
+
+/// Largest dashboard JSON accepted, in bytes.
+pub const MAX_JSON_BYTES: usize = 8 << 20;
+/// Most panels in one dashboard (rows and their children counted).
+pub const MAX_PANELS: usize = 1000;
+
+#[derive(Clone, Debug)]
+pub struct Dashboard {
+    pub uid: String,
+    pub title: String,
+    pub tags: Vec<String>,
+    /// Default time range, as Grafana writes it (`now-6h`, `now`).
+    pub from: String,
+    pub to: String,
+    pub refresh: String,
+    pub panels: Vec<Panel>,
+    pub variables: Vec<Variable>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GridPos {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Target {
+    pub expr: String,
+    pub legend: String,
+    pub ref_id: String,
+    pub instant: bool,
+    pub interval: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Threshold {
+    /// `None`: the base step (−∞).
+    pub value: Option<f64>,
+    pub colour: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Panel {
+    pub id: u64,
+    pub kind: String,
+    pub title: String,
+    pub grid: GridPos,
+    pub targets: Vec<Target>,
+    pub unit: String,
+    pub decimals: Option<usize>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub thresholds: Vec<Threshold>,
+    /// Panel `interval`: the smallest step its queries may use.
+    pub interval: String,
+    /// Text panels: their content and mode.
+    pub content: String,
+    /// Rows: collapsed, and then holding their panels.
+    pub collapsed: bool,
+    pub children: Vec<Panel>,
+    /// Stat/gauge reducer (`lastNotNull`, `mean`, `max`, …).
+    pub reducer: String,
+    /// Time series: stacked, filled, bars, points.
+    pub stack: bool,
+    pub fill: u32,
+    pub draw: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Variable {
+    pub name: String,
+    pub label: String,
+    pub kind: String,
+    pub query: String,
+    pub regex: String,
+    pub multi: bool,
+    pub include_all: bool,
+    pub all_value: Option<String>,
+    /// The saved selection (`$__all` for All).
+    pub current: Vec<String>,
+    /// Saved options (custom, interval, or a query never refreshed).
+    pub options: Vec<String>,
+    pub hide: u8,
+    pub sort: u8,
+    pub auto: bool,
+    pub auto_count: u32,
+    pub auto_min: String,
+}
+
+/// Why a dashboard could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("dashboard JSON is larger than {MAX_JSON_BYTES} bytes")]
+    TooLarge,
+    #[error("dashboard JSON does not parse at line {line}, column {col}: {message}")]
+    Json { line: usize, col: usize, message: String },
+    #[error("not a dashboard: {0}")]
+    Shape(String),
+    #[error("the dashboard has more than {MAX_PANELS} panels")]
+    TooManyPanels,
+}
+
+fn s(v: &Value, k: &str) -> String {
+    match &v[k] {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+        Value::String(s) => s == "true" || s == "1",
+        _ => false,
+    }
+}
+
+/// Parses dashboard JSON (bare, or wrapped as `{"dashboard": …}`); `fallback_uid`
+/// names one that has no uid (its file name, say).
+pub fn parse(bytes: &[u8], fallback_uid: &str) -> Result<Dashboard, ModelError> {
+    if bytes.len() > MAX_JSON_BYTES {
+        return Err(ModelError::TooLarge);
+    }
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| ModelError::Json {
+        line: e.line(),
+        col: e.column(),
+        message: e.to_string().split(" at line").next().unwrap_or("").to_string(),
+    })?;
+    // grafana.com exports ask for constants on import (`__inputs`): their
+    // defaults stand in for `${NAME}` everywhere.
+    let inputs: Vec<(String, String)> = v["__inputs"].as_array().map_or(Vec::new(), |l| {
+        l.iter()
+            .filter(|i| i["type"] == "constant")
+            .filter_map(|i| Some((i["name"].as_str()?.to_string(), i["value"].as_str()?.to_string())))
+            .collect()
+    });
+    let v = if inputs.is_empty() {
+        v
+    } else {
+        let mut text = String::from_utf8_lossy(bytes).into_owned();
+        for (name, value) in &inputs {
+            let escaped = serde_json::to_string(value).unwrap_or_default();
+            text = text.replace(&format!("${{{name}}}"), escaped.trim_matches('"'));
+        }
+        serde_json::from_str(&text).map_err(|e| ModelError::Shape(format!("after the __inputs were filled in: {e}")))?
+    };
+    let d = if v["dashboard"].is_object() { &v["dashboard"] } else { &v };
+    if !d.is_object() {
+        return Err(ModelError::Shape("the JSON is not an object".into()));
+    }
+    if !d["panels"].is_array() && !d["rows"].is_array() {
+        return Err(ModelError::Shape("it has neither \"panels\" nor \"rows\"".into()));
+    }
+    let mut uid = s(d, "uid");
+    if uid.is_empty() || !uid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        uid = fallback_uid.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    }
+    let mut count = 0usize;
+    let panels = match d["panels"].as_array() {
+        Some(list) if !list.is_empty() || !d["rows"].is_array() => {
+            list.iter().map(|p| panel(p, &mut count)).collect::<Vec<_>>()
+        }
+        _ => migrate_rows(d["rows"].as_array().map(Vec::as_slice).unwrap_or(&[]), &mut count),
+    };
+    if count > MAX_PANELS {
+        return Err(ModelError::TooManyPanels);
+    }
+    let variables = d["templating"]["list"].as_array().map_or(Vec::new(), |l| l.iter().map(variable).collect());
+    let refresh = match &d["refresh"] {
+        Value::String(r) => r.clone(),
+        _ => String::new(),
+    };
+    Ok(Dashboard {
+        uid,
+        title: Some(s(d, "title")).filter(|t| !t.is_empty()).unwrap_or_else(|| "Untitled".into()),
+        tags: d["tags"]
+            .as_array()
+            .map_or(Vec::new(), |t| t.iter().filter_map(|x| x.as_str().map(String::from)).collect()),
+        from: Some(s(&d["time"], "from")).filter(|t| !t.is_empty()).unwrap_or_else(|| "now-6h".into()),
+        to: Some(s(&d["time"], "to")).filter(|t| !t.is_empty()).unwrap_or_else(|| "now".into()),
+        refresh,
+        panels: pack(panels),
+        variables,
+    })
+}
+
+fn thresholds(p: &Value) -> Vec<Threshold> {
+    let steps = &p["fieldConfig"]["defaults"]["thresholds"]["steps"];
+    if let Some(list) = steps.as_array() {
+        return list.iter().map(|t| Threshold { value: num(&t["value"]), colour: s(t, "color") }).collect();
+    }
+    // singlestat: "a,b" with three colours.
+    let (Some(cuts), Some(colours)) = (p["thresholds"].as_str(), p["colors"].as_array()) else { return Vec::new() };
+    let mut out =
+        vec![Threshold { value: None, colour: colours.first().and_then(|c| c.as_str()).unwrap_or("").into() }];
+    for (i, c) in cuts.split(',').filter_map(|c| c.trim().parse::<f64>().ok()).enumerate() {
+        let colour = colours.get(i + 1).and_then(|c| c.as_str()).unwrap_or("").to_string();
+        out.push(Threshold { value: Some(c), colour });
+    }
+    out
+}
+
+fn panel(p: &Value, count: &mut usize) -> Panel {
+    *count += 1;
+    let g = &p["gridPos"];
+    let grid = GridPos {
+        x: num(&g["x"]).unwrap_or(0.0).clamp(0.0, 23.0) as u32,
+        y: num(&g["y"]).unwrap_or(0.0).max(0.0) as u32,
+        w: num(&g["w"]).unwrap_or(12.0).clamp(1.0, 24.0) as u32,
+        h: num(&g["h"]).unwrap_or(8.0).clamp(1.0, 100.0) as u32,
+    };
+    let kind = s(p, "type");
+    let defaults = &p["fieldConfig"]["defaults"];
+    let custom = &defaults["custom"];
+    // Legacy graph and singlestat keep their settings elsewhere.
+    let unit = match kind.as_str() {
+        "graph" => s(&p["yaxes"][0], "format"),
+        "singlestat" => s(p, "format"),
+        _ => s(defaults, "unit"),
+    };
+    let decimals = num(&defaults["decimals"]).or_else(|| num(&p["decimals"])).map(|d| d.clamp(0.0, 12.0) as usize);
+    let targets = p["targets"].as_array().map_or(Vec::new(), |ts| {
+        ts.iter()
+            .filter(|t| !truthy(&t["hide"]) && t["expr"].as_str().is_some_and(|e| !e.trim().is_empty()))
+            .map(|t| Target {
+                expr: s(t, "expr"),
+                legend: s(t, "legendFormat"),
+                ref_id: s(t, "refId"),
+                instant: truthy(&t["instant"]) && !truthy(&t["range"]),
+                interval: s(t, "interval"),
+            })
+            .collect()
+    });
+    let reducer = p["options"]["reduceOptions"]["calcs"][0]
+        .as_str()
+        .map(String::from)
+        .or_else(|| p["valueName"].as_str().map(String::from))
+        .unwrap_or_else(|| "lastNotNull".into());
+    let children = p["panels"].as_array().map_or(Vec::new(), |c| c.iter().map(|x| panel(x, count)).collect());
+    Panel {
+        id: num(&p["id"]).unwrap_or(0.0) as u64,
+        kind: if kind.is_empty() { "graph".into() } else { kind.clone() },
+        title: s(p, "title"),
+        grid,
+        targets,
+        unit,
+        decimals,
+        min: num(&defaults["min"]),
+        max: num(&defaults["max"]),
+        thresholds: thresholds(p),
+        interval: s(p, "interval"),
+        content: Some(s(&p["options"], "content")).filter(|c| !c.is_empty()).unwrap_or_else(|| s(p, "content")),
+        collapsed: truthy(&p["collapsed"]),
+        children,
+        reducer,
+        stack: truthy(&p["stack"]) || s(&custom["stacking"], "mode") == "normal",
+        fill: num(&custom["fillOpacity"]).or_else(|| num(&p["fill"]).map(|f| f * 10.0)).unwrap_or(0.0) as u32,
+        draw: if truthy(&p["bars"]) { "bars".into() } else { s(custom, "drawStyle") },
+    }
+}
+
+/// Legacy `rows[]` (schema ≤ 15) to row panels on the grid, as Grafana's
+/// migration: `w = span × 2`, `h` from the row height in 38 px units.
+fn migrate_rows(rows: &[Value], count: &mut usize) -> Vec<Panel> {
+    let mut out = Vec::new();
+    let mut y = 0u32;
+    let single_untitled = rows.len() == 1 && !truthy(&rows[0]["showTitle"]);
+    for r in rows {
+        let height =
+            num(&r["height"]).or_else(|| r["height"].as_str().and_then(|h| h.trim_end_matches("px").parse().ok()));
+        let h = ((height.unwrap_or(250.0) / 38.0).ceil() as u32).max(3);
+        let collapsed = truthy(&r["collapse"]);
+        let mut children = Vec::new();
+        let mut x = 0u32;
+        let mut row_y = y + u32::from(!single_untitled);
+        for p in r["panels"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+            let mut panel = panel(p, count);
+            let w = (num(&p["span"]).unwrap_or(12.0).clamp(1.0, 12.0) * 2.0) as u32;
+            if x + w > 24 {
+                x = 0;
+                row_y += h;
+            }
+            panel.grid = GridPos { x, y: row_y, w, h };
+            x += w;
+            children.push(panel);
+        }
+        if !single_untitled {
+            *count += 1;
+            out.push(Panel {
+                kind: "row".into(),
+                title: s(r, "title"),
+                grid: GridPos { x: 0, y, w: 24, h: 1 },
+                collapsed,
+                children: if collapsed { std::mem::take(&mut children) } else { Vec::new() },
+                ..Default::default()
+            });
+        }
+        let used = if children.is_empty() && collapsed { 0 } else { row_y + h - y - u32::from(!single_untitled) };
+        out.extend(children);
+        y += u32::from(!single_untitled) + used;
+    }
+    out
+}
+
+/// Orders panels by (y, x) as Grafana lays them out.
+fn pack(mut panels: Vec<Panel>) -> Vec<Panel> {
+    panels.sort_by_key(|p| (p.grid.y, p.grid.x));
+    panels
+}
+
+fn variable(v: &Value) -> Variable {
+    let query = match &v["query"] {
+        Value::String(q) => q.clone(),
+        Value::Object(o) => o.get("query").and_then(|q| q.as_str()).unwrap_or("").to_string(),
+        _ => String::new(),
+    };
+    let current = match &v["current"]["value"] {
+        Value::String(x) => vec![x.clone()],
+        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+        _ => Vec::new(),
+    };
+    let options = v["options"]
+        .as_array()
+        .map_or(Vec::new(), |o| o.iter().filter_map(|x| x["value"].as_str().map(String::from)).collect());
+    Variable {
+        name: s(v, "name"),
+        label: s(v, "label"),
+        kind: s(v, "type"),
+        query,
+        regex: s(v, "regex"),
+        multi: truthy(&v["multi"]),
+        include_all: truthy(&v["includeAll"]),
+        all_value: v["allValue"].as_str().filter(|a| !a.is_empty()).map(String::from),
+        current,
+        options,
+        hide: num(&v["hide"]).unwrap_or(0.0) as u8,
+        sort: num(&v["sort"]).unwrap_or(0.0) as u8,
+        auto: truthy(&v["auto"]),
+        auto_count: num(&v["auto_count"]).unwrap_or(30.0).max(1.0) as u32,
+        auto_min: Some(s(v, "auto_min")).filter(|m| !m.is_empty()).unwrap_or_else(|| "10s".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_json_names_its_place_and_other_shapes_are_refused() {
+        match parse(b"{\n  \"panels\": [,]\n}", "x") {
+            Err(ModelError::Json { line: 2, col, .. }) => assert!(col > 0),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse(b"[1, 2]", "x"), Err(ModelError::Shape(_))));
+        assert!(matches!(parse(b"{\"title\": \"t\"}", "x"), Err(ModelError::Shape(_))));
+        let many = format!("{{\"panels\": [{}]}}", vec!["{\"type\":\"text\"}"; MAX_PANELS + 1].join(","));
+        assert!(matches!(parse(many.as_bytes(), "x"), Err(ModelError::TooManyPanels)));
+    }
+
+    #[test]
+    fn legacy_rows_become_row_panels_on_the_grid() {
+        let json = br#"{"schemaVersion": 14, "title": "Old", "rows": [
+            {"title": "A", "showTitle": true, "height": "250px", "panels": [
+                {"type": "graph", "span": 6, "yaxes": [{"format": "bytes"}], "targets": [{"expr": "up"}]},
+                {"type": "singlestat", "span": 6, "format": "percent", "thresholds": "50,80", "colors": ["green", "yellow", "red"]},
+                {"type": "text", "span": 12, "content": "hi"}]},
+            {"title": "B", "collapse": true, "panels": [{"type": "graph", "span": 12}]}]}"#;
+        let d = parse(json, "old").unwrap();
+        assert_eq!(d.uid, "old");
+        let kinds: Vec<&str> = d.panels.iter().map(|p| p.kind.as_str()).collect();
+        assert_eq!(kinds, ["row", "graph", "singlestat", "text", "row"]);
+        assert_eq!(d.panels[1].grid, GridPos { x: 0, y: 1, w: 12, h: 7 });
+        assert_eq!(d.panels[2].grid, GridPos { x: 12, y: 1, w: 12, h: 7 });
+        assert_eq!(d.panels[3].grid, GridPos { x: 0, y: 8, w: 24, h: 7 });
+        assert_eq!(d.panels[1].unit, "bytes");
+        assert_eq!(d.panels[2].thresholds.len(), 3);
+        assert!(d.panels[4].collapsed && d.panels[4].children.len() == 1);
+    }
+}
