@@ -16,7 +16,16 @@ const HOSTILE: &str = r#"{
      "options": {"content": "<script>alert('text')</script> $v"}},
     {"id": 2, "type": "timeseries", "title": "m", "gridPos": {"x": 12, "y": 0, "w": 12, "h": 8},
      "targets": [{"refId": "A", "expr": "m", "legendFormat": "{{a}}"}]},
-    {"id": 3, "type": "heatmap", "title": "not drawn", "gridPos": {"x": 0, "y": 8, "w": 24, "h": 4}}
+    {"id": 3, "type": "heatmap", "title": "not drawn", "gridPos": {"x": 0, "y": 8, "w": 24, "h": 4}},
+    {"id": 4, "type": "gauge", "title": "g", "gridPos": {"x": 0, "y": 12, "w": 6, "h": 6},
+     "targets": [{"refId": "A", "expr": "sum(m)"}], "fieldConfig": {"defaults": {"max": 4, "unit": "none",
+       "thresholds": {"steps": [{"value": null, "color": "green"}, {"value": 2, "color": "red"}]}}}},
+    {"id": 5, "type": "bargauge", "title": "b", "gridPos": {"x": 6, "y": 12, "w": 6, "h": 6},
+     "targets": [{"refId": "A", "expr": "m", "legendFormat": "{{a}}"}]},
+    {"id": 6, "type": "piechart", "title": "p", "gridPos": {"x": 12, "y": 12, "w": 6, "h": 6},
+     "targets": [{"refId": "A", "expr": "m", "legendFormat": "{{a}}"}], "options": {"pieType": "donut"}},
+    {"id": 7, "type": "table", "title": "t", "gridPos": {"x": 18, "y": 12, "w": 6, "h": 6},
+     "targets": [{"refId": "A", "expr": "m", "instant": true}, {"refId": "B", "expr": "m * 10", "instant": true}]}
   ]
 }"#;
 
@@ -56,8 +65,14 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert!(b.contains("alert(&#39;text&#39;)") || b.contains("alert(&#x27;text&#x27;)") || b.contains("alert("));
     assert!(b.contains("Panel type &#34;heatmap&#34; is not drawn"), "a placeholder names the type");
     assert!(b.contains("<polyline"), "the time series panel draws");
-    assert_eq!(b.matches("class=\"swatch\"").count(), 2, "legend from legendFormat");
+    assert_eq!(b.matches("class=\"swatch\"").count(), 6, "legends of the time series, bars and pie");
     assert!(!b.contains("panel-error"), "no panel fails");
+    // Gauge: the sum 3 is past the threshold at 2: red, with its arc.
+    assert!(b.contains("<div class=\"stat gauge-value\" style=\"color: #F2495C\">3</div>"), "gauge value");
+    assert!(b.contains("stroke=\"#F2495C\""), "gauge arc in the threshold colour");
+    assert!(b.contains("<polygon"), "pie slices");
+    assert!(b.contains("<th>Value #A</th><th>Value #B</th>"), "a value column per query");
+    assert!(b.contains("<td>2</td><td>20</td>"), "rows joined on their labels");
 
     // The built-in overview, with a variable chosen in the URL, and one panel alone.
     let page = get(&format!("{}/d/vigil-overview?var-job=j&from=now-5m", v.base));

@@ -37,6 +37,8 @@ struct HomePage {
     bytes_per_sample: String,
     /// The store's last write error (disk full, read-only), if writes are failing.
     storage_error: String,
+    /// (uid, title) of every dashboard.
+    dashboards: Vec<(String, String)>,
 }
 
 /// `1234567` → `1.2 MiB`.
@@ -85,6 +87,14 @@ pub async fn home(State(st): State<AppState>) -> Response {
             .unwrap_or_default(),
         bytes_per_sample: st.db.disk_usage().bytes_per_sample().map(|b| format!("{b:.2}")).unwrap_or_default(),
         storage_error: st.db.last_error().unwrap_or_default(),
+        dashboards: st
+            .dashboards
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .list
+            .iter()
+            .map(|d| (d.uid.clone(), d.title.clone()))
+            .collect(),
     };
     render(&page)
 }

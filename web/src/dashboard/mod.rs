@@ -142,6 +142,8 @@ struct PanelView {
     error: String,
     placeholder: String,
     collapsed: bool,
+    table_head: Vec<String>,
+    table_rows: Vec<Vec<String>>,
 }
 
 #[derive(Template)]
@@ -423,6 +425,8 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         error: String::new(),
         placeholder: String::new(),
         collapsed: p.collapsed,
+        table_head: Vec::new(),
+        table_rows: Vec::new(),
     };
     match p.kind.as_str() {
         "row" => return view,
@@ -430,13 +434,15 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
             view.text = vars::interpolate(&p.content, resolved, &b, Target::Text);
             return view;
         }
-        "timeseries" | "graph" | "stat" | "singlestat" | "gauge" | "bargauge" => {}
+        "timeseries" | "graph" | "stat" | "singlestat" | "gauge" | "bargauge" | "piechart" | "table" => {}
         other => {
             view.placeholder = format!("Panel type \"{other}\" is not drawn by Vigil yet.");
             return view;
         }
     }
     let mut lines: Vec<Line> = Vec::new();
+    // Each line's query and labels (tables show them).
+    let mut meta: Vec<(String, Labels)> = Vec::new();
     for t in &p.targets {
         let expr = vars::interpolate(&t.expr, resolved, &b, Target::Query);
         let parsed = match promql::parse(&expr) {
@@ -447,10 +453,15 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
             }
         };
         match st.engine.range(&st.db, &parsed, from, to, step) {
-            Ok(Value::Matrix(m)) => lines.extend(m.into_iter().map(|s| Line {
-                name: vars::interpolate(&legend_name(&t.legend, &s.labels), resolved, &b, Target::Text),
-                points: s.points,
-            })),
+            Ok(Value::Matrix(m)) => {
+                for s in m {
+                    lines.push(Line {
+                        name: vars::interpolate(&legend_name(&t.legend, &s.labels), resolved, &b, Target::Text),
+                        points: s.points,
+                    });
+                    meta.push((t.ref_id.clone(), s.labels));
+                }
+            }
             Ok(_) => {}
             Err(e) => {
                 view.error = format!("{}: {e}", t.ref_id);
@@ -458,14 +469,105 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
             }
         }
     }
+    let colour_of = |v: f64| {
+        let step = p.thresholds.iter().rev().find(|t| t.value.is_none_or(|x| v >= x));
+        match step {
+            Some(t) => named_colour(&t.colour),
+            None => "#73BF69".to_string(),
+        }
+    };
+    // Gauges and bars span the explicit min/max, else the unit's, else zero to the largest value.
+    let reduced: Vec<(String, f64)> =
+        lines.iter().filter_map(|l| Some((l.name.clone(), reduce(&l.points, &p.reducer)?))).collect();
+    let (lo, hi) = match (p.min, p.max, p.unit.as_str()) {
+        (min, Some(max), _) => (min.unwrap_or(0.0), max),
+        (min, None, "percent") => (min.unwrap_or(0.0), 100.0),
+        (min, None, "percentunit") => (min.unwrap_or(0.0), 1.0),
+        (min, None, _) => (min.unwrap_or(0.0), reduced.iter().map(|r| r.1).fold(0.0, f64::max).max(f64::MIN_POSITIVE)),
+    };
+    let (w, h) = (width_px as u32, (p.grid.h * 38).saturating_sub(70).max(40));
     match p.kind.as_str() {
-        "stat" | "singlestat" | "gauge" | "bargauge" => {
+        "gauge" => match reduced.first() {
+            None => view.stat = "No data".into(),
+            Some((_, v)) => {
+                view.stat = crate::units::format(*v, &p.unit, p.decimals);
+                view.stat_colour = colour_of(*v);
+                view.svg = chart::gauge(*v, lo, hi, &view.stat_colour.clone(), w, h.saturating_sub(40).max(40), dark);
+            }
+        },
+        "bargauge" => {
+            if reduced.is_empty() {
+                view.stat = "No data".into();
+            }
+            let items: Vec<(String, f64, String)> =
+                reduced.iter().map(|(n, v)| (n.clone(), *v, colour_of(*v))).collect();
+            view.legend = reduced
+                .iter()
+                .enumerate()
+                .map(|(i, (n, v))| LegendEntry {
+                    colour: chart::colour(i),
+                    name: format!("{n}: {}", crate::units::format(*v, &p.unit, p.decimals)),
+                })
+                .collect();
+            view.svg = chart::bars(&items, lo, hi, w, h.saturating_sub(20).max(20), dark);
+        }
+        "piechart" => {
+            view.legend = reduced
+                .iter()
+                .enumerate()
+                .map(|(i, (n, v))| LegendEntry {
+                    colour: chart::colour(i),
+                    name: format!("{n}: {}", crate::units::format(*v, &p.unit, p.decimals)),
+                })
+                .collect();
+            view.svg = chart::pie(&reduced, p.pie_donut, w.min(h.max(60) * 2), h.max(60), dark);
+        }
+        "table" => {
+            // One row per label set; a value column per query, as Grafana joins them.
+            let mut names: BTreeSet<String> = BTreeSet::new();
+            let refs: Vec<String> = p.targets.iter().map(|t| t.ref_id.clone()).collect();
+            // Joined on the labels other than the metric name (an operation drops it).
+            let mut rows: Vec<(Labels, Labels, Vec<String>)> = Vec::new();
+            for (l, (ref_id, labels)) in lines.iter().zip(&meta) {
+                names.extend(labels.iter().map(|x| x.name.to_string()));
+                let value = reduce(&l.points, "lastNotNull")
+                    .map_or(String::new(), |v| crate::units::format(v, &p.unit, p.decimals));
+                let col = refs.iter().position(|r| r == ref_id).unwrap_or(0);
+                let key = labels.without_metric_name();
+                match rows.iter_mut().find(|(k, _, _)| *k == key) {
+                    Some((_, _, vals)) => vals[col] = value,
+                    None => {
+                        let mut vals = vec![String::new(); refs.len().max(1)];
+                        vals[col] = value;
+                        rows.push((key, labels.clone(), vals));
+                    }
+                }
+            }
+            let names: Vec<String> = names.into_iter().collect();
+            view.table_head = names.clone();
+            if refs.len() > 1 {
+                view.table_head.extend(refs.iter().map(|r| format!("Value #{r}")));
+            } else {
+                view.table_head.push("Value".into());
+            }
+            view.table_rows = rows
+                .into_iter()
+                .map(|(_, labels, vals)| {
+                    let mut r: Vec<String> = names.iter().map(|n| labels.get(n).unwrap_or("").to_string()).collect();
+                    r.extend(vals);
+                    r
+                })
+                .collect();
+            if view.table_rows.is_empty() {
+                view.stat = "No data".into();
+            }
+        }
+        "stat" | "singlestat" => {
             match lines.first().and_then(|l| reduce(&l.points, &p.reducer)) {
                 None => view.stat = "No data".into(),
                 Some(v) => {
                     view.stat = crate::units::format(v, &p.unit, p.decimals);
-                    let step = p.thresholds.iter().rev().find(|t| t.value.is_none_or(|x| v >= x));
-                    view.stat_colour = named_colour(step.map_or("", |t| t.colour.as_str()));
+                    view.stat_colour = if p.thresholds.is_empty() { "inherit".into() } else { colour_of(v) };
                 }
             }
             let spark: Vec<Line> = lines.into_iter().take(1).collect();

@@ -73,6 +73,8 @@ pub struct Panel {
     pub stack: bool,
     pub fill: u32,
     pub draw: String,
+    /// Pie charts: drawn as a donut.
+    pub pie_donut: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -276,6 +278,7 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         stack: truthy(&p["stack"]) || s(&custom["stacking"], "mode") == "normal",
         fill: num(&custom["fillOpacity"]).or_else(|| num(&p["fill"]).map(|f| f * 10.0)).unwrap_or(0.0) as u32,
         draw: if truthy(&p["bars"]) { "bars".into() } else { s(custom, "drawStyle") },
+        pie_donut: s(&p["options"], "pieType") == "donut",
     }
 }
 
