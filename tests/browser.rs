@@ -6,32 +6,7 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
-
-/// Runs headless Chromium on `url` with a fresh profile, returning the DOM
-/// it built, and saves a screenshot as `target/screenshots/<name>.png`.
-fn chromium(url: &str, name: &str) -> String {
-    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let run = |extra: &[String]| {
-        let profile = TempDir::new("chromium");
-        let out = Command::new("chromium")
-            .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
-            .arg("--window-size=1400,1000")
-            .args(extra)
-            .arg(url)
-            .output()
-            .expect("chromium (Debian's chromium package)");
-        assert!(out.status.success(), "chromium {url}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    run(&[format!("--screenshot={}", shots.join(format!("{name}.png")).display())]);
-    assert!(shots.join(format!("{name}.png")).exists(), "screenshot of {name}");
-    run(&["--dump-dom".to_string()])
-}
 
 #[test]
 #[ignore = "needs Debian's chromium package; .ci/run installs it"]

@@ -16,41 +16,6 @@ use std::time::Duration;
 
 const NEEDS: &str = "needs Debian's prometheus and prometheus-node-exporter packages; .ci/run installs them";
 
-/// A real Prometheus on a free port, scraping with `config`.
-struct Prometheus {
-    _proc: Proc,
-    base: String,
-    _dir: TempDir,
-}
-
-impl Prometheus {
-    fn start(config: &str) -> Prometheus {
-        Self::start_with_data(config, |_| {})
-    }
-
-    /// Like [`Prometheus::start`], after `prepare` has written into its (new) data dir.
-    fn start_with_data(config: &str, prepare: impl FnOnce(&std::path::Path)) -> Prometheus {
-        let dir = TempDir::new("prom");
-        prepare(&dir.path().join("data"));
-        let cfg = dir.write("prometheus.yml", config);
-        let addr = format!("127.0.0.1:{}", free_port());
-        let proc = Proc::spawn(
-            "prometheus",
-            Command::new("prometheus")
-                .arg(format!("--config.file={}", cfg.display()))
-                .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-                .arg(format!("--web.listen-address={addr}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        );
-        let base = format!("http://{addr}");
-        wait_for("prometheus to be ready", Duration::from_secs(30), || {
-            http("GET", &format!("{base}/-/ready"), "").ok().filter(|r| r.status == 200)
-        });
-        Prometheus { _proc: proc, base, _dir: dir }
-    }
-}
-
 /// The series of `selector` as a set of label sets (without target labels
 /// that differ by nature between the two servers: none here).
 fn series(base: &str, selector: &str) -> BTreeSet<String> {

@@ -448,3 +448,98 @@ fn serve(mut s: TcpStream, routes: &[(&'static str, Reply)], stop: &AtomicBool) 
 pub fn shared(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("shared").join(rel)
 }
+
+/// A real Prometheus on a free port, scraping with `config`.
+pub struct Prometheus {
+    _proc: Proc,
+    pub base: String,
+    pub addr: String,
+    _dir: TempDir,
+}
+
+impl Prometheus {
+    pub fn start(config: &str) -> Prometheus {
+        Self::start_with_data(config, |_| {})
+    }
+
+    /// Like [`Prometheus::start`], after `prepare` has written into its (new) data dir.
+    pub fn start_with_data(config: &str, prepare: impl FnOnce(&std::path::Path)) -> Prometheus {
+        Self::start_full(config, free_port(), prepare)
+    }
+
+    /// Like [`Prometheus::start`], on a given port (for a config that names it).
+    pub fn start_on(config: &str, port: u16) -> Prometheus {
+        Self::start_full(config, port, |_| {})
+    }
+
+    fn start_full(config: &str, port: u16, prepare: impl FnOnce(&std::path::Path)) -> Prometheus {
+        let dir = TempDir::new("prom");
+        prepare(&dir.path().join("data"));
+        let cfg = dir.write("prometheus.yml", config);
+        let addr = format!("127.0.0.1:{port}");
+        let proc = Proc::spawn(
+            "prometheus",
+            Command::new("prometheus")
+                .arg(format!("--config.file={}", cfg.display()))
+                .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+                .arg(format!("--web.listen-address={addr}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        let base = format!("http://{addr}");
+        wait_for("prometheus to be ready", Duration::from_secs(30), || {
+            http("GET", &format!("{base}/-/ready"), "").ok().filter(|r| r.status == 200)
+        });
+        Prometheus { _proc: proc, base, addr, _dir: dir }
+    }
+}
+
+impl FakeTarget {
+    /// A target whose `/metrics` body is `body(n)` for its `n`-th request
+    /// (from 0): counters that grow, gauges that move.
+    pub fn start_generated(body: impl Fn(u64) -> String + Send + Sync + 'static) -> FakeTarget {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake target");
+        let addr = listener.local_addr().expect("addr").to_string();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop2.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((s, _)) => {
+                        let routes = vec![("/metrics", Reply::text(body(n)))];
+                        n += 1;
+                        let stop3 = stop2.clone();
+                        std::thread::spawn(move || serve_once(s, &routes, &stop3));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        FakeTarget { addr, stop, thread: Some(thread) }
+    }
+}
+
+/// Runs headless Chromium on `url` with a fresh profile, returning the DOM
+/// it built, and saves a screenshot as `target/screenshots/<name>.png`.
+pub fn chromium(url: &str, name: &str) -> String {
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let run = |extra: &[String]| {
+        let profile = TempDir::new("chromium");
+        let out = Command::new("chromium")
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("--window-size=1400,1000")
+            .args(extra)
+            .arg(url)
+            .output()
+            .expect("chromium (Debian's chromium package)");
+        assert!(out.status.success(), "chromium {url}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&[format!("--screenshot={}", shots.join(format!("{name}.png")).display())]);
+    assert!(shots.join(format!("{name}.png")).exists(), "screenshot of {name}");
+    run(&["--dump-dom".to_string()])
+}

@@ -144,6 +144,8 @@ struct PanelView {
     collapsed: bool,
     table_head: Vec<String>,
     table_rows: Vec<Vec<String>>,
+    /// A data panel whose queries returned nothing to draw.
+    no_data: bool,
 }
 
 #[derive(Template)]
@@ -159,6 +161,8 @@ struct DashboardPage {
     vars: Vec<VarView>,
     panels: Vec<PanelView>,
     view_panel: bool,
+    /// The URL of this view without `open` (row headers add theirs).
+    base_query: String,
 }
 
 /// Colours Grafana names in thresholds, as hex.
@@ -427,6 +431,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         collapsed: p.collapsed,
         table_head: Vec::new(),
         table_rows: Vec::new(),
+        no_data: false,
     };
     match p.kind.as_str() {
         "row" => return view,
@@ -452,7 +457,9 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 return view;
             }
         };
-        match st.engine.range(&st.db, &parsed, from, to, step) {
+        // Steps end at `to`, so the newest point is always drawn.
+        let start = to - (to - from + step - 1) / step * step;
+        match st.engine.range(&st.db, &parsed, start, to, step) {
             Ok(Value::Matrix(m)) => {
                 for s in m {
                     lines.push(Line {
@@ -469,6 +476,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
             }
         }
     }
+    view.no_data = lines.iter().all(|l| l.points.iter().all(|p| !p.1.is_finite()));
     let colour_of = |v: f64| {
         let step = p.thresholds.iter().rev().find(|t| t.value.is_none_or(|x| v >= x));
         match step {
@@ -629,9 +637,15 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
     let to = parse_time(&to_s, now).unwrap_or(now);
     let from = parse_time(&from_s, now).filter(|f| *f < to).unwrap_or(to - 6 * 3_600_000);
     let view_panel: Option<u64> = get("viewPanel").and_then(|v| v.parse().ok());
+    // Collapsed rows opened in the URL (`open=<row id>`, repeatable, or `open=all`).
+    let open: Vec<String> = params.iter().filter(|(k, _)| k == "open").map(|(_, v)| v.clone()).collect();
+    let is_open = move |id: u64| open.iter().any(|o| o == "all" || *o == id.to_string());
     let dark = get("theme").as_deref() == Some("dark");
     // Auto-refresh: `refresh=` in the URL (empty or `off`: none), else the dashboard's own.
     let refresh = get("refresh").unwrap_or_else(|| d.refresh.clone());
+    let base_query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().filter(|(k, _)| k != "open"))
+        .finish();
     let st2 = st.clone();
     let page = tokio::task::spawn_blocking(move || {
         let (resolved, var_views, extra) = resolve(&st2, &d.variables, &params, from, to);
@@ -648,10 +662,24 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
                 }
                 panels.push(v);
             }
-            // A collapsed row's panels are not queried (as Grafana); an open row's follow it.
-            for c in p.children.iter().filter(|c| view_panel == Some(c.id)) {
+            // A collapsed row's panels are not queried (as Grafana) until it is opened.
+            let opened = view_panel.is_none() && p.kind == "row" && p.collapsed && is_open(p.id);
+            if let (true, Some(row)) = (opened, panels.last_mut()) {
+                row.collapsed = false;
+            }
+            for c in p.children.iter().filter(|c| opened || view_panel == Some(c.id)) {
                 let mut v = render_panel(&st2, c, &frame);
-                v.style = "grid-column: 1 / span 24; grid-row: span 20;".into();
+                if view_panel.is_some() {
+                    v.style = "grid-column: 1 / span 24; grid-row: span 20;".into();
+                } else {
+                    // Its own rows follow the row's header (their y is as if expanded).
+                    v.style = format!(
+                        "grid-column: {} / span {}; grid-row: span {};",
+                        c.grid.x + 1,
+                        c.grid.w.min(24 - c.grid.x),
+                        c.grid.h
+                    );
+                }
                 panels.push(v);
             }
         }
@@ -672,6 +700,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
             vars: var_views,
             panels,
             view_panel: view_panel.is_some(),
+            base_query,
         }
     })
     .await;
