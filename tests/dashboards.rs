@@ -15,7 +15,9 @@ const HOSTILE: &str = r#"{
     {"id": 1, "type": "text", "title": "<img src=x onerror=alert(1)>", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 4},
      "options": {"content": "<script>alert('text')</script> $v"}},
     {"id": 2, "type": "timeseries", "title": "m", "gridPos": {"x": 12, "y": 0, "w": 12, "h": 8},
-     "targets": [{"refId": "A", "expr": "m", "legendFormat": "{{a}}"}]},
+     "targets": [{"refId": "A", "expr": "m", "legendFormat": "{{a}}"}],
+     "fieldConfig": {"defaults": {"custom": {"fillOpacity": 20, "stacking": {"mode": "normal"}}}},
+     "options": {"legend": {"displayMode": "table", "calcs": ["min", "max", "mean", "lastNotNull"]}}},
     {"id": 3, "type": "heatmap", "title": "not drawn", "gridPos": {"x": 0, "y": 8, "w": 24, "h": 4}},
     {"id": 4, "type": "gauge", "title": "g", "gridPos": {"x": 0, "y": 12, "w": 6, "h": 6},
      "targets": [{"refId": "A", "expr": "sum(m)"}], "fieldConfig": {"defaults": {"max": 4, "unit": "none",
@@ -67,6 +69,9 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert!(b.contains("<polyline"), "the time series panel draws");
     assert_eq!(b.matches("class=\"swatch\"").count(), 6, "legends of the time series, bars and pie");
     assert!(!b.contains("panel-error"), "no panel fails");
+    assert!(b.contains("<th>Min</th><th>Max</th><th>Mean</th><th>Last</th>"), "a table legend with its calculations");
+    assert!(b.contains("<td>2</td><td>2</td><td>2</td><td>2</td>"), "the series at 2, reduced");
+    assert!(b.contains("<polygon"), "stacked areas filled");
     // Gauge: the sum 3 is past the threshold at 2: red, with its arc.
     assert!(b.contains("<div class=\"stat gauge-value\" style=\"color: #F2495C\">3</div>"), "gauge value");
     assert!(b.contains("stroke=\"#F2495C\""), "gauge arc in the threshold colour");

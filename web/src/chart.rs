@@ -26,6 +26,42 @@ pub struct TimeChart<'a> {
     pub unit: &'a str,
     pub decimals: Option<usize>,
     pub dark: bool,
+    pub style: Style,
+}
+
+/// How a time series chart draws its series.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// Each series on top of the ones before it.
+    pub stack: bool,
+    /// Opacity of the area under each line, 0–100 (0: none).
+    pub fill: u8,
+    /// Bars at each point instead of lines.
+    pub bars: bool,
+}
+
+/// Series summed on top of each other at equal timestamps: (tops, bottoms).
+fn stack_lines(lines: &[Line]) -> (Vec<Line>, Vec<Vec<(i64, f64)>>) {
+    let mut base: std::collections::HashMap<i64, f64> = std::collections::HashMap::new();
+    let mut tops = Vec::with_capacity(lines.len());
+    let mut bottoms = Vec::with_capacity(lines.len());
+    for l in lines {
+        let mut top = Vec::with_capacity(l.points.len());
+        let mut bottom = Vec::with_capacity(l.points.len());
+        for (t, v) in &l.points {
+            let b = base.get(t).copied().unwrap_or(0.0);
+            if v.is_finite() {
+                top.push((*t, b + v));
+                base.insert(*t, b + v);
+            } else {
+                top.push((*t, f64::NAN));
+            }
+            bottom.push((*t, b));
+        }
+        tops.push(Line { name: l.name.clone(), points: top });
+        bottoms.push(bottom);
+    }
+    (tops, bottoms)
 }
 
 /// Grafana's classic palette, in its order.
@@ -121,7 +157,18 @@ fn y_range(lines: &[Line]) -> (f64, f64) {
 pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
     let mut svg = String::new();
     let (fg, grid, bg) = if c.dark { ("#c7d0d9", "#2c3235", "#181b1f") } else { ("#464c54", "#e4e7eb", "#ffffff") };
-    let (lo, hi) = y_range(lines);
+    let stacked;
+    let (lines, bottoms): (&[Line], Option<Vec<Vec<(i64, f64)>>>) = if c.style.stack {
+        let (tops, bottoms) = stack_lines(lines);
+        stacked = tops;
+        (&stacked, Some(bottoms))
+    } else {
+        (lines, None)
+    };
+    let (mut lo, hi) = y_range(lines);
+    if (c.style.fill > 0 || c.style.bars || c.style.stack) && lo > 0.0 {
+        lo = 0.0; // areas and bars stand on zero
+    }
     let span = (c.end - c.start).max(1);
     let mut hover = String::new();
     {
@@ -146,8 +193,31 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
             .x_label_formatter(&|x| time_label(*x, span))
             .y_label_formatter(&|y| units::format(*y, &unit, decimals))
             .draw();
+        let zero = 0f64.clamp(lo, hi);
         for (i, l) in lines.iter().enumerate() {
             let colour = rgb(colour(i));
+            let bottom_at = |t: i64| -> f64 {
+                bottoms.as_ref().and_then(|b| b[i].iter().find(|p| p.0 == t)).map_or(zero, |p| p.1.clamp(lo, hi))
+            };
+            if c.style.bars {
+                let half = (c.step * 2 / 5).max(1);
+                let bars =
+                    l.points.iter().filter(|p| p.1.is_finite()).map(|&(t, v)| {
+                        Rectangle::new([(t - half, bottom_at(t)), (t + half, v)], colour.mix(0.8).filled())
+                    });
+                let _ = chart.draw_series(bars);
+            }
+            if c.style.fill > 0 && !c.style.bars {
+                let opacity = f64::from(c.style.fill.min(100)) / 100.0;
+                for seg in segments(&l.points, c.step).into_iter().filter(|s| s.len() > 1) {
+                    let mut poly: Vec<(i64, f64)> = seg.to_vec();
+                    poly.extend(seg.iter().rev().map(|&(t, _)| (t, bottom_at(t))));
+                    let _ = chart.draw_series(std::iter::once(Polygon::new(poly, colour.mix(opacity).filled())));
+                }
+            }
+            if c.style.bars {
+                continue;
+            }
             for seg in segments(&l.points, c.step) {
                 if seg.len() == 1 {
                     let _ = chart.draw_series(std::iter::once(Circle::new(seg[0], 2, colour.filled())));
@@ -315,6 +385,7 @@ mod tests {
             unit: "s",
             decimals: None,
             dark: false,
+            style: Style::default(),
         };
         let svg = time_series(&lines, &c);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{}", &svg[..100.min(svg.len())]);
@@ -322,6 +393,33 @@ mod tests {
         assert!(!svg.contains("<script>"), "label text escaped");
         assert!(svg.contains("&lt;script&gt;"));
         assert_eq!(time_label(3_600_000 + 61_000, 3_600_000), "01:01");
+    }
+
+    #[test]
+    fn stacked_series_sum_and_fills_and_bars_draw() {
+        let lines = vec![
+            Line { name: "a".into(), points: vec![(0, 1.0), (10, 2.0), (20, f64::NAN)] },
+            Line { name: "b".into(), points: vec![(0, 3.0), (10, 4.0), (20, 5.0)] },
+        ];
+        let (tops, bottoms) = stack_lines(&lines);
+        assert_eq!(tops[1].points[..2], [(0, 4.0), (10, 6.0)]);
+        assert_eq!(bottoms[1], [(0, 1.0), (10, 2.0), (20, 0.0)]);
+        assert_eq!(tops[1].points[2], (20, 5.0), "a gap below stacks on zero");
+        let mut c = TimeChart {
+            width: 300,
+            height: 100,
+            start: 0,
+            end: 20,
+            step: 10,
+            unit: "",
+            decimals: None,
+            dark: false,
+            style: Style { stack: true, fill: 30, bars: false },
+        };
+        assert!(time_series(&lines, &c).contains("<polygon"), "filled areas");
+        c.style = Style { bars: true, ..Style::default() };
+        let svg = time_series(&lines, &c);
+        assert!(svg.matches("<rect").count() >= 6 && !svg.contains("<polyline points"), "bars, no lines");
     }
 
     #[test]
@@ -349,8 +447,17 @@ mod tests {
 
     #[test]
     fn without_data_the_frame_still_draws() {
-        let c =
-            TimeChart { width: 300, height: 100, start: 0, end: 1000, step: 10, unit: "", decimals: None, dark: true };
+        let c = TimeChart {
+            width: 300,
+            height: 100,
+            start: 0,
+            end: 1000,
+            step: 10,
+            unit: "",
+            decimals: None,
+            dark: true,
+            style: Style::default(),
+        };
         assert!(time_series(&[], &c).contains("</svg>"));
     }
 }

@@ -210,6 +210,7 @@ pub async fn graph(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
                     unit: "",
                     decimals: None,
                     dark: get("theme") == "dark",
+                    style: chart::Style::default(),
                 };
                 page.svg = chart::time_series(&lines, &c);
             }

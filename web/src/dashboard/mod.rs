@@ -127,6 +127,8 @@ struct VarView {
 struct LegendEntry {
     colour: &'static str,
     name: String,
+    /// The legend's calculations (min, max, mean, last…), formatted.
+    calcs: Vec<String>,
 }
 
 struct PanelView {
@@ -146,6 +148,8 @@ struct PanelView {
     table_rows: Vec<Vec<String>>,
     /// A data panel whose queries returned nothing to draw.
     no_data: bool,
+    /// Titles of the legend's calculation columns (a table legend when any).
+    legend_calcs: Vec<String>,
 }
 
 #[derive(Template)]
@@ -372,6 +376,22 @@ fn resolve(
     (resolved, views, extra)
 }
 
+/// A legend column's title, as Grafana names the reducers.
+fn calc_title(c: &str) -> &str {
+    match c {
+        "lastNotNull" | "last" | "current" => "Last",
+        "mean" | "avg" => "Mean",
+        "max" => "Max",
+        "min" => "Min",
+        "sum" | "total" => "Total",
+        "first" | "firstNotNull" => "First",
+        "count" => "Count",
+        "range" => "Range",
+        "diff" | "delta" => "Delta",
+        other => other,
+    }
+}
+
 fn reduce(points: &[(i64, f64)], how: &str) -> Option<f64> {
     let vals: Vec<f64> = points.iter().map(|p| p.1).filter(|v| v.is_finite()).collect();
     let v = match how {
@@ -432,6 +452,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         table_head: Vec::new(),
         table_rows: Vec::new(),
         no_data: false,
+        legend_calcs: Vec::new(),
     };
     match p.kind.as_str() {
         "row" => return view,
@@ -515,6 +536,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 .map(|(i, (n, v))| LegendEntry {
                     colour: chart::colour(i),
                     name: format!("{n}: {}", crate::units::format(*v, &p.unit, p.decimals)),
+                    calcs: Vec::new(),
                 })
                 .collect();
             view.svg = chart::bars(&items, lo, hi, w, h.saturating_sub(20).max(20), dark);
@@ -526,6 +548,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 .map(|(i, (n, v))| LegendEntry {
                     colour: chart::colour(i),
                     name: format!("{n}: {}", crate::units::format(*v, &p.unit, p.decimals)),
+                    calcs: Vec::new(),
                 })
                 .collect();
             view.svg = chart::pie(&reduced, p.pie_donut, w.min(h.max(60) * 2), h.max(60), dark);
@@ -589,18 +612,30 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                     unit: &p.unit,
                     decimals: p.decimals,
                     dark,
+                    style: chart::Style::default(),
                 };
                 view.svg = chart::time_series(&spark, &c);
             }
         }
         _ => {
             lines.truncate(MAX_LINES);
+            view.legend_calcs = p.legend_calcs.iter().map(|c| calc_title(c).to_string()).collect();
             view.legend = lines
                 .iter()
                 .enumerate()
-                .map(|(i, l)| LegendEntry { colour: chart::colour(i), name: l.name.clone() })
+                .map(|(i, l)| LegendEntry {
+                    colour: chart::colour(i),
+                    name: l.name.clone(),
+                    calcs: p
+                        .legend_calcs
+                        .iter()
+                        .map(|c| {
+                            reduce(&l.points, c).map_or("—".into(), |v| crate::units::format(v, &p.unit, p.decimals))
+                        })
+                        .collect(),
+                })
                 .collect();
-            let height = (p.grid.h * 38).saturating_sub(80).max(60);
+            let height = (p.grid.h * 38).saturating_sub(80 + 14 * p.legend_calcs.len().min(1) as u32).max(60);
             let c = TimeChart {
                 width: width_px as u32,
                 height,
@@ -610,6 +645,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 unit: &p.unit,
                 decimals: p.decimals,
                 dark,
+                style: chart::Style { stack: p.stack, fill: p.fill.min(100) as u8, bars: p.draw == "bars" },
             };
             view.svg = chart::time_series(&lines, &c);
         }

@@ -75,6 +75,8 @@ pub struct Panel {
     pub draw: String,
     /// Pie charts: drawn as a donut.
     pub pie_donut: bool,
+    /// Legend calculations shown as columns (`min`, `max`, `mean`, `lastNotNull`…).
+    pub legend_calcs: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -279,7 +281,24 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         fill: num(&custom["fillOpacity"]).or_else(|| num(&p["fill"]).map(|f| f * 10.0)).unwrap_or(0.0) as u32,
         draw: if truthy(&p["bars"]) { "bars".into() } else { s(custom, "drawStyle") },
         pie_donut: s(&p["options"], "pieType") == "donut",
+        legend_calcs: legend_calcs(p),
     }
+}
+
+/// `options.legend.calcs`, or the legacy graph legend's `min`/`max`/`avg`/`current`/`total`.
+fn legend_calcs(p: &Value) -> Vec<String> {
+    if let Some(c) = p["options"]["legend"]["calcs"].as_array() {
+        return c.iter().filter_map(|x| x.as_str().map(String::from)).collect();
+    }
+    let l = &p["legend"];
+    if !truthy(&l["values"]) {
+        return Vec::new();
+    }
+    [("min", "min"), ("max", "max"), ("avg", "mean"), ("current", "lastNotNull"), ("total", "sum")]
+        .iter()
+        .filter(|(k, _)| truthy(&l[*k]))
+        .map(|(_, c)| c.to_string())
+        .collect()
 }
 
 /// Legacy `rows[]` (schema ≤ 15) to row panels on the grid, as Grafana's
