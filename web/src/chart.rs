@@ -40,8 +40,11 @@ pub struct Style {
     pub bars: bool,
 }
 
+/// Each series' points: (ms, value).
+type Points = Vec<(i64, f64)>;
+
 /// Series summed on top of each other at equal timestamps: (tops, bottoms).
-fn stack_lines(lines: &[Line]) -> (Vec<Line>, Vec<Vec<(i64, f64)>>) {
+fn stack_lines(lines: &[Line]) -> (Vec<Line>, Vec<Points>) {
     let mut base: std::collections::HashMap<i64, f64> = std::collections::HashMap::new();
     let mut tops = Vec::with_capacity(lines.len());
     let mut bottoms = Vec::with_capacity(lines.len());
@@ -158,7 +161,7 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
     let mut svg = String::new();
     let (fg, grid, bg) = if c.dark { ("#c7d0d9", "#2c3235", "#181b1f") } else { ("#464c54", "#e4e7eb", "#ffffff") };
     let stacked;
-    let (lines, bottoms): (&[Line], Option<Vec<Vec<(i64, f64)>>>) = if c.style.stack {
+    let (lines, bottoms): (&[Line], Option<Vec<Points>>) = if c.style.stack {
         let (tops, bottoms) = stack_lines(lines);
         stacked = tops;
         (&stacked, Some(bottoms))
