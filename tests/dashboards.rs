@@ -71,7 +71,6 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert!(!b.contains("panel-error"), "no panel fails");
     assert!(b.contains("<th>Min</th><th>Max</th><th>Mean</th><th>Last</th>"), "a table legend with its calculations");
     assert!(b.contains("<td>2</td><td>2</td><td>2</td><td>2</td>"), "the series at 2, reduced");
-    assert!(b.contains("<polygon"), "stacked areas filled");
     // Gauge: the sum 3 is past the threshold at 2: red, with its arc.
     assert!(b.contains("<div class=\"stat gauge-value\" style=\"color: #F2495C\">3</div>"), "gauge value");
     assert!(b.contains("stroke=\"#F2495C\""), "gauge arc in the threshold colour");
@@ -88,6 +87,16 @@ fn dashboards_are_listed_rendered_and_escaped() {
     let one = get(&format!("{}/d/vigil-overview?viewPanel=5&from=now-5m", v.base));
     assert_eq!(one.body.matches("<section class=\"panel").count(), 1);
     assert_eq!(get(&format!("{}/d/nope", v.base)).status, 404);
+
+    // Panel images for chats and incident notes.
+    let img = get(&format!("{}/render/panel?uid=hostile&panelId=2&width=800&height=300&from=now-5m", v.base));
+    assert_eq!(img.status, 200);
+    assert!(img.body.starts_with("<svg width=\"800\" height=\"300\""), "{}", &img.body[..200.min(img.body.len())]);
+    assert!(["<polygon", "<polyline", "<circle"].iter().any(|e| img.body.contains(e)), "the series are drawn");
+    let img = get(&format!("{}/render/panel?uid=hostile&panelId=1", v.base));
+    assert!(img.body.starts_with("<svg") && !img.body.contains("<script>"), "a text panel as an escaped image");
+    assert_eq!(get(&format!("{}/render/panel?uid=hostile", v.base)).status, 400);
+    assert_eq!(get(&format!("{}/render/panel?uid=hostile&panelId=99", v.base)).status, 404);
 }
 
 /// Histogram lines for `name` with `labels` (without braces), `n` scrapes in:

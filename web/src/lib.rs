@@ -174,6 +174,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graph", get(graph::graph))
         .route("/dashboards", get(dashboard::list))
         .route("/d/{uid}", get(dashboard::show))
+        .route("/render/panel", get(dashboard::render_image))
         .route("/static/vigil.css", get(pages::stylesheet))
         .route("/metrics", get(api::metrics))
         .route("/federate", get(api::federate))

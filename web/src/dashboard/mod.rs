@@ -416,12 +416,14 @@ struct Frame<'a> {
     to: i64,
     uid: &'a str,
     dark: bool,
+    /// For /render/panel: the image's size instead of the grid's.
+    image: Option<(u32, u32)>,
 }
 
 /// Renders one panel: its queries run over `[from, to]` at the panel's step.
 fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
     let (resolved, extra, from, to, uid, dark) = (f.resolved, f.extra, f.from, f.to, f.uid, f.dark);
-    let width_px = (i64::from(p.grid.w) * PAGE_WIDTH / 24).max(100);
+    let width_px = f.image.map_or((i64::from(p.grid.w) * PAGE_WIDTH / 24).max(100), |(w, _)| i64::from(w));
     let min_ms = Some(p.interval.as_str())
         .filter(|i| !i.is_empty())
         .and_then(|i| promql::duration::parse_duration(i.trim_start_matches('>')).ok())
@@ -514,7 +516,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         (min, None, "percentunit") => (min.unwrap_or(0.0), 1.0),
         (min, None, _) => (min.unwrap_or(0.0), reduced.iter().map(|r| r.1).fold(0.0, f64::max).max(f64::MIN_POSITIVE)),
     };
-    let (w, h) = (width_px as u32, (p.grid.h * 38).saturating_sub(70).max(40));
+    let (w, h) = (width_px as u32, f.image.map_or((p.grid.h * 38).saturating_sub(70).max(40), |(_, h)| h));
     match p.kind.as_str() {
         "gauge" => match reduced.first() {
             None => view.stat = "No data".into(),
@@ -635,7 +637,10 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                         .collect(),
                 })
                 .collect();
-            let height = (p.grid.h * 38).saturating_sub(80 + 14 * p.legend_calcs.len().min(1) as u32).max(60);
+            let height = f.image.map_or(
+                (p.grid.h * 38).saturating_sub(80 + 14 * p.legend_calcs.len().min(1) as u32).max(60),
+                |(_, h)| h,
+            );
             let c = TimeChart {
                 width: width_px as u32,
                 height,
@@ -685,7 +690,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
     let st2 = st.clone();
     let page = tokio::task::spawn_blocking(move || {
         let (resolved, var_views, extra) = resolve(&st2, &d.variables, &params, from, to);
-        let frame = Frame { resolved: &resolved, extra: &extra, from, to, uid: &d.uid, dark };
+        let frame = Frame { resolved: &resolved, extra: &extra, from, to, uid: &d.uid, dark, image: None };
         let mut panels = Vec::new();
         for p in &d.panels {
             if view_panel.is_some_and(|id| id != p.id && !p.children.iter().any(|c| c.id == id)) {
@@ -742,6 +747,61 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
     .await;
     match page {
         Ok(p) => crate::pages::render(&p),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// GET /render/panel?uid=…&panelId=…&from=…&to=…&width=…&height=…&var-…:
+/// one panel as an SVG image, for chats and incident notes.
+pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let params: Vec<(String, String)> = q
+        .as_deref()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default();
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let bad = |m: String| (StatusCode::BAD_REQUEST, m).into_response();
+    let uid = get("uid").unwrap_or_default();
+    let Some(id) = get("panelId").and_then(|p| p.parse::<u64>().ok()) else {
+        return bad("panelId: a panel id is required".into());
+    };
+    let found = {
+        let d = st.dashboards.read().unwrap_or_else(|e| e.into_inner());
+        d.list.iter().find(|d| d.uid == uid).cloned()
+    };
+    let Some(d) = found else {
+        return (StatusCode::NOT_FOUND, format!("no dashboard with uid {uid:?}")).into_response();
+    };
+    let Some(panel) = d.panels.iter().flat_map(|p| std::iter::once(p).chain(&p.children)).find(|p| p.id == id).cloned()
+    else {
+        return (StatusCode::NOT_FOUND, format!("no panel {id} in {uid:?}")).into_response();
+    };
+    let size = |k: &str, default: u32| get(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(default).clamp(100, 4000);
+    let (w, h) = (size("width", 1000), size("height", 500));
+    let now = crate::api::now_ms();
+    let to = parse_time(&get("to").unwrap_or_else(|| d.to.clone()), now).unwrap_or(now);
+    let from = parse_time(&get("from").unwrap_or_else(|| d.from.clone()), now)
+        .filter(|f| *f < to)
+        .unwrap_or(to - 6 * 3_600_000);
+    let dark = get("theme").as_deref() == Some("dark");
+    let svg = tokio::task::spawn_blocking(move || {
+        let (resolved, _, extra) = resolve(&st, &d.variables, &params, from, to);
+        let frame = Frame { resolved: &resolved, extra: &extra, from, to, uid: &d.uid, dark, image: Some((w, h)) };
+        let v = render_panel(&st, &panel, &frame);
+        if !v.svg.is_empty() && v.stat.is_empty() {
+            return v.svg;
+        }
+        // Text-like panels: their value or message as an image.
+        let text = [&v.stat, &v.error, &v.placeholder, &v.text].into_iter().find(|t| !t.is_empty()).cloned().unwrap_or_default();
+        let (fg, bg) = if dark { ("#c7d0d9", "#181b1f") } else { ("#464c54", "#ffffff") };
+        format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><rect width="100%" height="100%" fill="{bg}"/><text x="50%" y="50%" text-anchor="middle" dominant-baseline="middle" font-family="sans-serif" font-size="{}" fill="{fg}">{}</text></svg>"#,
+            (h / 4).clamp(12, 96),
+            chart::xml_escape(&text)
+        )
+    })
+    .await;
+    match svg {
+        Ok(svg) => ([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
