@@ -280,7 +280,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 
 /// The built-in dashboards and those of `--dashboards`, with a warning per file that does not load.
 fn load_dashboards(opts: &Options) -> web::Dashboards {
-    let d = web::Dashboards::load(opts.dashboards.as_deref());
+    let uploaded = opts.data_dir.join("dashboards");
+    let mut dirs: Vec<&std::path::Path> = opts.dashboards.iter().map(|p| p.as_path()).collect();
+    if uploaded.is_dir() {
+        dirs.push(&uploaded);
+    }
+    let d = web::Dashboards::load(&dirs);
     for e in &d.errors {
         tracing::warn!("dashboard not loaded: {e}");
     }

@@ -332,3 +332,26 @@ fn the_example_dashboards_render_completely() {
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
 }
+
+#[test]
+fn an_uploaded_dashboard_is_served_and_kept_across_restarts() {
+    let mut v = Vigil::start("scrape_configs: []\n");
+    let json = r#"{"uid": "up-1", "title": "Uploaded <b>", "panels": [{"id": 1, "type": "timeseries", "title": "t", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8}, "targets": [{"expr": "up"}]}]}"#;
+    let r = http_bytes("POST", &format!("{}/dashboards/import", v.base), "application/json", json.as_bytes()).unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"uid\":\"up-1\""), "{}", r.body);
+    assert_eq!(get(&format!("{}/d/up-1", v.base)).status, 200);
+    // From the page's form: a redirect to the dashboard.
+    let form = format!("json={}", urlencode(&json.replace("up-1", "up-2")));
+    let r = http("POST", &format!("{}/dashboards/import", v.base), &form).unwrap();
+    assert_eq!(r.status, 303, "{}", r.body);
+    // Bad JSON: refused with its place, nothing kept.
+    let r =
+        http_bytes("POST", &format!("{}/dashboards/import", v.base), "application/json", b"{\"panels\": [}").unwrap();
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("line 1"), "{}", r.body);
+    v.restart();
+    let list = get(&format!("{}/dashboards", v.base)).body;
+    assert!(list.contains("/d/up-1\"") && list.contains("/d/up-2\""), "uploads kept across a restart");
+    assert!(list.contains("Uploaded &#60;b&#62;") || list.contains("Uploaded &lt;b&gt;"), "title escaped");
+}

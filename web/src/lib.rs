@@ -147,12 +147,13 @@ pub struct Dashboards {
 }
 
 impl Dashboards {
-    /// The built-in ones, then those of `dir` (a uid already taken keeps the first).
-    pub fn load(dir: Option<&std::path::Path>) -> Dashboards {
+    /// The built-in ones, then those of each dir in turn (provisioning, then
+    /// uploads); a uid already taken keeps the first.
+    pub fn load(dirs: &[&std::path::Path]) -> Dashboards {
         let mut d = Dashboards { list: dashboard::builtin(), errors: Vec::new() };
-        if let Some(dir) = dir {
+        for dir in dirs {
             let (list, errors) = dashboard::load_dir(dir);
-            d.errors = errors;
+            d.errors.extend(errors);
             for x in list {
                 if d.list.iter().any(|y| y.uid == x.uid) {
                     d.errors.push(format!("{}: uid {:?} is already taken; skipped", x.title, x.uid));
@@ -173,6 +174,10 @@ pub fn router(state: AppState) -> Router {
         .route("/status", get(pages::status))
         .route("/graph", get(graph::graph))
         .route("/dashboards", get(dashboard::list))
+        .route(
+            "/dashboards/import",
+            post(dashboard::import).layer(axum::extract::DefaultBodyLimit::max(dashboard::model::MAX_JSON_BYTES * 4)),
+        )
         .route("/d/{uid}", get(dashboard::show))
         .route("/render/panel", get(dashboard::render_image))
         .route("/static/vigil.css", get(pages::stylesheet))

@@ -89,6 +89,64 @@ pub async fn list(State(st): State<AppState>) -> Response {
     crate::pages::render(&ListPage { entries, errors: d.errors.clone() })
 }
 
+/// POST /dashboards/import: Grafana dashboard JSON as the body (or as the
+/// `json` field of a form). Kept in `<data dir>/dashboards/<uid>.json`, so
+/// it is there after a restart; a dashboard with the same uid is replaced.
+/// A form is answered with a redirect to the dashboard, JSON with JSON.
+pub async fn import(State(st): State<AppState>, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> Response {
+    let form = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let json: Vec<u8> = if form {
+        form_urlencoded::parse(&body)
+            .find(|(k, _)| k == "json")
+            .map(|(_, v)| v.into_owned().into_bytes())
+            .unwrap_or_default()
+    } else {
+        body.to_vec()
+    };
+    let fail = |code: StatusCode, msg: String| {
+        if form {
+            (
+                code,
+                axum::response::Html(format!(
+                    "<p>Import failed: {}</p><p><a href=\"/dashboards\">Back</a></p>",
+                    chart::xml_escape(&msg)
+                )),
+            )
+                .into_response()
+        } else {
+            (code, axum::Json(serde_json::json!({"status": "error", "error": msg}))).into_response()
+        }
+    };
+    let d = match model::parse(&json, "imported") {
+        Ok(d) => d,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    if let Some(dir) = st.db.path().map(|p| p.join("dashboards")) {
+        let written =
+            std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(dir.join(format!("{}.json", d.uid)), &json));
+        if let Err(e) = written {
+            return fail(StatusCode::INTERNAL_SERVER_ERROR, format!("keeping the dashboard failed: {e}"));
+        }
+    }
+    let uid = d.uid.clone();
+    {
+        let mut all = st.dashboards.write().unwrap_or_else(|e| e.into_inner());
+        match all.list.iter_mut().find(|x| x.uid == uid) {
+            Some(x) => *x = d,
+            None => all.list.push(d),
+        }
+    }
+    let url = format!("/d/{uid}");
+    if form {
+        axum::response::Redirect::to(&url).into_response()
+    } else {
+        axum::Json(serde_json::json!({"status": "success", "uid": uid, "url": url})).into_response()
+    }
+}
+
 /// Grafana's relative times: `now`, `now-6h`, `now-1d/d`; epoch ms; RFC 3339.
 pub fn parse_time(s: &str, now: i64) -> Option<i64> {
     let s = s.trim();
