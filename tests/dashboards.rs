@@ -58,12 +58,12 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert_eq!(list.status, 200);
     assert!(list.body.contains("href=\"/d/vigil-overview\"") && list.body.contains("href=\"/d/hostile\""));
     assert!(list.body.contains("broken.json") && list.body.contains("line 3"), "the bad file is named with its line");
-    assert!(!list.body.contains("<script>"), "titles escaped in the list");
+    assert!(!list.body.contains("<script>alert"), "titles escaped in the list");
 
     let page = get(&format!("{}/d/hostile?from=now-5m&to=now", v.base));
     assert_eq!(page.status, 200);
     let b = &page.body;
-    assert!(!b.contains("<script>") && !b.contains("<img"), "dashboard strings and label values escaped");
+    assert!(!b.contains("<script>alert") && !b.contains("<img"), "dashboard strings and label values escaped");
     assert!(b.contains("alert(&#39;text&#39;)") || b.contains("alert(&#x27;text&#x27;)") || b.contains("alert("));
     assert!(b.contains("Panel type &#34;heatmap&#34; is not drawn"), "a placeholder names the type");
     assert!(b.contains("<polyline"), "the time series panel draws");
@@ -84,6 +84,11 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert!(!page.body.contains("panel-error"), "the overview renders without errors");
     assert!(page.body.contains("<option value=\"j\" selected>j</option>"), "the URL's selection is shown");
     assert!(page.body.contains("<div class=\"stat\" style=\"color: #73BF69\">1</div>"), "one target up in job j");
+    assert!(page.body.contains("<meta http-equiv=\"refresh\" content=\"30\">"), "the overview's own refresh");
+    let page = get(&format!("{}/d/vigil-overview?refresh=10s", v.base));
+    assert!(page.body.contains("content=\"10\"") && page.body.contains("<option value=\"10s\" selected>"));
+    let page = get(&format!("{}/d/vigil-overview?refresh=", v.base));
+    assert!(!page.body.contains("http-equiv=\"refresh\""), "refresh off");
     let one = get(&format!("{}/d/vigil-overview?viewPanel=5&from=now-5m", v.base));
     assert_eq!(one.body.matches("<section class=\"panel").count(), 1);
     assert_eq!(get(&format!("{}/d/nope", v.base)).status, 404);
@@ -94,7 +99,7 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert!(img.body.starts_with("<svg width=\"800\" height=\"300\""), "{}", &img.body[..200.min(img.body.len())]);
     assert!(["<polygon", "<polyline", "<circle"].iter().any(|e| img.body.contains(e)), "the series are drawn");
     let img = get(&format!("{}/render/panel?uid=hostile&panelId=1", v.base));
-    assert!(img.body.starts_with("<svg") && !img.body.contains("<script>"), "a text panel as an escaped image");
+    assert!(img.body.starts_with("<svg") && !img.body.contains("<script>alert"), "a text panel as an escaped image");
     assert_eq!(get(&format!("{}/render/panel?uid=hostile", v.base)).status, 400);
     assert_eq!(get(&format!("{}/render/panel?uid=hostile&panelId=99", v.base)).status, 404);
 }

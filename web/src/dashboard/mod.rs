@@ -219,6 +219,10 @@ struct DashboardPage {
     to: String,
     /// Seconds between reloads of the page (0: off).
     refresh_secs: u64,
+    refresh: String,
+    refresh_options: Vec<(&'static str, &'static str)>,
+    from_ms: i64,
+    to_ms: i64,
     ranges: Vec<(&'static str, &'static str)>,
     vars: Vec<VarView>,
     panels: Vec<PanelView>,
@@ -788,6 +792,17 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
             from: from_s,
             to: to_s,
             refresh_secs: promql::duration::parse_duration(&refresh).map_or(0, |ms| (ms / 1000).max(5) as u64),
+            refresh_options: vec![
+                ("", "off"),
+                ("5s", "5s"),
+                ("10s", "10s"),
+                ("30s", "30s"),
+                ("1m", "1m"),
+                ("5m", "5m"),
+            ],
+            refresh,
+            from_ms: from,
+            to_ms: to,
             ranges: vec![
                 ("now-5m", "5m"),
                 ("now-15m", "15m"),
