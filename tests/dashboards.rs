@@ -360,3 +360,37 @@ fn an_uploaded_dashboard_is_served_and_kept_across_restarts() {
     assert!(list.contains("/d/up-1\"") && list.contains("/d/up-2\""), "uploads kept across a restart");
     assert!(list.contains("Uploaded &#60;b&#62;") || list.contains("Uploaded &lt;b&gt;"), "title escaped");
 }
+
+/// With Debian's node_exporter scraped, the built-in host dashboard is listed
+/// and every panel draws; without one it is not listed.
+#[test]
+#[ignore = "needs Debian's prometheus-node-exporter; .ci/run installs it"]
+fn the_host_dashboard_appears_with_a_node_exporter() {
+    let v = Vigil::start("scrape_configs: []\n");
+    assert!(
+        !get(&format!("{}/dashboards", v.base)).body.contains("/d/vigil-host\""),
+        "no node_exporter, no host dashboard"
+    );
+    drop(v);
+    let addr = format!("127.0.0.1:{}", free_port());
+    let _exporter = Proc::spawn(
+        "node_exporter",
+        std::process::Command::new("prometheus-node-exporter")
+            .arg(format!("--web.listen-address={addr}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    );
+    let v = Vigil::start(&format!(
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['{addr}']\n"
+    ));
+    wait_for("a few scrapes of node_exporter", Duration::from_secs(30), || {
+        let r = v.query("count_over_time(node_load1[1m])");
+        (r.first()?["value"][1].as_str()?.parse::<u32>().ok()? >= 4).then_some(())
+    });
+    assert!(get(&format!("{}/dashboards", v.base)).body.contains("/d/vigil-host\""));
+    assert!(get(&format!("{}/", v.base)).body.contains("/d/vigil-host\""), "on the home page too");
+    let page = get(&format!("{}/d/vigil-host?from=now-2m", v.base)).body;
+    let sections = page.matches("<section class=\"panel").count();
+    assert_eq!(sections, 9);
+    assert!(!page.contains("panel-error") && !page.contains("data-no-data"), "every host panel draws");
+}

@@ -87,14 +87,17 @@ pub async fn home(State(st): State<AppState>) -> Response {
             .unwrap_or_default(),
         bytes_per_sample: st.db.disk_usage().bytes_per_sample().map(|b| format!("{b:.2}")).unwrap_or_default(),
         storage_error: st.db.last_error().unwrap_or_default(),
-        dashboards: st
-            .dashboards
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .list
-            .iter()
-            .map(|d| (d.uid.clone(), d.title.clone()))
-            .collect(),
+        dashboards: {
+            let host = crate::dashboard::host_listed(&st);
+            st.dashboards
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .list
+                .iter()
+                .filter(|d| d.uid != crate::dashboard::HOST_UID || host)
+                .map(|d| (d.uid.clone(), d.title.clone()))
+                .collect()
+        },
     };
     render(&page)
 }

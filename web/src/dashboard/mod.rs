@@ -20,6 +20,9 @@ use vars::{Resolved, Target};
 
 /// The built-in self-monitoring dashboard.
 pub const OVERVIEW_JSON: &str = include_str!("../../dashboards/vigil-overview.json");
+/// The built-in host dashboard, listed once node_exporter metrics are scraped.
+pub const HOST_JSON: &str = include_str!("../../dashboards/host.json");
+pub const HOST_UID: &str = "vigil-host";
 
 /// Pixel width the grid is laid out for (panel widths and data points follow it).
 const PAGE_WIDTH: i64 = 1400;
@@ -56,7 +59,16 @@ pub fn load_dir(dir: &std::path::Path) -> (Vec<Dashboard>, Vec<String>) {
 
 /// The built-in dashboards.
 pub fn builtin() -> Vec<Dashboard> {
-    model::parse(OVERVIEW_JSON.as_bytes(), "vigil-overview").into_iter().collect()
+    [(OVERVIEW_JSON, "vigil-overview"), (HOST_JSON, HOST_UID)]
+        .iter()
+        .filter_map(|(json, uid)| model::parse(json.as_bytes(), uid).ok())
+        .collect()
+}
+
+/// Whether the host dashboard has something to show: a node_exporter is scraped.
+pub fn host_listed(st: &AppState) -> bool {
+    let m = Matcher::new(storage::MatchOp::Equal, "__name__", "node_uname_info").ok();
+    m.is_some_and(|m| !st.db.series_labels(&[m], i64::MIN, i64::MAX).is_empty())
 }
 
 struct ListEntry {
@@ -75,10 +87,12 @@ struct ListPage {
 
 /// GET /dashboards
 pub async fn list(State(st): State<AppState>) -> Response {
+    let host = host_listed(&st);
     let d = st.dashboards.read().unwrap_or_else(|e| e.into_inner());
     let entries = d
         .list
         .iter()
+        .filter(|d| d.uid != HOST_UID || host)
         .map(|d| ListEntry {
             uid: d.uid.clone(),
             title: d.title.clone(),
