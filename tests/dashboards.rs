@@ -100,6 +100,9 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert!(["<polygon", "<polyline", "<circle"].iter().any(|e| img.body.contains(e)), "the series are drawn");
     let img = get(&format!("{}/render/panel?uid=hostile&panelId=1", v.base));
     assert!(img.body.starts_with("<svg") && !img.body.contains("<script>alert"), "a text panel as an escaped image");
+    let png = http_raw(&format!("{}/render/panel?uid=hostile&panelId=4&format=png&width=300&height=200", v.base));
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 300, "its width");
     assert_eq!(get(&format!("{}/render/panel?uid=hostile", v.base)).status, 400);
     assert_eq!(get(&format!("{}/render/panel?uid=hostile&panelId=99", v.base)).status, 404);
 }

@@ -543,3 +543,15 @@ pub fn chromium(url: &str, name: &str) -> String {
     assert!(shots.join(format!("{name}.png")).exists(), "screenshot of {name}");
     run(&["--dump-dom".to_string()])
 }
+
+/// The body of a GET, as bytes (images).
+pub fn http_raw(url: &str) -> Vec<u8> {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut s = TcpStream::connect(host).expect("connect");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").expect("request");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("response");
+    let at = raw.windows(4).position(|w| w == b"\r\n\r\n").map_or(raw.len(), |p| p + 4);
+    raw.split_off(at)
+}

@@ -17,6 +17,7 @@ pub mod chart;
 pub mod dashboard;
 pub mod graph;
 pub mod pages;
+pub mod png;
 pub mod time;
 pub mod units;
 

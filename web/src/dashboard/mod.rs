@@ -839,7 +839,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
 }
 
 /// GET /render/panel?uid=…&panelId=…&from=…&to=…&width=…&height=…&var-…:
-/// one panel as an SVG image, for chats and incident notes.
+/// one panel as an SVG image (`&format=png` for PNG), for chats and incident notes.
 pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
     let params: Vec<(String, String)> = q
         .as_deref()
@@ -870,6 +870,7 @@ pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> 
         .filter(|f| *f < to)
         .unwrap_or(to - 6 * 3_600_000);
     let dark = get("theme").as_deref() == Some("dark");
+    let png = get("format").as_deref() == Some("png");
     let svg = tokio::task::spawn_blocking(move || {
         let (resolved, _, extra) = resolve(&st, &d.variables, &params, from, to);
         let frame = Frame { resolved: &resolved, extra: &extra, from, to, uid: &d.uid, dark, image: Some((w, h)) };
@@ -887,10 +888,18 @@ pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> 
         )
     })
     .await;
-    match svg {
-        Ok(svg) => ([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    let svg = match svg {
+        Ok(svg) => svg,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    if png {
+        return match tokio::task::spawn_blocking(move || crate::png::svg_to_png(&svg)).await {
+            Ok(Ok(bytes)) => ([(axum::http::header::CONTENT_TYPE, "image/png")], bytes).into_response(),
+            Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        };
     }
+    ([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
 }
 
 #[cfg(test)]
