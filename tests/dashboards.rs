@@ -27,7 +27,15 @@ const HOSTILE: &str = r#"{
     {"id": 6, "type": "piechart", "title": "p", "gridPos": {"x": 12, "y": 12, "w": 6, "h": 6},
      "targets": [{"refId": "A", "expr": "m", "legendFormat": "{{a}}"}], "options": {"pieType": "donut"}},
     {"id": 7, "type": "table", "title": "t", "gridPos": {"x": 18, "y": 12, "w": 6, "h": 6},
-     "targets": [{"refId": "A", "expr": "m", "instant": true}, {"refId": "B", "expr": "m * 10", "instant": true}]}
+     "targets": [{"refId": "A", "expr": "m", "instant": true}, {"refId": "B", "expr": "m * 10", "instant": true}]},
+    {"id": 8, "type": "timeseries", "title": "overridden", "gridPos": {"x": 0, "y": 18, "w": 12, "h": 8},
+     "targets": [{"refId": "A", "expr": "m", "legendFormat": "{{a}}"}],
+     "fieldConfig": {"defaults": {}, "overrides": [
+       {"matcher": {"id": "byName", "options": "2"}, "properties": [{"id": "color", "value": {"mode": "fixed", "fixedColor": "purple"}}, {"id": "displayName", "value": "two"}]},
+       {"matcher": {"id": "byRegexp", "options": "/script/"}, "properties": [{"id": "custom.transform", "value": "negative-Y"}]}]}},
+    {"id": 9, "type": "stat", "title": "mapped", "gridPos": {"x": 12, "y": 18, "w": 12, "h": 4},
+     "targets": [{"refId": "A", "expr": "sum(m)"}],
+     "fieldConfig": {"defaults": {"mappings": [{"type": "value", "options": {"3": {"text": "three", "color": "blue"}}}]}}}
   ]
 }"#;
 
@@ -67,9 +75,14 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert!(b.contains("alert(&#39;text&#39;)") || b.contains("alert(&#x27;text&#x27;)") || b.contains("alert("));
     assert!(b.contains("Panel type &#34;heatmap&#34; is not drawn"), "a placeholder names the type");
     assert!(b.contains("<polyline"), "the time series panel draws");
-    assert_eq!(b.matches("class=\"swatch\"").count(), 6, "legends of the time series, bars and pie");
+    assert_eq!(b.matches("class=\"swatch\"").count(), 8, "legends of the time series, bars and pie");
     assert!(!b.contains("panel-error"), "no panel fails");
     assert!(b.contains("<th>Min</th><th>Max</th><th>Mean</th><th>Last</th>"), "a table legend with its calculations");
+    let overridden = b.split("data-panel-id=\"8\"").nth(1).unwrap().split("</section>").next().unwrap();
+    assert!(overridden.contains("background: #B877D9\"></span>two</li>"), "colour and display name by name");
+    assert!(overridden.contains("stroke=\"#B877D9\"") || overridden.contains("fill=\"#B877D9\""), "drawn in it");
+    assert!(overridden.contains("-1 at "), "negative-Y by regex: the value drawn below zero");
+    assert!(b.contains("<div class=\"stat\" style=\"color: #5794F2\">three</div>"), "a value mapping");
     assert!(b.contains("<td>2</td><td>2</td><td>2</td><td>2</td>"), "the series at 2, reduced");
     // Gauge: the sum 3 is past the threshold at 2: red, with its arc.
     assert!(b.contains("<div class=\"stat gauge-value\" style=\"color: #F2495C\">3</div>"), "gauge value");

@@ -9,10 +9,13 @@ use crate::units;
 use plotters::prelude::*;
 use std::fmt::Write;
 
-/// One line: its name and its points (ms, value); NaN or a missing step is a gap.
+/// One line: its name and its points (ms, value); NaN or a missing step is a
+/// gap. `colour` overrides the palette's (`#rrggbb`).
+#[derive(Default)]
 pub struct Line {
     pub name: String,
     pub points: Vec<(i64, f64)>,
+    pub colour: Option<String>,
 }
 
 /// The frame a time series chart is drawn in.
@@ -61,7 +64,7 @@ fn stack_lines(lines: &[Line]) -> (Vec<Line>, Vec<Points>) {
             }
             bottom.push((*t, b));
         }
-        tops.push(Line { name: l.name.clone(), points: top });
+        tops.push(Line { name: l.name.clone(), points: top, colour: l.colour.clone() });
         bottoms.push(bottom);
     }
     (tops, bottoms)
@@ -198,7 +201,7 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
             .draw();
         let zero = 0f64.clamp(lo, hi);
         for (i, l) in lines.iter().enumerate() {
-            let colour = rgb(colour(i));
+            let colour = rgb(l.colour.as_deref().unwrap_or(colour(i)));
             let bottom_at = |t: i64| -> f64 {
                 bottoms.as_ref().and_then(|b| b[i].iter().find(|p| p.0 == t)).map_or(zero, |p| p.1.clamp(lo, hi))
             };
@@ -378,6 +381,7 @@ mod tests {
         let lines = vec![Line {
             name: "up{job=\"<script>alert(1)</script>\"}".into(),
             points: (0..60).map(|k| (k * 15_000, (k % 7) as f64)).collect(),
+            colour: None,
         }];
         let c = TimeChart {
             width: 600,
@@ -401,8 +405,8 @@ mod tests {
     #[test]
     fn stacked_series_sum_and_fills_and_bars_draw() {
         let lines = vec![
-            Line { name: "a".into(), points: vec![(0, 1.0), (10, 2.0), (20, f64::NAN)] },
-            Line { name: "b".into(), points: vec![(0, 3.0), (10, 4.0), (20, 5.0)] },
+            Line { name: "a".into(), points: vec![(0, 1.0), (10, 2.0), (20, f64::NAN)], colour: None },
+            Line { name: "b".into(), points: vec![(0, 3.0), (10, 4.0), (20, 5.0)], colour: None },
         ];
         let (tops, bottoms) = stack_lines(&lines);
         assert_eq!(tops[1].points[..2], [(0, 4.0), (10, 6.0)]);

@@ -194,7 +194,7 @@ pub async fn graph(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
                 let lines: Vec<Line> = m
                     .into_iter()
                     .take(MAX_LINES)
-                    .map(|s| Line { name: series_name(&s.labels), points: s.points })
+                    .map(|s| Line { name: series_name(&s.labels), points: s.points, colour: None })
                     .collect();
                 page.legend = lines
                     .iter()

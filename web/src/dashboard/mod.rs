@@ -197,7 +197,7 @@ struct VarView {
 }
 
 struct LegendEntry {
-    colour: &'static str,
+    colour: String,
     name: String,
     /// The legend's calculations (min, max, mean, last…), formatted.
     calcs: Vec<String>,
@@ -561,9 +561,19 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         match st.engine.range(&st.db, &parsed, start, to, step) {
             Ok(Value::Matrix(m)) => {
                 for s in m {
+                    let name = vars::interpolate(&legend_name(&t.legend, &s.labels), resolved, &b, Target::Text);
+                    let set = p.settings_for(&name, &t.ref_id);
+                    if set.hidden {
+                        continue;
+                    }
+                    let mut points = s.points;
+                    if set.negative_y {
+                        points.iter_mut().for_each(|x| x.1 = -x.1);
+                    }
                     lines.push(Line {
-                        name: vars::interpolate(&legend_name(&t.legend, &s.labels), resolved, &b, Target::Text),
-                        points: s.points,
+                        name: set.display_name.map_or(name, |d| vars::interpolate(&d, resolved, &b, Target::Text)),
+                        points,
+                        colour: set.colour.map(|c| named_colour(&c)).filter(|c| c.starts_with('#')),
                     });
                     meta.push((t.ref_id.clone(), s.labels));
                 }
@@ -612,7 +622,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 .iter()
                 .enumerate()
                 .map(|(i, (n, v))| LegendEntry {
-                    colour: chart::colour(i),
+                    colour: chart::colour(i).to_string(),
                     name: format!("{n}: {}", crate::units::format(*v, &p.unit, p.decimals)),
                     calcs: Vec::new(),
                 })
@@ -624,7 +634,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 .iter()
                 .enumerate()
                 .map(|(i, (n, v))| LegendEntry {
-                    colour: chart::colour(i),
+                    colour: chart::colour(i).to_string(),
                     name: format!("{n}: {}", crate::units::format(*v, &p.unit, p.decimals)),
                     calcs: Vec::new(),
                 })
@@ -677,6 +687,14 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 Some(v) => {
                     view.stat = crate::units::format(v, &p.unit, p.decimals);
                     view.stat_colour = if p.thresholds.is_empty() { "inherit".into() } else { colour_of(v) };
+                    if let Some((text, colour)) = p.map_value(v) {
+                        if !text.is_empty() {
+                            view.stat = text;
+                        }
+                        if !colour.is_empty() {
+                            view.stat_colour = named_colour(&colour);
+                        }
+                    }
                 }
             }
             let spark: Vec<Line> = lines.into_iter().take(1).collect();
@@ -702,7 +720,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 .iter()
                 .enumerate()
                 .map(|(i, l)| LegendEntry {
-                    colour: chart::colour(i),
+                    colour: l.colour.clone().unwrap_or_else(|| chart::colour(i).to_string()),
                     name: l.name.clone(),
                     calcs: p
                         .legend_calcs

@@ -77,6 +77,213 @@ pub struct Panel {
     pub pie_donut: bool,
     /// Legend calculations shown as columns (`min`, `max`, `mean`, `lastNotNull`…).
     pub legend_calcs: Vec<String>,
+    /// Per-series settings (`fieldConfig.overrides`, legacy `seriesOverrides` and `aliasColors`).
+    pub overrides: Vec<Override>,
+    /// Value mappings for stat-like panels.
+    pub mappings: Vec<Mapping>,
+}
+
+/// Which series an override applies to.
+#[derive(Clone, Debug)]
+pub enum SeriesMatch {
+    Name(String),
+    Names(Vec<String>),
+    Regex(regex::Regex),
+    RefId(String),
+}
+
+/// Settings for the series an override matches.
+#[derive(Clone, Debug, Default)]
+pub struct SeriesSettings {
+    pub colour: Option<String>,
+    pub display_name: Option<String>,
+    /// `custom.transform: negative-Y`: drawn below zero.
+    pub negative_y: bool,
+    /// Left out of the chart (`custom.hideFrom.viz`, legacy `legend: false` only hides from the legend).
+    pub hidden: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Override {
+    pub matcher: SeriesMatch,
+    pub settings: SeriesSettings,
+}
+
+impl SeriesMatch {
+    pub fn matches(&self, name: &str, ref_id: &str) -> bool {
+        match self {
+            SeriesMatch::Name(n) => n == name,
+            SeriesMatch::Names(ns) => ns.iter().any(|n| n == name),
+            SeriesMatch::Regex(r) => r.is_match(name),
+            SeriesMatch::RefId(r) => r == ref_id,
+        }
+    }
+}
+
+/// A value mapping: what to show (and in which colour) for some values.
+#[derive(Clone, Debug)]
+pub enum Mapping {
+    Value {
+        value: String,
+        text: String,
+        colour: String,
+    },
+    Range {
+        from: Option<f64>,
+        to: Option<f64>,
+        text: String,
+        colour: String,
+    },
+    /// `null`, `nan`, `null+nan`.
+    Special {
+        nan: bool,
+        text: String,
+        colour: String,
+    },
+}
+
+/// `/pattern/flags` or a bare pattern, compiled with a size limit.
+fn js_regex(r: &str) -> Option<regex::Regex> {
+    let (pattern, flags) = match r.strip_prefix('/').and_then(|x| x.rsplit_once('/')) {
+        Some((p, f)) => (p, f),
+        None => (r, ""),
+    };
+    let pattern = if flags.contains('i') { format!("(?i){pattern}") } else { pattern.to_string() };
+    regex::RegexBuilder::new(&pattern).size_limit(1 << 20).build().ok()
+}
+
+fn colour_value(v: &Value) -> Option<String> {
+    match v {
+        Value::String(c) => Some(c.clone()),
+        Value::Object(o) => o.get("fixedColor").and_then(|c| c.as_str()).map(String::from),
+        _ => None,
+    }
+}
+
+fn overrides(p: &Value) -> Vec<Override> {
+    let mut out = Vec::new();
+    for o in p["fieldConfig"]["overrides"].as_array().into_iter().flatten() {
+        let m = &o["matcher"];
+        let opt = &m["options"];
+        let matcher = match m["id"].as_str().unwrap_or("") {
+            "byName" => opt.as_str().map(|n| SeriesMatch::Name(n.to_string())),
+            "byNames" => opt["names"]
+                .as_array()
+                .map(|ns| SeriesMatch::Names(ns.iter().filter_map(|n| n.as_str().map(String::from)).collect())),
+            "byRegexp" => opt.as_str().and_then(js_regex).map(SeriesMatch::Regex),
+            "byFrameRefID" => opt.as_str().map(|r| SeriesMatch::RefId(r.to_string())),
+            _ => None,
+        };
+        let Some(matcher) = matcher else { continue };
+        let mut settings = SeriesSettings::default();
+        for prop in o["properties"].as_array().into_iter().flatten() {
+            let v = &prop["value"];
+            match prop["id"].as_str().unwrap_or("") {
+                "color" => settings.colour = colour_value(v),
+                "displayName" => settings.display_name = v.as_str().map(String::from),
+                "custom.transform" => settings.negative_y = v == "negative-Y",
+                "custom.hideFrom" => settings.hidden = truthy(&v["viz"]),
+                _ => {}
+            }
+        }
+        out.push(Override { matcher, settings });
+    }
+    // Legacy graph: seriesOverrides by alias (name or /regex/) and aliasColors.
+    for o in p["seriesOverrides"].as_array().into_iter().flatten() {
+        let Some(alias) = o["alias"].as_str() else { continue };
+        let matcher = if alias.starts_with('/') {
+            match js_regex(alias) {
+                Some(r) => SeriesMatch::Regex(r),
+                None => continue,
+            }
+        } else {
+            SeriesMatch::Name(alias.to_string())
+        };
+        let settings = SeriesSettings {
+            colour: o["color"].as_str().map(String::from),
+            negative_y: o["transform"] == "negative-Y",
+            ..Default::default()
+        };
+        out.push(Override { matcher, settings });
+    }
+    if let Some(colours) = p["aliasColors"].as_object() {
+        for (name, c) in colours {
+            let settings = SeriesSettings { colour: c.as_str().map(String::from), ..Default::default() };
+            out.push(Override { matcher: SeriesMatch::Name(name.clone()), settings });
+        }
+    }
+    out
+}
+
+fn mappings(p: &Value) -> Vec<Mapping> {
+    let mut out = Vec::new();
+    let result = |r: &Value| (s(r, "text"), s(r, "color"));
+    for m in p["fieldConfig"]["defaults"]["mappings"].as_array().into_iter().flatten() {
+        let o = &m["options"];
+        match m["type"].as_str().unwrap_or("") {
+            "value" => {
+                for (value, r) in o.as_object().into_iter().flatten() {
+                    let (text, colour) = result(r);
+                    out.push(Mapping::Value { value: value.clone(), text, colour });
+                }
+            }
+            "range" => {
+                let (text, colour) = result(&o["result"]);
+                out.push(Mapping::Range { from: num(&o["from"]), to: num(&o["to"]), text, colour });
+            }
+            "special" => {
+                let (text, colour) = result(&o["result"]);
+                let nan = matches!(o["match"].as_str(), Some("nan" | "null+nan" | "null"));
+                out.push(Mapping::Special { nan, text, colour });
+            }
+            _ => {}
+        }
+    }
+    // Legacy singlestat: valueMaps and rangeMaps.
+    for m in p["valueMaps"].as_array().into_iter().flatten() {
+        out.push(Mapping::Value { value: s(m, "value"), text: s(m, "text"), colour: String::new() });
+    }
+    for m in p["rangeMaps"].as_array().into_iter().flatten() {
+        out.push(Mapping::Range {
+            from: num(&m["from"]),
+            to: num(&m["to"]),
+            text: s(m, "text"),
+            colour: String::new(),
+        });
+    }
+    out
+}
+
+impl Panel {
+    /// The settings of every override matching a series, later ones winning.
+    pub fn settings_for(&self, name: &str, ref_id: &str) -> SeriesSettings {
+        let mut out = SeriesSettings::default();
+        for o in self.overrides.iter().filter(|o| o.matcher.matches(name, ref_id)) {
+            let s = &o.settings;
+            if s.colour.is_some() {
+                out.colour = s.colour.clone();
+            }
+            if s.display_name.is_some() {
+                out.display_name = s.display_name.clone();
+            }
+            out.negative_y |= s.negative_y;
+            out.hidden |= s.hidden;
+        }
+        out
+    }
+
+    /// The mapped text and colour of a value, if a mapping applies.
+    pub fn map_value(&self, v: f64) -> Option<(String, String)> {
+        self.mappings.iter().find_map(|m| match m {
+            Mapping::Value { value, text, colour } => {
+                (value.parse::<f64>().ok() == Some(v)).then(|| (text.clone(), colour.clone()))
+            }
+            Mapping::Range { from, to, text, colour } => {
+                (from.is_none_or(|f| v >= f) && to.is_none_or(|t| v <= t)).then(|| (text.clone(), colour.clone()))
+            }
+            Mapping::Special { nan, text, colour } => (*nan && v.is_nan()).then(|| (text.clone(), colour.clone())),
+        })
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -282,6 +489,8 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         draw: if truthy(&p["bars"]) { "bars".into() } else { s(custom, "drawStyle") },
         pie_donut: s(&p["options"], "pieType") == "donut",
         legend_calcs: legend_calcs(p),
+        overrides: overrides(p),
+        mappings: mappings(p),
     }
 }
 
