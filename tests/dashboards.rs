@@ -74,6 +74,10 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert!(!b.contains("<script>alert") && !b.contains("<img"), "dashboard strings and label values escaped");
     assert!(b.contains("alert(&#39;text&#39;)") || b.contains("alert(&#x27;text&#x27;)") || b.contains("alert("));
     assert!(b.contains("Panel type &#34;heatmap&#34; is not drawn"), "a placeholder names the type");
+    assert!(
+        b.contains("<div class=\"markdown\"><p>&lt;script&gt;alert(&#39;text&#39;)&lt;/script&gt; a</p></div>"),
+        "text as escaped markdown, the variable filled in"
+    );
     assert!(b.contains("<polyline"), "the time series panel draws");
     assert_eq!(b.matches("class=\"swatch\"").count(), 8, "legends of the time series, bars and pie");
     assert!(!b.contains("panel-error"), "no panel fails");
@@ -371,6 +375,7 @@ fn an_uploaded_dashboard_is_served_and_kept_across_restarts() {
         http_bytes("POST", &format!("{}/dashboards/import", v.base), "application/json", b"{\"panels\": [}").unwrap();
     assert_eq!(r.status, 400);
     assert!(r.body.contains("line 1"), "{}", r.body);
+    v.terminate();
     v.restart();
     let list = get(&format!("{}/dashboards", v.base)).body;
     assert!(list.contains("/d/up-1\"") && list.contains("/d/up-2\""), "uploads kept across a restart");

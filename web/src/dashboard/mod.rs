@@ -3,6 +3,7 @@
 //! Dashboards come from a provisioning directory (`--dashboards DIR`) and
 //! the built-in "Vigil overview".
 
+pub mod markdown;
 pub mod model;
 pub mod vars;
 
@@ -222,6 +223,8 @@ struct PanelView {
     no_data: bool,
     /// Titles of the legend's calculation columns (a table legend when any).
     legend_calcs: Vec<String>,
+    /// A text panel's markdown, rendered (escaped first).
+    text_html: String,
 }
 
 #[derive(Template)]
@@ -531,11 +534,20 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         table_rows: Vec::new(),
         no_data: false,
         legend_calcs: Vec::new(),
+        text_html: String::new(),
     };
     match p.kind.as_str() {
         "row" => return view,
         "text" => {
-            view.text = vars::interpolate(&p.content, resolved, &b, Target::Text);
+            let text = vars::interpolate(&p.content, resolved, &b, Target::Text);
+            match p.text_mode.as_str() {
+                // HTML is not trusted: it is shown as text, as code is.
+                "html" | "code" => view.text = text,
+                _ => view.text_html = markdown::to_html(&text),
+            }
+            if view.text.is_empty() && view.text_html.is_empty() {
+                view.text = " ".into();
+            }
             return view;
         }
         "timeseries" | "graph" | "stat" | "singlestat" | "gauge" | "bargauge" | "piechart" | "table" => {}

@@ -81,6 +81,8 @@ pub struct Panel {
     pub overrides: Vec<Override>,
     /// Value mappings for stat-like panels.
     pub mappings: Vec<Mapping>,
+    /// Text panels: `markdown` (the default), `html` or `code`.
+    pub text_mode: String,
 }
 
 /// Which series an override applies to.
@@ -491,6 +493,7 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         legend_calcs: legend_calcs(p),
         overrides: overrides(p),
         mappings: mappings(p),
+        text_mode: Some(s(&p["options"], "mode")).filter(|m| !m.is_empty()).unwrap_or_else(|| s(p, "mode")),
     }
 }
 
