@@ -84,28 +84,11 @@ impl MetadataCache {
 }
 
 fn unescape(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.contains('\\') {
-        return s.into();
+    if s.contains('\\') {
+        crate::scrape::parse::unescape(s).into()
+    } else {
+        s.into()
     }
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('\\') => out.push('\\'),
-            Some('"') => out.push('"'),
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
-            }
-            None => out.push('\\'),
-        }
-    }
-    out.into()
 }
 
 #[cfg(test)]

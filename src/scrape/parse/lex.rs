@@ -129,7 +129,9 @@ fn label_value(i: &str) -> LResult<'_, Cow<'_, str>> {
     fail(i, "unterminated label value (missing closing quote)")
 }
 
-fn unescape(raw: &str) -> String {
+/// `\n`, `\\` and `\"` as the characters they stand for (label values, HELP text);
+/// an unknown escape is kept as written.
+pub(crate) fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars();
     while let Some(c) = chars.next() {

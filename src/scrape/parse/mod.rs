@@ -8,6 +8,7 @@
 //! scrape loop only does so for series it has not seen before).
 
 mod lex;
+pub(crate) use lex::unescape;
 
 use std::borrow::Cow;
 use std::fmt;

@@ -96,7 +96,7 @@ fn render(samples: &[(Labels, (i64, f64))], external: &Labels) -> String {
 }
 
 /// `\`, `"` and newlines escaped, as the text format wants.
-fn escape_label_value(out: &mut String, v: &str) {
+pub(super) fn escape_label_value(out: &mut String, v: &str) {
     for c in v.chars() {
         match c {
             '\\' => out.push_str("\\\\"),

@@ -111,14 +111,7 @@ fn write_labels(out: &mut String, labels: &Labels) {
         first = false;
         out.push_str(l.name);
         out.push_str("=\"");
-        for c in l.value.chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '"' => out.push_str("\\\""),
-                '\n' => out.push_str("\\n"),
-                c => out.push(c),
-            }
-        }
+        super::federate::escape_label_value(out, l.value);
         out.push('"');
     }
     if !first {

@@ -3,20 +3,7 @@
 //! blocks, `code`, **bold**, *italic* and links to http(s) or relative
 //! URLs. Raw HTML in the text stays text.
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::chart::xml_escape as escape;
 
 /// `**bold**`, `*italic*`, `` `code` `` and `[text](url)` in one escaped line.
 fn inline(line: &str) -> String {

@@ -455,6 +455,19 @@ fn resolve(
     (resolved, views, extra)
 }
 
+/// A legend of one reduced value per series, in the colours the chart drew them.
+fn value_legend(reduced: &[(String, f64)], colour: impl Fn(usize) -> String, p: &Panel) -> Vec<LegendEntry> {
+    reduced
+        .iter()
+        .enumerate()
+        .map(|(i, (n, v))| LegendEntry {
+            colour: colour(i),
+            name: format!("{n}: {}", crate::units::format(*v, &p.unit, p.decimals)),
+            calcs: Vec::new(),
+        })
+        .collect()
+}
+
 /// A legend column's title, as Grafana names the reducers.
 fn calc_title(c: &str) -> &str {
     match c {
@@ -630,27 +643,11 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
             }
             let items: Vec<(String, f64, String)> =
                 reduced.iter().map(|(n, v)| (n.clone(), *v, colour_of(*v))).collect();
-            view.legend = reduced
-                .iter()
-                .enumerate()
-                .map(|(i, (n, v))| LegendEntry {
-                    colour: chart::colour(i).to_string(),
-                    name: format!("{n}: {}", crate::units::format(*v, &p.unit, p.decimals)),
-                    calcs: Vec::new(),
-                })
-                .collect();
+            view.legend = value_legend(&reduced, |i| items[i].2.clone(), p);
             view.svg = chart::bars(&items, lo, hi, w, h.saturating_sub(20).max(20), dark);
         }
         "piechart" => {
-            view.legend = reduced
-                .iter()
-                .enumerate()
-                .map(|(i, (n, v))| LegendEntry {
-                    colour: chart::colour(i).to_string(),
-                    name: format!("{n}: {}", crate::units::format(*v, &p.unit, p.decimals)),
-                    calcs: Vec::new(),
-                })
-                .collect();
+            view.legend = value_legend(&reduced, |i| chart::colour(i).to_string(), p);
             view.svg = chart::pie(&reduced, p.pie_donut, w.min(h.max(60) * 2), h.max(60), dark);
         }
         "table" => {
