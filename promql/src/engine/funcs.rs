@@ -183,6 +183,15 @@ pub(crate) fn call(
         "range" => Val::Scalar((ctx.end - ctx.start) as f64 / 1000.0),
         "step" => Val::Scalar(ctx.step as f64 / 1000.0),
         "pi" => Val::Scalar(std::f64::consts::PI),
+        // Experimental: the smaller or larger of two scalars, NaN if either is.
+        "min_of" | "max_of" => {
+            let (a, b) = (scalar(arg(0)?), scalar(arg(1)?));
+            Val::Scalar(match (a.is_nan() || b.is_nan(), name == "min_of") {
+                (true, _) => f64::NAN,
+                (false, true) => a.min(b),
+                (false, false) => a.max(b),
+            })
+        }
         "vector" => Val::Vector(vec![Sample { labels: Labels::empty(), v: scalar(arg(0)?), drop_name: false }]),
         "scalar" => {
             let v = vector(arg(0)?);
