@@ -259,6 +259,32 @@ pub(crate) fn call(
             check_quantile(ctx, q, arg_pos.first().copied().unwrap_or(pos));
             histogram_quantile(ctx, q, vector(arg(1)?), arg_pos.get(1).copied().unwrap_or(pos))
         }
+        // Experimental: histogram_quantile at each of several quantiles, the
+        // quantile written into a label (`0.0`, `0.25`, `1.0`).
+        "histogram_quantiles" => {
+            let v = vector(arg(0)?);
+            let label = string(arg(1)?);
+            let mut out = Vec::new();
+            for k in 2..args.len() {
+                let q = scalar(arg(k)?);
+                check_quantile(ctx, q, arg_pos.get(k).copied().unwrap_or(pos));
+                let mut text = format_go(q);
+                if !text.contains(['.', 'e', 'I', 'N']) {
+                    text.push_str(".0");
+                }
+                if let Val::Vector(samples) =
+                    histogram_quantile(ctx, q, v.clone(), arg_pos.first().copied().unwrap_or(pos))
+                {
+                    for mut s in samples {
+                        let mut b = s.labels.builder();
+                        b.set(label.as_str(), text.as_str());
+                        s.labels = b.build();
+                        out.push(s);
+                    }
+                }
+            }
+            Val::Vector(out)
+        }
         "histogram_fraction" => {
             let (lo, hi) = (scalar(arg(0)?), scalar(arg(1)?));
             histogram_fraction(ctx, lo, hi, vector(arg(2)?), arg_pos.get(2).copied().unwrap_or(pos))
