@@ -13,7 +13,6 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use storage::{is_stale_nan, Labels, METRIC_NAME};
 
 /// Bytes of text gathered before they are sent on.
@@ -83,7 +82,8 @@ pub async fn export(
                     write_go_float(&mut out, x.v);
                 }
                 out.push(' ');
-                write_seconds(&mut out, x.t);
+                // OpenMetrics timestamps are seconds, written as the API writes them: `1700000000.123`.
+                super::json::timestamp(&mut out, x.t);
                 out.push('\n');
                 if out.len() >= CHUNK && tx.blocking_send(Bytes::from(std::mem::take(&mut out))).is_err() {
                     return; // the client went away
@@ -119,20 +119,6 @@ fn write_labels(out: &mut String, labels: &Labels) {
     }
 }
 
-/// OpenMetrics timestamps are seconds: `1700000000.123`.
-fn write_seconds(out: &mut String, t: i64) {
-    if t < 0 {
-        out.push('-');
-    }
-    let t = t.unsigned_abs();
-    let (s, ms) = (t / 1000, t % 1000);
-    if ms == 0 {
-        let _ = write!(out, "{s}");
-    } else {
-        let _ = write!(out, "{s}.{ms:03}");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,9 +126,9 @@ mod tests {
     #[test]
     fn seconds_and_labels_as_openmetrics_writes_them() {
         let mut s = String::new();
-        write_seconds(&mut s, 1_700_000_000_120);
+        crate::api::json::timestamp(&mut s, 1_700_000_000_120);
         s.push(' ');
-        write_seconds(&mut s, -1_500);
+        crate::api::json::timestamp(&mut s, -1_500);
         assert_eq!(s, "1700000000.120 -1.500");
         let mut s = String::from("m");
         write_labels(&mut s, &Labels::from_pairs([("__name__", "m"), ("a", "x\"y\\z\n")]));
