@@ -155,6 +155,10 @@ impl Control for Controller {
         }
     }
 
+    fn scrape_interval(&self) -> Duration {
+        self.current.lock().unwrap_or_else(|e| e.into_inner()).global.scrape_interval
+    }
+
     fn external_labels(&self) -> storage::Labels {
         self.current.lock().unwrap_or_else(|e| e.into_inner()).global.external_labels.clone()
     }

@@ -33,6 +33,8 @@ const HOSTILE: &str = r#"{
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byName", "options": "2"}, "properties": [{"id": "color", "value": {"mode": "fixed", "fixedColor": "purple"}}, {"id": "displayName", "value": "two"}]},
        {"matcher": {"id": "byRegexp", "options": "/script/"}, "properties": [{"id": "custom.transform", "value": "negative-Y"}]}]}},
+    {"id": 10, "type": "timeseries", "title": "intervals", "gridPos": {"x": 12, "y": 22, "w": 12, "h": 6},
+     "targets": [{"refId": "A", "expr": "sum(rate(m[$__rate_interval]))", "legendFormat": "rate over $__rate_interval"}]},
     {"id": 9, "type": "stat", "title": "mapped", "gridPos": {"x": 12, "y": 18, "w": 12, "h": 4},
      "targets": [{"refId": "A", "expr": "sum(m)"}],
      "fieldConfig": {"defaults": {"mappings": [{"type": "value", "options": {"3": {"text": "three", "color": "blue"}}}]}}}
@@ -79,7 +81,7 @@ fn dashboards_are_listed_rendered_and_escaped() {
         "text as escaped markdown, the variable filled in"
     );
     assert!(b.contains("<polyline"), "the time series panel draws");
-    assert_eq!(b.matches("class=\"swatch\"").count(), 8, "legends of the time series, bars and pie");
+    assert_eq!(b.matches("class=\"swatch\"").count(), 9, "legends of the time series, bars and pie");
     assert!(!b.contains("panel-error"), "no panel fails");
     assert!(b.contains("<th>Min</th><th>Max</th><th>Mean</th><th>Last</th>"), "a table legend with its calculations");
     let overridden = b.split("data-panel-id=\"8\"").nth(1).unwrap().split("</section>").next().unwrap();
@@ -87,6 +89,8 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert!(overridden.contains("stroke=\"#B877D9\"") || overridden.contains("fill=\"#B877D9\""), "drawn in it");
     assert!(overridden.contains("-1 at "), "negative-Y by regex: the value drawn below zero");
     assert!(b.contains("<div class=\"stat\" style=\"color: #5794F2\">three</div>"), "a value mapping");
+    // With a 1 s scrape interval, $__rate_interval is 4 × 1 s (Grafana's default 15 s would give 1m).
+    assert!(b.contains("</span>rate over 4s</li>"), "the scrape interval of the config");
     assert!(b.contains("<td>2</td><td>2</td><td>2</td><td>2</td>"), "the series at 2, reduced");
     // Gauge: the sum 3 is past the threshold at 2: red, with its arc.
     assert!(b.contains("<div class=\"stat gauge-value\" style=\"color: #F2495C\">3</div>"), "gauge value");

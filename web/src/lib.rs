@@ -87,6 +87,8 @@ pub trait Control: Send + Sync {
     fn runtime_info(&self) -> RuntimeInfo;
     /// `global.external_labels` of the running config.
     fn external_labels(&self) -> Labels;
+    /// `global.scrape_interval` of the running config (dashboards' `$__rate_interval` and step floor).
+    fn scrape_interval(&self) -> Duration;
     /// Imports a body of OpenMetrics or Prometheus text with timestamps
     /// (gzip too): all of it, or nothing when a line is bad.
     fn import(&self, body: Vec<u8>) -> Result<ImportReport, ImportFailure>;

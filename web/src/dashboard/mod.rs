@@ -27,8 +27,6 @@ pub const HOST_UID: &str = "vigil-host";
 
 /// Pixel width the grid is laid out for (panel widths and data points follow it).
 const PAGE_WIDTH: i64 = 1400;
-/// Grafana's default scrape interval, the floor of `$__interval`.
-const SCRAPE_MS: i64 = 15_000;
 /// Most series one panel draws.
 const MAX_LINES: usize = 50;
 
@@ -390,7 +388,8 @@ fn resolve(
     let mut views = Vec::new();
     let mut extra: Vec<(String, String)> = Vec::new();
     for v in vars {
-        let mut b = vars::builtins(from, to, SCRAPE_MS, SCRAPE_MS, "");
+        let scrape = scrape_ms(st);
+        let mut b = vars::builtins(from, to, scrape, scrape, "");
         b.extend(extra.iter().cloned());
         let query = vars::interpolate(&v.query, &resolved, &b, Target::Query);
         let mut options: Vec<String> = match v.kind.as_str() {
@@ -510,6 +509,14 @@ struct Frame<'a> {
     dark: bool,
     /// For /render/panel: the image's size instead of the grid's.
     image: Option<(u32, u32)>,
+    /// The scrape interval: the floor of `$__interval` and the base of `$__rate_interval`
+    /// (Grafana's data source setting; Vigil knows its own).
+    scrape_ms: i64,
+}
+
+/// The running config's scrape interval in milliseconds (at least 1).
+fn scrape_ms(st: &AppState) -> i64 {
+    (st.control.scrape_interval().as_millis() as i64).max(1)
 }
 
 /// Renders one panel: its queries run over `[from, to]` at the panel's step.
@@ -519,9 +526,9 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
     let min_ms = Some(p.interval.as_str())
         .filter(|i| !i.is_empty())
         .and_then(|i| promql::duration::parse_duration(i.trim_start_matches('>')).ok())
-        .unwrap_or(SCRAPE_MS);
+        .unwrap_or(f.scrape_ms);
     let step = vars::interval_ms(to - from, width_px, min_ms).max((to - from) / 11_000 + 1);
-    let mut b = vars::builtins(from, to, step, SCRAPE_MS, uid);
+    let mut b = vars::builtins(from, to, step, f.scrape_ms, uid);
     b.extend(extra.iter().cloned());
     let title = vars::interpolate(&p.title, resolved, &b, Target::Text);
     let mut view = PanelView {
@@ -793,7 +800,16 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
     let st2 = st.clone();
     let page = tokio::task::spawn_blocking(move || {
         let (resolved, var_views, extra) = resolve(&st2, &d.variables, &params, from, to);
-        let frame = Frame { resolved: &resolved, extra: &extra, from, to, uid: &d.uid, dark, image: None };
+        let frame = Frame {
+            resolved: &resolved,
+            extra: &extra,
+            from,
+            to,
+            uid: &d.uid,
+            dark,
+            image: None,
+            scrape_ms: scrape_ms(&st2),
+        };
         let mut panels = Vec::new();
         for p in &d.panels {
             if view_panel.is_some_and(|id| id != p.id && !p.children.iter().any(|c| c.id == id)) {
@@ -900,7 +916,7 @@ pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> 
     let png = get("format").as_deref() == Some("png");
     let svg = tokio::task::spawn_blocking(move || {
         let (resolved, _, extra) = resolve(&st, &d.variables, &params, from, to);
-        let frame = Frame { resolved: &resolved, extra: &extra, from, to, uid: &d.uid, dark, image: Some((w, h)) };
+        let frame = Frame { resolved: &resolved, extra: &extra, from, to, uid: &d.uid, dark, image: Some((w, h)), scrape_ms: scrape_ms(&st) };
         let v = render_panel(&st, &panel, &frame);
         if !v.svg.is_empty() && v.stat.is_empty() {
             return v.svg;
