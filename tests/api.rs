@@ -6,8 +6,14 @@ use common::*;
 use std::time::Duration;
 
 fn vigil_with_data() -> (Vigil, FakeTarget) {
-    let body = "# HELP m A gauge, with \\\\ and \\n in its help.\n# TYPE m gauge\nm{a=\"1\"} 1\nm{a=\"2\"} 2\n\
-                # TYPE c counter\nc_total 5\n";
+    vigil_scraping(
+        "# HELP m A gauge, with \\\\ and \\n in its help.\n# TYPE m gauge\nm{a=\"1\"} 1\nm{a=\"2\"} 2\n\
+                    # TYPE c counter\nc_total 5\n",
+    )
+}
+
+/// Vigil scraping a target that serves `body` every second, after two scrapes of `m`.
+fn vigil_scraping(body: &str) -> (Vigil, FakeTarget) {
     let fake = FakeTarget::start(vec![("/metrics", Reply::text(body))]);
     let v = Vigil::start(&format!(
         "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: j\n    static_configs:\n      - targets: ['{}']\n",
@@ -284,15 +290,7 @@ fn the_timeout_parameter_bounds_a_query() {
 
 #[test]
 fn the_graph_page_charts_tables_and_points_at_parse_errors() {
-    let body = "# TYPE m gauge\nm{a=\"<script>alert(1)</script>\"} 1\nm{a=\"2\"} 2\n";
-    let fake = FakeTarget::start(vec![("/metrics", Reply::text(body))]);
-    let v = Vigil::start(&format!(
-        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: j\n    static_configs:\n      - targets: ['{}']\n",
-        fake.addr
-    ));
-    wait_for("two scrapes", Duration::from_secs(15), || {
-        (v.query("count_over_time(m[1m])").first()?["value"][1] != "1").then_some(())
-    });
+    let (v, _fake) = vigil_scraping("# TYPE m gauge\nm{a=\"<script>alert(1)</script>\"} 1\nm{a=\"2\"} 2\n");
     let page = get(&format!("{}/graph?expr={}&range=5m", v.base, urlencode("m")));
     assert_eq!(page.status, 200);
     let b = &page.body;

@@ -74,7 +74,6 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert_eq!(page.status, 200);
     let b = &page.body;
     assert!(!b.contains("<script>alert") && !b.contains("<img"), "dashboard strings and label values escaped");
-    assert!(b.contains("alert(&#39;text&#39;)") || b.contains("alert(&#x27;text&#x27;)") || b.contains("alert("));
     assert!(b.contains("Panel type &#34;heatmap&#34; is not drawn"), "a placeholder names the type");
     assert!(
         b.contains("<div class=\"markdown\"><p>&lt;script&gt;alert(&#39;text&#39;)&lt;/script&gt; a</p></div>"),

@@ -343,25 +343,9 @@ impl FakeTarget {
 impl FakeTarget {
     /// A target serving the current content of `file` on every path.
     pub fn start_dynamic(file: PathBuf) -> FakeTarget {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake target");
-        let addr = listener.local_addr().expect("addr").to_string();
-        listener.set_nonblocking(true).expect("nonblocking");
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop2 = stop.clone();
-        let thread = std::thread::spawn(move || {
-            while !stop2.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((s, _)) => {
-                        let body = std::fs::read(&file).unwrap_or_default();
-                        let routes = vec![("/metrics", Reply::text(body))];
-                        let stop3 = stop2.clone();
-                        std::thread::spawn(move || serve_once(s, &routes, &stop3));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                }
-            }
-        });
-        FakeTarget { addr, stop, thread: Some(thread) }
+        FakeTarget::start_generated(move |_| {
+            String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned()
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 //! by metric name and typed `untyped`, the external labels added where a
 //! series lacks them, and `instance=""` where it has none.
 
-use super::{bad, match_params, now_ms, ApiError, Params};
+use super::{now_ms, required_match_params, ApiError, Params};
 use crate::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
@@ -23,10 +23,7 @@ pub async fn federate(
     super::params::Body(body): super::params::Body,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
-    let sets = match_params(&p)?;
-    if sets.is_empty() {
-        return Err(bad("no match[] parameter provided"));
-    }
+    let sets = required_match_params(&p)?;
     let external = st.control.external_labels();
     let db = st.db.clone();
     let text = tokio::task::spawn_blocking(move || {

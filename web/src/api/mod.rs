@@ -213,6 +213,15 @@ pub async fn query_range(
     }
 }
 
+/// Every `match[]`, at least one of them (series, federation, export).
+fn required_match_params(p: &Params) -> Result<Vec<Vec<Matcher>>, ApiError> {
+    let sets = match_params(p)?;
+    if sets.is_empty() {
+        return Err(bad("no match[] parameter provided"));
+    }
+    Ok(sets)
+}
+
 /// Parses every `match[]` into matcher lists.
 fn match_params(p: &Params) -> Result<Vec<Vec<Matcher>>, ApiError> {
     p.all("match[]")
@@ -321,10 +330,7 @@ pub async fn series(
     params::Body(body): params::Body,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
-    let sets = match_params(&p)?;
-    if sets.is_empty() {
-        return Err(bad("no match[] parameter provided"));
-    }
+    let sets = required_match_params(&p)?;
     // Checked, and spanned by every series in the head (see `labels`).
     let (start, end) = time_range(&p)?;
     let mut seen = std::collections::BTreeSet::new();

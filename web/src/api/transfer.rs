@@ -5,7 +5,7 @@
 //! sample. Staleness markers are left out of exports: the text formats
 //! cannot tell them from NaN.
 
-use super::{bad, federate::write_go_float, match_params, time_range, ApiError, ErrorType, Params};
+use super::{bad, federate::write_go_float, required_match_params, time_range, ApiError, ErrorType, Params};
 use crate::{AppState, ImportFailure};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
@@ -53,10 +53,7 @@ pub async fn export(
     super::params::Body(body): super::params::Body,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q.as_deref(), &headers, &body)?;
-    let sets = match_params(&p)?;
-    if sets.is_empty() {
-        return Err(bad("no match[] parameter provided"));
-    }
+    let sets = required_match_params(&p)?;
     let (start, end) = time_range(&p)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
     let db = st.db.clone();

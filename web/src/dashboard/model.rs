@@ -37,8 +37,6 @@ pub struct Target {
     pub expr: String,
     pub legend: String,
     pub ref_id: String,
-    pub instant: bool,
-    pub interval: String,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -455,13 +453,7 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
     let targets = p["targets"].as_array().map_or(Vec::new(), |ts| {
         ts.iter()
             .filter(|t| !truthy(&t["hide"]) && t["expr"].as_str().is_some_and(|e| !e.trim().is_empty()))
-            .map(|t| Target {
-                expr: s(t, "expr"),
-                legend: s(t, "legendFormat"),
-                ref_id: s(t, "refId"),
-                instant: truthy(&t["instant"]) && !truthy(&t["range"]),
-                interval: s(t, "interval"),
-            })
+            .map(|t| Target { expr: s(t, "expr"), legend: s(t, "legendFormat"), ref_id: s(t, "refId") })
             .collect()
     });
     let reducer = p["options"]["reduceOptions"]["calcs"][0]

@@ -119,34 +119,23 @@ pub fn interpolate(s: &str, vars: &[Resolved], builtins: &[(String, String)], ta
     while let Some(i) = rest.find(['$', '[']) {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        // ${name} and ${name:format}
-        if let Some(inner) = tail.strip_prefix("${") {
-            if let Some(end) = inner.find('}') {
-                let body = &inner[..end];
-                let (name, format) = match body.split_once(':') {
-                    Some((n, f)) => (n, Some(f)),
-                    None => (body, None),
-                };
-                if let Some(v) = lookup(name, format) {
-                    out.push_str(&v);
-                    rest = &inner[end + 1..];
-                    continue;
-                }
-            }
-        } else if let Some(inner) = tail.strip_prefix("[[") {
-            if let Some(end) = inner.find("]]") {
-                let body = &inner[..end];
-                let (name, format) = match body.split_once(':') {
-                    Some((n, f)) => (n, Some(f)),
-                    None => (body, None),
-                };
-                if let Some(v) = lookup(name, format) {
-                    out.push_str(&v);
-                    rest = &inner[end + 2..];
-                    continue;
-                }
-            }
-        } else if let Some(inner) = tail.strip_prefix('$') {
+        // ${name}, ${name:format}, [[name]] and [[name:format]]
+        let braced = [("${", "}"), ("[[", "]]")].into_iter().find_map(|(open, close)| {
+            let inner = tail.strip_prefix(open)?;
+            let end = inner.find(close)?;
+            let body = &inner[..end];
+            let (name, format) = match body.split_once(':') {
+                Some((n, f)) => (n, Some(f)),
+                None => (body, None),
+            };
+            Some((lookup(name, format)?, &inner[end + close.len()..]))
+        });
+        if let Some((v, after)) = braced {
+            out.push_str(&v);
+            rest = after;
+            continue;
+        }
+        if let Some(inner) = tail.strip_prefix('$') {
             let len = inner.find(|c: char| !is_name_char(c)).unwrap_or(inner.len());
             if len > 0 {
                 if let Some(v) = lookup(&inner[..len], None) {
