@@ -28,7 +28,13 @@ fn every_page_renders_in_chromium() {
         ),
         ("graph-error", format!("/graph?expr={}", urlencode("sum(up")), vec!["parse error", "class=\"caret\""]),
         ("dashboards", "/dashboards".to_string(), vec!["Vigil overview"]),
-        ("overview", "/d/vigil-overview?from=now-5m".to_string(), vec!["Targets up", "<polyline", "class=\"stat\""]),
+        (
+            "overview",
+            "/d/vigil-overview?from=now-5m".to_string(),
+            // data-zoom and data-keys: the page's scripts ran and took their charts and keys.
+            vec!["Targets up", "<polyline", "class=\"stat\"", "data-zoom=\"1\"", "data-keys=\"1\""],
+        ),
+        ("overview-dark", "/d/vigil-overview?from=now-5m&theme=dark".to_string(), vec!["data-theme=\"dark\""]),
     ];
     for (name, path, wants) in pages {
         let dom = chromium(&format!("{}{path}", v.base), name);

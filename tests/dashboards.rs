@@ -111,6 +111,20 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert!(!page.body.contains("http-equiv=\"refresh\""), "refresh off");
     let one = get(&format!("{}/d/vigil-overview?viewPanel=5&from=now-5m", v.base));
     assert_eq!(one.body.matches("<section class=\"panel").count(), 1);
+    assert!(one.body.contains("<input type=\"hidden\" name=\"viewPanel\" value=\"5\">"), "the form keeps the view");
+    // The whole view is in the URL: time links keep the variables and theme; the theme is the page's.
+    // (askama writes `&` as `&#38;`, the template's own as `&amp;`: one spelling for the checks)
+    let dark =
+        get(&format!("{}/d/vigil-overview?var-job=j&theme=dark&from=now-5m", v.base)).body.replace("&#38;", "&amp;");
+    assert!(dark.contains("<html lang=\"en\" data-theme=\"dark\">"), "the URL's theme");
+    assert!(
+        dark.contains("href=\"/d/vigil-overview?var-job=j&amp;theme=dark&amp;from=now-15m&amp;to=now\""),
+        "quick range"
+    );
+    assert!(dark.contains("?var-job=j&amp;theme=dark&amp;from=now-5m&amp;viewPanel=5\""), "panel link");
+    assert!(dark.contains("stroke=\"currentColor\"") && !dark.contains("fill=\"#FFFFFF\""), "charts follow the page");
+    let title = dark.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).unwrap();
+    assert!(!title.contains('<'), "the title is text: {title}");
     assert_eq!(get(&format!("{}/d/nope", v.base)).status, 404);
 
     // Panel images for chats and incident notes.

@@ -1,6 +1,6 @@
 //! Charts drawn with plotters into SVG text: time series as lines broken
-//! where data is missing or stale, with unit-formatted axes, a light or dark
-//! theme, and each point's value as a hover title.
+//! where data is missing or stale, with unit-formatted axes, a [`Theme`],
+//! and each point's value as a hover title.
 //!
 //! Series names (label values from targets) never enter the SVG except
 //! through [`xml_escape`]; legends are the page's HTML.
@@ -28,8 +28,60 @@ pub struct TimeChart<'a> {
     pub step: i64,
     pub unit: &'a str,
     pub decimals: Option<usize>,
-    pub dark: bool,
+    pub theme: Theme,
     pub style: Style,
+}
+
+/// The colours a chart is drawn in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Theme {
+    /// Inside a page: no background, and text, axes and tracks in the SVG's
+    /// `currentColor`, so the chart follows the page's light or dark style.
+    #[default]
+    Page,
+    /// A standalone image on white.
+    Light,
+    /// A standalone image on Grafana's dark background.
+    Dark,
+}
+
+/// Stands for `currentColor` while plotters draws (it writes colours as `#RRGGBB`).
+const PAGE_FG: RGBColor = RGBColor(1, 2, 3);
+
+impl Theme {
+    /// `theme=dark` → Dark, anything else → Light (for images).
+    pub fn image(param: Option<&str>) -> Theme {
+        if param == Some("dark") {
+            Theme::Dark
+        } else {
+            Theme::Light
+        }
+    }
+
+    /// Text colour and, for images, the background.
+    fn colours(self) -> (RGBColor, Option<RGBColor>) {
+        match self {
+            Theme::Page => (PAGE_FG, None),
+            Theme::Light => (rgb("#464c54"), Some(rgb("#ffffff"))),
+            Theme::Dark => (rgb("#c7d0d9"), Some(rgb("#181b1f"))),
+        }
+    }
+
+    /// Paints the background (images only) before drawing.
+    fn fill<DB: DrawingBackend>(self, root: &DrawingArea<DB, plotters::coord::Shift>) {
+        if let (_, Some(bg)) = self.colours() {
+            let _ = root.fill(&bg);
+        }
+    }
+
+    /// The SVG text with the page's stand-in colour turned into `currentColor`.
+    fn finish(self, svg: String) -> String {
+        if self == Theme::Page {
+            svg.replace("\"#010203\"", "\"currentColor\"")
+        } else {
+            svg
+        }
+    }
 }
 
 /// How a time series chart draws its series.
@@ -162,7 +214,8 @@ fn y_range(lines: &[Line]) -> (f64, f64) {
 /// Draws `lines` as an SVG time series chart.
 pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
     let mut svg = String::new();
-    let (fg, grid, bg) = if c.dark { ("#c7d0d9", "#2c3235", "#181b1f") } else { ("#464c54", "#e4e7eb", "#ffffff") };
+    let (fg, _) = c.theme.colours();
+    let grid = fg.mix(0.18);
     let stacked;
     let (lines, bottoms): (&[Line], Option<Vec<Points>>) = if c.style.stack {
         let (tops, bottoms) = stack_lines(lines);
@@ -179,7 +232,7 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
     let mut hover = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (c.width, c.height)).into_drawing_area();
-        let _ = root.fill(&rgb(bg));
+        c.theme.fill(&root);
         let chart = ChartBuilder::on(&root)
             .margin(8)
             .x_label_area_size(22)
@@ -191,9 +244,9 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         let _ = chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
-            .bold_line_style(rgb(grid))
-            .axis_style(rgb(grid))
-            .label_style(("sans-serif", 11).into_font().color(&rgb(fg)))
+            .bold_line_style(grid)
+            .axis_style(grid)
+            .label_style(("sans-serif", 11).into_font().color(&fg))
             .x_labels(((c.width / 110) as usize).max(2))
             .y_labels(((c.height / 40) as usize).max(2))
             .x_label_formatter(&|x| time_label(*x, span))
@@ -246,13 +299,10 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         }
         let _ = root.present();
     }
-    match svg.rfind("</svg>") {
-        Some(at) => {
-            svg.insert_str(at, &hover);
-            svg
-        }
-        None => svg,
+    if let Some(at) = svg.rfind("</svg>") {
+        svg.insert_str(at, &hover);
     }
+    c.theme.finish(svg)
 }
 
 /// Points along a circle's arc from angle `a0` to `a1` (radians, 0 = east, counter-clockwise).
@@ -267,18 +317,18 @@ fn arc(cx: f64, cy: f64, r: f64, a0: f64, a1: f64) -> Vec<(i32, i32)> {
 }
 
 /// A gauge: a 240° arc from `min` to `max`, filled up to `value` in `colour`.
-pub fn gauge(value: f64, min: f64, max: f64, colour: &str, width: u32, height: u32, dark: bool) -> String {
+pub fn gauge(value: f64, min: f64, max: f64, colour: &str, width: u32, height: u32, theme: Theme) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        let (track, bg) = if dark { ("#2c3235", "#181b1f") } else { ("#e4e7eb", "#ffffff") };
-        let _ = root.fill(&rgb(bg));
+        let track = theme.colours().0.mix(0.15);
+        theme.fill(&root);
         let (w, h) = (f64::from(width), f64::from(height));
         let r = (w / 2.0).min(h * 0.62) - 8.0;
         let (cx, cy) = (w / 2.0, h * 0.62);
         let thick = (r * 0.18).max(4.0) as u32;
         let (start, end) = (210f64.to_radians(), -30f64.to_radians());
-        let _ = root.draw(&PathElement::new(arc(cx, cy, r, start, end), rgb(track).stroke_width(thick)));
+        let _ = root.draw(&PathElement::new(arc(cx, cy, r, start, end), track.stroke_width(thick)));
         let frac = if max > min && value.is_finite() { ((value - min) / (max - min)).clamp(0.0, 1.0) } else { 0.0 };
         if frac > 0.0 {
             let a = start + (end - start) * frac;
@@ -286,17 +336,17 @@ pub fn gauge(value: f64, min: f64, max: f64, colour: &str, width: u32, height: u
         }
         let _ = root.present();
     }
-    svg
+    theme.finish(svg)
 }
 
 /// Horizontal bars, one per (name, value, colour), scaled from `min` to `max`.
-pub fn bars(items: &[(String, f64, String)], min: f64, max: f64, width: u32, height: u32, dark: bool) -> String {
+pub fn bars(items: &[(String, f64, String)], min: f64, max: f64, width: u32, height: u32, theme: Theme) -> String {
     let mut svg = String::new();
     let mut titles = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        let (track, bg) = if dark { ("#2c3235", "#181b1f") } else { ("#e4e7eb", "#ffffff") };
-        let _ = root.fill(&rgb(bg));
+        let track = theme.colours().0.mix(0.15);
+        theme.fill(&root);
         let n = items.len().max(1) as i32;
         let slot = (height as i32 / n).max(4);
         for (i, (name, v, colour)) in items.iter().enumerate() {
@@ -304,7 +354,7 @@ pub fn bars(items: &[(String, f64, String)], min: f64, max: f64, width: u32, hei
             let y1 = y0 + slot - 4;
             let frac = if max > min && v.is_finite() { ((v - min) / (max - min)).clamp(0.0, 1.0) } else { 0.0 };
             let x1 = (f64::from(width) * frac) as i32;
-            let _ = root.draw(&Rectangle::new([(0, y0), (width as i32, y1)], rgb(track).filled()));
+            let _ = root.draw(&Rectangle::new([(0, y0), (width as i32, y1)], track.filled()));
             let _ = root.draw(&Rectangle::new([(0, y0), (x1, y1)], rgb(colour).filled()));
             let _ = write!(
                 titles,
@@ -318,17 +368,16 @@ pub fn bars(items: &[(String, f64, String)], min: f64, max: f64, width: u32, hei
     if let Some(at) = svg.rfind("</svg>") {
         svg.insert_str(at, &titles);
     }
-    svg
+    theme.finish(svg)
 }
 
 /// A pie (or a donut): one slice per (name, value), palette colours in order.
-pub fn pie(items: &[(String, f64)], donut: bool, width: u32, height: u32, dark: bool) -> String {
+pub fn pie(items: &[(String, f64)], donut: bool, width: u32, height: u32, theme: Theme) -> String {
     let mut svg = String::new();
     let mut titles = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        let bg = if dark { "#181b1f" } else { "#ffffff" };
-        let _ = root.fill(&rgb(bg));
+        theme.fill(&root);
         let total: f64 = items.iter().map(|(_, v)| v.max(0.0)).filter(|v| v.is_finite()).sum();
         let (cx, cy) = (f64::from(width) / 2.0, f64::from(height) / 2.0);
         let r = cx.min(cy) - 4.0;
@@ -339,8 +388,15 @@ pub fn pie(items: &[(String, f64)], donut: bool, width: u32, height: u32, dark: 
                 continue;
             }
             let sweep = v / total * std::f64::consts::TAU;
-            let mut pts = vec![(cx.round() as i32, cy.round() as i32)];
-            pts.extend(arc(cx, cy, r, a, a - sweep));
+            // A donut's slice is a ring's part: the outer arc, then the inner one back.
+            let mut pts = arc(cx, cy, r, a, a - sweep);
+            if donut {
+                let mut inner = arc(cx, cy, r * 0.55, a, a - sweep);
+                inner.reverse();
+                pts.extend(inner);
+            } else {
+                pts.push((cx.round() as i32, cy.round() as i32));
+            }
             let _ = root.draw(&Polygon::new(pts, rgb(colour(i)).filled()));
             let mid = a - sweep / 2.0;
             let (tx, ty) = (cx + r * 0.6 * mid.cos(), cy - r * 0.6 * mid.sin());
@@ -353,15 +409,12 @@ pub fn pie(items: &[(String, f64)], donut: bool, width: u32, height: u32, dark: 
             );
             a -= sweep;
         }
-        if donut {
-            let _ = root.draw(&Circle::new((cx as i32, cy as i32), (r * 0.55) as i32, rgb(bg).filled()));
-        }
         let _ = root.present();
     }
     if let Some(at) = svg.rfind("</svg>") {
         svg.insert_str(at, &titles);
     }
-    svg
+    theme.finish(svg)
 }
 
 #[cfg(test)]
@@ -391,7 +444,7 @@ mod tests {
             step: 15_000,
             unit: "s",
             decimals: None,
-            dark: false,
+            theme: Theme::Light,
             style: Style::default(),
         };
         let svg = time_series(&lines, &c);
@@ -420,7 +473,7 @@ mod tests {
             step: 10,
             unit: "",
             decimals: None,
-            dark: false,
+            theme: Theme::Light,
             style: Style { stack: true, fill: 30, bars: false },
         };
         assert!(time_series(&lines, &c).contains("<polygon"), "filled areas");
@@ -431,11 +484,11 @@ mod tests {
 
     #[test]
     fn gauges_bars_and_pies_draw_with_escaped_names() {
-        let g = gauge(50.0, 0.0, 100.0, "#73BF69", 200, 120, false);
+        let g = gauge(50.0, 0.0, 100.0, "#73BF69", 200, 120, Theme::Light);
         assert_eq!(g.matches("<polyline").count(), 2, "the track and the value");
         assert!(g.contains("stroke=\"#73BF69\""));
         assert_eq!(
-            gauge(-5.0, 0.0, 100.0, "#73BF69", 200, 120, false).matches("<polyline").count(),
+            gauge(-5.0, 0.0, 100.0, "#73BF69", 200, 120, Theme::Light).matches("<polyline").count(),
             1,
             "nothing filled"
         );
@@ -445,11 +498,43 @@ mod tests {
             4.0,
             200,
             60,
-            true,
+            Theme::Page,
         );
         assert!(b.contains("&lt;a&gt;") && !b.contains("<a>"));
-        let p = pie(&[("x".into(), 1.0), ("<y>".into(), 3.0), ("zero".into(), 0.0)], true, 200, 200, false);
+        let p = pie(&[("x".into(), 1.0), ("<y>".into(), 3.0), ("zero".into(), 0.0)], true, 200, 200, Theme::Page);
         assert!(p.contains("<polygon") && p.contains("75.0%") && p.contains("&lt;y&gt;"));
+    }
+
+    #[test]
+    fn page_charts_follow_the_page_and_images_carry_their_background() {
+        let lines = vec![Line { name: "a".into(), points: vec![(0, 1.0), (10, 2.0)], colour: None }];
+        let mut c = TimeChart {
+            width: 300,
+            height: 100,
+            start: 0,
+            end: 10,
+            step: 10,
+            unit: "",
+            decimals: None,
+            theme: Theme::Page,
+            style: Style::default(),
+        };
+        let page = time_series(&lines, &c);
+        assert!(page.contains("fill=\"currentColor\"") && page.contains("stroke=\"currentColor\""), "{page}");
+        assert!(!page.contains("#010203") && !page.contains("#FFFFFF"), "no stand-in colour, no background");
+        c.theme = Theme::Dark;
+        let dark = time_series(&lines, &c);
+        assert!(dark.contains("fill=\"#181B1F\"") && !dark.contains("currentColor"), "dark background");
+        for svg in [
+            gauge(1.0, 0.0, 2.0, "#73BF69", 100, 80, Theme::Page),
+            bars(&[("a".into(), 1.0, "#73BF69".into())], 0.0, 2.0, 100, 20, Theme::Page),
+        ] {
+            assert!(svg.contains("\"currentColor\"") && !svg.contains("#010203"), "{svg}");
+        }
+        // A donut is drawn as ring slices, with no hole painted in a background colour.
+        let d = pie(&[("x".into(), 1.0), ("y".into(), 1.0)], true, 100, 100, Theme::Page);
+        assert_eq!(d.matches("<polygon").count(), 2);
+        assert!(!d.contains("<circle cx=\"50\" cy=\"50\" r=\"26\"") && !d.contains("#FFFFFF"), "{d}");
     }
 
     #[test]
@@ -462,7 +547,7 @@ mod tests {
             step: 10,
             unit: "",
             decimals: None,
-            dark: true,
+            theme: Theme::Dark,
             style: Style::default(),
         };
         assert!(time_series(&[], &c).contains("</svg>"));

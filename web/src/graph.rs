@@ -209,7 +209,7 @@ pub async fn graph(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
                     step,
                     unit: "",
                     decimals: None,
-                    dark: get("theme") == "dark",
+                    theme: chart::Theme::Page,
                     style: chart::Style::default(),
                 };
                 page.svg = chart::time_series(&lines, &c);

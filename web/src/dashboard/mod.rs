@@ -244,6 +244,13 @@ struct DashboardPage {
     view_panel: bool,
     /// The URL of this view without `open` (row headers add theirs).
     base_query: String,
+    /// The URL of this view without the time range, `open` and `viewPanel`
+    /// (time and panel links add theirs and keep the rest: variables, theme, refresh).
+    keep_query: String,
+    /// `light`, `dark`, or empty: the browser's preference.
+    theme: String,
+    /// What the form does not show but must keep: `viewPanel` and opened rows.
+    hidden: Vec<(String, String)>,
 }
 
 /// Colours Grafana names in thresholds, as hex.
@@ -506,7 +513,7 @@ struct Frame<'a> {
     from: i64,
     to: i64,
     uid: &'a str,
-    dark: bool,
+    theme: chart::Theme,
     /// For /render/panel: the image's size instead of the grid's.
     image: Option<(u32, u32)>,
     /// The scrape interval: the floor of `$__interval` and the base of `$__rate_interval`
@@ -521,7 +528,7 @@ fn scrape_ms(st: &AppState) -> i64 {
 
 /// Renders one panel: its queries run over `[from, to]` at the panel's step.
 fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
-    let (resolved, extra, from, to, uid, dark) = (f.resolved, f.extra, f.from, f.to, f.uid, f.dark);
+    let (resolved, extra, from, to, uid, theme) = (f.resolved, f.extra, f.from, f.to, f.uid, f.theme);
     let width_px = f.image.map_or((i64::from(p.grid.w) * PAGE_WIDTH / 24).max(100), |(w, _)| i64::from(w));
     let min_ms = Some(p.interval.as_str())
         .filter(|i| !i.is_empty())
@@ -641,7 +648,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
             Some((_, v)) => {
                 view.stat = crate::units::format(*v, &p.unit, p.decimals);
                 view.stat_colour = colour_of(*v);
-                view.svg = chart::gauge(*v, lo, hi, &view.stat_colour.clone(), w, h.saturating_sub(40).max(40), dark);
+                view.svg = chart::gauge(*v, lo, hi, &view.stat_colour.clone(), w, h.saturating_sub(40).max(40), theme);
             }
         },
         "bargauge" => {
@@ -651,11 +658,11 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
             let items: Vec<(String, f64, String)> =
                 reduced.iter().map(|(n, v)| (n.clone(), *v, colour_of(*v))).collect();
             view.legend = value_legend(&reduced, |i| items[i].2.clone(), p);
-            view.svg = chart::bars(&items, lo, hi, w, h.saturating_sub(20).max(20), dark);
+            view.svg = chart::bars(&items, lo, hi, w, h.saturating_sub(20).max(20), theme);
         }
         "piechart" => {
             view.legend = value_legend(&reduced, |i| chart::colour(i).to_string(), p);
-            view.svg = chart::pie(&reduced, p.pie_donut, w.min(h.max(60) * 2), h.max(60), dark);
+            view.svg = chart::pie(&reduced, p.pie_donut, w.min(h.max(60) * 2), h.max(60), theme);
         }
         "table" => {
             // One row per label set; a value column per query, as Grafana joins them.
@@ -723,7 +730,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                     step,
                     unit: &p.unit,
                     decimals: p.decimals,
-                    dark,
+                    theme,
                     style: chart::Style::default(),
                 };
                 view.svg = chart::time_series(&spark, &c);
@@ -759,7 +766,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 step,
                 unit: &p.unit,
                 decimals: p.decimals,
-                dark,
+                theme,
                 style: chart::Style { stack: p.stack, fill: p.fill.min(100) as u8, bars: p.draw == "bars" },
             };
             view.svg = chart::time_series(&lines, &c);
@@ -791,11 +798,18 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
     // Collapsed rows opened in the URL (`open=<row id>`, repeatable, or `open=all`).
     let open: Vec<String> = params.iter().filter(|(k, _)| k == "open").map(|(_, v)| v.clone()).collect();
     let is_open = move |id: u64| open.iter().any(|o| o == "all" || *o == id.to_string());
-    let dark = get("theme").as_deref() == Some("dark");
+    // The page follows the browser's light or dark preference unless the URL names one
+    // (`theme=light|dark`, as Grafana's); its charts follow the page.
+    let theme = get("theme").filter(|t| t == "light" || t == "dark").unwrap_or_default();
     // Auto-refresh: `refresh=` in the URL (empty or `off`: none), else the dashboard's own.
     let refresh = get("refresh").unwrap_or_else(|| d.refresh.clone());
     let base_query: String = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params.iter().filter(|(k, _)| k != "open"))
+        .finish();
+    let hidden: Vec<(String, String)> =
+        params.iter().filter(|(k, _)| k == "open" || k == "viewPanel").cloned().collect();
+    let keep_query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().filter(|(k, _)| !matches!(k.as_str(), "open" | "from" | "to" | "viewPanel")))
         .finish();
     let st2 = st.clone();
     let page = tokio::task::spawn_blocking(move || {
@@ -806,7 +820,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
             from,
             to,
             uid: &d.uid,
-            dark,
+            theme: chart::Theme::Page,
             image: None,
             scrape_ms: scrape_ms(&st2),
         };
@@ -872,6 +886,9 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
             panels,
             view_panel: view_panel.is_some(),
             base_query,
+            keep_query,
+            theme,
+            hidden,
         }
     })
     .await;
@@ -912,18 +929,18 @@ pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> 
     let from = parse_time(&get("from").unwrap_or_else(|| d.from.clone()), now)
         .filter(|f| *f < to)
         .unwrap_or(to - 6 * 3_600_000);
-    let dark = get("theme").as_deref() == Some("dark");
+    let theme = chart::Theme::image(get("theme").as_deref());
     let png = get("format").as_deref() == Some("png");
     let svg = tokio::task::spawn_blocking(move || {
         let (resolved, _, extra) = resolve(&st, &d.variables, &params, from, to);
-        let frame = Frame { resolved: &resolved, extra: &extra, from, to, uid: &d.uid, dark, image: Some((w, h)), scrape_ms: scrape_ms(&st) };
+        let frame = Frame { resolved: &resolved, extra: &extra, from, to, uid: &d.uid, theme, image: Some((w, h)), scrape_ms: scrape_ms(&st) };
         let v = render_panel(&st, &panel, &frame);
         if !v.svg.is_empty() && v.stat.is_empty() {
             return v.svg;
         }
         // Text-like panels: their value or message as an image.
         let text = [&v.stat, &v.error, &v.placeholder, &v.text].into_iter().find(|t| !t.is_empty()).cloned().unwrap_or_default();
-        let (fg, bg) = if dark { ("#c7d0d9", "#181b1f") } else { ("#464c54", "#ffffff") };
+        let (fg, bg) = if theme == chart::Theme::Dark { ("#c7d0d9", "#181b1f") } else { ("#464c54", "#ffffff") };
         format!(
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><rect width="100%" height="100%" fill="{bg}"/><text x="50%" y="50%" text-anchor="middle" dominant-baseline="middle" font-family="sans-serif" font-size="{}" fill="{fg}">{}</text></svg>"#,
             (h / 4).clamp(12, 96),
