@@ -107,6 +107,8 @@ struct Controller {
     last_reload: Mutex<(bool, SystemTime)>,
     corrupt_wal_segments: u64,
     db: Arc<Db>,
+    /// Served dashboards: read again with each config (its `vigil.dashboards`).
+    dashboards: Arc<std::sync::RwLock<web::Dashboards>>,
 }
 
 impl Control for Controller {
@@ -121,6 +123,7 @@ impl Control for Controller {
         }
         // The manager spawns tasks: enter the runtime this is called from.
         self.manager.apply(&cfg);
+        *self.dashboards.write().unwrap_or_else(|e| e.into_inner()) = load_dashboards(&self.opts, &cfg);
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = cfg;
         *self.last_reload.lock().unwrap_or_else(|e| e.into_inner()) = (true, SystemTime::now());
         tracing::info!("configuration reloaded");
@@ -240,6 +243,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 
     manager.apply(&cfg);
     let ready = Arc::new(AtomicBool::new(false));
+    let dashboards = Arc::new(std::sync::RwLock::new(load_dashboards(&opts, &cfg)));
     let controller = Arc::new(Controller {
         opts: opts.clone(),
         manager: manager.clone(),
@@ -249,6 +253,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         last_reload: Mutex::new((true, SystemTime::now())),
         corrupt_wal_segments: db.open_report().map_or(0, |r| r.corrupt_wal_segments),
         db: db.clone(),
+        dashboards: dashboards.clone(),
     });
     let state = AppState {
         db: db.clone(),
@@ -257,7 +262,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         control: controller.clone(),
         ready: ready.clone(),
         admin_api: opts.admin_api,
-        dashboards: Arc::new(std::sync::RwLock::new(load_dashboards(&opts))),
+        dashboards,
     };
     spawn_retention(db.clone(), opts.retention, opts.retention_size);
     spawn_sighup(controller);
@@ -282,10 +287,11 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The built-in dashboards and those of `--dashboards`, with a warning per file that does not load.
-fn load_dashboards(opts: &Options) -> web::Dashboards {
+/// The built-in dashboards, those of `--dashboards` and of the config's
+/// `vigil.dashboards`, then the uploaded ones, with a warning per file that does not load.
+fn load_dashboards(opts: &Options, cfg: &Config) -> web::Dashboards {
     let uploaded = opts.data_dir.join("dashboards");
-    let mut dirs: Vec<&std::path::Path> = opts.dashboards.iter().map(|p| p.as_path()).collect();
+    let mut dirs: Vec<&std::path::Path> = opts.dashboards.iter().chain(&cfg.dashboards).map(|p| p.as_path()).collect();
     if uploaded.is_dir() {
         dirs.push(&uploaded);
     }

@@ -432,3 +432,24 @@ fn the_host_dashboard_appears_with_a_node_exporter() {
     assert_eq!(sections, 9);
     assert!(!page.contains("panel-error") && !page.contains("data-no-data"), "every host panel draws");
 }
+
+/// `vigil.dashboards` in the config names directories of dashboard JSON
+/// (relative to the config file); a reload reads them again.
+#[test]
+fn the_config_file_provisions_dashboards_and_a_reload_reads_them_again() {
+    let dir = TempDir::new("provisioned");
+    std::fs::create_dir(dir.path().join("boards")).unwrap();
+    let board = |uid: &str| {
+        format!(
+            r#"{{"uid": "{uid}", "title": "Board {uid}", "panels": [{{"id": 1, "type": "timeseries", "title": "t", "gridPos": {{"x": 0, "y": 0, "w": 24, "h": 8}}, "targets": [{{"expr": "up"}}]}}]}}"#
+        )
+    };
+    std::fs::write(dir.path().join("boards/one.json"), board("one")).unwrap();
+    let v = Vigil::start_in(dir, "scrape_configs: []\nvigil:\n  dashboards:\n    - boards\n", &[]);
+    assert_eq!(get(&format!("{}/d/one", v.base)).status, 200, "provisioned at start");
+    assert_eq!(get(&format!("{}/d/two", v.base)).status, 404);
+    std::fs::write(v.dir.path().join("boards/two.json"), board("two")).unwrap();
+    assert_eq!(http("POST", &format!("{}/-/reload", v.base), "").unwrap().status, 200);
+    assert_eq!(get(&format!("{}/d/two", v.base)).status, 200, "read again on reload");
+    assert!(get(&format!("{}/dashboards", v.base)).body.contains("Board two"));
+}

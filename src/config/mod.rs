@@ -161,6 +161,8 @@ pub struct Config {
     pub source: String,
     /// One line per key Vigil accepts but does not act on.
     pub warnings: Vec<String>,
+    /// `vigil.dashboards`: directories of Grafana dashboard JSON to serve.
+    pub dashboards: Vec<PathBuf>,
 }
 
 /// Reads and validates a config file.
@@ -341,7 +343,15 @@ impl Loader<'_> {
                 .map(|(head, _)| head.to_string())
                 .and_then(|h| h.rsplit(':').next().and_then(|l| l.parse::<u64>().ok()))
         });
-        Ok(Config { global, scrape_configs, source: self.text.to_string(), warnings: self.warnings })
+        let mut dashboards = Vec::new();
+        for dir in raw.vigil.and_then(|v| v.dashboards).unwrap_or_default() {
+            let path = PathBuf::from(self.resolve(&dir.value));
+            if !path.is_dir() {
+                return Err(self.err(dir.referenced, format!("dashboards: {:?} is not a directory", dir.value)));
+            }
+            dashboards.push(path);
+        }
+        Ok(Config { global, scrape_configs, source: self.text.to_string(), warnings: self.warnings, dashboards })
     }
 
     fn scrape_configs(

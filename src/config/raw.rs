@@ -44,8 +44,18 @@ section! {
         scrape_configs: Option<Vec<S<Option<ScrapeConfig>>>>,
         scrape_config_files: Option<Vec<S<String>>>,
         rule_files: Option<S<Vec<S<String>>>>,
+        vigil: Option<Vigil>,
     }
     unsupported { runtime, alerting, remote_write, remote_read, storage, tracing, otlp }
+}
+
+section! {
+    /// Vigil's own settings (a key Prometheus does not know).
+    Vigil {
+        /// Directories of Grafana dashboard JSON, relative to the config file.
+        dashboards: Option<Vec<S<String>>>,
+    }
+    unsupported {}
 }
 
 section! {

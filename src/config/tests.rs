@@ -93,3 +93,14 @@ fn secrets_are_redacted_for_the_status_api() {
     );
     assert!(!got.contains("hunter2") && !got.contains("abc") && !got.contains("\"tok\""));
 }
+
+#[test]
+fn dashboard_dirs_are_vigils_own_key_relative_to_the_file() {
+    let c = parse("vigil:\n  dashboards: [config]\n", "test.yml", Path::new("src")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.dashboards, [Path::new("src").join("config")]);
+    let e = bad("vigil:\n  dashboards:\n    - no/such/dir\n");
+    assert_eq!((e.line, e.col), (3, 7), "{e}");
+    assert!(e.message.contains("\"no/such/dir\" is not a directory"), "{e}");
+    let e = bad("vigil:\n  dashbords: [x]\n");
+    assert_eq!(e.line, 2, "{e}");
+}
