@@ -86,7 +86,7 @@ fn dashboards_are_listed_rendered_and_escaped() {
     let overridden = b.split("data-panel-id=\"8\"").nth(1).unwrap().split("</section>").next().unwrap();
     assert!(overridden.contains("background: #B877D9\"></span>two</li>"), "colour and display name by name");
     assert!(overridden.contains("stroke=\"#B877D9\"") || overridden.contains("fill=\"#B877D9\""), "drawn in it");
-    assert!(overridden.contains("-1 at "), "negative-Y by regex: the value drawn below zero");
+    assert!(overridden.contains("&lt;/script&gt;: -1"), "negative-Y by regex: the value drawn below zero");
     assert!(b.contains("<div class=\"stat\" style=\"color: #5794F2\">three</div>"), "a value mapping");
     // With a 1 s scrape interval, $__rate_interval is 4 × 1 s (Grafana's default 15 s would give 1m).
     assert!(b.contains("</span>rate over 4s</li>"), "the scrape interval of the config");

@@ -216,6 +216,7 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
     let mut svg = String::new();
     let (fg, _) = c.theme.colours();
     let grid = fg.mix(0.18);
+    let unstacked = lines;
     let stacked;
     let (lines, bottoms): (&[Line], Option<Vec<Points>>) = if c.style.stack {
         let (tops, bottoms) = stack_lines(lines);
@@ -284,25 +285,73 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
                     let _ = chart.draw_series(LineSeries::new(seg.iter().copied(), colour.stroke_width(1)));
                 }
             }
-            // Hover values: a transparent dot with a title at (at most) 300 points per line.
-            let every = (l.points.len() / 300).max(1);
-            for (t, v) in l.points.iter().step_by(every).filter(|p| p.1.is_finite()) {
-                let (x, y) = chart.backend_coord(&(*t, *v));
-                let _ = write!(
-                    hover,
-                    r#"<circle cx="{x}" cy="{y}" r="4" fill="transparent"><title>{}: {} at {}</title></circle>"#,
-                    xml_escape(&l.name),
-                    xml_escape(&units::format(*v, c.unit, c.decimals)),
-                    time_label(*t, 0)
-                );
-            }
         }
+        let (xs, ys) = chart.plotting_area().get_pixel_range();
+        let x_of = |t: i64| chart.backend_coord(&(t, lo)).0;
+        hover_columns(&mut hover, unstacked, c, x_of, (xs.start, xs.end), (ys.start, ys.end));
         let _ = root.present();
     }
     if let Some(at) = svg.rfind("</svg>") {
         svg.insert_str(at, &hover);
     }
     c.theme.finish(svg)
+}
+
+/// Hover columns at least this many pixels wide.
+const HOVER_COLUMN_PX: i32 = 10;
+/// Series named in one hover title (the largest values first).
+const HOVER_SERIES: usize = 6;
+
+/// Hover values as Grafana's tooltip shows them: for each time across the
+/// plot (at most one per [`HOVER_COLUMN_PX`]) a transparent column whose
+/// title gives the time and each series' value there, largest first. Bounded
+/// by the chart's width, not by its series and points, so a page of many
+/// busy charts stays light.
+fn hover_columns(
+    out: &mut String,
+    lines: &[Line],
+    c: &TimeChart,
+    x_of: impl Fn(i64) -> i32,
+    (left, right): (i32, i32),
+    (top, bottom): (i32, i32),
+) {
+    let mut times: Vec<i64> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).collect();
+    times.sort_unstable();
+    times.dedup();
+    let mut columns: Vec<(i64, i32)> = Vec::new();
+    for t in times {
+        let x = x_of(t);
+        if columns.last().is_none_or(|&(_, last)| x >= last + HOVER_COLUMN_PX) {
+            columns.push((t, x));
+        }
+    }
+    for (k, &(t, x)) in columns.iter().enumerate() {
+        let mut at: Vec<(&str, f64)> = lines
+            .iter()
+            .filter_map(|l| l.points.binary_search_by_key(&t, |p| p.0).ok().map(|i| (l.name.as_str(), l.points[i].1)))
+            .filter(|(_, v)| v.is_finite())
+            .collect();
+        if at.is_empty() {
+            continue;
+        }
+        at.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let x0 = if k == 0 { left } else { (columns[k - 1].1 + x) / 2 };
+        let x1 = columns.get(k + 1).map_or(right, |n| (x + n.1) / 2);
+        let _ = write!(
+            out,
+            r#"<rect x="{x0}" y="{top}" width="{}" height="{}" fill="transparent"><title>{}"#,
+            (x1 - x0).max(1),
+            (bottom - top).max(1),
+            time_label(t, 0)
+        );
+        for (name, v) in at.iter().take(HOVER_SERIES) {
+            let _ = write!(out, "\n{}: {}", xml_escape(name), xml_escape(&units::format(*v, c.unit, c.decimals)));
+        }
+        if at.len() > HOVER_SERIES {
+            let _ = write!(out, "\n… and {} more", at.len() - HOVER_SERIES);
+        }
+        out.push_str("</title></rect>");
+    }
 }
 
 /// Points along a circle's arc from angle `a0` to `a1` (radians, 0 = east, counter-clockwise).

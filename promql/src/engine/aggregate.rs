@@ -17,7 +17,7 @@ pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
     (t, c)
 }
 
-fn group_labels(l: &Labels, grouping: &[String], without: bool) -> Labels {
+pub(crate) fn group_labels(l: &Labels, grouping: &[String], without: bool) -> Labels {
     if without {
         let mut lb = l.builder();
         lb.del(METRIC_NAME);
@@ -37,10 +37,10 @@ fn group_labels(l: &Labels, grouping: &[String], without: bool) -> Labels {
 }
 
 /// Reads a sample's grouping labels in place, in sorted name order.
-struct GroupKey<'a> {
+pub(crate) struct GroupKey<'a> {
     /// `by` names, sorted and unique (ignored for `without`).
-    by: &'a [&'a str],
-    without: bool,
+    pub by: &'a [&'a str],
+    pub without: bool,
 }
 
 impl GroupKey<'_> {
@@ -66,9 +66,9 @@ impl GroupKey<'_> {
         true
     }
 
-    fn hash(&self, l: &Labels) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+    pub(crate) fn hash(&self, l: &Labels) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = foldhash::fast::FixedState::default().build_hasher();
         self.for_each(l, |n, v| {
             n.hash(&mut h);
             v.hash(&mut h);
@@ -78,21 +78,95 @@ impl GroupKey<'_> {
     }
 
     /// Whether `l`'s grouping labels are exactly the group's labels `g`.
-    fn matches(&self, l: &Labels, g: &Labels) -> bool {
+    pub(crate) fn matches(&self, l: &Labels, g: &Labels) -> bool {
         let mut it = g.iter();
         self.for_each(l, |n, v| it.next().is_some_and(|p| p.name == n && p.value == v)) && it.next().is_none()
     }
 }
 
-#[derive(Default)]
-struct Acc {
+/// A group's running figures for the operators that keep no values
+/// (sum, avg, count, group, min, max, stddev, stdvar).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Num {
     /// Any input marked for delayed name removal: the output is too.
-    drop_name: bool,
-    count: f64,
+    pub drop_name: bool,
+    pub count: f64,
     value: f64,
     c: f64,
     mean: f64,
     incremental: bool,
+}
+
+impl Num {
+    /// Adds `f`, in the order Prometheus adds a group's samples.
+    pub(crate) fn add(&mut self, op: AggOp, f: f64) {
+        self.count += 1.0;
+        match op {
+            AggOp::Sum => (self.value, self.c) = kahan_inc(f, self.value, self.c),
+            AggOp::Avg => {
+                if self.count == 1.0 {
+                    self.value = f;
+                    self.mean = f;
+                    return;
+                }
+                if !self.incremental {
+                    let (nv, nc) = kahan_inc(f, self.value, self.c);
+                    if !nv.is_infinite() {
+                        self.value = nv;
+                        self.c = nc;
+                        return;
+                    }
+                    self.incremental = true;
+                    self.mean = self.value / (self.count - 1.0);
+                    self.c /= self.count - 1.0;
+                }
+                let q = (self.count - 1.0) / self.count;
+                (self.mean, self.c) = kahan_inc(f / self.count, q * self.mean, q * self.c);
+            }
+            AggOp::Max if self.count == 1.0 || self.value < f || self.value.is_nan() => self.value = f,
+            AggOp::Min if self.count == 1.0 || self.value > f || self.value.is_nan() => self.value = f,
+            AggOp::Stddev | AggOp::Stdvar => {
+                if self.count == 1.0 {
+                    self.mean = f;
+                    // NaN or ±Inf make the deviation NaN.
+                    self.value = 0.0 * f;
+                } else {
+                    let delta = f - self.mean;
+                    self.mean += delta / self.count;
+                    self.value += delta * (f - self.mean);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The group's value (for the operators [`Num::add`] serves).
+    pub(crate) fn result(&self, op: AggOp) -> f64 {
+        match op {
+            AggOp::Sum => self.value + self.c,
+            AggOp::Avg if self.count == 1.0 => self.value,
+            AggOp::Avg if self.incremental => self.mean + self.c,
+            AggOp::Avg => (self.value + self.c) / self.count,
+            AggOp::Count => self.count,
+            AggOp::Group => 1.0,
+            AggOp::Stdvar => self.value / self.count,
+            AggOp::Stddev => (self.value / self.count).sqrt(),
+            _ => self.value,
+        }
+    }
+}
+
+/// Whether an operator is served by [`Num`] alone.
+pub(crate) fn is_numeric(op: AggOp) -> bool {
+    matches!(
+        op,
+        AggOp::Sum | AggOp::Avg | AggOp::Count | AggOp::Group | AggOp::Min | AggOp::Max | AggOp::Stddev | AggOp::Stdvar
+    )
+}
+
+#[derive(Default)]
+struct Acc {
+    num: Num,
     values: Vec<Sample>,
 }
 
@@ -119,12 +193,27 @@ pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
     values[lower as usize] * (1.0 - w) + values[upper as usize] * w
 }
 
+/// An aggregation node's groups, kept from step to step of a range query:
+/// the group of each position of the previous step's input, so that a
+/// series seen at the same position again (the same label set, compared by
+/// pointer first) finds its group without hashing its labels.
+#[derive(Default)]
+pub(crate) struct Groups {
+    /// The previous step's input: each sample's labels and group.
+    prev: Vec<(Labels, usize)>,
+    /// Every group's labels, by group number.
+    labels: Vec<Labels>,
+    /// Group numbers by the hash of their grouping labels.
+    index: super::FastMap<u64, Vec<usize>>,
+}
+
 pub(crate) fn eval(
     op: AggOp,
     v: Vec<Sample>,
     param: Option<Val>,
     grouping: &[String],
     without: bool,
+    groups: &mut Groups,
 ) -> Result<Vec<Sample>, EvalError> {
     let scalar = match &param {
         Some(Val::Scalar(s)) => Some(*s),
@@ -145,98 +234,57 @@ pub(crate) fn eval(
     by.sort_unstable();
     by.dedup();
     let key = GroupKey { by: &by, without };
-    let mut order: Vec<Labels> = Vec::new();
+    // This step's groups in the order they are first met, and their accumulators.
+    let mut order: Vec<usize> = Vec::new();
     let mut accs: Vec<Acc> = Vec::new();
-    let mut index: super::FastMap<u64, Vec<usize>> = Default::default();
-    for s in v {
-        let h = key.hash(&s.labels);
-        let slot = index.entry(h).or_default();
-        let k = match slot.iter().copied().find(|&k| key.matches(&s.labels, &order[k])) {
-            Some(k) => k,
-            None => {
-                slot.push(order.len());
-                order.push(group_labels(&s.labels, grouping, without));
-                accs.push(Acc::default());
-                order.len() - 1
+    let mut acc_of: Vec<usize> = vec![usize::MAX; groups.labels.len()];
+    let mut seen: Vec<(Labels, usize)> = Vec::with_capacity(v.len());
+    for (i, s) in v.into_iter().enumerate() {
+        let g = match groups.prev.get(i) {
+            Some((l, g)) if *l == s.labels => *g,
+            _ => {
+                let slot = groups.index.entry(key.hash(&s.labels)).or_default();
+                match slot.iter().copied().find(|&g| key.matches(&s.labels, &groups.labels[g])) {
+                    Some(g) => g,
+                    None => {
+                        slot.push(groups.labels.len());
+                        groups.labels.push(group_labels(&s.labels, grouping, without));
+                        groups.labels.len() - 1
+                    }
+                }
             }
         };
-        let acc = &mut accs[k];
-        let f = s.v;
-        acc.count += 1.0;
-        acc.drop_name |= s.drop_name;
-        match op {
-            AggOp::Sum => {
-                let (t, c) = kahan_inc(f, acc.value, acc.c);
-                acc.value = t;
-                acc.c = c;
-            }
-            AggOp::Avg => {
-                if acc.count == 1.0 {
-                    acc.value = f;
-                    acc.mean = f;
-                } else {
-                    if !acc.incremental {
-                        let (nv, nc) = kahan_inc(f, acc.value, acc.c);
-                        if !nv.is_infinite() {
-                            acc.value = nv;
-                            acc.c = nc;
-                            continue;
-                        }
-                        acc.incremental = true;
-                        acc.mean = acc.value / (acc.count - 1.0);
-                        acc.c /= acc.count - 1.0;
-                    }
-                    let q = (acc.count - 1.0) / acc.count;
-                    let (m, c) = kahan_inc(f / acc.count, q * acc.mean, q * acc.c);
-                    acc.mean = m;
-                    acc.c = c;
-                }
-            }
-            AggOp::Max => {
-                if acc.count == 1.0 || acc.value < f || acc.value.is_nan() {
-                    acc.value = f;
-                }
-            }
-            AggOp::Min => {
-                if acc.count == 1.0 || acc.value > f || acc.value.is_nan() {
-                    acc.value = f;
-                }
-            }
-            AggOp::Stddev | AggOp::Stdvar => {
-                if acc.count == 1.0 {
-                    acc.mean = f;
-                    // NaN or ±Inf make the deviation NaN.
-                    acc.value = 0.0 * f;
-                } else {
-                    let delta = f - acc.mean;
-                    acc.mean += delta / acc.count;
-                    acc.value += delta * (f - acc.mean);
-                }
-            }
-            AggOp::Count | AggOp::Group => {}
-            AggOp::Quantile | AggOp::TopK | AggOp::BottomK | AggOp::LimitK | AggOp::LimitRatio | AggOp::CountValues => {
-                acc.values.push(s);
-            }
+        seen.push((s.labels.clone(), g));
+        if g >= acc_of.len() {
+            acc_of.resize(g + 1, usize::MAX);
+        }
+        if acc_of[g] == usize::MAX {
+            acc_of[g] = accs.len();
+            accs.push(Acc::default());
+            order.push(g);
+        }
+        let acc = &mut accs[acc_of[g]];
+        acc.num.drop_name |= s.drop_name;
+        if is_numeric(op) {
+            acc.num.add(op, s.v);
+        } else {
+            acc.num.count += 1.0;
+            acc.values.push(s);
         }
     }
+    groups.prev = seen;
     let mut out = Vec::new();
     for (g, acc) in order.into_iter().zip(accs) {
+        let g = groups.labels[g].clone();
         let v = match op {
-            AggOp::Sum => acc.value + acc.c,
-            AggOp::Avg => {
-                if acc.count == 1.0 {
-                    acc.value
-                } else if acc.incremental {
-                    acc.mean + acc.c
-                } else {
-                    (acc.value + acc.c) / acc.count
-                }
-            }
-            AggOp::Count => acc.count,
-            AggOp::Group => 1.0,
-            AggOp::Min | AggOp::Max => acc.value,
-            AggOp::Stdvar => acc.value / acc.count,
-            AggOp::Stddev => (acc.value / acc.count).sqrt(),
+            AggOp::Sum
+            | AggOp::Avg
+            | AggOp::Count
+            | AggOp::Group
+            | AggOp::Min
+            | AggOp::Max
+            | AggOp::Stddev
+            | AggOp::Stdvar => acc.num.result(op),
             AggOp::Quantile => {
                 let mut vals: Vec<f64> = acc.values.iter().map(|s| s.v).collect();
                 quantile(scalar.unwrap_or(f64::NAN), &mut vals)
@@ -296,7 +344,7 @@ pub(crate) fn eval(
                 continue;
             }
         };
-        out.push(Sample { labels: g, v, drop_name: acc.drop_name });
+        out.push(Sample { labels: g, v, drop_name: acc.num.drop_name });
     }
     Ok(out)
 }

@@ -62,6 +62,9 @@ pub(crate) fn eval(ctx: &Ctx, e: &Expr, t: i64) -> Result<Val, EvalError> {
             binary::eval(*op, l, r, *return_bool, matching.as_ref())?
         }
         Expr::Aggregate { op, expr, param, grouping, without, pos } => {
+            if let Some(v) = super::sliding::take(ctx, e, t) {
+                return Ok(Val::Vector(v));
+            }
             let v = match eval(ctx, expr, t)? {
                 Val::Vector(v) => v,
                 _ => return Err(EvalError::Execution("aggregation over a non-vector".into())),
@@ -75,9 +78,17 @@ pub(crate) fn eval(ctx: &Ctx, e: &Expr, t: i64) -> Result<Val, EvalError> {
                     funcs::check_quantile(ctx, *q, *pos);
                 }
             }
-            Val::Vector(aggregate::eval(*op, v, p, grouping, *without)?)
+            // The node's groups from the previous step, if any.
+            let key = e as *const Expr;
+            let mut groups = ctx.groups.borrow_mut().remove(&key).unwrap_or_default();
+            let out = aggregate::eval(*op, v, p, grouping, *without, &mut groups);
+            ctx.groups.borrow_mut().insert(key, groups);
+            Val::Vector(out?)
         }
-        Expr::Call { func, args, pos, arg_pos } => funcs::call(ctx, func, args, t, *pos, arg_pos)?,
+        Expr::Call { func, args, pos, arg_pos } => match super::sliding::take(ctx, e, t) {
+            Some(v) => Val::Vector(v),
+            None => funcs::call(ctx, func, args, t, *pos, arg_pos)?,
+        },
     })
 }
 

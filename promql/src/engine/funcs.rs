@@ -44,7 +44,7 @@ fn map(v: Vec<Sample>, f: impl Fn(f64) -> f64) -> Val {
 }
 
 /// The window `(start, end]` of a range-vector argument at time `t`.
-fn window_of(ctx: &Ctx, e: &Expr, t: i64) -> Option<(i64, i64, i64)> {
+pub(crate) fn window_of(ctx: &Ctx, e: &Expr, t: i64) -> Option<(i64, i64, i64)> {
     match e {
         Expr::MatrixSelector { vs, range } => {
             let end = ctx.at_time(vs.at, t) - vs.offset;
@@ -111,16 +111,8 @@ pub(crate) fn call(
         if name == "quantile_over_time" {
             check_quantile(ctx, params[0], arg_pos.first().copied().unwrap_or(pos));
         }
-        if matches!(name, "rate" | "increase" | "irate") {
-            for s in &series {
-                let metric = s.labels.metric_name().unwrap_or("");
-                if !["_total", "_sum", "_count", "_bucket"].iter().any(|suf| metric.ends_with(suf)) {
-                    ctx.info(format!(
-                        "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {metric:?} {}",
-                        arg_pos.first().copied().unwrap_or(pos)
-                    ));
-                }
-            }
+        for s in &series {
+            counter_info(ctx, name, &s.labels, arg_pos.first().copied().unwrap_or(pos));
         }
         return range_function(ctx, name, series, &params, &args[m_idx], t);
     }
@@ -465,19 +457,32 @@ struct Bucket {
 fn bucket_groups(ctx: &Ctx, v: Vec<Sample>, pos: Pos) -> Vec<(Labels, Vec<Bucket>)> {
     let mut groups: Vec<(Labels, Vec<Bucket>)> = Vec::new();
     let mut index: super::FastMap<Labels, usize> = Default::default();
+    // Each label set's bucket bound and labels without `le`, worked out once
+    // per query (a range query meets the same series at every step).
+    let mut split = ctx.le_split.borrow_mut();
     for s in v {
-        let raw = s.labels.get_or_empty("le");
-        let parsed = raw.trim().parse::<f64>().ok().or(if raw.trim() == "+Inf" { Some(f64::INFINITY) } else { None });
-        let Some(le) = parsed.filter(|v| !v.is_nan()) else {
+        let known = match split.get(&s.labels) {
+            Some(k) => k.clone(),
+            None => {
+                let raw = s.labels.get_or_empty("le").trim();
+                let parsed = raw.parse::<f64>().ok().or(if raw == "+Inf" { Some(f64::INFINITY) } else { None });
+                let k = parsed.filter(|v| !v.is_nan()).map(|le| {
+                    let mut lb = s.labels.builder();
+                    lb.del("le");
+                    (lb.build(), le)
+                });
+                split.insert(s.labels.clone(), k.clone());
+                k
+            }
+        };
+        let Some((key, le)) = known else {
             ctx.warn(format!(
-                "PromQL warning: bucket label \"le\" is missing or has a malformed value of {raw:?} for metric name {:?} {pos}",
+                "PromQL warning: bucket label \"le\" is missing or has a malformed value of {:?} for metric name {:?} {pos}",
+                s.labels.get_or_empty("le"),
                 s.labels.metric_name().unwrap_or("")
             ));
             continue;
         };
-        let mut lb = s.labels.builder();
-        lb.del("le");
-        let key = lb.build();
         let bucket = Bucket { upper: le, count: s.v };
         match index.get(&key) {
             Some(&k) => groups[k].1.push(bucket),
@@ -748,128 +753,155 @@ fn range_function(
     }
     let mut out = Vec::with_capacity(series.len());
     for s in series {
-        let p = &s.points;
-        if p.is_empty() {
-            continue;
-        }
-        let v = match name {
-            "rate" | "increase" | "delta" => {
-                let Some((start, end, range)) = window else {
-                    return Err(EvalError::Execution(format!("{name} needs a range vector selector or subquery")));
-                };
-                extrapolated_rate(p, start, end, range, name != "delta", name == "rate")
-            }
-            "irate" | "idelta" => {
-                if p.len() < 2 {
-                    None
-                } else {
-                    let (a, b) = (p[p.len() - 2], p[p.len() - 1]);
-                    let mut r = if name == "irate" && b.1 < a.1 { b.1 } else { b.1 - a.1 };
-                    let dt = b.0 - a.0;
-                    if dt == 0 {
-                        None
-                    } else {
-                        if name == "irate" {
-                            r /= dt as f64 / 1000.0;
-                        }
-                        Some(r)
-                    }
-                }
-            }
-            "deriv" => (p.len() >= 2).then(|| linear_regression(p, p[0].0).0),
-            "predict_linear" => (p.len() >= 2).then(|| {
-                let (slope, icpt) = linear_regression(p, t);
-                slope * params[0] + icpt
-            }),
-            "resets" => Some(p.windows(2).filter(|w| w[1].1 < w[0].1).count() as f64),
-            "changes" => {
-                Some(p.windows(2).filter(|w| !(w[1].1 == w[0].1 || (w[1].1.is_nan() && w[0].1.is_nan()))).count() as f64)
-            }
-            "sum_over_time" => {
-                let (mut s, mut c) = (0.0, 0.0);
-                for x in p {
-                    (s, c) = kahan_inc(x.1, s, c);
-                }
-                Some(s + c)
-            }
-            "avg_over_time" => Some(avg(p.iter().map(|x| x.1))),
-            "count_over_time" => Some(p.len() as f64),
-            "min_over_time" => Some(p.iter().fold(p[0].1, |m, x| if x.1 < m || m.is_nan() { x.1 } else { m })),
-            "max_over_time" => Some(p.iter().fold(p[0].1, |m, x| if x.1 > m || m.is_nan() { x.1 } else { m })),
-            "last_over_time" => Some(p[p.len() - 1].1),
-            "first_over_time" => Some(p[0].1),
-            "ts_of_last_over_time" => Some(p[p.len() - 1].0 as f64 / 1000.0),
-            "ts_of_first_over_time" => Some(p[0].0 as f64 / 1000.0),
-            "ts_of_max_over_time" | "ts_of_min_over_time" => {
-                let mut best = p[0];
-                for x in p {
-                    let better = if name == "ts_of_max_over_time" {
-                        x.1 >= best.1 || best.1.is_nan()
-                    } else {
-                        x.1 <= best.1 || best.1.is_nan()
-                    };
-                    if better {
-                        best = *x;
-                    }
-                }
-                Some(best.0 as f64 / 1000.0)
-            }
-            "present_over_time" => Some(1.0),
-            "quantile_over_time" => {
-                let mut vals: Vec<f64> = p.iter().map(|x| x.1).collect();
-                Some(quantile(params[0], &mut vals))
-            }
-            "stddev_over_time" | "stdvar_over_time" => {
-                let (mut n, mut mean, mut m2) = (0.0, 0.0, 0.0);
-                for x in p {
-                    n += 1.0;
-                    let d = x.1 - mean;
-                    mean += d / n;
-                    m2 += d * (x.1 - mean);
-                }
-                let var = m2 / n;
-                Some(if name == "stddev_over_time" { var.sqrt() } else { var })
-            }
-            "mad_over_time" if p.iter().any(|x| x.1.is_nan()) => Some(f64::NAN),
-            "mad_over_time" => {
-                let mut vals: Vec<f64> = p.iter().map(|x| x.1).collect();
-                let med = quantile(0.5, &mut vals);
-                let mut dev: Vec<f64> = p.iter().map(|x| (x.1 - med).abs()).collect();
-                Some(quantile(0.5, &mut dev))
-            }
-            "double_exponential_smoothing" => {
-                let (sf, tf) = (params[0], params[1]);
-                if sf <= 0.0 || sf >= 1.0 {
-                    return Err(EvalError::Execution(format!(
-                        "invalid smoothing factor. Expected: 0 < sf < 1, got: {sf}"
-                    )));
-                }
-                if tf <= 0.0 || tf >= 1.0 {
-                    return Err(EvalError::Execution(format!("invalid trend factor. Expected: 0 < tf < 1, got: {tf}")));
-                }
-                if p.len() < 2 {
-                    None
-                } else {
-                    let (mut s0, mut s1, mut b) = (0.0, p[0].1, p[1].1 - p[0].1);
-                    for (i, x) in p.iter().enumerate().skip(1) {
-                        if i > 1 {
-                            b = tf * (s1 - s0) + (1.0 - tf) * b;
-                        }
-                        let y = (1.0 - sf) * (s1 + b);
-                        s0 = s1;
-                        s1 = sf * x.1 + y;
-                    }
-                    Some(s1)
-                }
-            }
-            other => return Err(EvalError::Execution(format!("function {other:?} is not supported by Vigil yet"))),
-        };
-        if let Some(v) = v {
-            let keep_name = matches!(name, "last_over_time" | "first_over_time");
-            out.push(Sample { labels: s.labels, v, drop_name: !keep_name });
+        if let Some(v) = window_value(name, &s.points, params, window, t)? {
+            out.push(Sample { labels: s.labels, v, drop_name: !keeps_name(name) });
         }
     }
     Ok(Val::Vector(out))
+}
+
+/// Prometheus's info for `rate`, `increase` and `irate` over a series whose
+/// name does not look like a counter's.
+pub(crate) fn counter_info(ctx: &Ctx, name: &str, labels: &Labels, pos: Pos) {
+    if !matches!(name, "rate" | "increase" | "irate") {
+        return;
+    }
+    let metric = labels.metric_name().unwrap_or("");
+    if !["_total", "_sum", "_count", "_bucket"].iter().any(|suf| metric.ends_with(suf)) {
+        ctx.info(format!(
+            "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {metric:?} {pos}"
+        ));
+    }
+}
+
+/// Whether a range function's output keeps the metric name.
+pub(crate) fn keeps_name(name: &str) -> bool {
+    matches!(name, "last_over_time" | "first_over_time")
+}
+
+/// A range function's value over one series' samples `p` in its window
+/// `(start, end]` (`window`: start, end, range) at evaluation time `t`;
+/// None when the function gives no sample (too few points).
+pub(crate) fn window_value(
+    name: &str,
+    p: &[(i64, f64)],
+    params: &[f64],
+    window: Option<(i64, i64, i64)>,
+    t: i64,
+) -> Result<Option<f64>, EvalError> {
+    if p.is_empty() {
+        return Ok(None);
+    }
+    Ok(match name {
+        "rate" | "increase" | "delta" => {
+            let Some((start, end, range)) = window else {
+                return Err(EvalError::Execution(format!("{name} needs a range vector selector or subquery")));
+            };
+            extrapolated_rate(p, start, end, range, name != "delta", name == "rate")
+        }
+        "irate" | "idelta" => {
+            if p.len() < 2 {
+                None
+            } else {
+                let (a, b) = (p[p.len() - 2], p[p.len() - 1]);
+                let mut r = if name == "irate" && b.1 < a.1 { b.1 } else { b.1 - a.1 };
+                let dt = b.0 - a.0;
+                if dt == 0 {
+                    None
+                } else {
+                    if name == "irate" {
+                        r /= dt as f64 / 1000.0;
+                    }
+                    Some(r)
+                }
+            }
+        }
+        "deriv" => (p.len() >= 2).then(|| linear_regression(p, p[0].0).0),
+        "predict_linear" => (p.len() >= 2).then(|| {
+            let (slope, icpt) = linear_regression(p, t);
+            slope * params[0] + icpt
+        }),
+        "resets" => Some(p.windows(2).filter(|w| w[1].1 < w[0].1).count() as f64),
+        "changes" => {
+            Some(p.windows(2).filter(|w| !(w[1].1 == w[0].1 || (w[1].1.is_nan() && w[0].1.is_nan()))).count() as f64)
+        }
+        "sum_over_time" => {
+            let (mut s, mut c) = (0.0, 0.0);
+            for x in p {
+                (s, c) = kahan_inc(x.1, s, c);
+            }
+            Some(s + c)
+        }
+        "avg_over_time" => Some(avg(p.iter().map(|x| x.1))),
+        "count_over_time" => Some(p.len() as f64),
+        "min_over_time" => Some(p.iter().fold(p[0].1, |m, x| if x.1 < m || m.is_nan() { x.1 } else { m })),
+        "max_over_time" => Some(p.iter().fold(p[0].1, |m, x| if x.1 > m || m.is_nan() { x.1 } else { m })),
+        "last_over_time" => Some(p[p.len() - 1].1),
+        "first_over_time" => Some(p[0].1),
+        "ts_of_last_over_time" => Some(p[p.len() - 1].0 as f64 / 1000.0),
+        "ts_of_first_over_time" => Some(p[0].0 as f64 / 1000.0),
+        "ts_of_max_over_time" | "ts_of_min_over_time" => {
+            let mut best = p[0];
+            for x in p {
+                let better = if name == "ts_of_max_over_time" {
+                    x.1 >= best.1 || best.1.is_nan()
+                } else {
+                    x.1 <= best.1 || best.1.is_nan()
+                };
+                if better {
+                    best = *x;
+                }
+            }
+            Some(best.0 as f64 / 1000.0)
+        }
+        "present_over_time" => Some(1.0),
+        "quantile_over_time" => {
+            let mut vals: Vec<f64> = p.iter().map(|x| x.1).collect();
+            Some(quantile(params[0], &mut vals))
+        }
+        "stddev_over_time" | "stdvar_over_time" => {
+            let (mut n, mut mean, mut m2) = (0.0, 0.0, 0.0);
+            for x in p {
+                n += 1.0;
+                let d = x.1 - mean;
+                mean += d / n;
+                m2 += d * (x.1 - mean);
+            }
+            let var = m2 / n;
+            Some(if name == "stddev_over_time" { var.sqrt() } else { var })
+        }
+        "mad_over_time" if p.iter().any(|x| x.1.is_nan()) => Some(f64::NAN),
+        "mad_over_time" => {
+            let mut vals: Vec<f64> = p.iter().map(|x| x.1).collect();
+            let med = quantile(0.5, &mut vals);
+            let mut dev: Vec<f64> = p.iter().map(|x| (x.1 - med).abs()).collect();
+            Some(quantile(0.5, &mut dev))
+        }
+        "double_exponential_smoothing" => {
+            let (sf, tf) = (params[0], params[1]);
+            if sf <= 0.0 || sf >= 1.0 {
+                return Err(EvalError::Execution(format!("invalid smoothing factor. Expected: 0 < sf < 1, got: {sf}")));
+            }
+            if tf <= 0.0 || tf >= 1.0 {
+                return Err(EvalError::Execution(format!("invalid trend factor. Expected: 0 < tf < 1, got: {tf}")));
+            }
+            if p.len() < 2 {
+                None
+            } else {
+                let (mut s0, mut s1, mut b) = (0.0, p[0].1, p[1].1 - p[0].1);
+                for (i, x) in p.iter().enumerate().skip(1) {
+                    if i > 1 {
+                        b = tf * (s1 - s0) + (1.0 - tf) * b;
+                    }
+                    let y = (1.0 - sf) * (s1 + b);
+                    s0 = s1;
+                    s1 = sf * x.1 + y;
+                }
+                Some(s1)
+            }
+        }
+        other => return Err(EvalError::Execution(format!("function {other:?} is not supported by Vigil yet"))),
+    })
 }
 
 /// Mean with Kahan summation, switching to an incremental mean on overflow

@@ -9,6 +9,7 @@ mod aggregate;
 mod binary;
 mod eval;
 mod funcs;
+mod sliding;
 
 use crate::parser::{At, Expr, VectorSelector};
 use std::collections::HashMap;
@@ -215,6 +216,12 @@ pub(crate) struct Ctx<'a> {
     /// Series of each selector, keyed by the selector's address in the tree.
     pub loaded: HashMap<*const VectorSelector, Vec<SeriesData>>,
     pub deadline: Instant,
+    /// Range functions computed for all steps of a range query at once.
+    pub precomputed: std::cell::RefCell<sliding::Precomputed>,
+    /// Each aggregation node's groups, kept across the steps of a range query.
+    pub groups: std::cell::RefCell<FastMap<*const Expr, aggregate::Groups>>,
+    /// Label sets of histogram buckets: their labels without `le`, and the bound.
+    pub le_split: std::cell::RefCell<FastMap<Labels, Option<(Labels, f64)>>>,
 }
 
 impl Ctx<'_> {
@@ -308,6 +315,9 @@ impl Engine {
             }
         }
         let ctx = self.prepare(db, expr, start, end, step)?;
+        let mut pre = sliding::Precomputed::default();
+        sliding::precompute(&ctx, expr, &mut pre)?;
+        *ctx.precomputed.borrow_mut() = pre;
         let mut series: Vec<Series> = Vec::new();
         let mut index: FastMap<Labels, usize> = FastMap::default();
         // Which series each position of the previous step's vector went to:
@@ -375,6 +385,9 @@ impl Engine {
             step,
             loaded,
             deadline: Instant::now() + self.timeout,
+            precomputed: Default::default(),
+            groups: Default::default(),
+            le_split: Default::default(),
         })
     }
 

@@ -99,3 +99,77 @@ fn the_fast_value_writer_agrees_with_the_general_one() {
         check(v);
     }
 }
+
+/// A range query's steps (computed series by series, aggregations folded
+/// in) give exactly what instant queries at those times give: counters
+/// with resets, gauges with gaps and staleness markers, irregular scrapes,
+/// offsets and `@`.
+#[test]
+fn range_steps_equal_instant_queries() {
+    let db = Db::in_memory();
+    let mut batch = Vec::new();
+    for i in 0..24u64 {
+        let job = ["a", "b", "c"][(i % 3) as usize];
+        let l = Labels::from_pairs([
+            ("__name__", "req_total".to_string()),
+            ("job", job.to_string()),
+            ("code", format!("{}", 200 + i % 4)),
+            ("i", i.to_string()),
+        ]);
+        let g = Labels::from_pairs([("__name__", "temp".to_string()), ("job", job.to_string()), ("i", i.to_string())]);
+        let (r, gr) = (db.get_or_create(&l), db.get_or_create(&g));
+        let mut v = 0.0;
+        for k in 0..400i64 {
+            // Irregular scrapes (7–23 s apart), a reset every 97 samples, gaps and stale markers.
+            let t = k * 15_000 + ((k * 7 + i as i64 * 3) % 17) * 1000;
+            v = if k % 97 == (i as i64 % 5) { 1.0 } else { v + (k % 5) as f64 + i as f64 * 0.1 };
+            if (k + i as i64) % 41 < 3 {
+                continue;
+            }
+            let gv = if (k + i as i64) % 59 == 0 { stale_nan() } else { ((k as f64) / 9.0).sin() * 10.0 + i as f64 };
+            batch.push((r, StoredSample { t, v }));
+            batch.push((gr, StoredSample { t, v: gv }));
+        }
+    }
+    batch.sort_by_key(|(_, s)| s.t);
+    db.append(&batch);
+    let queries = [
+        "rate(req_total[1m])",
+        "sum by (job) (rate(req_total[2m]))",
+        "sum without (i) (increase(req_total[5m] offset 1m))",
+        "avg by (code) (irate(req_total[1m]))",
+        "count(deriv(temp[3m]))",
+        "max by (job) (max_over_time(temp[1m]))",
+        "min(min_over_time(temp[90s] @ 3000))",
+        "stddev by (job) (avg_over_time(temp[2m]))",
+        "stdvar(sum_over_time(temp[2m]))",
+        "group by (job) (changes(temp[5m]))",
+        "sum(resets(req_total[10m])) / count(last_over_time(req_total[1m]))",
+        "quantile_over_time(0.9, temp[4m])",
+        "predict_linear(temp[5m], 600)",
+        "topk(2, sum by (code) (rate(req_total[1m])))",
+        "sum by (job) (rate(req_total[1m])) and on (job) sum by (job) (present_over_time(temp[1m]))",
+        "sum(rate(req_total[1m:15s]))",
+    ];
+    let e = Engine::default();
+    let (start, end, step) = (120_000, 5_900_000, 37_000);
+    for q in queries {
+        let expr = parse(q).unwrap();
+        let Value::Matrix(m) = e.range(&db, &expr, start, end, step).unwrap() else { panic!("{q}") };
+        let mut t = start;
+        while t <= end {
+            let inst = match e.instant(&db, &expr, t).unwrap() {
+                Value::Vector(v) => v,
+                other => panic!("{q}: {other:?}"),
+            };
+            let at_t: Vec<(&Labels, f64)> =
+                m.iter().filter_map(|s| s.points.iter().find(|p| p.0 == t).map(|p| (&s.labels, p.1))).collect();
+            assert_eq!(at_t.len(), inst.len(), "{q} at {t}");
+            for s in &inst {
+                let (_, v) = at_t.iter().find(|(l, _)| **l == s.labels).unwrap_or_else(|| panic!("{q} at {t}"));
+                assert!(v.to_bits() == s.v.to_bits() || (v.is_nan() && s.v.is_nan()), "{q} at {t}: {v} vs {}", s.v);
+            }
+            t += step;
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Range queries series by series. A range function over a selector
+//! (`rate(x[5m])`, `max_over_time(x[1h])`) is computed for every step of the
+//! query before the steps are evaluated: each series' window slides along
+//! its samples from step to step, instead of each step searching every
+//! series for its window again. An aggregation that keeps no values (`sum`,
+//! `avg`, `count`, `min`, `max`, …) directly over such a function is folded
+//! in on the way: each series adds into its group at every step, and no
+//! per-step vector of the function is built. The per-step evaluation then
+//! takes each step's vector from here.
+//!
+//! Reading one series' samples front to back keeps them in cache; searching
+//! thousands of series at every step does not. Values and their order of
+//! addition are those of the per-step evaluation: a group adds its series in
+//! series order at each step.
+
+use super::aggregate::{group_labels, is_numeric, GroupKey, Num};
+use super::funcs::{check_quantile, counter_info, keeps_name, window_of, window_value};
+use super::{Ctx, EvalError, FastMap, Sample, SeriesData};
+use crate::parser::{AggOp, Expr, Pos, VectorSelector};
+use storage::{is_stale_nan, Labels};
+
+/// Each precomputed node's vector per step (taken as the step is evaluated).
+pub(crate) type Precomputed = FastMap<*const Expr, Vec<Option<Vec<Sample>>>>;
+
+/// Accumulators a folded aggregation may hold (groups × steps); above it
+/// the aggregation is evaluated step by step.
+const MAX_FOLDED: usize = 2_000_000;
+
+/// A range function over a selector with constant parameters.
+struct RangeCall<'e> {
+    name: &'static str,
+    /// The range argument (the matrix selector).
+    marg: &'e Expr,
+    vs: &'e VectorSelector,
+    params: Vec<f64>,
+    /// Where the range argument starts (for annotations).
+    pos: Pos,
+}
+
+/// A constant argument: a number, in parentheses or negated.
+fn number(e: &Expr) -> Option<f64> {
+    match e {
+        Expr::Number(v) => Some(*v),
+        Expr::Paren(x) => number(x),
+        Expr::Neg(x) => number(x).map(|v| -v),
+        _ => None,
+    }
+}
+
+fn unparen(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(x) => unparen(x),
+        e => e,
+    }
+}
+
+/// `e` as a range function this module can slide, if it is one.
+fn range_call<'e>(ctx: &Ctx, e: &'e Expr) -> Option<RangeCall<'e>> {
+    let Expr::Call { func, args, pos, arg_pos } = unparen(e) else { return None };
+    let name = func.name;
+    let m_idx = usize::from(name == "quantile_over_time");
+    let ranged = func.args.first() == Some(&crate::ValueType::Matrix) || name == "quantile_over_time";
+    if !ranged || name == "absent_over_time" {
+        return None;
+    }
+    let marg = unparen(args.get(m_idx)?);
+    let Expr::MatrixSelector { vs, .. } = marg else { return None };
+    let params: Vec<f64> =
+        args.iter().enumerate().filter(|(k, _)| *k != m_idx).map(|(_, a)| number(a)).collect::<Option<_>>()?;
+    let pos = arg_pos.first().copied().unwrap_or(*pos);
+    if name == "quantile_over_time" {
+        check_quantile(ctx, params[0], pos);
+    }
+    Some(RangeCall { name, marg, vs, params, pos })
+}
+
+/// Computes, for all steps of the range query in `ctx`, every range-function
+/// call of `e` evaluated once per step (not inside a subquery) over a
+/// selector with constant parameters, folding numeric aggregations over it.
+pub(crate) fn precompute(ctx: &Ctx, e: &Expr, out: &mut Precomputed) -> Result<(), EvalError> {
+    if let Some(call) = range_call(ctx, e) {
+        let mut steps: Vec<Vec<Sample>> = (0..step_count(ctx)).map(|_| Vec::new()).collect();
+        let drop_name = !keeps_name(call.name);
+        slide(ctx, &call, |_, s, k, v| steps[k].push(Sample { labels: s.labels.clone(), v, drop_name }))?;
+        out.insert(e as *const Expr, steps.into_iter().map(Some).collect());
+        return Ok(());
+    }
+    match e {
+        Expr::Aggregate { op, expr, param: None, grouping, without, .. } if is_numeric(*op) => {
+            match range_call(ctx, expr) {
+                Some(call) => match fold(ctx, *op, grouping, *without, &call)? {
+                    Some(steps) => {
+                        out.insert(e as *const Expr, steps);
+                    }
+                    None => precompute(ctx, expr, out)?,
+                },
+                None => precompute(ctx, expr, out)?,
+            }
+        }
+        Expr::Aggregate { expr, param, .. } => {
+            precompute(ctx, expr, out)?;
+            if let Some(p) = param {
+                precompute(ctx, p, out)?;
+            }
+        }
+        Expr::Call { args, .. } => {
+            for a in args {
+                precompute(ctx, a, out)?;
+            }
+        }
+        Expr::Binary { lhs, rhs, .. } => {
+            precompute(ctx, lhs, out)?;
+            precompute(ctx, rhs, out)?;
+        }
+        Expr::Neg(x) | Expr::Paren(x) => precompute(ctx, x, out)?,
+        // A subquery evaluates its inside at its own steps.
+        Expr::Subquery { .. } => {}
+        Expr::Number(_) | Expr::String(_) | Expr::VectorSelector(_) | Expr::MatrixSelector { .. } => {}
+    }
+    Ok(())
+}
+
+fn step_count(ctx: &Ctx) -> usize {
+    ((ctx.end - ctx.start) / ctx.step + 1) as usize
+}
+
+/// Calls `f(n, series, step, value)` for each series (the `n`th) of the call's selector, in
+/// order, and each step where the function has a value: the window
+/// `(start, end]` moves forward over the series' samples with two cursors.
+fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, f64)) -> Result<(), EvalError> {
+    // Each step's time and window (start, end, range).
+    type Window = Option<(i64, i64, i64)>;
+    let windows: Vec<(i64, Window)> =
+        (0..step_count(ctx) as i64).map(|k| ctx.start + k * ctx.step).map(|t| (t, window_of(ctx, c.marg, t))).collect();
+    let mut points: Vec<(i64, f64)> = Vec::new();
+    for (n, s) in ctx.loaded.get(&(c.vs as *const _)).into_iter().flatten().enumerate() {
+        if n % 256 == 0 {
+            ctx.check_deadline()?;
+        }
+        points.clear();
+        points.extend(s.samples.iter().filter(|x| !is_stale_nan(x.v)).map(|x| (x.t, x.v)));
+        let (mut lo, mut hi, mut noted) = (0, 0, false);
+        for (k, &(t, w)) in windows.iter().enumerate() {
+            let Some((start, end, _)) = w else { continue };
+            while hi < points.len() && points[hi].0 <= end {
+                hi += 1;
+            }
+            while lo < hi && points[lo].0 <= start {
+                lo += 1;
+            }
+            if lo >= hi {
+                continue;
+            }
+            if !noted {
+                counter_info(ctx, c.name, &s.labels, c.pos);
+                noted = true;
+            }
+            if let Some(v) = window_value(c.name, &points[lo..hi], &c.params, w, t)? {
+                f(n, s, k, v);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `op by|without (grouping)` over the call at every step, each series
+/// adding into its group's accumulator for that step. None when the groups
+/// would need more than [`MAX_FOLDED`] accumulators.
+fn fold(
+    ctx: &Ctx,
+    op: AggOp,
+    grouping: &[String],
+    without: bool,
+    c: &RangeCall,
+) -> Result<Option<Vec<Option<Vec<Sample>>>>, EvalError> {
+    let series: &[SeriesData] = ctx.loaded.get(&(c.vs as *const _)).map_or(&[], |v| v.as_slice());
+    let mut by: Vec<&str> = grouping.iter().map(String::as_str).collect();
+    by.sort_unstable();
+    by.dedup();
+    let key = GroupKey { by: &by, without };
+    let mut groups: Vec<Labels> = Vec::new();
+    let mut index: FastMap<u64, Vec<usize>> = FastMap::default();
+    let mut group_of: Vec<usize> = Vec::with_capacity(series.len());
+    for s in series {
+        let slot = index.entry(key.hash(&s.labels)).or_default();
+        let g = match slot.iter().copied().find(|&g| key.matches(&s.labels, &groups[g])) {
+            Some(g) => g,
+            None => {
+                slot.push(groups.len());
+                groups.push(group_labels(&s.labels, grouping, without));
+                groups.len() - 1
+            }
+        };
+        group_of.push(g);
+    }
+    let steps = step_count(ctx);
+    if groups.len().saturating_mul(steps) > MAX_FOLDED {
+        return Ok(None);
+    }
+    // Group-major: a series adds along its group's row of steps.
+    let mut acc = vec![Num::default(); groups.len() * steps];
+    let drop_name = !keeps_name(c.name);
+    slide(ctx, c, |n, _, k, v| {
+        let a = &mut acc[group_of[n] * steps + k];
+        a.drop_name |= drop_name;
+        a.add(op, v);
+    })?;
+    let out = (0..steps)
+        .map(|k| {
+            let present = (0..groups.len()).filter(|g| acc[g * steps + k].count > 0.0);
+            Some(
+                present
+                    .map(|g| {
+                        let a = &acc[g * steps + k];
+                        Sample { labels: groups[g].clone(), v: a.result(op), drop_name: a.drop_name }
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    Ok(Some(out))
+}
+
+/// The precomputed vector of node `e` at `t`, if `t` is a step of the query.
+pub(crate) fn take(ctx: &Ctx, e: &Expr, t: i64) -> Option<Vec<Sample>> {
+    if ctx.step <= 0 || t < ctx.start || (t - ctx.start) % ctx.step != 0 {
+        return None;
+    }
+    let k = ((t - ctx.start) / ctx.step) as usize;
+    ctx.precomputed.borrow_mut().get_mut(&(e as *const Expr))?.get_mut(k)?.take()
+}
