@@ -291,10 +291,14 @@ fn the_timeout_parameter_bounds_a_query() {
 #[test]
 fn the_graph_page_charts_tables_and_points_at_parse_errors() {
     let (v, _fake) = vigil_scraping("# TYPE m gauge\nm{a=\"<script>alert(1)</script>\"} 1\nm{a=\"2\"} 2\n");
+    // Enough scrapes for two points at the page's 2 s step: a line, not a dot.
+    wait_for("five scrapes", Duration::from_secs(20), || {
+        (v.query("count_over_time(m[1m])").first()?["value"][1].as_str()?.parse::<u32>().ok()? >= 5).then_some(())
+    });
     let page = get(&format!("{}/graph?expr={}&range=5m", v.base, urlencode("m")));
     assert_eq!(page.status, 200);
     let b = &page.body;
-    assert!(b.contains("<svg") && b.contains("<polyline"), "a chart with lines");
+    assert!(b.contains("<svg") && b.contains("class=\"line\""), "a chart with lines");
     assert_eq!(b.matches("class=\"swatch\"").count(), 2, "a legend entry per series");
     assert!(!b.contains("<script>alert"), "label values escaped everywhere");
     assert!(b.contains("alert(1)"));

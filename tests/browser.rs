@@ -24,7 +24,7 @@ fn every_page_renders_in_chromium() {
         (
             "graph",
             format!("/graph?expr={}&range=5m", urlencode("rate(vigil_tsdb_head_samples_appended_total[30s])")),
-            vec!["<svg", "<polyline", "class=\"swatch\""],
+            vec!["<svg", "class=\"line\"", "class=\"swatch\""],
         ),
         ("graph-error", format!("/graph?expr={}", urlencode("sum(up")), vec!["parse error", "class=\"caret\""]),
         ("dashboards", "/dashboards".to_string(), vec!["Vigil overview"]),
@@ -32,7 +32,7 @@ fn every_page_renders_in_chromium() {
             "overview",
             "/d/vigil-overview?from=now-5m".to_string(),
             // data-zoom and data-keys: the page's scripts ran and took their charts and keys.
-            vec!["Targets up", "<polyline", "class=\"stat\"", "data-zoom=\"1\"", "data-keys=\"1\""],
+            vec!["Targets up", "class=\"line\"", "class=\"stat\"", "data-zoom=\"1\"", "data-keys=\"1\""],
         ),
         ("overview-dark", "/d/vigil-overview?from=now-5m&theme=dark".to_string(), vec!["data-theme=\"dark\""]),
     ];

@@ -230,7 +230,7 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         lo = 0.0; // areas and bars stand on zero
     }
     let span = (c.end - c.start).max(1);
-    let mut hover = String::new();
+    let (mut hover, mut fills, mut strokes) = (String::new(), String::new(), String::new());
     {
         let root = SVGBackend::with_string(&mut svg, (c.width, c.height)).into_drawing_area();
         c.theme.fill(&root);
@@ -257,7 +257,10 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         for (i, l) in lines.iter().enumerate() {
             let colour = rgb(l.colour.as_deref().unwrap_or(colour(i)));
             let bottom_at = |t: i64| -> f64 {
-                bottoms.as_ref().and_then(|b| b[i].iter().find(|p| p.0 == t)).map_or(zero, |p| p.1.clamp(lo, hi))
+                let below = bottoms.as_ref().map(|b| &b[i]);
+                below
+                    .and_then(|b| b.binary_search_by_key(&t, |p| p.0).ok().map(|k| b[k].1))
+                    .map_or(zero, |v| v.clamp(lo, hi))
             };
             if c.style.bars {
                 let half = (c.step * 2 / 5).max(1);
@@ -267,22 +270,33 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
                     });
                 let _ = chart.draw_series(bars);
             }
-            if c.style.fill > 0 && !c.style.bars {
-                let opacity = f64::from(c.style.fill.min(100)) / 100.0;
-                for seg in segments(&l.points, c.step).into_iter().filter(|s| s.len() > 1) {
-                    let mut poly: Vec<(i64, f64)> = seg.to_vec();
-                    poly.extend(seg.iter().rev().map(|&(t, _)| (t, bottom_at(t))));
-                    let _ = chart.draw_series(std::iter::once(Polygon::new(poly, colour.mix(opacity).filled())));
-                }
-            }
             if c.style.bars {
                 continue;
             }
+            // Lines and areas as compact paths (relative moves), areas under all lines.
+            let hex = xml_escape(l.colour.as_deref().unwrap_or(PALETTE[i % PALETTE.len()]));
             for seg in segments(&l.points, c.step) {
                 if seg.len() == 1 {
                     let _ = chart.draw_series(std::iter::once(Circle::new(seg[0], 2, colour.filled())));
-                } else {
-                    let _ = chart.draw_series(LineSeries::new(seg.iter().copied(), colour.stroke_width(1)));
+                    continue;
+                }
+                let mut pts: Vec<(i32, i32)> = seg.iter().map(|p| chart.backend_coord(p)).collect();
+                let _ = write!(strokes, r#"<path class="line" fill="none" stroke="{hex}" d=""#);
+                write_path(&mut strokes, &pts, false);
+                strokes.push_str("\"/>");
+                if c.style.fill > 0 {
+                    if bottoms.is_some() {
+                        pts.extend(seg.iter().rev().map(|&(t, _)| chart.backend_coord(&(t, bottom_at(t)))));
+                    } else {
+                        // Down to zero: two corners close the area.
+                        let (first, last) = (seg[0].0, seg[seg.len() - 1].0);
+                        pts.push(chart.backend_coord(&(last, zero)));
+                        pts.push(chart.backend_coord(&(first, zero)));
+                    }
+                    let opacity = f64::from(c.style.fill.min(100)) / 100.0;
+                    let _ = write!(fills, r#"<path class="fill" fill="{hex}" fill-opacity="{opacity}" d=""#);
+                    write_path(&mut fills, &pts, true);
+                    fills.push_str("\"/>");
                 }
             }
         }
@@ -292,9 +306,39 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         let _ = root.present();
     }
     if let Some(at) = svg.rfind("</svg>") {
-        svg.insert_str(at, &hover);
+        svg.insert_str(at, &(fills + &strokes + &hover));
     }
     c.theme.finish(svg)
+}
+
+/// Writes `pts` as SVG path data: a move, then relative lines (repeated
+/// points left out), closed with `Z` for areas. Some 5 bytes a point where
+/// absolute `x,y` pairs take 8.
+fn write_path(out: &mut String, pts: &[(i32, i32)], close: bool) {
+    let Some(&(x0, y0)) = pts.first() else { return };
+    let _ = write!(out, "M{x0} {y0}");
+    let (mut prev, mut first) = ((x0, y0), true);
+    for &p in &pts[1..] {
+        let (dx, dy) = (p.0 - prev.0, p.1 - prev.1);
+        if dx == 0 && dy == 0 {
+            continue;
+        }
+        if first {
+            out.push('l');
+            first = false;
+        } else if dx >= 0 {
+            out.push(' ');
+        }
+        let _ = write!(out, "{dx}");
+        if dy >= 0 {
+            out.push(' ');
+        }
+        let _ = write!(out, "{dy}");
+        prev = p;
+    }
+    if close {
+        out.push('Z');
+    }
 }
 
 /// Hover columns at least this many pixels wide.
@@ -471,6 +515,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn paths_are_relative_moves_without_repeats() {
+        let mut out = String::new();
+        write_path(&mut out, &[(10, 20), (12, 18), (12, 18), (11, 25), (14, 25)], true);
+        assert_eq!(out, "M10 20l2-2-1 7 3 0Z");
+    }
+
+    #[test]
     fn lines_break_at_gaps_and_nan() {
         let p: Vec<(i64, f64)> =
             vec![(0, 1.0), (10, 2.0), (20, f64::NAN), (30, 3.0), (40, 4.0), (100, 5.0), (110, 6.0)];
@@ -498,7 +549,7 @@ mod tests {
         };
         let svg = time_series(&lines, &c);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{}", &svg[..100.min(svg.len())]);
-        assert!(svg.contains("<polyline") || svg.contains("<path"), "a line is drawn");
+        assert!(svg.contains("<path class=\"line\" fill=\"none\" stroke=\"#7EB26D\" d=\"M"), "a line is drawn");
         assert!(!svg.contains("<script>"), "label text escaped");
         assert!(svg.contains("&lt;script&gt;"));
         assert_eq!(time_label(3_600_000 + 61_000, 3_600_000), "01:01");
@@ -525,10 +576,10 @@ mod tests {
             theme: Theme::Light,
             style: Style { stack: true, fill: 30, bars: false },
         };
-        assert!(time_series(&lines, &c).contains("<polygon"), "filled areas");
+        assert_eq!(time_series(&lines, &c).matches("<path class=\"fill\"").count(), 2, "filled areas");
         c.style = Style { bars: true, ..Style::default() };
         let svg = time_series(&lines, &c);
-        assert!(svg.matches("<rect").count() >= 6 && !svg.contains("<polyline points"), "bars, no lines");
+        assert!(svg.matches("<rect").count() >= 6 && !svg.contains("class=\"line\""), "bars, no lines");
     }
 
     #[test]
