@@ -824,39 +824,34 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
             image: None,
             scrape_ms: scrape_ms(&st2),
         };
-        let mut panels = Vec::new();
+        // The panels to draw, in page order: each with the style it takes
+        // instead of its own, and whether it is a row opened in the URL.
+        let mut jobs: Vec<(&Panel, Option<String>, bool)> = Vec::new();
+        let alone = || Some("grid-column: 1 / span 24; grid-row: span 20;".to_string());
         for p in &d.panels {
             if view_panel.is_some_and(|id| id != p.id && !p.children.iter().any(|c| c.id == id)) {
                 continue;
             }
-            if view_panel.is_none() || view_panel == Some(p.id) {
-                let mut v = render_panel(&st2, p, &frame);
-                if view_panel.is_some() {
-                    v.style = "grid-column: 1 / span 24; grid-row: span 20;".into();
-                }
-                panels.push(v);
-            }
             // A collapsed row's panels are not queried (as Grafana) until it is opened.
             let opened = view_panel.is_none() && p.kind == "row" && p.collapsed && is_open(p.id);
-            if let (true, Some(row)) = (opened, panels.last_mut()) {
-                row.collapsed = false;
+            if view_panel.is_none() || view_panel == Some(p.id) {
+                jobs.push((p, view_panel.and_then(|_| alone()), opened));
             }
             for c in p.children.iter().filter(|c| opened || view_panel == Some(c.id)) {
-                let mut v = render_panel(&st2, c, &frame);
-                if view_panel.is_some() {
-                    v.style = "grid-column: 1 / span 24; grid-row: span 20;".into();
-                } else {
+                let style = match view_panel {
+                    Some(_) => alone(),
                     // Its own rows follow the row's header (their y is as if expanded).
-                    v.style = format!(
+                    None => Some(format!(
                         "grid-column: {} / span {}; grid-row: span {};",
                         c.grid.x + 1,
                         c.grid.w.min(24 - c.grid.x),
                         c.grid.h
-                    );
-                }
-                panels.push(v);
+                    )),
+                };
+                jobs.push((c, style, false));
             }
         }
+        let panels = render_all(&st2, &jobs, &frame);
         DashboardPage {
             uid: d.uid.clone(),
             title: d.title.clone(),
@@ -896,6 +891,37 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
         Ok(p) => crate::pages::render(&p),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+/// Renders the panels on all cores, as a browser queries a dashboard's
+/// panels at once; the views come back in page order.
+fn render_all(st: &AppState, jobs: &[(&Panel, Option<String>, bool)], frame: &Frame) -> Vec<PanelView> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(jobs.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut views: Vec<(usize, PanelView)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((p, style, opened)) = jobs.get(k) else { break done };
+                        let mut v = render_panel(st, p, frame);
+                        if let Some(style) = style {
+                            v.style = style.clone();
+                        }
+                        if *opened {
+                            v.collapsed = false;
+                        }
+                        done.push((k, v));
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    views.sort_by_key(|(k, _)| *k);
+    views.into_iter().map(|(_, v)| v).collect()
 }
 
 /// GET /render/panel?uid=…&panelId=…&from=…&to=…&width=…&height=…&var-…:
