@@ -22,7 +22,7 @@ pub(crate) fn eval(ctx: &Ctx, e: &Expr, t: i64) -> Result<Val, EvalError> {
         },
         Expr::VectorSelector(vs) => Val::Vector(instant_selector(ctx, vs, t)),
         Expr::MatrixSelector { vs, range } => Val::Matrix(range_selector(ctx, vs, *range, t)),
-        Expr::Subquery { expr, range, step, offset, at } => {
+        Expr::Subquery { expr, range, step, offset, at, .. } => {
             let step = step.unwrap_or(ctx.engine.default_subquery_step_ms);
             let end = ctx.at_time(*at, t) - offset;
             let start = end - range;

@@ -270,6 +270,9 @@ impl Engine {
 
     /// Evaluates `expr` at `t` (ms), with the query's warnings and infos.
     pub fn instant_annotated(&self, db: &Db, expr: &Expr, t: i64) -> Result<(Value, Annotations), EvalError> {
+        // Durations written with step() or range(): both 0 in an instant query.
+        let resolved = expr.with_query_durations(0, 0).map_err(EvalError::Execution)?;
+        let expr = resolved.as_ref().unwrap_or(expr);
         let ctx = self.prepare(db, expr, t, t, 0)?;
         let v = eval::eval(&ctx, expr, t)?;
         let value = match v {
@@ -314,6 +317,8 @@ impl Engine {
                 )))
             }
         }
+        let resolved = expr.with_query_durations(step, end - start).map_err(EvalError::Execution)?;
+        let expr = resolved.as_ref().unwrap_or(expr);
         let ctx = self.prepare(db, expr, start, end, step)?;
         let mut pre = sliding::Precomputed::default();
         sliding::precompute(&ctx, expr, &mut pre)?;

@@ -64,6 +64,94 @@ pub struct VectorSelector {
     /// `offset` in milliseconds (negative allowed).
     pub offset: i64,
     pub at: Option<At>,
+    /// The offset, and the range of a matrix selector around this selector,
+    /// when written as duration expressions.
+    pub durs: Option<Box<Durations>>,
+}
+
+/// Ranges, steps and offsets written as duration expressions (experimental
+/// in Prometheus): kept to be printed as written, and, when they use
+/// `step()` or `range()`, to be worked out for each query.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Durations {
+    pub range: Option<DurExpr>,
+    pub step: Option<DurExpr>,
+    pub offset: Option<DurExpr>,
+}
+
+impl Durations {
+    /// Whether any of them needs the query's step or range.
+    pub fn is_const(&self) -> bool {
+        [&self.range, &self.step, &self.offset].iter().all(|d| d.as_ref().is_none_or(DurExpr::is_const))
+    }
+}
+
+/// A duration expression: arithmetic over durations and numbers (seconds),
+/// `step()`, `range()`, `min_of` and `max_of`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DurExpr {
+    /// Seconds.
+    Number(f64),
+    /// Milliseconds.
+    Duration(i64),
+    /// The range query's step (0 for an instant query).
+    Step,
+    /// The range query's end minus its start (0 for an instant query).
+    Range,
+    Neg(Box<DurExpr>),
+    Paren(Box<DurExpr>),
+    /// `+`, `-`, `*`, `/`, `%` or `^`.
+    Binary(BinOp, Box<DurExpr>, Box<DurExpr>),
+    MinOf(Box<DurExpr>, Box<DurExpr>),
+    MaxOf(Box<DurExpr>, Box<DurExpr>),
+}
+
+impl DurExpr {
+    /// Whether it is known without a query (no `step()` or `range()`).
+    pub fn is_const(&self) -> bool {
+        match self {
+            DurExpr::Number(_) | DurExpr::Duration(_) => true,
+            DurExpr::Step | DurExpr::Range => false,
+            DurExpr::Neg(x) | DurExpr::Paren(x) => x.is_const(),
+            DurExpr::Binary(_, a, b) | DurExpr::MinOf(a, b) | DurExpr::MaxOf(a, b) => a.is_const() && b.is_const(),
+        }
+    }
+
+    /// Its value in seconds, given the query's step and range (ms).
+    pub fn seconds(&self, step_ms: i64, range_ms: i64) -> f64 {
+        let v = |x: &DurExpr| x.seconds(step_ms, range_ms);
+        match self {
+            DurExpr::Number(n) => *n,
+            DurExpr::Duration(ms) => *ms as f64 / 1000.0,
+            DurExpr::Step => step_ms as f64 / 1000.0,
+            DurExpr::Range => range_ms as f64 / 1000.0,
+            DurExpr::Neg(x) => -v(x),
+            DurExpr::Paren(x) => v(x),
+            DurExpr::MinOf(a, b) => v(a).min(v(b)),
+            DurExpr::MaxOf(a, b) => v(a).max(v(b)),
+            DurExpr::Binary(op, a, b) => {
+                let (a, b) = (v(a), v(b));
+                match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    BinOp::Div => a / b,
+                    BinOp::Mod => a % b,
+                    BinOp::Pow => a.powf(b),
+                    _ => f64::NAN,
+                }
+            }
+        }
+    }
+
+    /// Its value in milliseconds, or why it has none (division by zero, too large).
+    pub fn millis(&self, step_ms: i64, range_ms: i64) -> Result<i64, String> {
+        let s = self.seconds(step_ms, range_ms);
+        if !s.is_finite() || s.abs() > 292_000_000_000.0 {
+            return Err(format!("duration expression {self} is not a valid duration ({s})"));
+        }
+        Ok((s * 1000.0).round() as i64)
+    }
 }
 
 /// Binary operators, in the order of the grammar.
@@ -216,6 +304,8 @@ pub enum Expr {
         step: Option<i64>,
         offset: i64,
         at: Option<At>,
+        /// Range, step or offset written as duration expressions.
+        durs: Option<Box<Durations>>,
     },
     /// Unary minus (plus is dropped at parse time).
     Neg(Box<Expr>),
@@ -246,6 +336,94 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// The expression with every duration that needs `step()` or `range()`
+    /// worked out for a query of that step and range (ms; 0 and 0 for an
+    /// instant query), or None when it has none.
+    pub fn with_query_durations(&self, step_ms: i64, range_ms: i64) -> Result<Option<Expr>, String> {
+        if self.durations_are_const() {
+            return Ok(None);
+        }
+        let mut e = self.clone();
+        e.resolve_durations(step_ms, range_ms)?;
+        Ok(Some(e))
+    }
+
+    fn durations_are_const(&self) -> bool {
+        let sel = |vs: &VectorSelector| vs.durs.as_ref().is_none_or(|d| d.is_const());
+        match self {
+            Expr::Number(_) | Expr::String(_) => true,
+            Expr::VectorSelector(vs) | Expr::MatrixSelector { vs, .. } => sel(vs),
+            Expr::Subquery { expr, durs, .. } => {
+                durs.as_ref().is_none_or(|d| d.is_const()) && expr.durations_are_const()
+            }
+            Expr::Neg(x) | Expr::Paren(x) => x.durations_are_const(),
+            Expr::Binary { lhs, rhs, .. } => lhs.durations_are_const() && rhs.durations_are_const(),
+            Expr::Call { args, .. } => args.iter().all(Expr::durations_are_const),
+            Expr::Aggregate { expr, param, .. } => {
+                expr.durations_are_const() && param.as_ref().is_none_or(|p| p.durations_are_const())
+            }
+        }
+    }
+
+    fn resolve_durations(&mut self, step_ms: i64, range_ms: i64) -> Result<(), String> {
+        let positive = |d: &DurExpr, what: &str| -> Result<i64, String> {
+            let ms = d.millis(step_ms, range_ms)?;
+            if ms <= 0 {
+                return Err(format!("{what} {d} must be greater than 0, got {ms}ms"));
+            }
+            Ok(ms)
+        };
+        match self {
+            Expr::Number(_) | Expr::String(_) => {}
+            Expr::VectorSelector(vs) => {
+                if let Some(o) = vs.durs.as_ref().and_then(|d| d.offset.as_ref()) {
+                    vs.offset = o.millis(step_ms, range_ms)?;
+                }
+            }
+            Expr::MatrixSelector { vs, range } => {
+                if let Some(d) = vs.durs.as_deref() {
+                    if let Some(o) = &d.offset {
+                        vs.offset = o.millis(step_ms, range_ms)?;
+                    }
+                    if let Some(r) = &d.range {
+                        *range = positive(r, "range")?;
+                    }
+                }
+            }
+            Expr::Subquery { expr, range, step, offset, durs, .. } => {
+                if let Some(d) = durs.as_deref() {
+                    if let Some(r) = &d.range {
+                        *range = positive(r, "range")?;
+                    }
+                    if let Some(s) = &d.step {
+                        *step = Some(positive(s, "step")?);
+                    }
+                    if let Some(o) = &d.offset {
+                        *offset = o.millis(step_ms, range_ms)?;
+                    }
+                }
+                expr.resolve_durations(step_ms, range_ms)?;
+            }
+            Expr::Neg(x) | Expr::Paren(x) => x.resolve_durations(step_ms, range_ms)?,
+            Expr::Binary { lhs, rhs, .. } => {
+                lhs.resolve_durations(step_ms, range_ms)?;
+                rhs.resolve_durations(step_ms, range_ms)?;
+            }
+            Expr::Call { args, .. } => {
+                for a in args {
+                    a.resolve_durations(step_ms, range_ms)?;
+                }
+            }
+            Expr::Aggregate { expr, param, .. } => {
+                expr.resolve_durations(step_ms, range_ms)?;
+                if let Some(p) = param {
+                    p.resolve_durations(step_ms, range_ms)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The type the expression evaluates to.
     pub fn value_type(&self) -> ValueType {
         match self {

@@ -258,16 +258,156 @@ impl<'a> Parser<'a> {
         }
     }
 
+    fn peek_after(&self) -> &Tok {
+        &self.toks[(self.i + 1).min(self.toks.len() - 1)].tok
+    }
+
+    /// A range or subquery step: a duration or a number of seconds, or a
+    /// duration expression (kept as written; its value when it needs no query).
+    fn dur(&mut self, what: &str) -> PResult<(i64, Option<DurExpr>)> {
+        let literal = matches!(self.peek(), Tok::Duration(_) | Tok::Number(_));
+        if literal && matches!(self.peek_after(), Tok::RBracket | Tok::Colon) {
+            return Ok((self.duration(what)?, None));
+        }
+        let start = self.pos();
+        let e = self.dur_expr(0, what)?;
+        self.dur_value(e, start)
+    }
+
+    fn dur_value(&self, e: DurExpr, start: usize) -> PResult<(i64, Option<DurExpr>)> {
+        if !e.is_const() {
+            return Ok((0, Some(e)));
+        }
+        match e.millis(0, 0) {
+            Ok(ms) => Ok((ms, Some(e))),
+            Err(m) => fail(start, m),
+        }
+    }
+
+    /// After `offset`: an optionally signed duration, number, parenthesised
+    /// duration expression or duration function; what follows is not part of
+    /// it (`x offset 1m + 2` adds 2 to the offset selector).
+    fn offset(&mut self) -> PResult<(i64, Option<DurExpr>)> {
+        let start = self.pos();
+        let neg = match self.peek() {
+            Tok::Sub => {
+                self.next();
+                true
+            }
+            Tok::Add => {
+                self.next();
+                false
+            }
+            _ => false,
+        };
+        if matches!(self.peek(), Tok::Duration(_) | Tok::Number(_)) {
+            let d = self.duration("offset")?;
+            return Ok((if neg { -d } else { d }, None));
+        }
+        let p = self.dur_primary("offset")?;
+        self.dur_value(if neg { DurExpr::Neg(Box::new(p)) } else { p }, start)
+    }
+
+    /// Duration arithmetic by precedence (`^` binds right, above unary minus).
+    fn dur_expr(&mut self, min_prec: u8, what: &str) -> PResult<DurExpr> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return fail(self.pos(), "expression nested too deeply");
+        }
+        let mut lhs = match self.peek() {
+            Tok::Sub => {
+                self.next();
+                DurExpr::Neg(Box::new(self.dur_expr(BinOp::Pow.precedence(), what)?))
+            }
+            Tok::Add => {
+                self.next();
+                self.dur_expr(BinOp::Pow.precedence(), what)?
+            }
+            _ => self.dur_primary(what)?,
+        };
+        loop {
+            let op = match self.peek() {
+                Tok::Add => BinOp::Add,
+                Tok::Sub => BinOp::Sub,
+                Tok::Mul => BinOp::Mul,
+                Tok::Div => BinOp::Div,
+                Tok::Mod => BinOp::Mod,
+                Tok::Pow => BinOp::Pow,
+                _ => break,
+            };
+            let prec = op.precedence();
+            if prec < min_prec {
+                break;
+            }
+            self.next();
+            let rhs = self.dur_expr(if op == BinOp::Pow { prec } else { prec + 1 }, what)?;
+            lhs = DurExpr::Binary(op, Box::new(lhs), Box::new(rhs));
+        }
+        self.depth -= 1;
+        Ok(lhs)
+    }
+
+    fn dur_primary(&mut self, what: &str) -> PResult<DurExpr> {
+        let pos = self.pos();
+        match self.peek().clone() {
+            Tok::Number(n) if n.is_finite() => {
+                self.next();
+                Ok(DurExpr::Number(n))
+            }
+            Tok::Duration(d) => {
+                self.next();
+                Ok(DurExpr::Duration(d))
+            }
+            Tok::LParen => {
+                self.next();
+                let e = self.dur_expr(0, what)?;
+                self.expect(Tok::RParen, what)?;
+                Ok(DurExpr::Paren(Box::new(e)))
+            }
+            Tok::Ident(name) => {
+                let f = name.to_ascii_lowercase();
+                if !matches!(f.as_str(), "step" | "range" | "min_of" | "max_of") {
+                    return fail(pos, format!("unexpected identifier {name:?} in {what}, expected duration"));
+                }
+                self.next();
+                self.expect(Tok::LParen, what)?;
+                let e = match f.as_str() {
+                    "step" => DurExpr::Step,
+                    "range" => DurExpr::Range,
+                    _ => {
+                        let a = self.dur_expr(0, what)?;
+                        self.expect(Tok::Comma, what)?;
+                        let b = self.dur_expr(0, what)?;
+                        if f == "min_of" {
+                            DurExpr::MinOf(Box::new(a), Box::new(b))
+                        } else {
+                            DurExpr::MaxOf(Box::new(a), Box::new(b))
+                        }
+                    }
+                };
+                self.expect(Tok::RParen, what)?;
+                Ok(e)
+            }
+            t => fail(pos, format!("unexpected {} in {what}, expected duration", t.describe())),
+        }
+    }
+
     fn postfix(&mut self, mut e: Expr) -> PResult<Expr> {
         loop {
             match self.peek() {
                 Tok::LBracket => {
                     let pos = self.pos();
                     self.next();
-                    let range = self.duration("range")?;
+                    let (range, range_expr) = self.dur("range")?;
+                    let range_known = range_expr.as_ref().is_none_or(DurExpr::is_const);
                     if self.eat(&Tok::Colon) {
-                        let step =
-                            if *self.peek() == Tok::RBracket { None } else { Some(self.duration("subquery step")?) };
+                        let (step, step_expr) = if *self.peek() == Tok::RBracket {
+                            (None, None)
+                        } else {
+                            let (s, x) = self.dur("subquery step")?;
+                            (Some(s), x)
+                        };
+                        let step_known = step_expr.as_ref().is_none_or(DurExpr::is_const);
                         self.expect(Tok::RBracket, "subquery")?;
                         if e.value_type() != ValueType::Vector {
                             return fail(
@@ -278,22 +418,27 @@ impl<'a> Parser<'a> {
                                 ),
                             );
                         }
-                        if range <= 0 {
+                        if range_known && range <= 0 {
                             return fail(pos, "range must be greater than 0");
                         }
-                        if step.is_some_and(|s| s <= 0) {
+                        if step_known && step.is_some_and(|s| s <= 0) {
                             return fail(pos, "step must be greater than 0");
                         }
-                        e = Expr::Subquery { expr: Box::new(e), range, step, offset: 0, at: None };
+                        let durs = (range_expr.is_some() || step_expr.is_some())
+                            .then(|| Box::new(Durations { range: range_expr, step: step_expr, offset: None }));
+                        e = Expr::Subquery { expr: Box::new(e), range, step, offset: 0, at: None, durs };
                     } else {
                         self.expect(Tok::RBracket, "range")?;
-                        let vs = match e {
-                            Expr::VectorSelector(vs) if vs.offset == 0 && vs.at.is_none() => vs,
+                        let mut vs = match e {
+                            Expr::VectorSelector(vs) if vs.offset == 0 && vs.at.is_none() && vs.durs.is_none() => vs,
                             Expr::VectorSelector(_) => return fail(pos, "no offset modifiers allowed before range"),
                             _ => return fail(pos, "ranges only allowed for vector selectors"),
                         };
-                        if range <= 0 {
+                        if range_known && range <= 0 {
                             return fail(pos, "range must be greater than 0");
+                        }
+                        if range_expr.is_some() {
+                            vs.durs = Some(Box::new(Durations { range: range_expr, ..Durations::default() }));
                         }
                         e = Expr::MatrixSelector { vs, range };
                     }
@@ -301,9 +446,8 @@ impl<'a> Parser<'a> {
                 Tok::Ident(s) if s.eq_ignore_ascii_case("offset") => {
                     let pos = self.pos();
                     self.next();
-                    let sign = if self.eat(&Tok::Sub) { -1 } else { 1 };
-                    let d = sign * self.duration("offset")?;
-                    e = set_offset(e, d, pos)?;
+                    let (d, written) = self.offset()?;
+                    e = set_offset(e, d, written, pos)?;
                 }
                 Tok::At => {
                     let pos = self.pos();
@@ -426,7 +570,7 @@ impl<'a> Parser<'a> {
         if matchers.iter().all(|m| m.matches_empty()) {
             return fail(pos, "vector selector must contain at least one non-empty matcher");
         }
-        Ok(Expr::VectorSelector(VectorSelector { name, matchers, offset: 0, at: None }))
+        Ok(Expr::VectorSelector(VectorSelector { name, matchers, offset: 0, at: None, durs: None }))
     }
 
     /// `{a="b", c=~"d", "quoted"}`
@@ -659,27 +803,34 @@ fn at_time(secs: f64, pos: usize) -> PResult<At> {
 
 /// Where offset and `@` may go: selectors and subqueries (through parentheses
 /// they are an error, as in Prometheus).
-fn set_offset(e: Expr, d: i64, pos: usize) -> PResult<Expr> {
+fn set_offset(e: Expr, d: i64, written: Option<DurExpr>, pos: usize) -> PResult<Expr> {
+    let has = |durs: &Option<Box<Durations>>| durs.as_ref().is_some_and(|x| x.offset.is_some());
+    let with = |durs: Option<Box<Durations>>| match written {
+        Some(o) => Some(Box::new(Durations { offset: Some(o), ..durs.map(|d| *d).unwrap_or_default() })),
+        None => durs,
+    };
     match e {
         Expr::VectorSelector(mut vs) => {
-            if vs.offset != 0 {
+            if vs.offset != 0 || has(&vs.durs) {
                 return fail(pos, "offset may not be set multiple times");
             }
             vs.offset = d;
+            vs.durs = with(vs.durs);
             Ok(Expr::VectorSelector(vs))
         }
         Expr::MatrixSelector { mut vs, range } => {
-            if vs.offset != 0 {
+            if vs.offset != 0 || has(&vs.durs) {
                 return fail(pos, "offset may not be set multiple times");
             }
             vs.offset = d;
+            vs.durs = with(vs.durs);
             Ok(Expr::MatrixSelector { vs, range })
         }
-        Expr::Subquery { expr, range, step, offset, at } => {
-            if offset != 0 {
+        Expr::Subquery { expr, range, step, offset, at, durs } => {
+            if offset != 0 || has(&durs) {
                 return fail(pos, "offset may not be set multiple times");
             }
-            Ok(Expr::Subquery { expr, range, step, offset: d, at })
+            Ok(Expr::Subquery { expr, range, step, offset: d, at, durs: with(durs) })
         }
         _ => fail(
             pos,
@@ -704,11 +855,11 @@ fn set_at(e: Expr, at: At, pos: usize) -> PResult<Expr> {
             vs.at = Some(at);
             Ok(Expr::MatrixSelector { vs, range })
         }
-        Expr::Subquery { expr, range, step, offset, at: old } => {
+        Expr::Subquery { expr, range, step, offset, at: old, durs } => {
             if old.is_some() {
                 return fail(pos, "@ <timestamp> may not be set multiple times");
             }
-            Ok(Expr::Subquery { expr, range, step, offset, at: Some(at) })
+            Ok(Expr::Subquery { expr, range, step, offset, at: Some(at), durs })
         }
         _ => fail(
             pos,

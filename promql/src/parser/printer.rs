@@ -3,7 +3,7 @@
 //! space around binary operators, `by (…)` before the argument, matchers
 //! sorted, durations in canonical units, strings quoted as Go quotes them.
 
-use super::ast::{AggOp, At, BinOp, Card, Expr, VectorSelector};
+use super::ast::{AggOp, At, BinOp, Card, DurExpr, Durations, Expr, VectorSelector};
 use crate::duration::format_duration;
 use std::fmt::{self, Display, Formatter, Write};
 use storage::{MatchOp, METRIC_NAME};
@@ -15,20 +15,28 @@ impl Display for Expr {
             Expr::String(s) => write_quoted(f, s),
             Expr::VectorSelector(vs) => {
                 write_selector(f, vs)?;
-                write_at_offset(f, vs.at, vs.offset)
+                write_at_offset(f, vs.at, vs.offset, vs.durs.as_deref())
             }
             Expr::MatrixSelector { vs, range } => {
                 write_selector(f, vs)?;
-                write!(f, "[{}]", format_duration(*range))?;
-                write_at_offset(f, vs.at, vs.offset)
+                match vs.durs.as_ref().and_then(|d| d.range.as_ref()) {
+                    Some(r) => write!(f, "[{r}]")?,
+                    None => write!(f, "[{}]", format_duration(*range))?,
+                }
+                write_at_offset(f, vs.at, vs.offset, vs.durs.as_deref())
             }
-            Expr::Subquery { expr, range, step, offset, at } => {
-                write!(f, "{expr}[{}:", format_duration(*range))?;
-                if let Some(s) = step.filter(|s| *s != 0) {
-                    f.write_str(&format_duration(s))?;
+            Expr::Subquery { expr, range, step, offset, at, durs } => {
+                match durs.as_ref().and_then(|d| d.range.as_ref()) {
+                    Some(r) => write!(f, "{expr}[{r}:")?,
+                    None => write!(f, "{expr}[{}:", format_duration(*range))?,
+                }
+                match (durs.as_ref().and_then(|d| d.step.as_ref()), step.filter(|s| *s != 0)) {
+                    (Some(s), _) => write!(f, "{s}")?,
+                    (None, Some(s)) => f.write_str(&format_duration(s))?,
+                    (None, None) => {}
                 }
                 f.write_char(']')?;
-                write_at_offset(f, *at, *offset)
+                write_at_offset(f, *at, *offset, durs.as_deref())
             }
             Expr::Neg(e) => write!(f, "-{e}"),
             Expr::Paren(e) => write!(f, "({e})"),
@@ -93,7 +101,7 @@ impl Expr {
         let indent = |out: &mut String, n: usize| out.extend(std::iter::repeat_n("  ", n));
         let flat = self.to_string();
         match self {
-            Expr::Subquery { expr, range, step, offset, at } if flat.len() > MAX_LINE => {
+            Expr::Subquery { expr, range, step, offset, at, durs } if flat.len() > MAX_LINE => {
                 expr.pretty_into(out, level);
                 let suffix = Expr::Subquery {
                     expr: Box::new(Expr::Number(0.0)),
@@ -101,6 +109,7 @@ impl Expr {
                     step: *step,
                     offset: *offset,
                     at: *at,
+                    durs: durs.clone(),
                 }
                 .to_string();
                 out.push_str(&suffix[1..]);
@@ -261,17 +270,36 @@ fn write_selector(f: &mut Formatter<'_>, vs: &VectorSelector) -> fmt::Result {
     write!(f, "{{{}}}", matchers.join(","))
 }
 
-fn write_at_offset(f: &mut Formatter<'_>, at: Option<At>, offset: i64) -> fmt::Result {
+fn write_at_offset(f: &mut Formatter<'_>, at: Option<At>, offset: i64, durs: Option<&Durations>) -> fmt::Result {
     match at {
         Some(At::Time(t)) => write!(f, " @ {:.3}", t as f64 / 1000.0)?,
         Some(At::Start) => f.write_str(" @ start()")?,
         Some(At::End) => f.write_str(" @ end()")?,
         None => {}
     }
+    if let Some(o) = durs.and_then(|d| d.offset.as_ref()) {
+        return write!(f, " offset {o}");
+    }
     match offset {
         0 => Ok(()),
         o if o > 0 => write!(f, " offset {}", format_duration(o)),
         o => write!(f, " offset -{}", format_duration(-o)),
+    }
+}
+
+impl Display for DurExpr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            DurExpr::Number(v) => write_number(f, *v),
+            DurExpr::Duration(ms) => f.write_str(&format_duration(*ms)),
+            DurExpr::Step => f.write_str("step()"),
+            DurExpr::Range => f.write_str("range()"),
+            DurExpr::Neg(x) => write!(f, "-{x}"),
+            DurExpr::Paren(x) => write!(f, "({x})"),
+            DurExpr::Binary(op, a, b) => write!(f, "{a} {} {b}", op.symbol()),
+            DurExpr::MinOf(a, b) => write!(f, "min_of({a}, {b})"),
+            DurExpr::MaxOf(a, b) => write!(f, "max_of({a}, {b})"),
+        }
     }
 }
 

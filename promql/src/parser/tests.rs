@@ -73,3 +73,32 @@ fn errors_name_the_position() {
 fn display_has_prometheus_shape() {
     assert_eq!(err("up}").to_string(), "1:3: parse error: unexpected \"}\"");
 }
+
+#[test]
+fn duration_expressions() {
+    // Constant ones are worked out when parsed and printed as written.
+    let e = parse("changes(m[2m*(10+5)])").unwrap();
+    let Expr::Call { args, .. } = &e else { panic!("{e:?}") };
+    assert!(matches!(args[0], Expr::MatrixSelector { range: 1_800_000, .. }), "{e:?}");
+    assert_eq!(e.to_string(), "changes(m[2m * (10 + 5)])");
+    assert_eq!(parse("m[-5m+35m]").unwrap().to_string(), "m[-5m + 35m]");
+    // `offset` takes one term: what follows is the outer expression's.
+    assert_eq!(parse("m offset 100 + 2").unwrap().to_string(), "m offset 1m40s + 2");
+    assert_eq!(parse("m offset -(2 * 2)").unwrap().to_string(), "m offset -(2 * 2)");
+    let Expr::VectorSelector(vs) = parse("m offset -(2 * 2)").unwrap() else { panic!() };
+    assert_eq!(vs.offset, -4000);
+    // step() and range() wait for the query.
+    let e = parse("sum_over_time(m[step()+1:min_of(range(), 5s)] offset STEP())").unwrap();
+    assert_eq!(e.to_string(), "sum_over_time(m[step() + 1:min_of(range(), 5s)] offset step())");
+    let r = e.with_query_durations(10_000, 60_000).unwrap().expect("resolved");
+    let Expr::Call { args, .. } = &r else { panic!() };
+    assert!(matches!(args[0], Expr::Subquery { range: 11_000, step: Some(5_000), offset: 10_000, .. }), "{r:?}");
+    assert!(parse("m[range()]").unwrap().with_query_durations(0, 0).is_err(), "a zero range at an instant query");
+    // Bad ones name their place.
+    let e = err("m[5m / 0]");
+    assert_eq!((e.line, e.col), (1, 3), "{e}");
+    assert!(err("m[5m - 10m]").message.contains("range must be greater than 0"));
+    assert!(err("m[stop()]").message.contains("unexpected identifier \"stop\" in range"));
+    assert!(err("m[(5m]").message.contains("expected \")\""), "{}", err("m[(5m]"));
+    assert!(err(&format!("m[{}5m{}]", "(".repeat(300), ")".repeat(300))).message.contains("nested too deeply"));
+}
