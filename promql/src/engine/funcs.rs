@@ -689,13 +689,17 @@ fn linear_regression(points: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
     (slope, sy / n - slope * sx / n)
 }
 
-fn extrapolated_rate(
+/// Prometheus's `extrapolatedRate`. `may_reset`: whether the window may hold
+/// a counter reset (false only when the caller knows it holds none, which
+/// spares the scan).
+pub(crate) fn extrapolated_rate(
     points: &[(i64, f64)],
     range_start: i64,
     range_end: i64,
     range_ms: i64,
     counter: bool,
     rate: bool,
+    may_reset: bool,
 ) -> Option<f64> {
     if points.len() < 2 {
         return None;
@@ -703,7 +707,7 @@ fn extrapolated_rate(
     let first = points[0];
     let last = points[points.len() - 1];
     let mut result = last.1 - first.1;
-    if counter {
+    if counter && may_reset {
         let mut prev = first.1;
         for p in &points[1..] {
             if p.1 < prev {
@@ -797,7 +801,7 @@ pub(crate) fn window_value(
             let Some((start, end, range)) = window else {
                 return Err(EvalError::Execution(format!("{name} needs a range vector selector or subquery")));
             };
-            extrapolated_rate(p, start, end, range, name != "delta", name == "rate")
+            extrapolated_rate(p, start, end, range, name != "delta", name == "rate", true)
         }
         "irate" | "idelta" => {
             if p.len() < 2 {

@@ -14,7 +14,7 @@
 //! series order at each step.
 
 use super::aggregate::{group_labels, is_numeric, GroupKey, Num};
-use super::funcs::{check_quantile, counter_info, keeps_name, window_of, window_value};
+use super::funcs::{check_quantile, counter_info, extrapolated_rate, keeps_name, window_of, window_value};
 use super::{Ctx, EvalError, FastMap, Sample, SeriesData};
 use crate::parser::{AggOp, Expr, Pos, VectorSelector};
 use storage::{is_stale_nan, Labels};
@@ -133,12 +133,26 @@ fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, 
     let windows: Vec<(i64, Window)> =
         (0..step_count(ctx) as i64).map(|k| ctx.start + k * ctx.step).map(|t| (t, window_of(ctx, c.marg, t))).collect();
     let mut points: Vec<(i64, f64)> = Vec::new();
+    // For rate and increase: counter resets up to each sample, so a window
+    // without one skips the scan for them (long windows stay cheap).
+    let counter = matches!(c.name, "rate" | "increase");
+    let mut resets: Vec<u32> = Vec::new();
     for (n, s) in ctx.loaded.get(&(c.vs as *const _)).into_iter().flatten().enumerate() {
         if n % 256 == 0 {
             ctx.check_deadline()?;
         }
         points.clear();
         points.extend(s.samples.iter().filter(|x| !is_stale_nan(x.v)).map(|x| (x.t, x.v)));
+        if counter {
+            resets.clear();
+            let mut seen = 0;
+            for (k, p) in points.iter().enumerate() {
+                if k > 0 && p.1 < points[k - 1].1 {
+                    seen += 1;
+                }
+                resets.push(seen);
+            }
+        }
         let (mut lo, mut hi, mut noted) = (0, 0, false);
         for (k, &(t, w)) in windows.iter().enumerate() {
             let Some((start, end, _)) = w else { continue };
@@ -155,7 +169,13 @@ fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, 
                 counter_info(ctx, c.name, &s.labels, c.pos);
                 noted = true;
             }
-            if let Some(v) = window_value(c.name, &points[lo..hi], &c.params, w, t)? {
+            let value = match w {
+                Some((start, end, range)) if counter && resets[hi - 1] == resets[lo] => {
+                    extrapolated_rate(&points[lo..hi], start, end, range, true, c.name == "rate", false)
+                }
+                _ => window_value(c.name, &points[lo..hi], &c.params, w, t)?,
+            };
+            if let Some(v) = value {
                 f(n, s, k, v);
             }
         }
