@@ -54,7 +54,14 @@ pub(crate) fn eval(
         (Val::Vector(v), Val::Scalar(s)) => Val::Vector(vector_scalar(op, v, s, false, return_bool)),
         (Val::Scalar(s), Val::Vector(v)) => Val::Vector(vector_scalar(op, v, s, true, return_bool)),
         (Val::Vector(a), Val::Vector(b)) => {
-            let default = VectorMatching { card: Card::OneToOne, on: false, labels: vec![], include: vec![] };
+            let default = VectorMatching {
+                card: Card::OneToOne,
+                on: false,
+                labels: vec![],
+                include: vec![],
+                fill_left: None,
+                fill_right: None,
+            };
             let m = matching.unwrap_or(&default);
             Val::Vector(match op {
                 BinOp::And => and_unless(a, b, m, true),
@@ -154,33 +161,58 @@ fn vector_vector(
     let drop = drops_name(op, return_bool);
     let mut matched: super::FastMap<Vec<(String, String)>, ()> = Default::default();
     let mut seen_results: super::FastSet<Labels> = Default::default();
+    let mut one_matched = vec![false; one.len()];
     let mut out = Vec::new();
-    for s in many {
+    // Fill values stand for a missing sample on the many side (`fill_left`)
+    // or the one side (`fill_right`); with group_right the sides are swapped
+    // first, as Prometheus swaps them, so the names follow the swap.
+    let (fill_many, fill_one) = (m.fill_left, m.fill_right);
+    let mut emit = |many_l: &Labels, many_v: f64, many_drop: bool, one_l: &Labels, one_v: f64| {
+        let (l, r) = if swap { (one_v, many_v) } else { (many_v, one_v) };
+        let (mut value, keep) = apply(op, l, r);
+        if return_bool {
+            value = if keep { 1.0 } else { 0.0 };
+        } else if !keep {
+            return Ok(());
+        }
+        let labels = result_labels(many_l, one_l, m);
+        if m.card != Card::OneToOne && !seen_results.insert(labels.clone()) {
+            return Err(EvalError::Execution(
+                "multiple matches for labels: grouping labels must ensure unique matches".into(),
+            ));
+        }
+        out.push(Sample { labels, v: value, drop_name: drop || many_drop });
+        Ok(())
+    };
+    for s in &many {
         let sig = signature(&s.labels, m);
-        let Some(&k) = index.get(&sig) else { continue };
+        let Some(&k) = index.get(&sig) else {
+            if let Some(v) = fill_one {
+                emit(&s.labels, s.v, s.drop_name, &match_group(&sig), v)?;
+            }
+            continue;
+        };
         if m.card == Card::OneToOne && matched.insert(sig.clone(), ()).is_some() {
             return Err(EvalError::Execution(
                 "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
                     .to_string(),
             ));
         }
+        one_matched[k] = true;
         let o = &one[k];
-        let (l, r) = if swap { (o.v, s.v) } else { (s.v, o.v) };
-        let (mut value, keep) = apply(op, l, r);
-        if return_bool {
-            value = if keep { 1.0 } else { 0.0 };
-        } else if !keep {
-            continue;
+        emit(&s.labels, s.v, s.drop_name, &o.labels, o.v)?;
+    }
+    if let Some(v) = fill_many {
+        for (o, _) in one.iter().zip(&one_matched).filter(|(_, m)| !**m) {
+            emit(&match_group(&signature(&o.labels, m)), v, false, &o.labels, o.v)?;
         }
-        let labels = result_labels(&s.labels, &o.labels, m);
-        if m.card != Card::OneToOne && !seen_results.insert(labels.clone()) {
-            return Err(EvalError::Execution(
-                "multiple matches for labels: grouping labels must ensure unique matches".into(),
-            ));
-        }
-        out.push(Sample { labels, v: value, drop_name: drop || s.drop_name });
     }
     Ok(out)
+}
+
+/// The labels of a match group (what a filled sample carries).
+fn match_group(sig: &[(String, String)]) -> Labels {
+    Labels::from_pairs(sig.iter().map(|(n, v)| (n.as_str(), v.as_str())))
 }
 
 fn result_labels(many: &Labels, one: &Labels, m: &VectorMatching) -> Labels {

@@ -235,6 +235,10 @@ pub struct VectorMatching {
     pub labels: Vec<String>,
     /// Extra labels copied from the "one" side with group_left/right.
     pub include: Vec<String>,
+    /// `fill_left(v)` / `fill_right(v)` (`fill(v)` sets both; experimental):
+    /// a sample of that value stands in for a missing match on that side.
+    pub fill_left: Option<f64>,
+    pub fill_right: Option<f64>,
 }
 
 /// Aggregation operators.

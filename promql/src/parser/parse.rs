@@ -184,11 +184,10 @@ impl<'a> Parser<'a> {
         } else if self.is_word("ignoring") {
             false
         } else {
-            return Ok(if op.is_set() {
-                Some(VectorMatching { card: Card::ManyToMany, on: false, labels: vec![], include: vec![] })
-            } else {
-                None
-            });
+            let card = if op.is_set() { Card::ManyToMany } else { Card::OneToOne };
+            let (fill_left, fill_right) = self.fills(op)?;
+            let m = VectorMatching { card, on: false, labels: vec![], include: vec![], fill_left, fill_right };
+            return Ok((op.is_set() || fill_left.is_some() || fill_right.is_some()).then_some(m));
         };
         self.next();
         let labels = self.label_list()?;
@@ -206,7 +205,64 @@ impl<'a> Parser<'a> {
                 include = self.label_list()?;
             }
         }
-        Ok(Some(VectorMatching { card, on, labels, include }))
+        let (fill_left, fill_right) = self.fills(op)?;
+        Ok(Some(VectorMatching { card, on, labels, include, fill_left, fill_right }))
+    }
+
+    /// `fill(v)`, `fill_left(v)`, `fill_right(v)` after the matching: a word
+    /// followed by `(` (a metric of that name is not).
+    fn fills(&mut self, op: BinOp) -> PResult<(Option<f64>, Option<f64>)> {
+        let (mut left, mut right) = (None, None);
+        loop {
+            let word = match self.peek() {
+                Tok::Ident(w) if matches!(w.as_str(), "fill" | "fill_left" | "fill_right") => w.clone(),
+                _ => break,
+            };
+            if *self.peek_after() != Tok::LParen {
+                break;
+            }
+            let pos = self.pos();
+            if op.is_set() {
+                return fail(pos, format!("{word} modifier not allowed for \"{}\" operation", op.symbol()));
+            }
+            self.next();
+            self.next();
+            let sign = match self.peek() {
+                Tok::Sub => {
+                    self.next();
+                    -1.0
+                }
+                Tok::Add => {
+                    self.next();
+                    1.0
+                }
+                _ => 1.0,
+            };
+            let v = match self.peek().clone() {
+                Tok::Number(n) => {
+                    self.next();
+                    sign * n
+                }
+                t => return fail(self.pos(), format!("unexpected {} in {word}, expected number", t.describe())),
+            };
+            self.expect(Tok::RParen, &word)?;
+            let twice = |x: Option<f64>| {
+                if x.is_some() {
+                    fail(pos, format!("{word} may not be set multiple times"))
+                } else {
+                    Ok(())
+                }
+            };
+            if word != "fill_right" {
+                twice(left)?;
+                left = Some(v);
+            }
+            if word != "fill_left" {
+                twice(right)?;
+                right = Some(v);
+            }
+        }
+        Ok((left, right))
     }
 
     fn unary(&mut self) -> PResult<Expr> {
@@ -779,6 +835,8 @@ impl<'a> Parser<'a> {
                 on: false,
                 labels: vec![],
                 include: vec![],
+                fill_left: None,
+                fill_right: None,
             }))
         } else {
             None

@@ -54,6 +54,9 @@ impl Display for Expr {
                         _ => {}
                     }
                 }
+                if let Some(m) = matching {
+                    write_fills(f, m.fill_left, m.fill_right)?;
+                }
                 write!(f, " {rhs}")
             }
             Expr::Call { func, args, .. } => {
@@ -284,6 +287,28 @@ fn write_at_offset(f: &mut Formatter<'_>, at: Option<At>, offset: i64, durs: Opt
         0 => Ok(()),
         o if o > 0 => write!(f, " offset {}", format_duration(o)),
         o => write!(f, " offset -{}", format_duration(-o)),
+    }
+}
+
+/// ` fill(v)` when both sides fill alike, else each side's.
+fn write_fills(f: &mut Formatter<'_>, left: Option<f64>, right: Option<f64>) -> fmt::Result {
+    let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+    match (left, right) {
+        (Some(a), Some(b)) if same(a, b) => {
+            f.write_str(" fill(")?;
+            write_number(f, a)?;
+            f.write_char(')')
+        }
+        _ => {
+            for (name, v) in [("fill_left", left), ("fill_right", right)] {
+                if let Some(v) = v {
+                    write!(f, " {name}(")?;
+                    write_number(f, v)?;
+                    f.write_char(')')?;
+                }
+            }
+            Ok(())
+        }
     }
 }
 

@@ -102,3 +102,23 @@ fn duration_expressions() {
     assert!(err("m[(5m]").message.contains("expected \")\""), "{}", err("m[(5m]"));
     assert!(err(&format!("m[{}5m{}]", "(".repeat(300), ")".repeat(300))).message.contains("nested too deeply"));
 }
+
+#[test]
+fn fill_modifiers() {
+    assert_eq!(parse("a + fill(0) b").unwrap().to_string(), "a + fill(0) b");
+    assert_eq!(
+        parse("a + on(x) group_left fill_left(-Inf) fill_right(2) b").unwrap().to_string(),
+        "a + on (x) group_left () fill_left(-Inf) fill_right(2) b"
+    );
+    assert_eq!(parse("a < bool fill_left(NaN) fill_right(NaN) b").unwrap().to_string(), "a < bool fill(NaN) b");
+    // A metric named fill is a metric.
+    assert_eq!(parse("other + fill").unwrap().to_string(), "other + fill");
+    assert_eq!(parse("fill + fill(1) fill").unwrap().to_string(), "fill + fill(1) fill");
+    assert!(
+        err("a and fill(0) b").message.contains("fill modifier not allowed for \"and\""),
+        "{}",
+        err("a and fill(0) b")
+    );
+    assert!(err("a + fill_left(1) fill(2) b").message.contains("may not be set multiple times"));
+    assert!(err("a + fill(x) b").message.contains("expected number"));
+}
