@@ -166,7 +166,17 @@ def main():
                 times.append(t * 1000)
             answers[name] = bodies
             print(f"{name:20} {statistics.median(times):10.1f} {min(times):8.1f} {max(times):8.1f}")
-        same = sum(agree(values(x), values(y)) for x, y in zip(answers["vigil queries"], answers["prometheus queries"]))
+        same = 0
+        for e, x, y in zip(exprs, answers["vigil queries"], answers["prometheus queries"]):
+            vx, vy = values(x), values(y)
+            if agree(vx, vy):
+                same += 1
+                continue
+            print(f"differ: {e}: {len(vx)} vs {len(vy)} series")
+            for k in sorted(set(vx) | set(vy))[:3]:
+                a_, b_ = vx.get(k, []), vy.get(k, [])
+                diffs = [(i, p, q) for i, (p, q) in enumerate(zip(a_, b_)) if p != q][:2]
+                print(f"  {k}: {len(a_)} vs {len(b_)} points; first differences {diffs}")
         print(f"answers agree for {same} of {len(paths)} queries")
     finally:
         for p in procs:

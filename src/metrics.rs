@@ -5,7 +5,9 @@ use crate::scrape::append::AppendReport;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::family::MetricConstructor;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -39,6 +41,20 @@ pub struct Metrics {
     index_cache: Gauge,
     /// Store counters already copied into the exported counters.
     copied: [AtomicU64; 7],
+    /// Query evaluation time by kind (instant, range).
+    query_duration: Family<Vec<(String, String)>, Histogram, QueryBuckets>,
+    /// Queries that ended otherwise than answered, by reason (failed, timeout, canceled).
+    queries_unanswered: Family<Vec<(String, String)>, Counter>,
+}
+
+/// Buckets of the query duration histogram: 1 ms to 60 s.
+#[derive(Clone)]
+struct QueryBuckets;
+
+impl MetricConstructor<Histogram> for QueryBuckets {
+    fn new_metric(&self) -> Histogram {
+        Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0])
+    }
 }
 
 impl Metrics {
@@ -69,7 +85,19 @@ impl Metrics {
             partitions: Gauge::default(),
             index_cache: Gauge::default(),
             copied: Default::default(),
+            query_duration: Family::new_with_constructor(QueryBuckets),
+            queries_unanswered: Family::default(),
         };
+        registry.register(
+            "vigil_engine_query_duration_seconds",
+            "Time to evaluate a PromQL query (API, graph page and dashboard panels), by kind",
+            m.query_duration.clone(),
+        );
+        registry.register(
+            "vigil_engine_queries_unanswered",
+            "Queries that failed, timed out, or were canceled because the client went away",
+            m.queries_unanswered.clone(),
+        );
         registry.register("vigil_scrapes", "Scrapes performed", m.scrapes.clone());
         registry.register("vigil_scrape_failures", "Scrapes that failed (target down)", m.scrape_failures.clone());
         registry.register(
@@ -140,6 +168,22 @@ impl Metrics {
         );
         m.start_time.set(scrape_loop_now_s());
         Metrics { registry, ..m }
+    }
+
+    /// Called when a query ends.
+    pub fn record_query(&self, kind: web::QueryKind, took: std::time::Duration, outcome: web::QueryOutcome) {
+        let kind = match kind {
+            web::QueryKind::Instant => "instant",
+            web::QueryKind::Range => "range",
+        };
+        self.query_duration.get_or_create(&vec![("kind".into(), kind.into())]).observe(took.as_secs_f64());
+        let reason = match outcome {
+            web::QueryOutcome::Answered => return,
+            web::QueryOutcome::Failed => "failed",
+            web::QueryOutcome::TimedOut => "timeout",
+            web::QueryOutcome::Canceled => "canceled",
+        };
+        self.queries_unanswered.get_or_create(&vec![("reason".into(), reason.into())]).inc();
     }
 
     /// Called by every scrape loop after each scrape.

@@ -134,6 +134,10 @@ impl Control for Controller {
         (self.metrics.render(), CONTENT_TYPE)
     }
 
+    fn query_done(&self, kind: web::QueryKind, took: std::time::Duration, outcome: web::QueryOutcome) {
+        self.metrics.record_query(kind, took, outcome);
+    }
+
     fn import(&self, body: Vec<u8>) -> Result<web::ImportReport, web::ImportFailure> {
         use crate::import::{decode_body_limited, import_text, ImportError};
         use web::ImportFailure;

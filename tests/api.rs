@@ -313,3 +313,25 @@ fn the_graph_page_charts_tables_and_points_at_parse_errors() {
         assert!(page.body.contains("class=\"bad\""), "{q}");
     }
 }
+
+/// A query whose client hangs up stops (counted as canceled), instead of
+/// running to its end or its timeout.
+#[test]
+fn a_query_stops_when_its_client_goes_away() {
+    use std::io::Write;
+    let v = Vigil::start("scrape_configs: []\n");
+    // Some 40 million subquery steps: seconds of work in little memory.
+    let q = urlencode("count_over_time(vector(1)[1h:1s])");
+    let mut s = std::net::TcpStream::connect(&v.addr).unwrap();
+    write!(s, "GET /api/v1/query_range?query={q}&start=0&end=10000&step=1 HTTP/1.1\r\nHost: vigil\r\n\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(s);
+    wait_for("the query counted as canceled", Duration::from_secs(30), || {
+        let m = get(&format!("{}/metrics", v.base)).body;
+        m.contains("vigil_engine_queries_unanswered_total{reason=\"canceled\"} 1").then_some(())
+    });
+    // An answered query is timed by kind.
+    let _ = get_json(&format!("{}/api/v1/query?query=1", v.base));
+    let m = get(&format!("{}/metrics", v.base)).body;
+    assert!(m.contains("vigil_engine_query_duration_seconds_count{kind=\"instant\"} 1"), "{m}");
+}

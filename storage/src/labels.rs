@@ -115,12 +115,14 @@ impl Labels {
         LabelsBuilder { labels: self.iter().map(|l| Label::new(l.name, l.value)).collect() }
     }
 
-    /// A copy without the metric name.
+    /// A copy without the metric name, and without the `__type__` and
+    /// `__unit__` labels that describe it (Prometheus drops the three together).
     pub fn without_metric_name(&self) -> Labels {
-        if self.metric_name().is_none() {
+        let named = |n: &str| n == METRIC_NAME || n == "__type__" || n == "__unit__";
+        if !self.iter().any(|l| named(l.name)) {
             return self.clone();
         }
-        Self::encode(self.iter().filter(|l| l.name != METRIC_NAME).map(|l| (l.name, l.value)))
+        Self::encode(self.iter().filter(|l| !named(l.name)).map(|l| (l.name, l.value)))
     }
 
     /// A hash that is the same across runs and machines (FNV-1a over

@@ -140,12 +140,13 @@ pub async fn graph(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
         }
     };
     page.evaluated_at = crate::time::format_rfc3339(end);
-    let (db, engine) = (st.db.clone(), st.engine.clone());
+    let (st, _cancel) = st.cancellable();
     let start = end - range_ms;
     let is_range = matches!(parsed.value_type(), promql::ValueType::Scalar | promql::ValueType::Vector);
     let answer = tokio::task::spawn_blocking(move || {
-        let instant = engine.instant_annotated(&db, &parsed, end);
-        let range = is_range.then(|| engine.range_annotated(&db, &parsed, start, end, step));
+        let instant = st.timed(crate::QueryKind::Instant, |e| e.instant_annotated(&st.db, &parsed, end));
+        let range = is_range
+            .then(|| st.timed(crate::QueryKind::Range, |e| e.range_annotated(&st.db, &parsed, start, end, step)));
         (instant, range)
     })
     .await;

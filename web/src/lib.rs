@@ -92,6 +92,36 @@ pub trait Control: Send + Sync {
     /// Imports a body of OpenMetrics or Prometheus text with timestamps
     /// (gzip too): all of it, or nothing when a line is bad.
     fn import(&self, body: Vec<u8>) -> Result<ImportReport, ImportFailure>;
+    /// A query ended (API, graph page or dashboard panel): for Vigil's own metrics.
+    fn query_done(&self, _kind: QueryKind, _took: Duration, _outcome: QueryOutcome) {}
+}
+
+/// Which kind of query ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryKind {
+    Instant,
+    Range,
+}
+
+/// How a query ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryOutcome {
+    Answered,
+    Failed,
+    TimedOut,
+    /// The client went away before the answer was ready.
+    Canceled,
+}
+
+impl QueryOutcome {
+    pub fn of<T>(r: &Result<T, promql::EvalError>) -> QueryOutcome {
+        match r {
+            Ok(_) => QueryOutcome::Answered,
+            Err(promql::EvalError::Timeout(_)) => QueryOutcome::TimedOut,
+            Err(promql::EvalError::Canceled(_)) => QueryOutcome::Canceled,
+            Err(_) => QueryOutcome::Failed,
+        }
+    }
 }
 
 /// What an import wrote and what it turned away.
@@ -140,6 +170,38 @@ pub struct AppState {
     /// `--web.enable-admin-api`: the /api/v1/admin endpoints answer.
     pub admin_api: bool,
     pub dashboards: Arc<std::sync::RwLock<Dashboards>>,
+}
+
+impl AppState {
+    /// Runs one query on this thread and reports it to Vigil's own metrics.
+    pub fn timed<T>(
+        &self,
+        kind: QueryKind,
+        f: impl FnOnce(&Engine) -> Result<T, promql::EvalError>,
+    ) -> Result<T, promql::EvalError> {
+        let started = std::time::Instant::now();
+        let r = f(&self.engine);
+        self.control.query_done(kind, started.elapsed(), QueryOutcome::of(&r));
+        r
+    }
+
+    /// A copy whose queries stop once the returned guard is dropped (when the
+    /// page's request goes away before it is answered).
+    pub fn cancellable(&self) -> (AppState, CancelOnDrop) {
+        let flag = Arc::new(AtomicBool::new(false));
+        let mut st = self.clone();
+        st.engine.cancel = Some(flag.clone());
+        (st, CancelOnDrop(flag))
+    }
+}
+
+/// Sets its flag when dropped: the queries watching it stop.
+pub struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The dashboards served, and the files that could not be read.

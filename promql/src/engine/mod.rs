@@ -13,6 +13,8 @@ mod sliding;
 
 use crate::parser::{At, Expr, VectorSelector};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use storage::{Db, Labels, SeriesData};
 
@@ -156,6 +158,8 @@ pub enum EvalError {
     Timeout(&'static str),
     #[error("query processing would load too many samples into memory in {0}")]
     TooManySamples(&'static str),
+    #[error("query was canceled in {0}")]
+    Canceled(&'static str),
 }
 
 /// Evaluates queries with fixed settings.
@@ -166,6 +170,9 @@ pub struct Engine {
     pub timeout: Duration,
     /// Step of subqueries written without one (`x[10m:]`).
     pub default_subquery_step_ms: i64,
+    /// Set by whoever asked for the query when its answer is no longer
+    /// wanted (the client went away): evaluation stops at its next check.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for Engine {
@@ -175,6 +182,7 @@ impl Default for Engine {
             max_samples: 50_000_000,
             timeout: Duration::from_secs(120),
             default_subquery_step_ms: 60_000,
+            cancel: None,
         }
     }
 }
@@ -242,6 +250,9 @@ impl Ctx<'_> {
     pub fn check_deadline(&self) -> Result<(), EvalError> {
         if Instant::now() > self.deadline {
             return Err(EvalError::Timeout("query execution"));
+        }
+        if self.engine.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(EvalError::Canceled("query execution"));
         }
         Ok(())
     }
@@ -370,7 +381,10 @@ impl Engine {
             // Decoded series by series, so the limit stops a query before it holds more.
             let selected = db.select_series(&vs.matchers, mint, maxt);
             let mut data = Vec::with_capacity(selected.len());
-            for s in selected {
+            for (n, s) in selected.into_iter().enumerate() {
+                if n % 1024 == 1023 && self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+                    return Err(EvalError::Canceled("query preparation"));
+                }
                 let samples = s.to_vec();
                 total += samples.len();
                 if total > self.max_samples {

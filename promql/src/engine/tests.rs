@@ -173,3 +173,12 @@ fn range_steps_equal_instant_queries() {
         }
     }
 }
+
+#[test]
+fn a_canceled_query_stops_with_prometheus_error() {
+    let flag = Arc::new(AtomicBool::new(true));
+    let e = Engine { cancel: Some(flag), ..Engine::default() };
+    let err = e.range(&db(), &parse("sum_over_time(up[1h:1s])").unwrap(), 0, 3_600_000, 60_000).unwrap_err();
+    assert!(matches!(err, EvalError::Canceled(_)));
+    assert_eq!(err.to_string(), "query was canceled in query execution");
+}

@@ -15,7 +15,8 @@ use params::Params;
 pub use params::MAX_FORM_BODY;
 use promql::{parse, Value};
 use serde_json::{json, Map, Value as Json};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use storage::{Labels, Matcher};
 
 /// Prometheus's error types with their status codes.
@@ -27,6 +28,8 @@ pub enum ErrorType {
     Internal,
     NotFound,
     Unavailable,
+    /// The client went away (Prometheus answers 499, which it will not read).
+    Canceled,
 }
 
 impl ErrorType {
@@ -38,6 +41,7 @@ impl ErrorType {
             ErrorType::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ErrorType::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ErrorType::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ErrorType::Canceled => (StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST), "canceled"),
         }
     }
 }
@@ -106,7 +110,9 @@ pub async fn query(
         None => now_ms(),
     };
     let timeout = check_timeout(&p)?;
-    let (value, annotations) = evaluate(&st, timeout, move |engine, db| engine.instant_annotated(db, &expr, t)).await?;
+    let (value, annotations) =
+        evaluate(&st, crate::QueryKind::Instant, timeout, move |engine, db| engine.instant_annotated(db, &expr, t))
+            .await?;
     let mut data = String::new();
     match &value {
         Value::Scalar { t, v } => json::scalar(&mut data, *t, *v),
@@ -143,9 +149,11 @@ fn annotated(data: String, a: &promql::Annotations) -> Response {
 }
 
 /// Runs a query on the blocking pool: evaluation is CPU work and must not
-/// hold up the runtime's I/O (scrapes share it).
+/// hold up the runtime's I/O (scrapes share it). When the client goes away,
+/// the server drops this future, and the query stops at its next check.
 async fn evaluate<F>(
     st: &AppState,
+    kind: crate::QueryKind,
     timeout: Option<std::time::Duration>,
     f: F,
 ) -> Result<(Value, promql::Annotations), ApiError>
@@ -154,19 +162,35 @@ where
         + Send
         + 'static,
 {
-    let (db, mut engine) = (st.db.clone(), st.engine.clone());
+    /// Cancels the query when dropped before it ended.
+    struct Cancel(Arc<AtomicBool>);
+    impl Drop for Cancel {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let (db, mut engine, control) = (st.db.clone(), st.engine.clone(), st.control.clone());
     if let Some(t) = timeout {
         engine.timeout = engine.timeout.min(t);
     }
-    tokio::task::spawn_blocking(move || f(&engine, &db))
-        .await
-        .map_err(|e| ApiError(ErrorType::Internal, e.to_string()))?
-        .map_err(exec_error)
+    let cancel = Arc::new(AtomicBool::new(false));
+    engine.cancel = Some(cancel.clone());
+    let _cancel = Cancel(cancel);
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let r = f(&engine, &db);
+        control.query_done(kind, started.elapsed(), crate::QueryOutcome::of(&r));
+        r
+    })
+    .await
+    .map_err(|e| ApiError(ErrorType::Internal, e.to_string()))?
+    .map_err(exec_error)
 }
 
 fn exec_error(e: promql::EvalError) -> ApiError {
     match e {
         promql::EvalError::Timeout(_) => ApiError(ErrorType::Timeout, e.to_string()),
+        promql::EvalError::Canceled(_) => ApiError(ErrorType::Canceled, e.to_string()),
         _ => ApiError(ErrorType::Execution, e.to_string()),
     }
 }
@@ -201,8 +225,10 @@ pub async fn query_range(
         ));
     }
     let timeout = check_timeout(&p)?;
-    let (value, annotations) =
-        evaluate(&st, timeout, move |engine, db| engine.range_annotated(db, &expr, start, end, step)).await?;
+    let (value, annotations) = evaluate(&st, crate::QueryKind::Range, timeout, move |engine, db| {
+        engine.range_annotated(db, &expr, start, end, step)
+    })
+    .await?;
     match value {
         Value::Matrix(m) => {
             let mut data = String::new();

@@ -316,7 +316,7 @@ fn query_options(st: &AppState, q: &str, from: i64, to: i64) -> Result<Vec<Strin
     }
     if let Some(a) = args("query_result") {
         let expr = promql::parse(a).map_err(|e| e.to_string())?;
-        return match st.engine.instant(&st.db, &expr, to).map_err(|e| e.to_string())? {
+        return match st.timed(crate::QueryKind::Instant, |e| e.instant(&st.db, &expr, to)).map_err(|e| e.to_string())? {
             Value::Vector(v) => Ok(v
                 .iter()
                 .map(|s| format!("{} {} {}", crate::graph::series_name(&s.labels), promql::format_value(s.v), s.t))
@@ -597,7 +597,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         };
         // Steps end at `to`, so the newest point is always drawn.
         let start = to - (to - from + step - 1) / step * step;
-        match st.engine.range(&st.db, &parsed, start, to, step) {
+        match st.timed(crate::QueryKind::Range, |e| e.range(&st.db, &parsed, start, to, step)) {
             Ok(Value::Matrix(m)) => {
                 for s in m {
                     let name = vars::interpolate(&legend_name(&t.legend, &s.labels), resolved, &b, Target::Text);
@@ -811,7 +811,8 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
     let keep_query: String = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params.iter().filter(|(k, _)| !matches!(k.as_str(), "open" | "from" | "to" | "viewPanel")))
         .finish();
-    let st2 = st.clone();
+    // The panels' queries stop if the page's request goes away.
+    let (st2, _cancel) = st.cancellable();
     let page = tokio::task::spawn_blocking(move || {
         let (resolved, var_views, extra) = resolve(&st2, &d.variables, &params, from, to);
         let frame = Frame {
