@@ -109,19 +109,33 @@ fn instant_selector(ctx: &Ctx, vs: &VectorSelector, t: i64) -> Vec<Sample> {
         if last.t <= lo || is_stale_nan(last.v) {
             continue;
         }
-        out.push(Sample { labels: s.labels.clone(), v: last.v, drop_name: false });
+        let mut v = last.v;
+        if vs.smoothed && last.t < at {
+            // Between the sample before and the next one (within the lookback), as a line.
+            let next =
+                s.samples[idx..].iter().take_while(|x| x.t <= at + ctx.engine.lookback_ms).find(|x| !is_stale_nan(x.v));
+            if let Some(n) = next {
+                v = last.v + (n.v - last.v) * (at - last.t) as f64 / (n.t - last.t) as f64;
+            }
+        }
+        out.push(Sample { labels: s.labels.clone(), v, drop_name: false });
     }
     out
 }
 
-/// The samples of each series in `(t - range, t]`, staleness markers left out.
+/// The samples of each series in `(t - range, t]`, staleness markers left
+/// out; anchored and smoothed ranges reach a lookback further back (smoothed
+/// also forward), for their functions to find the samples around the edges.
 fn range_selector(ctx: &Ctx, vs: &VectorSelector, range: i64, t: i64) -> Vec<Series> {
     let at = ctx.at_time(vs.at, t) - vs.offset;
     let Some(series) = ctx.loaded.get(&(vs as *const VectorSelector)) else { return Vec::new() };
+    let lookback = ctx.engine.lookback_ms;
+    let before = if vs.anchored || vs.smoothed { lookback } else { 0 };
+    let after = if vs.smoothed { lookback } else { 0 };
     let mut out = Vec::new();
     for s in series {
-        let hi = s.samples.partition_point(|x| x.t <= at);
-        let lo = s.samples.partition_point(|x| x.t <= at - range);
+        let hi = s.samples.partition_point(|x| x.t <= at + after);
+        let lo = s.samples.partition_point(|x| x.t <= at - range - before);
         if lo >= hi {
             continue;
         }

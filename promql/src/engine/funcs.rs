@@ -98,6 +98,19 @@ pub(crate) fn call(
     // Range-vector functions.
     if f.args.first() == Some(&crate::ValueType::Matrix) || name == "quantile_over_time" {
         let m_idx = if name == "quantile_over_time" { 1 } else { 0 };
+        if let Some(vs) = extended_selector(&args[m_idx]) {
+            let (modifier, allowed): (&str, &[&str]) = if vs.anchored {
+                ("anchored", &["changes", "delta", "increase", "rate", "resets"])
+            } else {
+                ("smoothed", &["delta", "increase", "rate"])
+            };
+            if !allowed.contains(&name) {
+                return Err(EvalError::Execution(format!(
+                    "{modifier} modifier can only be used with: {} - not with {name}",
+                    allowed.join(", ")
+                )));
+            }
+        }
         let series = match eval(ctx, &args[m_idx], t)? {
             Val::Matrix(m) => m,
             _ => Vec::new(),
@@ -755,13 +768,143 @@ fn range_function(
         }
         return Ok(Val::Vector(vec![Sample { labels: absent_labels(marg), v: 1.0, drop_name: false }]));
     }
+    let extended = extended_selector(marg).map(|vs| vs.smoothed);
     let mut out = Vec::with_capacity(series.len());
     for s in series {
-        if let Some(v) = window_value(name, &s.points, params, window, t)? {
+        let v = match (extended, window) {
+            // Anchored (false) or smoothed (true) ranges, from the samples around their edges.
+            (Some(smoothed), Some((start, end, range))) => match name {
+                "rate" | "increase" | "delta" => {
+                    extended_rate(&s.points, start, end, range, smoothed, name != "delta", name == "rate")
+                }
+                _ => window_value(name, &extend_floats(&s.points, start, end, smoothed), params, window, t)?,
+            },
+            _ => window_value(name, &s.points, params, window, t)?,
+        };
+        if let Some(v) = v {
             out.push(Sample { labels: s.labels, v, drop_name: !keeps_name(name) });
         }
     }
     Ok(Val::Vector(out))
+}
+
+/// The selector of an anchored or smoothed range argument.
+pub(crate) fn extended_selector(e: &Expr) -> Option<&VectorSelector> {
+    match e {
+        Expr::Paren(x) => extended_selector(x),
+        Expr::MatrixSelector { vs, .. } if vs.anchored || vs.smoothed => Some(vs),
+        _ => None,
+    }
+}
+
+/// Go's `sort.Search(n, pred)` over the first `n` points: the first index
+/// where `pred` holds, or `n`.
+fn search(points: &[(i64, f64)], n: usize, pred: impl Fn(i64) -> bool) -> usize {
+    points[..n].partition_point(|p| !pred(p.0))
+}
+
+/// The straight line between two samples at `t`; for counters, a fall
+/// between them counts as a reset from zero.
+fn interpolate(a: (i64, f64), b: (i64, f64), t: i64, counter: bool) -> f64 {
+    let y1 = if counter && b.1 < a.1 { 0.0 } else { a.1 };
+    y1 + (b.1 - y1) * (t - a.0) as f64 / (b.0 - a.0) as f64
+}
+
+/// The value at a range's start: the sample at or before it, or (smoothed)
+/// the line through the samples on either side.
+fn edge_left(p: &[(i64, f64)], first: usize, start: i64, smoothed: bool, counter: bool) -> f64 {
+    if smoothed && p[first].0 < start {
+        interpolate(p[first], p[first + 1], start, counter)
+    } else {
+        p[first].1
+    }
+}
+
+/// The value at a range's end: the last sample, or (smoothed) the line
+/// through the samples on either side.
+fn edge_right(p: &[(i64, f64)], last: usize, end: i64, smoothed: bool, counter: bool) -> f64 {
+    if smoothed && last > 0 && p[last].0 > end {
+        interpolate(p[last - 1], p[last], end, counter)
+    } else {
+        p[last].1
+    }
+}
+
+/// Prometheus's `extendedRate`: rate, increase or delta of an anchored or
+/// smoothed range `(start, end]` from the samples `p` around it (the
+/// lookback before, and for smoothed after).
+fn extended_rate(
+    p: &[(i64, f64)],
+    start: i64,
+    end: i64,
+    range: i64,
+    smoothed: bool,
+    counter: bool,
+    rate: bool,
+) -> Option<f64> {
+    if p.is_empty() {
+        return None;
+    }
+    let mut last = p.len() - 1;
+    let mut first = search(p, last, |t| t > start).saturating_sub(1);
+    if smoothed {
+        last = search(p, last, |t| t >= end);
+    }
+    if p[last].0 <= start || (smoothed && p[first].0 > end) {
+        return None;
+    }
+    let left = edge_left(p, first, start, smoothed, counter);
+    let right = edge_right(p, last, end, smoothed, counter);
+    let mut result = right - left;
+    if counter {
+        // Resets strictly inside: the edges handle their own.
+        if p[first].0 <= start {
+            first += 1;
+        }
+        let inner_end = if p[last].0 >= end { last } else { last + 1 };
+        let mut prev = left;
+        for x in p.get(first..inner_end).unwrap_or(&[]) {
+            if x.1 < prev {
+                result += prev;
+            }
+            prev = x.1;
+        }
+        if right < prev {
+            result += prev;
+        }
+    }
+    if rate {
+        result /= range as f64 / 1000.0;
+    }
+    Some(result)
+}
+
+/// Prometheus's `extendFloats`: an anchored or smoothed range as samples,
+/// with one at its start and one at its end (picked or interpolated), and
+/// the samples strictly between.
+pub(crate) fn extend_floats(p: &[(i64, f64)], start: i64, end: i64, smoothed: bool) -> Vec<(i64, f64)> {
+    if p.is_empty() {
+        return Vec::new();
+    }
+    let mut last = p.len() - 1;
+    let mut first = search(p, last, |t| t > start).saturating_sub(1);
+    if smoothed {
+        last = search(p, last, |t| t >= end);
+    }
+    if p[last].0 <= start {
+        return Vec::new();
+    }
+    let left = edge_left(p, first, start, smoothed, false);
+    let right = edge_right(p, last, end, smoothed, false);
+    if p[first].0 <= start {
+        first += 1;
+    }
+    let inner_end = if p[last].0 >= end { last } else { last + 1 };
+    let mut out = Vec::with_capacity(inner_end.saturating_sub(first) + 2);
+    out.push((start, left));
+    out.extend_from_slice(p.get(first..inner_end).unwrap_or(&[]));
+    out.push((end, right));
+    out
 }
 
 /// Prometheus's info for `rate`, `increase` and `irate` over a series whose

@@ -294,6 +294,16 @@ impl Engine {
                 Value::Vector(out.into_iter().map(|(labels, v)| VectorSample { labels, t, v }).collect())
             }
             Val::Matrix(mut series) => {
+                // A bare anchored or smoothed range shows its window's edges as samples.
+                if let Expr::MatrixSelector { vs, range } = strip_parens(expr) {
+                    if vs.anchored || vs.smoothed {
+                        let end = ctx.at_time(vs.at, t) - vs.offset;
+                        for s in &mut series {
+                            s.points = funcs::extend_floats(&s.points, end - range, end, vs.smoothed);
+                        }
+                        series.retain(|s| !s.points.is_empty());
+                    }
+                }
                 series.sort_by(|a, b| a.labels.cmp(&b.labels));
                 Value::Matrix(series)
             }
@@ -429,9 +439,10 @@ impl Engine {
             Some(At::Start) => (qstart, qstart),
             Some(At::End) => (qend, qend),
         };
-        let mut add = |vs: &'e VectorSelector, window: i64| {
+        // `before`: how far back from the evaluation time a selector reads; `after`: forward.
+        let mut add = |vs: &'e VectorSelector, before: i64, after: i64| {
             let (f, t) = at_bounds(vs.at, from, to);
-            let (mint, maxt) = (f - vs.offset - window, t - vs.offset);
+            let (mint, maxt) = (f - vs.offset - before, t - vs.offset + after);
             let key = vs as *const VectorSelector;
             sels.insert(key, vs);
             let r = ranges.entry(key).or_insert((mint, maxt));
@@ -439,8 +450,12 @@ impl Engine {
             r.1 = r.1.max(maxt);
         };
         match e {
-            Expr::VectorSelector(vs) => add(vs, self.lookback_ms),
-            Expr::MatrixSelector { vs, range } => add(vs, *range),
+            Expr::VectorSelector(vs) => add(vs, self.lookback_ms, if vs.smoothed { self.lookback_ms } else { 0 }),
+            // Anchored and smoothed ranges also read the lookback before them (smoothed after too).
+            Expr::MatrixSelector { vs, range } => {
+                let extra = if vs.anchored || vs.smoothed { self.lookback_ms } else { 0 };
+                add(vs, *range + extra, if vs.smoothed { self.lookback_ms } else { 0 })
+            }
             Expr::Subquery { expr, range, offset, at, .. } => {
                 let (f, t) = at_bounds(*at, from, to);
                 self.walk(expr, f - offset - range, t - offset, qstart, qend, ranges, sels);
@@ -463,6 +478,13 @@ impl Engine {
             }
             Expr::Number(_) | Expr::String(_) => {}
         }
+    }
+}
+
+fn strip_parens(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(x) => strip_parens(x),
+        e => e,
     }
 }
 

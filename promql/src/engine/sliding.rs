@@ -65,6 +65,9 @@ fn range_call<'e>(ctx: &Ctx, e: &'e Expr) -> Option<RangeCall<'e>> {
     }
     let marg = unparen(args.get(m_idx)?);
     let Expr::MatrixSelector { vs, .. } = marg else { return None };
+    if vs.anchored || vs.smoothed {
+        return None;
+    }
     let params: Vec<f64> =
         args.iter().enumerate().filter(|(k, _)| *k != m_idx).map(|(_, a)| number(a)).collect::<Option<_>>()?;
     let pos = arg_pos.first().copied().unwrap_or(*pos);

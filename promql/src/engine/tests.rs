@@ -150,6 +150,10 @@ fn range_steps_equal_instant_queries() {
         "topk(2, sum by (code) (rate(req_total[1m])))",
         "sum by (job) (rate(req_total[1m])) and on (job) sum by (job) (present_over_time(temp[1m]))",
         "sum(rate(req_total[1m:15s]))",
+        "sum by (job) (increase(req_total[2m] anchored))",
+        "rate(req_total[1m] smoothed)",
+        "changes(temp[3m] anchored) + resets(req_total[5m] anchored)",
+        "temp smoothed offset 30s",
     ];
     let e = Engine::default();
     let (start, end, step) = (120_000, 5_900_000, 37_000);

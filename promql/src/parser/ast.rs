@@ -67,6 +67,12 @@ pub struct VectorSelector {
     /// The offset, and the range of a matrix selector around this selector,
     /// when written as duration expressions.
     pub durs: Option<Box<Durations>>,
+    /// `anchored` (experimental): a range also takes the last sample at or
+    /// before its start (within the lookback).
+    pub anchored: bool,
+    /// `smoothed` (experimental): values at the window's edges, or at an
+    /// instant, interpolated between the samples around them.
+    pub smoothed: bool,
 }
 
 /// Ranges, steps and offsets written as duration expressions (experimental

@@ -486,7 +486,15 @@ impl<'a> Parser<'a> {
                     } else {
                         self.expect(Tok::RBracket, "range")?;
                         let mut vs = match e {
-                            Expr::VectorSelector(vs) if vs.offset == 0 && vs.at.is_none() && vs.durs.is_none() => vs,
+                            Expr::VectorSelector(vs)
+                                if vs.offset == 0
+                                    && vs.at.is_none()
+                                    && vs.durs.is_none()
+                                    && !vs.anchored
+                                    && !vs.smoothed =>
+                            {
+                                vs
+                            }
                             Expr::VectorSelector(_) => return fail(pos, "no offset modifiers allowed before range"),
                             _ => return fail(pos, "ranges only allowed for vector selectors"),
                         };
@@ -497,6 +505,29 @@ impl<'a> Parser<'a> {
                             vs.durs = Some(Box::new(Durations { range: range_expr, ..Durations::default() }));
                         }
                         e = Expr::MatrixSelector { vs, range };
+                    }
+                }
+                Tok::Ident(s)
+                    if (s.eq_ignore_ascii_case("anchored") || s.eq_ignore_ascii_case("smoothed"))
+                        && matches!(
+                            e,
+                            Expr::VectorSelector(_) | Expr::MatrixSelector { .. } | Expr::Subquery { .. }
+                        ) =>
+                {
+                    let (pos, anchored) = (self.pos(), s.eq_ignore_ascii_case("anchored"));
+                    let name = if anchored { "anchored" } else { "smoothed" };
+                    self.next();
+                    let vs = match &mut e {
+                        Expr::VectorSelector(vs) | Expr::MatrixSelector { vs, .. } => vs,
+                        _ => return fail(pos, format!("{name} modifier is not supported for subqueries")),
+                    };
+                    if vs.anchored || vs.smoothed {
+                        return fail(pos, "anchored and smoothed modifiers cannot be used together");
+                    }
+                    if anchored {
+                        vs.anchored = true;
+                    } else {
+                        vs.smoothed = true;
                     }
                 }
                 Tok::Ident(s) if s.eq_ignore_ascii_case("offset") => {
@@ -626,7 +657,15 @@ impl<'a> Parser<'a> {
         if matchers.iter().all(|m| m.matches_empty()) {
             return fail(pos, "vector selector must contain at least one non-empty matcher");
         }
-        Ok(Expr::VectorSelector(VectorSelector { name, matchers, offset: 0, at: None, durs: None }))
+        Ok(Expr::VectorSelector(VectorSelector {
+            name,
+            matchers,
+            offset: 0,
+            at: None,
+            durs: None,
+            anchored: false,
+            smoothed: false,
+        }))
     }
 
     /// `{a="b", c=~"d", "quoted"}`

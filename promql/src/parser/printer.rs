@@ -15,6 +15,7 @@ impl Display for Expr {
             Expr::String(s) => write_quoted(f, s),
             Expr::VectorSelector(vs) => {
                 write_selector(f, vs)?;
+                write_extended(f, vs)?;
                 write_at_offset(f, vs.at, vs.offset, vs.durs.as_deref())
             }
             Expr::MatrixSelector { vs, range } => {
@@ -23,6 +24,7 @@ impl Display for Expr {
                     Some(r) => write!(f, "[{r}]")?,
                     None => write!(f, "[{}]", format_duration(*range))?,
                 }
+                write_extended(f, vs)?;
                 write_at_offset(f, vs.at, vs.offset, vs.durs.as_deref())
             }
             Expr::Subquery { expr, range, step, offset, at, durs } => {
@@ -287,6 +289,17 @@ fn write_at_offset(f: &mut Formatter<'_>, at: Option<At>, offset: i64, durs: Opt
         0 => Ok(()),
         o if o > 0 => write!(f, " offset {}", format_duration(o)),
         o => write!(f, " offset -{}", format_duration(-o)),
+    }
+}
+
+/// ` anchored` or ` smoothed`, as Prometheus writes them before `@` and `offset`.
+fn write_extended(f: &mut Formatter<'_>, vs: &VectorSelector) -> fmt::Result {
+    if vs.anchored {
+        f.write_str(" anchored")
+    } else if vs.smoothed {
+        f.write_str(" smoothed")
+    } else {
+        Ok(())
     }
 }
 

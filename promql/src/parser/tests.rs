@@ -122,3 +122,13 @@ fn fill_modifiers() {
     assert!(err("a + fill_left(1) fill(2) b").message.contains("may not be set multiple times"));
     assert!(err("a + fill(x) b").message.contains("expected number"));
 }
+
+#[test]
+fn anchored_and_smoothed_modifiers() {
+    assert_eq!(parse("rate(m[5m] anchored offset 1m)").unwrap().to_string(), "rate(m[5m] anchored offset 1m)");
+    assert_eq!(parse("m smoothed @ 100").unwrap().to_string(), "m smoothed @ 100.000");
+    assert_eq!(parse("anchored").unwrap().to_string(), "anchored", "a metric of that name");
+    assert!(err("m[5m] anchored smoothed").message.contains("cannot be used together"));
+    assert!(err("m[5m:1m] smoothed").message.contains("not supported for subqueries"));
+    assert!(err("m smoothed[5m]").message.contains("no offset modifiers allowed before range"));
+}
