@@ -217,6 +217,8 @@ pub struct Annotations {
 pub(crate) struct Ctx<'a> {
     pub annotations: std::cell::RefCell<Annotations>,
     pub engine: &'a Engine,
+    /// The store, for what is read during evaluation (`info`'s info series).
+    pub db: &'a Db,
     pub start: i64,
     pub end: i64,
     /// Step of a range query (0 for an instant query).
@@ -380,7 +382,7 @@ impl Engine {
     }
 
     /// Finds every selector with the time range it needs and loads it once.
-    fn prepare<'a>(&'a self, db: &Db, expr: &Expr, start: i64, end: i64, step: i64) -> Result<Ctx<'a>, EvalError> {
+    fn prepare<'a>(&'a self, db: &'a Db, expr: &Expr, start: i64, end: i64, step: i64) -> Result<Ctx<'a>, EvalError> {
         let mut ranges: HashMap<*const VectorSelector, (i64, i64)> = HashMap::new();
         let mut sels: HashMap<*const VectorSelector, &VectorSelector> = HashMap::new();
         self.walk(expr, start, end, start, end, &mut ranges, &mut sels);
@@ -409,6 +411,7 @@ impl Engine {
         Ok(Ctx {
             annotations: Default::default(),
             engine: self,
+            db,
             start,
             end,
             step,
@@ -464,6 +467,12 @@ impl Engine {
             Expr::Binary { lhs, rhs, .. } => {
                 self.walk(lhs, from, to, qstart, qend, ranges, sels);
                 self.walk(rhs, from, to, qstart, qend, ranges, sels);
+            }
+            // `info`'s label selector is read by the function itself (it names info series).
+            Expr::Call { func, args, .. } if func.name == "info" => {
+                if let Some(a) = args.first() {
+                    self.walk(a, from, to, qstart, qend, ranges, sels);
+                }
             }
             Expr::Call { args, .. } => {
                 for a in args {

@@ -28,6 +28,8 @@ pub struct Parser<'a> {
     query: &'a str,
     i: usize,
     depth: usize,
+    /// The next selector may match only empty values (`info`'s data-label selector).
+    empty_selector_ok: bool,
 }
 
 const KEYWORDS: &[&str] =
@@ -35,7 +37,7 @@ const KEYWORDS: &[&str] =
 
 impl<'a> Parser<'a> {
     pub fn new(toks: &'a [Token], query: &'a str) -> Self {
-        Parser { toks, query, i: 0, depth: 0 }
+        Parser { toks, query, i: 0, depth: 0, empty_selector_ok: false }
     }
 
     /// Line and column (1-based, in characters) of a byte offset.
@@ -654,7 +656,8 @@ impl<'a> Parser<'a> {
             }
             matchers.push(m);
         }
-        if matchers.iter().all(|m| m.matches_empty()) {
+        let empty_ok = std::mem::take(&mut self.empty_selector_ok);
+        if !empty_ok && matchers.iter().all(|m| m.matches_empty()) {
             return fail(pos, "vector selector must contain at least one non-empty matcher");
         }
         Ok(Expr::VectorSelector(VectorSelector {
@@ -724,7 +727,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn args(&mut self) -> PResult<Vec<(Expr, usize)>> {
+    /// A call's arguments; for `info`, the second is a label selector that
+    /// may match only empty values.
+    fn args(&mut self, info: bool) -> PResult<Vec<(Expr, usize)>> {
         self.expect(Tok::LParen, "function call")?;
         let mut args = Vec::new();
         if self.eat(&Tok::RParen) {
@@ -732,7 +737,14 @@ impl<'a> Parser<'a> {
         }
         loop {
             let pos = self.pos();
-            args.push((self.expr(0)?, pos));
+            let selector_arg = info && args.len() == 1;
+            self.empty_selector_ok = selector_arg;
+            let a = self.expr(0)?;
+            self.empty_selector_ok = false;
+            if selector_arg && !matches!(a, Expr::VectorSelector(_)) {
+                return fail(pos, "expected label selectors as the second argument to \"info\" function");
+            }
+            args.push((a, pos));
             if self.eat(&Tok::RParen) {
                 return Ok(args);
             }
@@ -749,7 +761,7 @@ impl<'a> Parser<'a> {
     }
 
     fn call(&mut self, f: &'static functions::Function, pos: usize) -> PResult<Expr> {
-        let args = self.args()?;
+        let args = self.args(f.name == "info")?;
         let n = args.len();
         let min =
             if f.optional == functions::REPEAT { f.args.len().saturating_sub(1) } else { f.args.len() - f.optional };
@@ -784,7 +796,7 @@ impl<'a> Parser<'a> {
             grouping = self.label_list()?;
             have_grouping = true;
         }
-        let mut args = self.args()?;
+        let mut args = self.args(false)?;
         if !have_grouping && (self.is_word("by") || self.is_word("without")) {
             without = self.is_word("without");
             self.next();

@@ -132,3 +132,10 @@ fn anchored_and_smoothed_modifiers() {
     assert!(err("m[5m:1m] smoothed").message.contains("not supported for subqueries"));
     assert!(err("m smoothed[5m]").message.contains("no offset modifiers allowed before range"));
 }
+
+#[test]
+fn info_takes_a_label_selector_that_may_match_empty() {
+    assert_eq!(parse("info(m, {data=~\".*\"})").unwrap().to_string(), "info(m, {data=~\".*\"})");
+    assert!(err("info(m, sum(x))").message.contains("expected label selectors as the second argument"));
+    assert!(err("rate({data=~\".*\"}[5m])").message.contains("at least one non-empty matcher"));
+}
