@@ -20,7 +20,10 @@ pub(crate) fn eval(ctx: &Ctx, e: &Expr, t: i64) -> Result<Val, EvalError> {
             }
             other => other,
         },
-        Expr::VectorSelector(vs) => Val::Vector(instant_selector(ctx, vs, t)),
+        Expr::VectorSelector(vs) => match super::sliding::take(ctx, e, t) {
+            Some(v) => Val::Vector(v),
+            None => Val::Vector(instant_selector(ctx, vs, t)),
+        },
         Expr::MatrixSelector { vs, range } => Val::Matrix(range_selector(ctx, vs, *range, t)),
         Expr::Subquery { expr, range, step, offset, at, .. } => {
             let step = step.unwrap_or(ctx.engine.default_subquery_step_ms);

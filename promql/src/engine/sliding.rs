@@ -1,8 +1,10 @@
 //! Range queries series by series. A range function over a selector
-//! (`rate(x[5m])`, `max_over_time(x[1h])`) is computed for every step of the
-//! query before the steps are evaluated: each series' window slides along
-//! its samples from step to step, instead of each step searching every
-//! series for its window again. An aggregation that keeps no values (`sum`,
+//! (`rate(x[5m])`, `max_over_time(x[1h])`) and an instant selector are
+//! computed for every step of the query before the steps are evaluated: each
+//! series' window (or newest sample) moves along its samples from step to
+//! step, instead of each step searching every series again. Nodes whose
+//! steps would hold more than [`MAX_PRECOMPUTED`] samples are left to the
+//! step-by-step evaluation, which holds one step at a time. An aggregation that keeps no values (`sum`,
 //! `avg`, `count`, `min`, `max`, …) directly over such a function is folded
 //! in on the way: each series adds into its group at every step, and no
 //! per-step vector of the function is built. The per-step evaluation then
@@ -25,6 +27,16 @@ pub(crate) type Precomputed = FastMap<*const Expr, Vec<Option<Vec<Sample>>>>;
 /// Accumulators a folded aggregation may hold (groups × steps); above it
 /// the aggregation is evaluated step by step.
 const MAX_FOLDED: usize = 2_000_000;
+
+/// Samples a node's precomputed steps may hold (series × steps, some 32
+/// bytes each): above it the node is evaluated step by step, which holds one
+/// step at a time.
+const MAX_PRECOMPUTED: usize = 4_000_000;
+
+/// Whether `series` series over the query's steps fit [`MAX_PRECOMPUTED`].
+fn fits(ctx: &Ctx, series: usize) -> bool {
+    series.saturating_mul(step_count(ctx)) <= MAX_PRECOMPUTED
+}
 
 /// A range function over a selector with constant parameters.
 struct RangeCall<'e> {
@@ -81,7 +93,7 @@ fn range_call<'e>(ctx: &Ctx, e: &'e Expr) -> Option<RangeCall<'e>> {
 /// call of `e` evaluated once per step (not inside a subquery) over a
 /// selector with constant parameters, folding numeric aggregations over it.
 pub(crate) fn precompute(ctx: &Ctx, e: &Expr, out: &mut Precomputed) -> Result<(), EvalError> {
-    if let Some(call) = range_call(ctx, e) {
+    if let Some(call) = range_call(ctx, e).filter(|c| fits(ctx, loaded(ctx, c.vs).len())) {
         let mut steps: Vec<Vec<Sample>> = (0..step_count(ctx)).map(|_| Vec::new()).collect();
         let drop_name = !keeps_name(call.name);
         slide(ctx, &call, |_, s, k, v| steps[k].push(Sample { labels: s.labels.clone(), v, drop_name }))?;
@@ -106,8 +118,11 @@ pub(crate) fn precompute(ctx: &Ctx, e: &Expr, out: &mut Precomputed) -> Result<(
                 precompute(ctx, p, out)?;
             }
         }
-        Expr::Call { args, .. } => {
-            for a in args {
+        // `timestamp` reads its selector's samples itself; `info`'s label selector is no vector.
+        Expr::Call { func, .. } if func.name == "timestamp" => {}
+        Expr::Call { func, args, .. } => {
+            let n = if func.name == "info" { 1 } else { args.len() };
+            for a in &args[..n.min(args.len())] {
                 precompute(ctx, a, out)?;
             }
         }
@@ -118,9 +133,39 @@ pub(crate) fn precompute(ctx: &Ctx, e: &Expr, out: &mut Precomputed) -> Result<(
         Expr::Neg(x) | Expr::Paren(x) => precompute(ctx, x, out)?,
         // A subquery evaluates its inside at its own steps.
         Expr::Subquery { .. } => {}
+        Expr::VectorSelector(vs) if !vs.smoothed && fits(ctx, loaded(ctx, vs).len()) => {
+            out.insert(e as *const Expr, instant(ctx, vs));
+        }
         Expr::Number(_) | Expr::String(_) | Expr::VectorSelector(_) | Expr::MatrixSelector { .. } => {}
     }
     Ok(())
+}
+
+/// The series a selector loaded.
+fn loaded<'c>(ctx: &'c Ctx, vs: &VectorSelector) -> &'c [SeriesData] {
+    ctx.loaded.get(&(vs as *const _)).map_or(&[], |v| v.as_slice())
+}
+
+/// An instant selector at every step: each series' newest sample in
+/// `(t - lookback, t]` found by a cursor moving forward, not a search.
+fn instant(ctx: &Ctx, vs: &VectorSelector) -> Vec<Option<Vec<Sample>>> {
+    let steps = step_count(ctx);
+    let mut out: Vec<Vec<Sample>> = (0..steps).map(|_| Vec::new()).collect();
+    let times: Vec<i64> = (0..steps as i64).map(|k| ctx.at_time(vs.at, ctx.start + k * ctx.step) - vs.offset).collect();
+    for s in loaded(ctx, vs) {
+        let mut hi = 0;
+        for (k, &at) in times.iter().enumerate() {
+            while hi < s.samples.len() && s.samples[hi].t <= at {
+                hi += 1;
+            }
+            let Some(last) = hi.checked_sub(1).map(|i| s.samples[i]) else { continue };
+            if last.t <= at - ctx.engine.lookback_ms || is_stale_nan(last.v) {
+                continue;
+            }
+            out[k].push(Sample { labels: s.labels.clone(), v: last.v, drop_name: false });
+        }
+    }
+    out.into_iter().map(Some).collect()
 }
 
 fn step_count(ctx: &Ctx) -> usize {

@@ -154,6 +154,8 @@ fn range_steps_equal_instant_queries() {
         "rate(req_total[1m] smoothed)",
         "changes(temp[3m] anchored) + resets(req_total[5m] anchored)",
         "temp smoothed offset 30s",
+        "temp offset 1m",
+        "max by (job) (temp @ 3000) - timestamp(temp)",
     ];
     let e = Engine::default();
     let (start, end, step) = (120_000, 5_900_000, 37_000);
