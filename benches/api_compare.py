@@ -50,6 +50,18 @@ def wait_ready(base, what, limit=60):
     sys.exit(f"{what} did not become ready")
 
 
+def stop(procs, work):
+    """Stops the servers (SIGTERM, then SIGKILL after 30 s) and removes the work dir."""
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def write_data(path, end_s):
     with open(path, "w") as f:
         f.write("# TYPE bench_wide gauge\n")
@@ -129,14 +141,7 @@ def main():
                 print(f"{name:8} {server:10} {statistics.median(ms):10.1f} {min(ms):8.1f} {max(ms):8.1f} {len(body):10}")
             print(f"{name:8} answers byte for byte the same: {'yes' if bodies[0] == bodies[1] else 'NO'}")
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        shutil.rmtree(work, ignore_errors=True)
+        stop(procs, work)
 
 
 if __name__ == "__main__":

@@ -27,13 +27,15 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
 import urllib.request
 
-from api_compare import free_port, wait_ready, ROOT
-from promql_compare import Parts, values, agree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from api_compare import free_port, wait_ready, stop, ROOT  # noqa: E402
+from promql_compare import Parts, values, agree  # noqa: E402
 
 STEP = 15
 LE = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"]
@@ -179,14 +181,7 @@ def main():
                 print(f"  {k}: {len(a_)} vs {len(b_)} points; first differences {diffs}")
         print(f"answers agree for {same} of {len(paths)} queries")
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        shutil.rmtree(work, ignore_errors=True)
+        stop(procs, work)
 
 
 if __name__ == "__main__":

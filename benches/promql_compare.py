@@ -28,7 +28,6 @@ both servers are stopped at the end.
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from api_compare import free_port, wait_ready, ROOT  # noqa: E402
+from api_compare import free_port, wait_ready, stop, ROOT  # noqa: E402
 
 STEP = 15
 SPAN = 65 * 60  # an hour plus the 5 m window before its first step
@@ -216,14 +215,7 @@ def main():
                       f" {grew / 2**20:14.1f} {samples * 16 / 2**20:12.1f}")
             print(f"{name:14} answers agree: {'yes' if agree(*answers) else 'NO'} ({len(answers[0])} series)")
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        shutil.rmtree(work, ignore_errors=True)
+        stop(procs, work)
 
 
 if __name__ == "__main__":

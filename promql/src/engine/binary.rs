@@ -54,14 +54,7 @@ pub(crate) fn eval(
         (Val::Vector(v), Val::Scalar(s)) => Val::Vector(vector_scalar(op, v, s, false, return_bool)),
         (Val::Scalar(s), Val::Vector(v)) => Val::Vector(vector_scalar(op, v, s, true, return_bool)),
         (Val::Vector(a), Val::Vector(b)) => {
-            let default = VectorMatching {
-                card: Card::OneToOne,
-                on: false,
-                labels: vec![],
-                include: vec![],
-                fill_left: None,
-                fill_right: None,
-            };
+            let default = VectorMatching::one_to_one();
             let m = matching.unwrap_or(&default);
             Val::Vector(match op {
                 BinOp::And => and_unless(a, b, m, true),

@@ -247,6 +247,20 @@ pub struct VectorMatching {
     pub fill_right: Option<f64>,
 }
 
+impl VectorMatching {
+    /// What a vector operation without modifiers matches with: one to one on all labels.
+    pub fn one_to_one() -> VectorMatching {
+        VectorMatching {
+            card: Card::OneToOne,
+            on: false,
+            labels: vec![],
+            include: vec![],
+            fill_left: None,
+            fill_right: None,
+        }
+    }
+}
+
 /// Aggregation operators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AggOp {

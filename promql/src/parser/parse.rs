@@ -384,15 +384,10 @@ impl<'a> Parser<'a> {
             _ => self.dur_primary(what)?,
         };
         loop {
-            let op = match self.peek() {
-                Tok::Add => BinOp::Add,
-                Tok::Sub => BinOp::Sub,
-                Tok::Mul => BinOp::Mul,
-                Tok::Div => BinOp::Div,
-                Tok::Mod => BinOp::Mod,
-                Tok::Pow => BinOp::Pow,
-                _ => break,
-            };
+            // Durations take the arithmetic operators only.
+            let arithmetic =
+                |op: &BinOp| matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::Pow);
+            let Some(op) = self.binop().filter(arithmetic) else { break };
             let prec = op.precedence();
             if prec < min_prec {
                 break;
@@ -881,14 +876,7 @@ impl<'a> Parser<'a> {
             }
         }
         let matching = if lt == ValueType::Vector && rt == ValueType::Vector {
-            Some(matching.unwrap_or(VectorMatching {
-                card: Card::OneToOne,
-                on: false,
-                labels: vec![],
-                include: vec![],
-                fill_left: None,
-                fill_right: None,
-            }))
+            Some(matching.unwrap_or_else(VectorMatching::one_to_one))
         } else {
             None
         };
