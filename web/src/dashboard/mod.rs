@@ -642,6 +642,18 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         (min, None, _) => (min.unwrap_or(0.0), reduced.iter().map(|r| r.1).fold(0.0, f64::max).max(f64::MIN_POSITIVE)),
     };
     let (w, h) = (width_px as u32, f.image.map_or((p.grid.h * 38).saturating_sub(70).max(40), |(_, h)| h));
+    // The frame of this panel's time series charts (and sparklines).
+    let frame = |height: u32, style: chart::Style| TimeChart {
+        width: width_px as u32,
+        height,
+        start: from,
+        end: to,
+        step,
+        unit: &p.unit,
+        decimals: p.decimals,
+        theme,
+        style,
+    };
     match p.kind.as_str() {
         "gauge" => match reduced.first() {
             None => view.stat = "No data".into(),
@@ -722,18 +734,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
             }
             let spark: Vec<Line> = lines.into_iter().take(1).collect();
             if !spark.is_empty() {
-                let c = TimeChart {
-                    width: width_px as u32,
-                    height: 60,
-                    start: from,
-                    end: to,
-                    step,
-                    unit: &p.unit,
-                    decimals: p.decimals,
-                    theme,
-                    style: chart::Style::default(),
-                };
-                view.svg = chart::time_series(&spark, &c);
+                view.svg = chart::time_series(&spark, &frame(60, chart::Style::default()));
             }
         }
         _ => {
@@ -758,18 +759,8 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 (p.grid.h * 38).saturating_sub(80 + 14 * p.legend_calcs.len().min(1) as u32).max(60),
                 |(_, h)| h,
             );
-            let c = TimeChart {
-                width: width_px as u32,
-                height,
-                start: from,
-                end: to,
-                step,
-                unit: &p.unit,
-                decimals: p.decimals,
-                theme,
-                style: chart::Style { stack: p.stack, fill: p.fill.min(100) as u8, bars: p.draw == "bars" },
-            };
-            view.svg = chart::time_series(&lines, &c);
+            let style = chart::Style { stack: p.stack, fill: p.fill.min(100) as u8, bars: p.draw == "bars" };
+            view.svg = chart::time_series(&lines, &frame(height, style));
         }
     }
     view
