@@ -835,7 +835,10 @@ fn info(ctx: &Ctx, args: &[Expr], t: i64) -> Result<Val, EvalError> {
     let all: Vec<storage::Matcher> = names.iter().chain(&data).cloned().collect();
     // Info series present at `at`, with their newest sample's time.
     let mut infos: Vec<(Labels, i64)> = Vec::new();
-    for s in ctx.db.select_series(&all, at - lookback + 1, at) {
+    for (n, s) in ctx.db.select_series(&all, at - lookback + 1, at).into_iter().enumerate() {
+        if n % 1024 == 1023 {
+            ctx.check_deadline()?;
+        }
         let newest = s.samples().filter(|x| x.t <= at && x.t > at - lookback).last();
         if let Some(x) = newest.filter(|x| !storage::is_stale_nan(x.v)) {
             infos.push((s.labels, x.t));
