@@ -188,3 +188,45 @@ fn a_canceled_query_stops_with_prometheus_error() {
     assert!(matches!(err, EvalError::Canceled(_)));
     assert_eq!(err.to_string(), "query was canceled in query execution");
 }
+
+/// Selections large enough to be computed on all cores give, step for
+/// step, what instant queries give (the series are handed over in order).
+#[test]
+fn large_range_queries_shared_among_cores_equal_instant_queries() {
+    let db = Db::in_memory();
+    let refs: Vec<_> = (0..1200u64)
+        .map(|i| {
+            db.get_or_create(&Labels::from_pairs([
+                ("__name__", "c_total".to_string()),
+                ("g", (i % 7).to_string()),
+                ("i", i.to_string()),
+            ]))
+        })
+        .collect();
+    for k in 0..300i64 {
+        let batch: Vec<_> = refs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let v = ((k * (i as i64 % 13 + 1)) % 997) as f64 * 1.37;
+                (*r, StoredSample { t: k * 15_000 + (i as i64 % 5) * 1000, v })
+            })
+            .collect();
+        db.append(&batch);
+    }
+    let e = Engine::default();
+    let (start, end, step) = (60_000, 4_440_000, 15_000);
+    for q in ["sum by (g) (rate(c_total[1m]))", "increase(c_total[2m])"] {
+        let expr = parse(q).unwrap();
+        let Value::Matrix(m) = e.range(&db, &expr, start, end, step).unwrap() else { panic!("{q}") };
+        for t in (start..=end).step_by(step as usize * 37) {
+            let Value::Vector(inst) = e.instant(&db, &expr, t).unwrap() else { panic!("{q}") };
+            assert!(!inst.is_empty(), "{q} at {t}");
+            for s in &inst {
+                let series = m.iter().find(|x| x.labels == s.labels).unwrap_or_else(|| panic!("{q} at {t}"));
+                let v = series.points.iter().find(|p| p.0 == t).map(|p| p.1);
+                assert_eq!(v.map(f64::to_bits), Some(s.v.to_bits()), "{q} at {t}");
+            }
+        }
+    }
+}
