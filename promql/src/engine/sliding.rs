@@ -172,8 +172,12 @@ fn step_count(ctx: &Ctx) -> usize {
     ((ctx.end - ctx.start) / ctx.step + 1) as usize
 }
 
-/// Each step's time and window `(start, end, range)`.
-type Windows = [(i64, Option<(i64, i64, i64)>)];
+/// A step's window `(start, end, range)`.
+type Window = Option<(i64, i64, i64)>;
+/// Each step's time and window.
+type Windows = [(i64, Window)];
+/// A series' values `(step, value)`, and whether any window held a sample.
+type SeriesValues = (Vec<(u32, f64)>, bool);
 
 /// Range windows at which work is shared among the cores.
 const PARALLEL_WINDOWS: usize = 200_000;
@@ -235,7 +239,7 @@ fn series_values(
 /// Large selections are computed on all cores, a batch of series at a time,
 /// and handed to `f` in series order, so sums come out as from one core.
 fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, f64)) -> Result<(), EvalError> {
-    let windows: Vec<(i64, Option<(i64, i64, i64)>)> =
+    let windows: Vec<(i64, Window)> =
         (0..step_count(ctx) as i64).map(|k| ctx.start + k * ctx.step).map(|t| (t, window_of(ctx, c.marg, t))).collect();
     let series = loaded(ctx, c.vs);
     let workers = if series.len().saturating_mul(windows.len()) >= PARALLEL_WINDOWS {
@@ -266,7 +270,7 @@ fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, 
     for (b, batch) in series.chunks(BATCH).enumerate() {
         ctx.check_deadline()?;
         let per = batch.len().div_ceil(workers);
-        let parts: Vec<Result<Vec<(Vec<(u32, f64)>, bool)>, EvalError>> = std::thread::scope(|scope| {
+        let parts: Vec<Result<Vec<SeriesValues>, EvalError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = batch
                 .chunks(per)
                 .map(|chunk| {
