@@ -172,127 +172,59 @@ fn step_count(ctx: &Ctx) -> usize {
     ((ctx.end - ctx.start) / ctx.step + 1) as usize
 }
 
-/// A step's window `(start, end, range)`.
-type Window = Option<(i64, i64, i64)>;
-/// Each step's time and window.
-type Windows = [(i64, Window)];
-/// A series' values `(step, value)`, and whether any window held a sample.
-type SeriesValues = (Vec<(u32, f64)>, bool);
-
-/// Range windows at which work is shared among the cores.
-const PARALLEL_WINDOWS: usize = 200_000;
-/// Series handed out at a time when shared (a bound on what waits to be consumed).
-const BATCH: usize = 512;
-
-/// One series' values of the call: `(step, value)` for each step where it has
-/// one, appended to `out`; true when some window held a sample (for the
-/// counter info). The window `(start, end]` moves forward over the series'
-/// samples with two cursors.
-fn series_values(
-    name: &str,
-    params: &[f64],
-    windows: &Windows,
-    s: &SeriesData,
-    out: &mut Vec<(u32, f64)>,
-) -> Result<bool, EvalError> {
-    let points: Vec<(i64, f64)> = s.samples.iter().filter(|x| !is_stale_nan(x.v)).map(|x| (x.t, x.v)).collect();
-    // For rate and increase: counter resets up to each sample, so a window
-    // without one skips the scan for them (long windows stay cheap).
-    let counter = matches!(name, "rate" | "increase");
-    let mut resets: Vec<u32> = Vec::new();
-    if counter {
-        let mut seen = 0;
-        for (k, p) in points.iter().enumerate() {
-            if k > 0 && p.1 < points[k - 1].1 {
-                seen += 1;
-            }
-            resets.push(seen);
-        }
-    }
-    let (mut lo, mut hi, mut any) = (0, 0, false);
-    for (k, &(t, w)) in windows.iter().enumerate() {
-        let Some((start, end, range)) = w else { continue };
-        while hi < points.len() && points[hi].0 <= end {
-            hi += 1;
-        }
-        while lo < hi && points[lo].0 <= start {
-            lo += 1;
-        }
-        if lo >= hi {
-            continue;
-        }
-        any = true;
-        let value = if counter && resets[hi - 1] == resets[lo] {
-            extrapolated_rate(&points[lo..hi], start, end, range, true, name == "rate", false)
-        } else {
-            window_value(name, &points[lo..hi], params, w, t)?
-        };
-        if let Some(v) = value {
-            out.push((k as u32, v));
-        }
-    }
-    Ok(any)
-}
-
-/// Calls `f(n, series, step, value)` for each series (the `n`th) of the
-/// call's selector, in order, and each step where the function has a value.
-/// Large selections are computed on all cores, a batch of series at a time,
-/// and handed to `f` in series order, so sums come out as from one core.
+/// Calls `f(n, series, step, value)` for each series (the `n`th) of the call's selector, in
+/// order, and each step where the function has a value: the window
+/// `(start, end]` moves forward over the series' samples with two cursors.
 fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, f64)) -> Result<(), EvalError> {
+    // Each step's time and window (start, end, range).
+    type Window = Option<(i64, i64, i64)>;
     let windows: Vec<(i64, Window)> =
         (0..step_count(ctx) as i64).map(|k| ctx.start + k * ctx.step).map(|t| (t, window_of(ctx, c.marg, t))).collect();
-    let series = loaded(ctx, c.vs);
-    let workers = if series.len().saturating_mul(windows.len()) >= PARALLEL_WINDOWS {
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
-    } else {
-        1
-    };
-    let mut consume = |n: usize, s: &SeriesData, vals: &[(u32, f64)], any: bool| {
-        if any {
-            counter_info(ctx, c.name, &s.labels, c.pos);
+    let mut points: Vec<(i64, f64)> = Vec::new();
+    // For rate and increase: counter resets up to each sample, so a window
+    // without one skips the scan for them (long windows stay cheap).
+    let counter = matches!(c.name, "rate" | "increase");
+    let mut resets: Vec<u32> = Vec::new();
+    for (n, s) in ctx.loaded.get(&(c.vs as *const _)).into_iter().flatten().enumerate() {
+        if n % 256 == 0 {
+            ctx.check_deadline()?;
         }
-        for &(k, v) in vals {
-            f(n, s, k as usize, v);
-        }
-    };
-    if workers <= 1 {
-        let mut vals = Vec::new();
-        for (n, s) in series.iter().enumerate() {
-            if n % 256 == 0 {
-                ctx.check_deadline()?;
+        points.clear();
+        points.extend(s.samples.iter().filter(|x| !is_stale_nan(x.v)).map(|x| (x.t, x.v)));
+        if counter {
+            resets.clear();
+            let mut seen = 0;
+            for (k, p) in points.iter().enumerate() {
+                if k > 0 && p.1 < points[k - 1].1 {
+                    seen += 1;
+                }
+                resets.push(seen);
             }
-            vals.clear();
-            let any = series_values(c.name, &c.params, &windows, s, &mut vals)?;
-            consume(n, s, &vals, any);
         }
-        return Ok(());
-    }
-    for (b, batch) in series.chunks(BATCH).enumerate() {
-        ctx.check_deadline()?;
-        let per = batch.len().div_ceil(workers);
-        let parts: Vec<Result<Vec<SeriesValues>, EvalError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = batch
-                .chunks(per)
-                .map(|chunk| {
-                    let windows = &windows;
-                    scope.spawn(move || {
-                        chunk
-                            .iter()
-                            .map(|s| {
-                                let mut vals = Vec::new();
-                                series_values(c.name, &c.params, windows, s, &mut vals).map(|any| (vals, any))
-                            })
-                            .collect()
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-        });
-        let mut n = b * BATCH;
-        for part in parts {
-            for (vals, any) in part? {
-                consume(n, &series[n], &vals, any);
-                n += 1;
+        let (mut lo, mut hi, mut noted) = (0, 0, false);
+        for (k, &(t, w)) in windows.iter().enumerate() {
+            let Some((start, end, _)) = w else { continue };
+            while hi < points.len() && points[hi].0 <= end {
+                hi += 1;
+            }
+            while lo < hi && points[lo].0 <= start {
+                lo += 1;
+            }
+            if lo >= hi {
+                continue;
+            }
+            if !noted {
+                counter_info(ctx, c.name, &s.labels, c.pos);
+                noted = true;
+            }
+            let value = match w {
+                Some((start, end, range)) if counter && resets[hi - 1] == resets[lo] => {
+                    extrapolated_rate(&points[lo..hi], start, end, range, true, c.name == "rate", false)
+                }
+                _ => window_value(c.name, &points[lo..hi], &c.params, w, t)?,
+            };
+            if let Some(v) = value {
+                f(n, s, k, v);
             }
         }
     }
