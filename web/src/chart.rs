@@ -231,11 +231,14 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
     }
     let span = (c.end - c.start).max(1);
     let (mut hover, mut fills, mut strokes) = (String::new(), String::new(), String::new());
+    let mut plot_x = (0, 0);
     {
         let root = SVGBackend::with_string(&mut svg, (c.width, c.height)).into_drawing_area();
         c.theme.fill(&root);
         let chart = ChartBuilder::on(&root)
             .margin(8)
+            // Room for the last time label, centred on a tick near the right edge.
+            .margin_right(28)
             .x_label_area_size(22)
             .y_label_area_size(64)
             .build_cartesian_2d(c.start..c.end.max(c.start + 1), lo..hi);
@@ -301,12 +304,17 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
             }
         }
         let (xs, ys) = chart.plotting_area().get_pixel_range();
+        plot_x = (xs.start, xs.end);
         let x_of = |t: i64| chart.backend_coord(&(t, lo)).0;
         hover_columns(&mut hover, unstacked, c, x_of, (xs.start, xs.end), (ys.start, ys.end));
         let _ = root.present();
     }
     if let Some(at) = svg.rfind("</svg>") {
         svg.insert_str(at, &(fills + &strokes + &hover));
+    }
+    // Where the time axis runs, for the page's drag-to-zoom.
+    if let Some(end) = svg.starts_with("<svg ").then(|| svg.find('>')).flatten() {
+        svg.insert_str(end, &format!(" data-plot-left=\"{}\" data-plot-right=\"{}\"", plot_x.0, plot_x.1));
     }
     c.theme.finish(svg)
 }
@@ -621,6 +629,8 @@ mod tests {
         };
         let page = time_series(&lines, &c);
         assert!(page.contains("fill=\"currentColor\"") && page.contains("stroke=\"currentColor\""), "{page}");
+        assert!(page.starts_with("<svg width=\"300\" height=\"100\""), "{page}");
+        assert!(page.contains(" data-plot-left=\"72\" data-plot-right=\"272\">"), "the time axis for zooming: {page}");
         assert!(!page.contains("#010203") && !page.contains("#FFFFFF"), "no stand-in colour, no background");
         c.theme = Theme::Dark;
         let dark = time_series(&lines, &c);
