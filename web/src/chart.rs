@@ -231,7 +231,7 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
     }
     let span = (c.end - c.start).max(1);
     let (mut hover, mut fills, mut strokes) = (String::new(), String::new(), String::new());
-    let mut plot_x = (0, 0);
+    let plot_x: (i32, i32);
     {
         let root = SVGBackend::with_string(&mut svg, (c.width, c.height)).into_drawing_area();
         c.theme.fill(&root);
