@@ -17,7 +17,7 @@ pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
     (t, c)
 }
 
-pub(crate) fn group_labels(l: &Labels, grouping: &[String], without: bool) -> Labels {
+fn group_labels(l: &Labels, grouping: &[String], without: bool) -> Labels {
     if without {
         let mut lb = l.builder();
         lb.del(METRIC_NAME);
@@ -202,9 +202,25 @@ pub(crate) struct Groups {
     /// The previous step's input: each sample's labels and group.
     prev: Vec<(Labels, usize)>,
     /// Every group's labels, by group number.
-    labels: Vec<Labels>,
+    pub labels: Vec<Labels>,
     /// Group numbers by the hash of their grouping labels.
     index: super::FastMap<u64, Vec<usize>>,
+}
+
+impl Groups {
+    /// The number of the group a series with labels `l` falls in (a new
+    /// group when none matches yet), read in place through `key`.
+    pub(crate) fn group_of(&mut self, key: &GroupKey, l: &Labels, grouping: &[String]) -> usize {
+        let slot = self.index.entry(key.hash(l)).or_default();
+        match slot.iter().copied().find(|&g| key.matches(l, &self.labels[g])) {
+            Some(g) => g,
+            None => {
+                slot.push(self.labels.len());
+                self.labels.push(group_labels(l, grouping, key.without));
+                self.labels.len() - 1
+            }
+        }
+    }
 }
 
 pub(crate) fn eval(
@@ -242,17 +258,7 @@ pub(crate) fn eval(
     for (i, s) in v.into_iter().enumerate() {
         let g = match groups.prev.get(i) {
             Some((l, g)) if *l == s.labels => *g,
-            _ => {
-                let slot = groups.index.entry(key.hash(&s.labels)).or_default();
-                match slot.iter().copied().find(|&g| key.matches(&s.labels, &groups.labels[g])) {
-                    Some(g) => g,
-                    None => {
-                        slot.push(groups.labels.len());
-                        groups.labels.push(group_labels(&s.labels, grouping, without));
-                        groups.labels.len() - 1
-                    }
-                }
-            }
+            _ => groups.group_of(&key, &s.labels, grouping),
         };
         seen.push((s.labels.clone(), g));
         if g >= acc_of.len() {

@@ -955,15 +955,8 @@ fn extended_rate(
     counter: bool,
     rate: bool,
 ) -> Option<f64> {
-    if p.is_empty() {
-        return None;
-    }
-    let mut last = p.len() - 1;
-    let mut first = search(p, last, |t| t > start).saturating_sub(1);
-    if smoothed {
-        last = search(p, last, |t| t >= end);
-    }
-    if p[last].0 <= start || (smoothed && p[first].0 > end) {
+    let (first, last) = edge_samples(p, start, end, smoothed)?;
+    if smoothed && p[first].0 > end {
         return None;
     }
     let left = edge_left(p, first, start, smoothed, counter);
@@ -971,12 +964,8 @@ fn extended_rate(
     let mut result = right - left;
     if counter {
         // Resets strictly inside: the edges handle their own.
-        if p[first].0 <= start {
-            first += 1;
-        }
-        let inner_end = if p[last].0 >= end { last } else { last + 1 };
         let mut prev = left;
-        for x in p.get(first..inner_end).unwrap_or(&[]) {
+        for x in inside(p, first, last, start, end) {
             if x.1 < prev {
                 result += prev;
             }
@@ -996,28 +985,33 @@ fn extended_rate(
 /// with one at its start and one at its end (picked or interpolated), and
 /// the samples strictly between.
 pub(crate) fn extend_floats(p: &[(i64, f64)], start: i64, end: i64, smoothed: bool) -> Vec<(i64, f64)> {
-    if p.is_empty() {
-        return Vec::new();
-    }
-    let mut last = p.len() - 1;
-    let mut first = search(p, last, |t| t > start).saturating_sub(1);
+    let Some((first, last)) = edge_samples(p, start, end, smoothed) else { return Vec::new() };
+    let inner = inside(p, first, last, start, end);
+    let mut out = Vec::with_capacity(inner.len() + 2);
+    out.push((start, edge_left(p, first, start, smoothed, false)));
+    out.extend_from_slice(inner);
+    out.push((end, edge_right(p, last, end, smoothed, false)));
+    out
+}
+
+/// The samples Prometheus takes for an anchored or smoothed range's edges
+/// `(start, end]` among the samples `p` around it: the last one at or before
+/// the start (else the first), and the last one (smoothed: the first at or
+/// after the end). None when no sample falls after the start.
+fn edge_samples(p: &[(i64, f64)], start: i64, end: i64, smoothed: bool) -> Option<(usize, usize)> {
+    let mut last = p.len().checked_sub(1)?;
+    let first = search(p, last, |t| t > start).saturating_sub(1);
     if smoothed {
         last = search(p, last, |t| t >= end);
     }
-    if p[last].0 <= start {
-        return Vec::new();
-    }
-    let left = edge_left(p, first, start, smoothed, false);
-    let right = edge_right(p, last, end, smoothed, false);
-    if p[first].0 <= start {
-        first += 1;
-    }
-    let inner_end = if p[last].0 >= end { last } else { last + 1 };
-    let mut out = Vec::with_capacity(inner_end.saturating_sub(first) + 2);
-    out.push((start, left));
-    out.extend_from_slice(p.get(first..inner_end).unwrap_or(&[]));
-    out.push((end, right));
-    out
+    (p[last].0 > start).then_some((first, last))
+}
+
+/// The samples strictly inside `(start, end)` between the edge samples.
+fn inside(p: &[(i64, f64)], first: usize, last: usize, start: i64, end: i64) -> &[(i64, f64)] {
+    let from = if p[first].0 <= start { first + 1 } else { first };
+    let to = if p[last].0 >= end { last } else { last + 1 };
+    p.get(from..to).unwrap_or(&[])
 }
 
 /// Prometheus's info for `rate`, `increase` and `irate` over a series whose

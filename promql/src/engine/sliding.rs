@@ -15,11 +15,11 @@
 //! addition are those of the per-step evaluation: a group adds its series in
 //! series order at each step.
 
-use super::aggregate::{group_labels, is_numeric, GroupKey, Num};
+use super::aggregate::{is_numeric, GroupKey, Groups, Num};
 use super::funcs::{check_quantile, counter_info, extrapolated_rate, keeps_name, window_of, window_value};
 use super::{Ctx, EvalError, FastMap, Sample, SeriesData};
 use crate::parser::{AggOp, Expr, Pos, VectorSelector};
-use storage::{is_stale_nan, Labels};
+use storage::is_stale_nan;
 
 /// Each precomputed node's vector per step (taken as the step is evaluated).
 pub(crate) type Precomputed = FastMap<*const Expr, Vec<Option<Vec<Sample>>>>;
@@ -185,7 +185,7 @@ fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, 
     // without one skips the scan for them (long windows stay cheap).
     let counter = matches!(c.name, "rate" | "increase");
     let mut resets: Vec<u32> = Vec::new();
-    for (n, s) in ctx.loaded.get(&(c.vs as *const _)).into_iter().flatten().enumerate() {
+    for (n, s) in loaded(ctx, c.vs).iter().enumerate() {
         if n % 256 == 0 {
             ctx.check_deadline()?;
         }
@@ -241,26 +241,14 @@ fn fold(
     without: bool,
     c: &RangeCall,
 ) -> Result<Option<Vec<Option<Vec<Sample>>>>, EvalError> {
-    let series: &[SeriesData] = ctx.loaded.get(&(c.vs as *const _)).map_or(&[], |v| v.as_slice());
+    let series = loaded(ctx, c.vs);
     let mut by: Vec<&str> = grouping.iter().map(String::as_str).collect();
     by.sort_unstable();
     by.dedup();
     let key = GroupKey { by: &by, without };
-    let mut groups: Vec<Labels> = Vec::new();
-    let mut index: FastMap<u64, Vec<usize>> = FastMap::default();
-    let mut group_of: Vec<usize> = Vec::with_capacity(series.len());
-    for s in series {
-        let slot = index.entry(key.hash(&s.labels)).or_default();
-        let g = match slot.iter().copied().find(|&g| key.matches(&s.labels, &groups[g])) {
-            Some(g) => g,
-            None => {
-                slot.push(groups.len());
-                groups.push(group_labels(&s.labels, grouping, without));
-                groups.len() - 1
-            }
-        };
-        group_of.push(g);
-    }
+    let mut found = Groups::default();
+    let group_of: Vec<usize> = series.iter().map(|s| found.group_of(&key, &s.labels, grouping)).collect();
+    let groups = found.labels;
     let steps = step_count(ctx);
     if groups.len().saturating_mul(steps) > MAX_FOLDED {
         return Ok(None);

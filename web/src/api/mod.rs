@@ -15,8 +15,7 @@ use params::Params;
 pub use params::MAX_FORM_BODY;
 use promql::{parse, Value};
 use serde_json::{json, Map, Value as Json};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use storage::{Labels, Matcher};
 
 /// Prometheus's error types with their status codes.
@@ -162,29 +161,14 @@ where
         + Send
         + 'static,
 {
-    /// Cancels the query when dropped before it ended.
-    struct Cancel(Arc<AtomicBool>);
-    impl Drop for Cancel {
-        fn drop(&mut self) {
-            self.0.store(true, Ordering::Relaxed);
-        }
-    }
-    let (db, mut engine, control) = (st.db.clone(), st.engine.clone(), st.control.clone());
+    let (mut st, _cancel) = st.cancellable();
     if let Some(t) = timeout {
-        engine.timeout = engine.timeout.min(t);
+        st.engine.timeout = st.engine.timeout.min(t);
     }
-    let cancel = Arc::new(AtomicBool::new(false));
-    engine.cancel = Some(cancel.clone());
-    let _cancel = Cancel(cancel);
-    tokio::task::spawn_blocking(move || {
-        let started = std::time::Instant::now();
-        let r = f(&engine, &db);
-        control.query_done(kind, started.elapsed(), crate::QueryOutcome::of(&r));
-        r
-    })
-    .await
-    .map_err(|e| ApiError(ErrorType::Internal, e.to_string()))?
-    .map_err(exec_error)
+    tokio::task::spawn_blocking(move || st.timed(kind, |engine| f(engine, &st.db)))
+        .await
+        .map_err(|e| ApiError(ErrorType::Internal, e.to_string()))?
+        .map_err(exec_error)
 }
 
 fn exec_error(e: promql::EvalError) -> ApiError {
