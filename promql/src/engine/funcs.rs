@@ -730,28 +730,71 @@ pub(crate) fn extrapolated_rate(
             prev = p.1;
         }
     }
-    let mut to_start = (first.0 - range_start) as f64 / 1000.0;
-    let mut to_end = (range_end - last.0) as f64 / 1000.0;
-    let sampled = (last.0 - first.0) as f64 / 1000.0;
-    let avg = sampled / (points.len() - 1) as f64;
-    let threshold = avg * 1.1;
-    if to_start >= threshold {
-        to_start = avg / 2.0;
-    }
-    if counter && result > 0.0 && first.1 >= 0.0 {
-        let to_zero = sampled * (first.1 / result);
-        if to_zero < to_start {
-            to_start = to_zero;
+    let times = RateTimes::new(first.0, last.0, points.len(), range_start, range_end, range_ms, rate);
+    Some(times.apply(result, first.1, counter))
+}
+
+/// The part of Prometheus's rate extrapolation that depends on the window
+/// and its samples' times alone: series scraped together share it, so a
+/// range query works it out once per step for all of them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RateTimes {
+    sampled: f64,
+    to_start: f64,
+    to_end: f64,
+    rate: bool,
+    range_ms: i64,
+    /// The factor when the start is not moved to the counter's zero.
+    factor: f64,
+}
+
+impl RateTimes {
+    /// For `n` (≥ 2) samples from `first_t` to `last_t` in `(range_start, range_end]`.
+    pub(crate) fn new(
+        first_t: i64,
+        last_t: i64,
+        n: usize,
+        range_start: i64,
+        range_end: i64,
+        range_ms: i64,
+        rate: bool,
+    ) -> Self {
+        let mut to_start = (first_t - range_start) as f64 / 1000.0;
+        let mut to_end = (range_end - last_t) as f64 / 1000.0;
+        let sampled = (last_t - first_t) as f64 / 1000.0;
+        let avg = sampled / (n - 1) as f64;
+        let threshold = avg * 1.1;
+        if to_start >= threshold {
+            to_start = avg / 2.0;
         }
+        if to_end >= threshold {
+            to_end = avg / 2.0;
+        }
+        let mut t = RateTimes { sampled, to_start, to_end, rate, range_ms, factor: 0.0 };
+        t.factor = t.factor_from(to_start);
+        t
     }
-    if to_end >= threshold {
-        to_end = avg / 2.0;
+
+    fn factor_from(&self, to_start: f64) -> f64 {
+        let mut factor = (self.sampled + to_start + self.to_end) / self.sampled;
+        if self.rate {
+            factor /= self.range_ms as f64 / 1000.0;
+        }
+        factor
     }
-    let mut factor = (sampled + to_start + to_end) / sampled;
-    if rate {
-        factor /= range_ms as f64 / 1000.0;
+
+    /// The rate (or increase, or delta) of a window whose values rose by
+    /// `result` from `first_v`: a counter's start is not extrapolated below zero.
+    #[inline]
+    pub(crate) fn apply(&self, result: f64, first_v: f64, counter: bool) -> f64 {
+        if counter && result > 0.0 && first_v >= 0.0 {
+            let to_zero = self.sampled * (first_v / result);
+            if to_zero < self.to_start {
+                return result * self.factor_from(to_zero);
+            }
+        }
+        result * self.factor
     }
-    Some(result * factor)
 }
 
 fn range_function(

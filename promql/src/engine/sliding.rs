@@ -16,7 +16,7 @@
 //! series order at each step.
 
 use super::aggregate::{is_numeric, GroupKey, Groups, Num};
-use super::funcs::{check_quantile, counter_info, extrapolated_rate, keeps_name, window_of, window_value};
+use super::funcs::{check_quantile, counter_info, keeps_name, window_of, window_value, RateTimes};
 use super::{Ctx, EvalError, FastMap, Sample, SeriesData};
 use crate::parser::{AggOp, Expr, Pos, VectorSelector};
 use storage::is_stale_nan;
@@ -172,9 +172,19 @@ fn step_count(ctx: &Ctx) -> usize {
     ((ctx.end - ctx.start) / ctx.step + 1) as usize
 }
 
+/// Sample time sequences whose windows [`slide`] remembers per query.
+const MAX_KNOWN_TIMES: usize = 4096;
+
+/// A step's samples `lo..hi` and, for a counter with two or more, the
+/// time part of its extrapolation.
+type Span = (usize, usize, Option<RateTimes>);
+
 /// Calls `f(n, series, step, value)` for each series (the `n`th) of the call's selector, in
 /// order, and each step where the function has a value: the window
 /// `(start, end]` moves forward over the series' samples with two cursors.
+/// Series scraped together have the same sample times: the windows' bounds
+/// (and, for a rate, the part of the extrapolation that depends on times)
+/// are found once per sequence of times and kept for the series that share it.
 fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, f64)) -> Result<(), EvalError> {
     // Each step's time and window (start, end, range).
     type Window = Option<(i64, i64, i64)>;
@@ -184,7 +194,30 @@ fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, 
     // For rate and increase: counter resets up to each sample, so a window
     // without one skips the scan for them (long windows stay cheap).
     let counter = matches!(c.name, "rate" | "increase");
+    let rate = c.name == "rate";
     let mut resets: Vec<u32> = Vec::new();
+    let mut times: Vec<i64> = Vec::new();
+    let mut known: FastMap<Vec<i64>, Vec<Span>> = FastMap::default();
+    let mut unkept: Vec<Span> = Vec::new();
+    let spans_of = |times: &[i64], out: &mut Vec<Span>| {
+        out.clear();
+        let (mut lo, mut hi) = (0, 0);
+        for &(_, w) in &windows {
+            let Some((start, end, range)) = w else {
+                out.push((0, 0, None));
+                continue;
+            };
+            while hi < times.len() && times[hi] <= end {
+                hi += 1;
+            }
+            while lo < hi && times[lo] <= start {
+                lo += 1;
+            }
+            let rt = (counter && hi >= lo + 2)
+                .then(|| RateTimes::new(times[lo], times[hi - 1], hi - lo, start, end, range, rate));
+            out.push((lo, hi, rt));
+        }
+    };
     for (n, s) in loaded(ctx, c.vs).iter().enumerate() {
         if n % 256 == 0 {
             ctx.check_deadline()?;
@@ -201,15 +234,17 @@ fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, 
                 resets.push(seen);
             }
         }
-        let (mut lo, mut hi, mut noted) = (0, 0, false);
-        for (k, &(t, w)) in windows.iter().enumerate() {
-            let Some((start, end, _)) = w else { continue };
-            while hi < points.len() && points[hi].0 <= end {
-                hi += 1;
+        times.clear();
+        times.extend(points.iter().map(|p| p.0));
+        if !known.contains_key(&times) {
+            spans_of(&times, &mut unkept);
+            if known.len() < MAX_KNOWN_TIMES {
+                known.insert(times.clone(), std::mem::take(&mut unkept));
             }
-            while lo < hi && points[lo].0 <= start {
-                lo += 1;
-            }
+        }
+        let spans = known.get(&times).unwrap_or(&unkept);
+        let mut noted = false;
+        for (k, (&(t, w), &(lo, hi, rt))) in windows.iter().zip(spans).enumerate() {
             if lo >= hi {
                 continue;
             }
@@ -217,9 +252,9 @@ fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, 
                 counter_info(ctx, c.name, &s.labels, c.pos);
                 noted = true;
             }
-            let value = match w {
-                Some((start, end, range)) if counter && resets[hi - 1] == resets[lo] => {
-                    extrapolated_rate(&points[lo..hi], start, end, range, true, c.name == "rate", false)
+            let value = match rt {
+                Some(rt) if resets[hi - 1] == resets[lo] => {
+                    Some(rt.apply(points[hi - 1].1 - points[lo].1, points[lo].1, true))
                 }
                 _ => window_value(c.name, &points[lo..hi], &c.params, w, t)?,
             };

@@ -131,9 +131,28 @@ fn range_steps_equal_instant_queries() {
             batch.push((gr, StoredSample { t, v: gv }));
         }
     }
+    // Counters scraped together: a job's series share their sample times
+    // (except where one misses a scrape), each resetting at its own time.
+    for i in 0..12u64 {
+        let job = ["a", "b"][(i % 2) as usize];
+        let l = Labels::from_pairs([("__name__", "shared_total"), ("job", job), ("i", &i.to_string())]);
+        let r = db.get_or_create(&l);
+        let mut v = i as f64;
+        for k in 0..400i64 {
+            let t = k * 15_000 + (i % 2) as i64 * 4_000 + ((k * 5) % 3) * 1000;
+            v = if k % 53 == i as i64 { 0.5 } else { v + (k % 7) as f64 * 0.3 };
+            if i % 4 == 1 && k % 31 == 0 {
+                continue;
+            }
+            batch.push((r, StoredSample { t, v }));
+        }
+    }
     batch.sort_by_key(|(_, s)| s.t);
     db.append(&batch);
     let queries = [
+        "sum by (job) (rate(shared_total[1m]))",
+        "increase(shared_total[50s])",
+        "rate(shared_total[2m] offset 7s)",
         "rate(req_total[1m])",
         "sum by (job) (rate(req_total[2m]))",
         "sum without (i) (increase(req_total[5m] offset 1m))",
