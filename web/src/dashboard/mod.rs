@@ -223,6 +223,8 @@ struct PanelView {
     legend_calcs: Vec<String>,
     /// A text panel's markdown, rendered (escaped first).
     text_html: String,
+    /// The panel's own range in words (`Last 1 hour timeshift -1d`), if shown.
+    time_info: String,
 }
 
 #[derive(Template)]
@@ -519,6 +521,8 @@ struct Frame<'a> {
     /// The scrape interval: the floor of `$__interval` and the base of `$__rate_interval`
     /// (Grafana's data source setting; Vigil knows its own).
     scrape_ms: i64,
+    /// The time of the request: panels with `timeFrom` end at it.
+    now: i64,
 }
 
 /// The running config's scrape interval in milliseconds (at least 1).
@@ -526,15 +530,58 @@ fn scrape_ms(st: &AppState) -> i64 {
     (st.control.scrape_interval().as_millis() as i64).max(1)
 }
 
-/// Renders one panel: its queries run over `[from, to]` at the panel's step.
+/// A duration as a panel's `timeFrom`/`timeShift`/`interval` writes it (`1h`, `>10s`, `now-1h`).
+fn panel_duration(text: &str) -> Option<i64> {
+    let t = text.trim().trim_start_matches('>');
+    let t = t.strip_prefix("now-").unwrap_or(t);
+    promql::duration::parse_duration(t).ok().filter(|ms| *ms > 0)
+}
+
+/// Grafana's words for a panel's own range: `Last 1 hour`, `Last 7 days`,
+/// `timeshift -1d`.
+fn time_info(time_from: &str, time_shift: &str) -> String {
+    let mut words = Vec::new();
+    if let Some(ms) = panel_duration(time_from) {
+        let units = [(31_536_000_000, "year"), (604_800_000, "week"), (86_400_000, "day"), (3_600_000, "hour"), (60_000, "minute"), (1000, "second")];
+        words.push(match units.iter().find(|(u, _)| ms % u == 0) {
+            Some((u, name)) if ms / u == 1 => format!("Last 1 {name}"),
+            Some((u, name)) => format!("Last {} {name}s", ms / u),
+            None => format!("Last {}", time_from.trim()),
+        });
+    }
+    if panel_duration(time_shift).is_some() {
+        words.push(format!("timeshift -{}", time_shift.trim()));
+    }
+    words.join(" ")
+}
+
+/// Renders one panel: its queries run over `[from, to]` (or the panel's own
+/// range) at the step Grafana would ask for.
 fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
-    let (resolved, extra, from, to, uid, theme) = (f.resolved, f.extra, f.from, f.to, f.uid, f.theme);
+    let (resolved, extra, uid, theme) = (f.resolved, f.extra, f.uid, f.theme);
+    let (mut from, mut to) = (f.from, f.to);
+    let mut b = vars::builtins(from, to, f.scrape_ms, f.scrape_ms, uid);
+    b.extend(extra.iter().cloned());
+    // The panel's own range, as Grafana applies it: `timeFrom` ends now, `timeShift` moves back.
+    let time_from = vars::interpolate(&p.time_from, resolved, &b, Target::Text);
+    let time_shift = vars::interpolate(&p.time_shift, resolved, &b, Target::Text);
+    if let Some(ms) = panel_duration(&time_from) {
+        (from, to) = (f.now - ms, f.now);
+    }
+    if let Some(ms) = panel_duration(&time_shift) {
+        (from, to) = (from - ms, to - ms);
+    }
     let width_px = f.image.map_or((i64::from(p.grid.w) * PAGE_WIDTH / 24).max(100), |(w, _)| i64::from(w));
-    let min_ms = Some(p.interval.as_str())
-        .filter(|i| !i.is_empty())
-        .and_then(|i| promql::duration::parse_duration(i.trim_start_matches('>')).ok())
-        .unwrap_or(f.scrape_ms);
-    let step = vars::interval_ms(to - from, width_px, min_ms).max((to - from) / 11_000 + 1);
+    let panel_min = panel_duration(&p.interval).unwrap_or(f.scrape_ms);
+    // `$__interval` before each query's own floor and factor (Grafana's `adjustInterval`).
+    let interval = vars::interval_ms(to - from, p.max_data_points.unwrap_or(width_px), panel_min);
+    let floor = (to - from) / 11_000 + 1;
+    let query_step = |t: &model::Target| {
+        let own = panel_duration(&t.interval);
+        let step = (interval * t.interval_factor).max(own.unwrap_or(panel_min)).max(floor);
+        (step, own.unwrap_or(f.scrape_ms))
+    };
+    let step = p.targets.iter().map(|t| query_step(t).0).min().unwrap_or(interval.max(floor));
     let mut b = vars::builtins(from, to, step, f.scrape_ms, uid);
     b.extend(extra.iter().cloned());
     let title = vars::interpolate(&p.title, resolved, &b, Target::Text);
@@ -562,6 +609,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         no_data: false,
         legend_calcs: Vec::new(),
         text_html: String::new(),
+        time_info: if p.hide_time_override { String::new() } else { time_info(&time_from, &time_shift) },
     };
     match p.kind.as_str() {
         "row" => return view,
@@ -587,6 +635,9 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
     // Each line's query and labels (tables show them).
     let mut meta: Vec<(String, Labels)> = Vec::new();
     for t in &p.targets {
+        let (step, scrape) = query_step(t);
+        let mut b = vars::builtins(from, to, step, scrape, uid);
+        b.extend(extra.iter().cloned());
         let expr = vars::interpolate(&t.expr, resolved, &b, Target::Query);
         let parsed = match promql::parse(&expr) {
             Ok(e) => e,
@@ -595,33 +646,46 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 return view;
             }
         };
-        // Steps end at `to`, so the newest point is always drawn.
-        let start = to - (to - from + step - 1) / step * step;
-        match st.timed(crate::QueryKind::Range, |e| e.range(&st.db, &parsed, start, to, step)) {
-            Ok(Value::Matrix(m)) => {
-                for s in m {
-                    let name = vars::interpolate(&legend_name(&t.legend, &s.labels), resolved, &b, Target::Text);
-                    let set = p.settings_for(&name, &t.ref_id);
-                    if set.hidden {
-                        continue;
-                    }
-                    let mut points = s.points;
-                    if set.negative_y {
-                        points.iter_mut().for_each(|x| x.1 = -x.1);
-                    }
-                    lines.push(Line {
-                        name: set.display_name.map_or(name, |d| vars::interpolate(&d, resolved, &b, Target::Text)),
-                        points,
-                        colour: set.colour.map(|c| named_colour(&c)).filter(|c| c.starts_with('#')),
-                    });
-                    meta.push((t.ref_id.clone(), s.labels));
+        // The range query's series, then the instant query's (a point at `to`).
+        let mut series: Vec<(Labels, Vec<(i64, f64)>)> = Vec::new();
+        if t.range {
+            // Steps end at `to`, so the newest point is always drawn.
+            let start = to - (to - from + step - 1) / step * step;
+            match st.timed(crate::QueryKind::Range, |e| e.range(&st.db, &parsed, start, to, step)) {
+                Ok(Value::Matrix(m)) => series.extend(m.into_iter().map(|s| (s.labels, s.points))),
+                Ok(_) => {}
+                Err(e) => {
+                    view.error = format!("{}: {e}", t.ref_id);
+                    return view;
                 }
             }
-            Ok(_) => {}
-            Err(e) => {
-                view.error = format!("{}: {e}", t.ref_id);
-                return view;
+        }
+        if t.instant {
+            match st.timed(crate::QueryKind::Instant, |e| e.instant(&st.db, &parsed, to)) {
+                Ok(Value::Vector(v)) => series.extend(v.into_iter().map(|s| (s.labels, vec![(to, s.v)]))),
+                Ok(Value::Scalar { v, .. }) => series.push((Labels::empty(), vec![(to, v)])),
+                Ok(_) => {}
+                Err(e) => {
+                    view.error = format!("{}: {e}", t.ref_id);
+                    return view;
+                }
             }
+        }
+        for (labels, mut points) in series {
+            let name = vars::interpolate(&legend_name(&t.legend, &labels), resolved, &b, Target::Text);
+            let set = p.settings_for(&name, &t.ref_id);
+            if set.hidden {
+                continue;
+            }
+            if set.negative_y {
+                points.iter_mut().for_each(|x| x.1 = -x.1);
+            }
+            lines.push(Line {
+                name: set.display_name.map_or(name, |d| vars::interpolate(&d, resolved, &b, Target::Text)),
+                points,
+                colour: set.colour.map(|c| named_colour(&c)).filter(|c| c.starts_with('#')),
+            });
+            meta.push((t.ref_id.clone(), labels));
         }
     }
     view.no_data = lines.iter().all(|l| l.points.iter().all(|p| !p.1.is_finite()));
@@ -815,6 +879,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
             theme: chart::Theme::Page,
             image: None,
             scrape_ms: scrape_ms(&st2),
+            now,
         };
         // The panels to draw, in page order: each with the style it takes
         // instead of its own, and whether it is a row opened in the URL.
@@ -951,7 +1016,7 @@ pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> 
     let png = get("format").as_deref() == Some("png");
     let svg = tokio::task::spawn_blocking(move || {
         let (resolved, _, extra) = resolve(&st, &d.variables, &params, from, to);
-        let frame = Frame { resolved: &resolved, extra: &extra, from, to, uid: &d.uid, theme, image: Some((w, h)), scrape_ms: scrape_ms(&st) };
+        let frame = Frame { resolved: &resolved, extra: &extra, from, to, uid: &d.uid, theme, image: Some((w, h)), scrape_ms: scrape_ms(&st), now };
         let v = render_panel(&st, &panel, &frame);
         if !v.svg.is_empty() && v.stat.is_empty() {
             return v.svg;

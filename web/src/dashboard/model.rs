@@ -37,6 +37,15 @@ pub struct Target {
     pub expr: String,
     pub legend: String,
     pub ref_id: String,
+    /// Asked at the range's end (`instant`), over the range (`range`), or
+    /// both; neither set (older JSON) means a range query.
+    pub instant: bool,
+    pub range: bool,
+    /// The query's own smallest step (`"10s"`, `">10s"`), also the scrape
+    /// interval its `$__rate_interval` assumes.
+    pub interval: String,
+    /// Legacy resolution divisor: the step is multiplied by it (1–10).
+    pub interval_factor: i64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -60,6 +69,14 @@ pub struct Panel {
     pub thresholds: Vec<Threshold>,
     /// Panel `interval`: the smallest step its queries may use.
     pub interval: String,
+    /// Points a query should return at most (else the panel's width in pixels).
+    pub max_data_points: Option<i64>,
+    /// `timeFrom` (`"1h"`: the panel shows the last hour whatever the
+    /// dashboard's range) and `timeShift` (`"1d"`: the range moved back),
+    /// named in the panel's header unless `hideTimeOverride`.
+    pub time_from: String,
+    pub time_shift: String,
+    pub hide_time_override: bool,
     /// Text panels: their content and mode.
     pub content: String,
     /// Rows: collapsed, and then holding their panels.
@@ -453,7 +470,18 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
     let targets = p["targets"].as_array().map_or(Vec::new(), |ts| {
         ts.iter()
             .filter(|t| !truthy(&t["hide"]) && t["expr"].as_str().is_some_and(|e| !e.trim().is_empty()))
-            .map(|t| Target { expr: s(t, "expr"), legend: s(t, "legendFormat"), ref_id: s(t, "refId") })
+            .map(|t| {
+                let instant = truthy(&t["instant"]);
+                Target {
+                    expr: s(t, "expr"),
+                    legend: s(t, "legendFormat"),
+                    ref_id: s(t, "refId"),
+                    instant,
+                    range: truthy(&t["range"]) || !instant,
+                    interval: s(t, "interval"),
+                    interval_factor: num(&t["intervalFactor"]).filter(|f| f.is_finite()).unwrap_or(1.0).clamp(1.0, 10.0) as i64,
+                }
+            })
             .collect()
     });
     let reducer = p["options"]["reduceOptions"]["calcs"][0]
@@ -474,6 +502,10 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         max: num(&defaults["max"]),
         thresholds: thresholds(p),
         interval: s(p, "interval"),
+        max_data_points: num(&p["maxDataPoints"]).filter(|n| *n >= 1.0).map(|n| n.min(11_000.0) as i64),
+        time_from: s(p, "timeFrom"),
+        time_shift: s(p, "timeShift"),
+        hide_time_override: truthy(&p["hideTimeOverride"]),
         content: Some(s(&p["options"], "content")).filter(|c| !c.is_empty()).unwrap_or_else(|| s(p, "content")),
         collapsed: truthy(&p["collapsed"]),
         children,

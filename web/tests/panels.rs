@@ -1,0 +1,87 @@
+//! How a panel's queries are asked, as Grafana asks them: instant and range
+//! targets, each target's own step (`interval`, `intervalFactor`, the panel's
+//! `maxDataPoints`) and `$__rate_interval`, and a panel's own range
+//! (`timeFrom`, `timeShift`), over the benchmark's store of one instance.
+
+#[path = "../benches/fixture/mod.rs"]
+#[allow(dead_code)] // shared with the benchmark and other tests
+mod fixture;
+
+use fixture::{HOUR, T0};
+
+const DASHBOARD: &str = r#"{
+  "uid": "q", "title": "queries",
+  "panels": [
+    {"id": 1, "type": "stat", "title": "range", "gridPos": {"x": 0, "y": 0, "w": 6, "h": 4}, "maxDataPoints": 100,
+     "fieldConfig": {"defaults": {"unit": "none"}}, "options": {"reduceOptions": {"calcs": ["count"]}},
+     "targets": [{"refId": "A", "expr": "sum(up)"}]},
+    {"id": 2, "type": "stat", "title": "instant", "gridPos": {"x": 6, "y": 0, "w": 6, "h": 4}, "maxDataPoints": 100,
+     "fieldConfig": {"defaults": {"unit": "none"}}, "options": {"reduceOptions": {"calcs": ["count"]}},
+     "targets": [{"refId": "A", "expr": "sum(up)", "instant": true}]},
+    {"id": 3, "type": "timeseries", "title": "steps", "gridPos": {"x": 0, "y": 4, "w": 24, "h": 8}, "maxDataPoints": 100,
+     "targets": [
+       {"refId": "A", "expr": "sum(rate(up[$__rate_interval]))", "legendFormat": "A $__interval $__rate_interval"},
+       {"refId": "B", "expr": "sum(up)", "interval": "5m", "legendFormat": "B $__interval $__rate_interval"},
+       {"refId": "C", "expr": "sum(up)", "intervalFactor": 3, "legendFormat": "C $__interval $__rate_interval"},
+       {"refId": "D", "expr": "sum(up)", "instant": true, "range": true, "legendFormat": "D"},
+       {"refId": "E", "expr": "sum(up)", "hide": true, "legendFormat": "E"}]},
+    {"id": 4, "type": "stat", "title": "shifted", "gridPos": {"x": 0, "y": 12, "w": 6, "h": 4}, "maxDataPoints": 100,
+     "timeShift": "2h", "fieldConfig": {"defaults": {"unit": "none"}}, "options": {"reduceOptions": {"calcs": ["count"]}},
+     "targets": [{"refId": "A", "expr": "sum(up)"}]},
+    {"id": 5, "type": "stat", "title": "unshifted", "gridPos": {"x": 6, "y": 12, "w": 6, "h": 4},
+     "targets": [{"refId": "A", "expr": "sum(up)"}]},
+    {"id": 6, "type": "stat", "title": "last hour", "gridPos": {"x": 12, "y": 12, "w": 6, "h": 4}, "timeFrom": "1h",
+     "targets": [{"refId": "A", "expr": "sum(up)"}]},
+    {"id": 7, "type": "stat", "title": "quiet", "gridPos": {"x": 18, "y": 12, "w": 6, "h": 4}, "timeFrom": "7d",
+     "hideTimeOverride": true, "targets": [{"refId": "A", "expr": "sum(up)"}]}
+  ]
+}"#;
+
+/// The HTML of panel `id` on `page`.
+fn panel(page: &str, id: u32) -> &str {
+    let at = page.find(&format!("data-panel-id=\"{id}\"")).unwrap_or_else(|| panic!("panel {id} in {page}"));
+    let rest = &page[at..];
+    &rest[..rest.find("</section>").unwrap()]
+}
+
+/// A stat panel's value.
+fn stat(page: &str, id: u32) -> &str {
+    let p = panel(page, id);
+    let v = &p[p.find("<div class=\"stat\"").unwrap_or_else(|| panic!("{p}"))..];
+    &v[v.find('>').unwrap() + 1..v.find("</div>").unwrap()]
+}
+
+/// A time series panel's legend names.
+fn legend(page: &str, id: u32) -> Vec<String> {
+    panel(page, id)
+        .split("<li><span class=\"swatch\"")
+        .skip(1)
+        .map(|l| l[l.find("</span>").unwrap() + 7..l.find("</li>").unwrap()].to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn targets_are_asked_as_grafana_asks_them() {
+    let router = web::router(fixture::state_with(fixture::store(1), DASHBOARD));
+    let (status, page) = fixture::get(router.clone(), &format!("/d/q?from={T0}&to={}", T0 + HOUR)).await;
+    assert_eq!(status, 200, "{page}");
+    // An hour over 100 points: `$__interval` is 1m (36 s rounded up Grafana's ladder), 61 steps.
+    assert_eq!(stat(&page, 1), "61", "a range query's points");
+    assert_eq!(stat(&page, 2), "1", "an instant query: one point at the range's end");
+    // Each target's step: the panel's interval, the target's own floor, its factor;
+    // `$__rate_interval` = max(step + scrape interval, 4 × scrape interval), where a
+    // target's own interval stands for the scrape interval (15 s here).
+    assert_eq!(legend(&page, 3), ["A 1m 1m15s", "B 5m 20m", "C 3m 3m15s", "D", "D"], "each target's step and rate interval; the hidden one not asked");
+    assert!(!panel(&page, 3).contains("data-no-data"));
+
+    // A panel's own range: shifted back two hours it sees the stored hour; the
+    // same range unshifted has nothing; `timeFrom` ends now, far from the data.
+    let (_, page) = fixture::get(router, &format!("/d/q?from={}&to={}", T0 + 2 * HOUR, T0 + 3 * HOUR)).await;
+    assert_eq!(stat(&page, 4), "61");
+    assert!(panel(&page, 4).contains("<span class=\"time-info\">timeshift -2h</span>"));
+    assert_eq!(stat(&page, 5), "No data");
+    assert!(!panel(&page, 5).contains("time-info"));
+    assert_eq!(stat(&page, 6), "No data");
+    assert!(panel(&page, 6).contains("<span class=\"time-info\">Last 1 hour</span>"));
+    assert!(!panel(&page, 7).contains("time-info"), "hideTimeOverride");
+}
