@@ -500,6 +500,12 @@ impl Db {
         out
     }
 
+    /// At most how many series match every matcher, found without reading
+    /// them (to weigh a query before running it).
+    pub fn estimate_series(&self, matchers: &[Matcher]) -> usize {
+        self.index.read().unwrap_or_else(|e| e.into_inner()).estimate(matchers)
+    }
+
     /// The series matching every matcher with their samples in `[mint, maxt]`
     /// decoded, sorted by labels.
     pub fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<SeriesData> {
@@ -1202,6 +1208,17 @@ impl Index {
 
     fn lookup(&self, hash: u64, labels: &Labels) -> Option<SeriesRef> {
         self.by_hash.find(hash, |&r| self.get(r).is_some_and(|s| s.labels == *labels)).copied()
+    }
+
+    /// At most how many series match all matchers, from the postings alone:
+    /// the shortest list of an equality matcher, else every series.
+    fn estimate(&self, matchers: &[Matcher]) -> usize {
+        matchers
+            .iter()
+            .filter(|m| m.op == MatchOp::Equal && !m.value.is_empty())
+            .map(|m| self.postings.get(&m.name).and_then(|vals| vals.get(&m.value)).map_or(0, |v| v.len()))
+            .min()
+            .unwrap_or(self.series.len())
     }
 
     /// Refs of series matching all matchers, ascending. Starts from the

@@ -468,45 +468,71 @@ struct Bucket {
 /// (the metric name stays in the key and is dropped at the end, so two
 /// histograms that differ only by name collide as in Prometheus). Samples
 /// without a usable `le` are left out with Prometheus's warning.
+///
+/// A range query meets the same series in the same order at every step: the
+/// grouping found for one step's label sets serves the next while they are
+/// the same sets (compared by pointer first), and each label set's bound and
+/// key are worked out once per query.
 fn bucket_groups(ctx: &Ctx, v: Vec<Sample>, pos: Pos) -> Vec<(Labels, Vec<Bucket>)> {
-    let mut groups: Vec<(Labels, Vec<Bucket>)> = Vec::new();
-    let mut index: super::FastMap<Labels, usize> = Default::default();
-    // Each label set's bucket bound and labels without `le`, worked out once
-    // per query (a range query meets the same series at every step).
-    let mut split = ctx.le_split.borrow_mut();
-    for s in v {
-        let known = match split.get(&s.labels) {
-            Some(k) => k.clone(),
-            None => {
-                let raw = s.labels.get_or_empty("le").trim();
-                let parsed = raw.parse::<f64>().ok().or(if raw == "+Inf" { Some(f64::INFINITY) } else { None });
-                let k = parsed.filter(|v| !v.is_nan()).map(|le| {
-                    let mut lb = s.labels.builder();
-                    lb.del("le");
-                    (lb.build(), le)
+    let mut layouts = ctx.bucket_layouts.borrow_mut();
+    let layout = layouts.entry(pos).or_default();
+    let same = layout.inputs.len() == v.len() && v.iter().zip(&layout.inputs).all(|(s, l)| s.labels == *l);
+    if !same {
+        layout.inputs.clear();
+        layout.slots.clear();
+        layout.keys.clear();
+        let mut index: super::FastMap<Labels, usize> = Default::default();
+        let mut split = ctx.le_split.borrow_mut();
+        for s in &v {
+            let known = match split.get(&s.labels) {
+                Some(k) => k.clone(),
+                None => {
+                    let raw = s.labels.get_or_empty("le").trim();
+                    let parsed = raw.parse::<f64>().ok().or(if raw == "+Inf" { Some(f64::INFINITY) } else { None });
+                    let k = parsed.filter(|v| !v.is_nan()).map(|le| {
+                        let mut lb = s.labels.builder();
+                        lb.del("le");
+                        (lb.build(), le)
+                    });
+                    split.insert(s.labels.clone(), k.clone());
+                    k
+                }
+            };
+            let slot = known.map(|(key, le)| {
+                let next = layout.keys.len();
+                let g = *index.entry(key).or_insert_with_key(|k| {
+                    layout.keys.push(k.clone());
+                    next
                 });
-                split.insert(s.labels.clone(), k.clone());
-                k
-            }
-        };
-        let Some((key, le)) = known else {
-            ctx.warn(format!(
+                (g, le)
+            });
+            layout.inputs.push(s.labels.clone());
+            layout.slots.push(slot);
+        }
+    }
+    let mut groups: Vec<(Labels, Vec<Bucket>)> = layout.keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+    for (s, slot) in v.iter().zip(&layout.slots) {
+        match slot {
+            Some((g, le)) => groups[*g].1.push(Bucket { upper: *le, count: s.v }),
+            None => ctx.warn(format!(
                 "PromQL warning: bucket label \"le\" is missing or has a malformed value of {:?} for metric name {:?} {pos}",
                 s.labels.get_or_empty("le"),
                 s.labels.metric_name().unwrap_or("")
-            ));
-            continue;
-        };
-        let bucket = Bucket { upper: le, count: s.v };
-        match index.get(&key) {
-            Some(&k) => groups[k].1.push(bucket),
-            None => {
-                index.insert(key.clone(), groups.len());
-                groups.push((key, vec![bucket]));
-            }
+            )),
         }
     }
     groups
+}
+
+/// How one step's bucket samples fell into groups (see [`bucket_groups`]).
+#[derive(Default)]
+pub(crate) struct BucketLayout {
+    /// The step's label sets, in order.
+    inputs: Vec<Labels>,
+    /// Each one's group and bound (None: no usable `le`).
+    slots: Vec<Option<(usize, f64)>>,
+    /// Each group's labels without `le`.
+    keys: Vec<Labels>,
 }
 
 /// Sorts, merges equal bounds and forces monotonic counts, as Prometheus

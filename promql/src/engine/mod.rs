@@ -232,6 +232,8 @@ pub(crate) struct Ctx<'a> {
     pub groups: std::cell::RefCell<FastMap<*const Expr, aggregate::Groups>>,
     /// Label sets of histogram buckets: their labels without `le`, and the bound.
     pub le_split: std::cell::RefCell<FastMap<Labels, Option<(Labels, f64)>>>,
+    /// Each histogram function's grouping of the last step's buckets, by the call's place.
+    pub bucket_layouts: std::cell::RefCell<FastMap<crate::parser::Pos, funcs::BucketLayout>>,
 }
 
 impl Ctx<'_> {
@@ -420,6 +422,7 @@ impl Engine {
             precomputed: Default::default(),
             groups: Default::default(),
             le_split: Default::default(),
+            bucket_layouts: Default::default(),
         })
     }
 

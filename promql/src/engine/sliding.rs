@@ -296,20 +296,14 @@ fn fold(
         a.drop_name |= drop_name;
         a.add(op, v);
     })?;
-    let out = (0..steps)
-        .map(|k| {
-            let present = (0..groups.len()).filter(|g| acc[g * steps + k].count > 0.0);
-            Some(
-                present
-                    .map(|g| {
-                        let a = &acc[g * steps + k];
-                        Sample { labels: groups[g].clone(), v: a.result(op), drop_name: a.drop_name }
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
-    Ok(Some(out))
+    // Each step's groups in group order, read along the rows.
+    let mut out: Vec<Vec<Sample>> = (0..steps).map(|_| Vec::with_capacity(groups.len())).collect();
+    for (g, row) in acc.chunks_exact(steps).enumerate() {
+        for (k, a) in row.iter().enumerate().filter(|(_, a)| a.count > 0.0) {
+            out[k].push(Sample { labels: groups[g].clone(), v: a.result(op), drop_name: a.drop_name });
+        }
+    }
+    Ok(Some(out.into_iter().map(Some).collect()))
 }
 
 /// The precomputed vector of node `e` at `t`, if `t` is a step of the query.

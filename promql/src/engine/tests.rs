@@ -147,9 +147,26 @@ fn range_steps_equal_instant_queries() {
             batch.push((r, StoredSample { t, v }));
         }
     }
+    // Histogram buckets of two jobs, one bucket with a bad bound, some
+    // missing scrapes (so a step's set of buckets changes).
+    for (j, job) in ["a", "b"].iter().enumerate() {
+        for (b, le) in ["0.1", "1", "+Inf", "x"].iter().enumerate() {
+            let l = Labels::from_pairs([("__name__", "lat_bucket"), ("job", job), ("le", le)]);
+            let r = db.get_or_create(&l);
+            for k in 0..400i64 {
+                if (k / 20 + b as i64 * 2 + j as i64) % 5 == 0 {
+                    continue;
+                }
+                let v = (k * (b as i64 + 1) * (j as i64 + 2)) as f64 + (k % 11) as f64 * b as f64;
+                batch.push((r, StoredSample { t: k * 15_000 + j as i64 * 2_000, v }));
+            }
+        }
+    }
     batch.sort_by_key(|(_, s)| s.t);
     db.append(&batch);
     let queries = [
+        "histogram_quantile(0.9, sum by (le, job) (rate(lat_bucket[1m])))",
+        "histogram_fraction(0, 0.5, rate(lat_bucket[2m]))",
         "sum by (job) (rate(shared_total[1m]))",
         "increase(shared_total[50s])",
         "rate(shared_total[2m] offset 7s)",

@@ -33,7 +33,7 @@ impl ValueType {
 }
 
 /// Where a node starts in the query, for annotations: `(line:col)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Pos {
     pub line: usize,
     pub col: usize,
@@ -360,6 +360,29 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// Every vector selector in the expression (those of range selectors too), in order.
+    pub fn selectors(&self) -> Vec<&VectorSelector> {
+        fn walk<'e>(e: &'e Expr, out: &mut Vec<&'e VectorSelector>) {
+            match e {
+                Expr::Number(_) | Expr::String(_) => {}
+                Expr::VectorSelector(vs) | Expr::MatrixSelector { vs, .. } => out.push(vs),
+                Expr::Subquery { expr, .. } | Expr::Neg(expr) | Expr::Paren(expr) => walk(expr, out),
+                Expr::Binary { lhs, rhs, .. } => {
+                    walk(lhs, out);
+                    walk(rhs, out);
+                }
+                Expr::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
+                Expr::Aggregate { expr, param, .. } => {
+                    param.iter().for_each(|p| walk(p, out));
+                    walk(expr, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+
     /// The expression with every duration that needs `step()` or `range()`
     /// worked out for a query of that step and range (ms; 0 and 0 for an
     /// instant query), or None when it has none.

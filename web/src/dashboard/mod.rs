@@ -950,10 +950,25 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
     }
 }
 
+/// How heavy a panel's queries look before they run: the series their
+/// selectors may match, by the index's postings.
+fn panel_weight(st: &AppState, p: &Panel, f: &Frame) -> usize {
+    let mut b = vars::builtins(f.from, f.to, f.scrape_ms, f.scrape_ms, f.uid);
+    b.extend(f.extra.iter().cloned());
+    p.targets
+        .iter()
+        .filter_map(|t| promql::parse(&vars::interpolate(&t.expr, f.resolved, &b, Target::Query)).ok())
+        .map(|e| e.selectors().iter().map(|vs| st.db.estimate_series(&vs.matchers)).sum::<usize>())
+        .sum()
+}
+
 /// Renders the panels on all cores, as a browser queries a dashboard's
-/// panels at once; the views come back in page order.
+/// panels at once, the heaviest first (so that no heavy panel starts last
+/// and keeps the page waiting); the views come back in page order.
 fn render_all(st: &AppState, jobs: &[(&Panel, Option<String>, bool)], frame: &Frame) -> Vec<PanelView> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(jobs.len().max(1));
+    let mut order: Vec<(usize, usize)> = jobs.iter().enumerate().map(|(k, j)| (panel_weight(st, j.0, frame), k)).collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut views: Vec<(usize, PanelView)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
@@ -961,8 +976,9 @@ fn render_all(st: &AppState, jobs: &[(&Panel, Option<String>, bool)], frame: &Fr
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
-                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((p, style, opened)) = jobs.get(k) else { break done };
+                        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&(_, k)) = order.get(n) else { break done };
+                        let (p, style, opened) = &jobs[k];
                         let mut v = render_panel(st, p, frame);
                         if let Some(style) = style {
                             v.style = style.clone();
