@@ -496,7 +496,8 @@ impl Db {
             })
             .filter(|s| !s.is_empty())
             .collect();
-        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        // Label sets are unique: an unstable sort gives the one order.
+        out.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
         out
     }
 

@@ -192,7 +192,36 @@ impl Ord for Labels {
         if Arc::ptr_eq(&self.0, &other.0) {
             return std::cmp::Ordering::Equal;
         }
-        self.iter().cmp(other.iter())
+        // Pairs compare string by string (name, value, name, …). Series
+        // sorted together share long prefixes (the metric name, the first
+        // labels): the strings wholly inside the bytes both encodings share
+        // are equal and are skipped without being compared.
+        let (a, b) = (&self.0[..], &other.0[..]);
+        let n = a.len().min(b.len());
+        let mut common = 0;
+        while common + 8 <= n && a[common..common + 8] == b[common..common + 8] {
+            common += 8;
+        }
+        while common < n && a[common] == b[common] {
+            common += 1;
+        }
+        let (mut x, mut y) = (Iter { rest: a }, Iter { rest: b });
+        loop {
+            match (x.take_str(), y.take_str()) {
+                (None, None) => return std::cmp::Ordering::Equal,
+                (None, Some(_)) => return std::cmp::Ordering::Less,
+                (Some(_), None) => return std::cmp::Ordering::Greater,
+                (Some(s), Some(t)) => {
+                    if a.len() - x.rest.len() <= common {
+                        continue;
+                    }
+                    match s.cmp(t) {
+                        std::cmp::Ordering::Equal => {}
+                        o => return o,
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -288,6 +317,20 @@ impl LabelsBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Label sets order as their (name, value) pairs do, in turn.
+        #[test]
+        fn order_is_that_of_the_pairs(
+            a in proptest::collection::btree_map("[a-c]{1,3}", "[a-c\u{e9}]{1,4}", 0..5),
+            b in proptest::collection::btree_map("[a-c]{1,3}", "[a-c\u{e9}]{1,4}", 0..5),
+        ) {
+            let (x, y) = (Labels::from_pairs(a.clone()), Labels::from_pairs(b.clone()));
+            proptest::prop_assert_eq!(x.cmp(&y), a.iter().cmp(b.iter()));
+            proptest::prop_assert_eq!(y.cmp(&x), b.iter().cmp(a.iter()));
+            proptest::prop_assert_eq!(x.cmp(&x.clone()), std::cmp::Ordering::Equal);
+        }
+    }
 
     #[test]
     fn sorted_deduplicated_and_empty_values_dropped() {
