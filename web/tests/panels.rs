@@ -29,11 +29,24 @@ const DASHBOARD: &str = r#"{
      "timeShift": "2h", "fieldConfig": {"defaults": {"unit": "none"}}, "options": {"reduceOptions": {"calcs": ["count"]}},
      "targets": [{"refId": "A", "expr": "sum(up)"}]},
     {"id": 5, "type": "stat", "title": "unshifted", "gridPos": {"x": 6, "y": 12, "w": 6, "h": 4},
-     "targets": [{"refId": "A", "expr": "sum(up)"}]},
+     "fieldConfig": {"defaults": {"noValue": "nothing yet"}}, "targets": [{"refId": "A", "expr": "sum(up)"}]},
     {"id": 6, "type": "stat", "title": "last hour", "gridPos": {"x": 12, "y": 12, "w": 6, "h": 4}, "timeFrom": "1h",
      "targets": [{"refId": "A", "expr": "sum(up)"}]},
     {"id": 7, "type": "stat", "title": "quiet", "gridPos": {"x": 18, "y": 12, "w": 6, "h": 4}, "timeFrom": "7d",
-     "hideTimeOverride": true, "targets": [{"refId": "A", "expr": "sum(up)"}]}
+     "hideTimeOverride": true, "targets": [{"refId": "A", "expr": "sum(up)"}]},
+    {"id": 8, "type": "timeseries", "title": "fixed", "gridPos": {"x": 0, "y": 16, "w": 8, "h": 6},
+     "fieldConfig": {"defaults": {"color": {"mode": "fixed", "fixedColor": "dark-red"}}},
+     "targets": [{"refId": "A", "expr": "sum(up)", "legendFormat": "up"}]},
+    {"id": 9, "type": "stat", "title": "percent", "gridPos": {"x": 8, "y": 16, "w": 8, "h": 6},
+     "fieldConfig": {"defaults": {"min": 0, "max": 4, "thresholds": {"mode": "percentage",
+       "steps": [{"value": null, "color": "green"}, {"value": 20, "color": "red"}]}}},
+     "targets": [{"refId": "A", "expr": "sum(up)"}]},
+    {"id": 10, "type": "timeseries", "title": "by threshold", "gridPos": {"x": 16, "y": 16, "w": 8, "h": 6},
+     "fieldConfig": {"defaults": {"color": {"mode": "thresholds"}, "thresholds": {"mode": "absolute",
+       "steps": [{"value": null, "color": "green"}, {"value": 1, "color": "light-orange"}]}},
+       "overrides": [{"matcher": {"id": "byName", "options": "twice"}, "properties": [{"id": "color", "value": {"mode": "fixed", "fixedColor": "blue"}}]}]},
+     "targets": [{"refId": "A", "expr": "sum(up)", "legendFormat": "once"}, {"refId": "B", "expr": "sum(up) * 2", "legendFormat": "twice"},
+       {"refId": "C", "expr": "sum(up) - 1", "legendFormat": "none"}]}
   ]
 }"#;
 
@@ -60,6 +73,15 @@ fn legend(page: &str, id: u32) -> Vec<String> {
         .collect()
 }
 
+/// A time series panel's legend colours.
+fn swatches(page: &str, id: u32) -> Vec<String> {
+    panel(page, id)
+        .split("<span class=\"swatch\" style=\"background: ")
+        .skip(1)
+        .map(|l| l[..l.find('"').unwrap()].to_string())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn targets_are_asked_as_grafana_asks_them() {
     let router = web::router(fixture::state_with(fixture::store(1), DASHBOARD));
@@ -74,12 +96,19 @@ async fn targets_are_asked_as_grafana_asks_them() {
     assert_eq!(legend(&page, 3), ["A 1m 1m15s", "B 5m 20m", "C 3m 3m15s", "D", "D"], "each target's step and rate interval; the hidden one not asked");
     assert!(!panel(&page, 3).contains("data-no-data"));
 
+    // Colours: the panel's fixed colour; a threshold in percent of min..max (1 is
+    // 25% of 0..4: red); series coloured by their last value's threshold unless
+    // an override names a colour.
+    assert_eq!(swatches(&page, 8), ["#C4162A"]);
+    assert!(panel(&page, 9).contains("<div class=\"stat\" style=\"color: #F2495C\">"), "{}", panel(&page, 9));
+    assert_eq!(swatches(&page, 10), ["#FFB357", "#5794F2", "#73BF69"]);
+
     // A panel's own range: shifted back two hours it sees the stored hour; the
     // same range unshifted has nothing; `timeFrom` ends now, far from the data.
     let (_, page) = fixture::get(router, &format!("/d/q?from={}&to={}", T0 + 2 * HOUR, T0 + 3 * HOUR)).await;
     assert_eq!(stat(&page, 4), "61");
     assert!(panel(&page, 4).contains("<span class=\"time-info\">timeshift -2h</span>"));
-    assert_eq!(stat(&page, 5), "No data");
+    assert_eq!(stat(&page, 5), "nothing yet", "noValue");
     assert!(!panel(&page, 5).contains("time-info"));
     assert_eq!(stat(&page, 6), "No data");
     assert!(panel(&page, 6).contains("<span class=\"time-info\">Last 1 hour</span>"));

@@ -257,14 +257,23 @@ struct DashboardPage {
 
 /// Colours Grafana names in thresholds, as hex.
 fn named_colour(c: &str) -> String {
+    // Grafana's named palette: each hue's super-light, light, base, semi-dark and dark shade.
+    const SHADES: [(&str, [&str; 5]); 6] = [
+        ("green", ["#C8F2C2", "#96D98D", "#73BF69", "#56A64B", "#37872D"]),
+        ("red", ["#FFA6B0", "#FF7383", "#F2495C", "#E02F44", "#C4162A"]),
+        ("yellow", ["#FFF899", "#FFEE52", "#FADE2A", "#F2CC0C", "#E0B400"]),
+        ("orange", ["#FFCB7D", "#FFB357", "#FF9830", "#FF780A", "#FA6400"]),
+        ("blue", ["#C0D8FF", "#8AB8FF", "#5794F2", "#3274D9", "#1F60C4"]),
+        ("purple", ["#DEB6F2", "#CA95E5", "#B877D9", "#A352CC", "#8F3BB8"]),
+    ];
+    let (shade, hue) = [("super-light-", 0), ("light-", 1), ("semi-dark-", 3), ("dark-", 4)]
+        .iter()
+        .find_map(|(prefix, k)| c.strip_prefix(prefix).map(|hue| (*k, hue)))
+        .unwrap_or((2, c));
+    if let Some((_, shades)) = SHADES.iter().find(|(name, _)| *name == hue) {
+        return shades[shade].into();
+    }
     match c {
-        "green" | "dark-green" | "semi-dark-green" => "#73BF69".into(),
-        "red" | "dark-red" | "semi-dark-red" => "#F2495C".into(),
-        "yellow" | "dark-yellow" | "semi-dark-yellow" => "#FADE2A".into(),
-        "orange" | "dark-orange" | "semi-dark-orange" => "#FF9830".into(),
-        "blue" | "dark-blue" | "semi-dark-blue" => "#5794F2".into(),
-        "purple" | "dark-purple" | "semi-dark-purple" => "#B877D9".into(),
-        "text" | "" => "inherit".into(),
         c if c.starts_with('#') || c.starts_with("rgb") => c.chars().filter(|c| !"<>\"';".contains(*c)).collect(),
         _ => "inherit".into(),
     }
@@ -689,13 +698,6 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         }
     }
     view.no_data = lines.iter().all(|l| l.points.iter().all(|p| !p.1.is_finite()));
-    let colour_of = |v: f64| {
-        let step = p.thresholds.iter().rev().find(|t| t.value.is_none_or(|x| v >= x));
-        match step {
-            Some(t) => named_colour(&t.colour),
-            None => "#73BF69".to_string(),
-        }
-    };
     // Gauges and bars span the explicit min/max, else the unit's, else zero to the largest value.
     let reduced: Vec<(String, f64)> =
         lines.iter().filter_map(|l| Some((l.name.clone(), reduce(&l.points, &p.reducer)?))).collect();
@@ -705,6 +707,26 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         (min, None, "percentunit") => (min.unwrap_or(0.0), 1.0),
         (min, None, _) => (min.unwrap_or(0.0), reduced.iter().map(|r| r.1).fold(0.0, f64::max).max(f64::MIN_POSITIVE)),
     };
+    // The colour of the last threshold step at or below `v` (steps in
+    // percent of `lo..hi` when the thresholds say so).
+    let colour_of = |v: f64| {
+        let at = |x: f64| if p.thresholds_percent { lo + (hi - lo) * x / 100.0 } else { x };
+        let step = p.thresholds.iter().rev().find(|t| t.value.is_none_or(|x| v >= at(x)));
+        match step {
+            Some(t) => named_colour(&t.colour),
+            None => "#73BF69".to_string(),
+        }
+    };
+    // Series without a colour of their own take the panel's: a fixed one, or
+    // their last value's threshold colour.
+    for l in lines.iter_mut().filter(|l| l.colour.is_none()) {
+        l.colour = match (&p.fixed_colour, p.colour_mode.as_str()) {
+            (Some(c), _) => Some(named_colour(c)).filter(|c| c.starts_with('#')),
+            (None, "thresholds") => reduce(&l.points, "lastNotNull").map(colour_of).filter(|c| c.starts_with('#')),
+            _ => None,
+        };
+    }
+    let no_value = if p.no_value.is_empty() { "No data" } else { p.no_value.as_str() };
     let (w, h) = (width_px as u32, f.image.map_or((p.grid.h * 38).saturating_sub(70).max(40), |(_, h)| h));
     // The frame of this panel's time series charts (and sparklines).
     let frame = |height: u32, style: chart::Style| TimeChart {
@@ -720,7 +742,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
     };
     match p.kind.as_str() {
         "gauge" => match reduced.first() {
-            None => view.stat = "No data".into(),
+            None => view.stat = no_value.into(),
             Some((_, v)) => {
                 view.stat = crate::units::format(*v, &p.unit, p.decimals);
                 view.stat_colour = colour_of(*v);
@@ -729,7 +751,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         },
         "bargauge" => {
             if reduced.is_empty() {
-                view.stat = "No data".into();
+                view.stat = no_value.into();
             }
             let items: Vec<(String, f64, String)> =
                 reduced.iter().map(|(n, v)| (n.clone(), *v, colour_of(*v))).collect();
@@ -777,12 +799,12 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 })
                 .collect();
             if view.table_rows.is_empty() {
-                view.stat = "No data".into();
+                view.stat = no_value.into();
             }
         }
         "stat" | "singlestat" => {
             match lines.first().and_then(|l| reduce(&l.points, &p.reducer)) {
-                None => view.stat = "No data".into(),
+                None => view.stat = no_value.into(),
                 Some(v) => {
                     view.stat = crate::units::format(v, &p.unit, p.decimals);
                     view.stat_colour = if p.thresholds.is_empty() { "inherit".into() } else { colour_of(v) };
@@ -1064,6 +1086,18 @@ pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grafana_named_colours_and_their_shades() {
+        assert_eq!(named_colour("green"), "#73BF69");
+        assert_eq!(named_colour("dark-red"), "#C4162A");
+        assert_eq!(named_colour("semi-dark-blue"), "#3274D9");
+        assert_eq!(named_colour("light-orange"), "#FFB357");
+        assert_eq!(named_colour("super-light-purple"), "#DEB6F2");
+        assert_eq!(named_colour("#abc\"><script>"), "#abcscript");
+        assert_eq!(named_colour("text"), "inherit");
+        assert_eq!(named_colour("dark-"), "inherit");
+    }
 
     #[test]
     fn grafana_times_and_legends_and_custom_options() {

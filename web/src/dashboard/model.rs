@@ -67,6 +67,14 @@ pub struct Panel {
     pub min: Option<f64>,
     pub max: Option<f64>,
     pub thresholds: Vec<Threshold>,
+    /// Threshold values are percentages of the range `min`..`max` (`mode: percentage`).
+    pub thresholds_percent: bool,
+    /// `fieldConfig.defaults.color`: `mode` (`palette-classic`, `fixed`,
+    /// `thresholds`, …) and the colour of `fixed` and `shades`.
+    pub colour_mode: String,
+    pub fixed_colour: Option<String>,
+    /// Shown instead of "No data" (`noValue`).
+    pub no_value: String,
     /// Panel `interval`: the smallest step its queries may use.
     pub interval: String,
     /// Points a query should return at most (else the panel's width in pixels).
@@ -501,6 +509,11 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         min: num(&defaults["min"]),
         max: num(&defaults["max"]),
         thresholds: thresholds(p),
+        thresholds_percent: s(&defaults["thresholds"], "mode") == "percentage",
+        colour_mode: s(&defaults["color"], "mode"),
+        fixed_colour: Some(s(&defaults["color"], "fixedColor"))
+            .filter(|c| !c.is_empty() && matches!(s(&defaults["color"], "mode").as_str(), "fixed" | "shades")),
+        no_value: s(defaults, "noValue"),
         interval: s(p, "interval"),
         max_data_points: num(&p["maxDataPoints"]).filter(|n| *n >= 1.0).map(|n| n.min(11_000.0) as i64),
         time_from: s(p, "timeFrom"),
