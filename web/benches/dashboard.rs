@@ -49,6 +49,7 @@ fn bench(c: &mut Criterion) {
         decimals: None,
         theme: chart::Theme::Page,
         style: chart::Style::default(),
+        marks: &[],
     };
     eprintln!("chart: {} bytes of SVG", chart::time_series(&lines, &frame).len());
     c.bench_function("chart/10_series_720_points_svg", |b| {

@@ -30,6 +30,19 @@ pub struct TimeChart<'a> {
     pub decimals: Option<usize>,
     pub theme: Theme,
     pub style: Style,
+    /// Times marked across the plot (annotations).
+    pub marks: &'a [Mark],
+}
+
+/// A time (`start == end`) or a span marked across a time series chart, as
+/// Grafana draws annotations: a dashed line or a shaded band, its title on hover.
+#[derive(Clone, Debug, Default)]
+pub struct Mark {
+    pub start: i64,
+    pub end: i64,
+    /// A `#rrggbb` colour (anything else draws in the chart's text colour).
+    pub colour: String,
+    pub title: String,
 }
 
 /// The colours a chart is drawn in.
@@ -307,6 +320,7 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         plot_x = (xs.start, xs.end);
         let x_of = |t: i64| chart.backend_coord(&(t, lo)).0;
         hover_columns(&mut hover, unstacked, c, x_of, (xs.start, xs.end), (ys.start, ys.end));
+        marks(&mut hover, c, x_of, (xs.start, xs.end), (ys.start, ys.end));
         let _ = root.present();
     }
     if let Some(at) = svg.rfind("</svg>") {
@@ -404,6 +418,44 @@ fn hover_columns(
         }
         out.push_str("</title></rect>");
     }
+}
+
+/// The chart's marks over the plot, after the hover columns so that their
+/// own titles show.
+fn marks(out: &mut String, c: &TimeChart, x_of: impl Fn(i64) -> i32, (left, right): (i32, i32), (top, bottom): (i32, i32)) {
+    let RGBColor(r, g, b) = c.theme.colours().0;
+    let fg = format!("#{r:02x}{g:02x}{b:02x}");
+    for m in c.marks.iter().filter(|m| m.end >= c.start && m.start <= c.end) {
+        let colour = if is_safe_colour(&m.colour) { m.colour.clone() } else { fg.clone() };
+        let (x0, x1) = (x_of(m.start.max(c.start)).clamp(left, right), x_of(m.end.min(c.end)).clamp(left, right));
+        let title = format!("{}\n{}", xml_escape(&m.title), time_label(m.start, 0));
+        if x1 - x0 >= 2 {
+            let _ = write!(
+                out,
+                r#"<g class="mark"><title>{title}</title><rect x="{x0}" y="{top}" width="{}" height="{}" fill="{colour}" fill-opacity="0.12"/><line x1="{x0}" y1="{top}" x2="{x0}" y2="{bottom}" stroke="{colour}" stroke-dasharray="3 3"/></g>"#,
+                x1 - x0,
+                bottom - top
+            );
+        } else {
+            let _ = write!(
+                out,
+                r#"<g class="mark"><title>{title}</title><rect x="{}" y="{top}" width="7" height="{}" fill="transparent"/><line x1="{x0}" y1="{top}" x2="{x0}" y2="{bottom}" stroke="{colour}" stroke-dasharray="3 3"/></g>"#,
+                x0 - 3,
+                bottom - top
+            );
+        }
+    }
+}
+
+/// `#rgb`, `#rrggbb` (with or without alpha) or `rgb(…)`/`rgba(…)` of
+/// numbers: safe to write into an attribute as it is.
+fn is_safe_colour(c: &str) -> bool {
+    let hex = c.strip_prefix('#').is_some_and(|h| matches!(h.len(), 3 | 4 | 6 | 8) && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    let func = (c.starts_with("rgb(") || c.starts_with("rgba("))
+        && c.ends_with(')')
+        && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"(),. %".contains(&b))
+        && c.len() < 40;
+    hex || func
 }
 
 /// Points along a circle's arc from angle `a0` to `a1` (radians, 0 = east, counter-clockwise).
@@ -554,6 +606,7 @@ mod tests {
             decimals: None,
             theme: Theme::Light,
             style: Style::default(),
+            marks: &[],
         };
         let svg = time_series(&lines, &c);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{}", &svg[..100.min(svg.len())]);
@@ -583,6 +636,7 @@ mod tests {
             decimals: None,
             theme: Theme::Light,
             style: Style { stack: true, fill: 30, bars: false },
+            marks: &[],
         };
         assert_eq!(time_series(&lines, &c).matches("<path class=\"fill\"").count(), 2, "filled areas");
         c.style = Style { bars: true, ..Style::default() };
@@ -626,6 +680,7 @@ mod tests {
             decimals: None,
             theme: Theme::Page,
             style: Style::default(),
+            marks: &[],
         };
         let page = time_series(&lines, &c);
         assert!(page.contains("fill=\"currentColor\"") && page.contains("stroke=\"currentColor\""), "{page}");
@@ -659,6 +714,7 @@ mod tests {
             decimals: None,
             theme: Theme::Dark,
             style: Style::default(),
+            marks: &[],
         };
         assert!(time_series(&[], &c).contains("</svg>"));
     }

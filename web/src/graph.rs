@@ -212,6 +212,7 @@ pub async fn graph(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
                     decimals: None,
                     theme: chart::Theme::Page,
                     style: chart::Style::default(),
+                    marks: &[],
                 };
                 page.svg = chart::time_series(&lines, &c);
             }

@@ -1,7 +1,8 @@
 //! How a panel's queries are asked, as Grafana asks them: instant and range
 //! targets, each target's own step (`interval`, `intervalFactor`, the panel's
 //! `maxDataPoints`) and `$__rate_interval`, and a panel's own range
-//! (`timeFrom`, `timeShift`), over the benchmark's store of one instance.
+//! (`timeFrom`, `timeShift`); colours and annotations, over the benchmark's
+//! store of one instance.
 
 #[path = "../benches/fixture/mod.rs"]
 #[allow(dead_code)] // shared with the benchmark and other tests
@@ -11,6 +12,14 @@ use fixture::{HOUR, T0};
 
 const DASHBOARD: &str = r#"{
   "uid": "q", "title": "queries",
+  "annotations": {"list": [
+    {"builtIn": 1, "datasource": "-- Grafana --", "enable": true, "hide": true, "name": "Annotations & Alerts"},
+    {"name": "Up", "expr": "sum by (job) (up) > 0", "step": "5m", "titleFormat": "<b>{{job}}</b> up",
+     "textFormat": "all of {{job}}", "tagKeys": "job,nothing", "iconColor": "dark-green", "enable": true},
+    {"name": "Every 20 minutes", "expr": "sum(up) and on () (vector(time() % 1200) < 300)", "step": "1m", "iconColor": "rgba(0, 211, 255, 1)"},
+    {"name": "Off", "expr": "up", "enable": false},
+    {"name": "Broken", "expr": "sum(", "enable": true}
+  ]},
   "panels": [
     {"id": 1, "type": "stat", "title": "range", "gridPos": {"x": 0, "y": 0, "w": 6, "h": 4}, "maxDataPoints": 100,
      "fieldConfig": {"defaults": {"unit": "none"}}, "options": {"reduceOptions": {"calcs": ["count"]}},
@@ -95,6 +104,18 @@ async fn targets_are_asked_as_grafana_asks_them() {
     // target's own interval stands for the scrape interval (15 s here).
     assert_eq!(legend(&page, 3), ["A 1m 1m15s", "B 5m 20m", "C 3m 3m15s", "D", "D"], "each target's step and rate interval; the hidden one not asked");
     assert!(!panel(&page, 3).contains("data-no-data"));
+
+    // Annotations on time series, not on stats: one span where `up` holds all
+    // hour, three where the second query is non-zero (a step apart joined);
+    // the disabled one not asked, the broken one named above the panels.
+    let marks: Vec<&str> = panel(&page, 3).split("<g class=\"mark\"><title>").skip(1).collect();
+    assert_eq!(marks.len(), 4, "{marks:?}");
+    assert!(marks[0].starts_with("&lt;b&gt;api&lt;/b&gt; up\nall of api\ntags: api\n"), "{}", marks[0]);
+    assert!(marks[0].contains("stroke=\"#37872D\""), "{}", marks[0]);
+    assert!(marks[1..].iter().all(|m| m.starts_with("Every 20 minutes\n") && m.contains("fill=\"rgba(0, 211, 255, 1)\"")));
+    assert!(!panel(&page, 1).contains("class=\"mark\""));
+    assert!(page.contains("<p class=\"bad note\">annotation &#34;Broken&#34;: "), "the failing annotation is named");
+    assert_eq!(page.matches("class=\"bad note\"").count(), 1);
 
     // Colours: the panel's fixed colour; a threshold in percent of min..max (1 is
     // 25% of 0..4: red); series coloured by their last value's threshold unless

@@ -231,6 +231,8 @@ struct PanelView {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     uid: String,
+    /// Annotation queries that failed, named.
+    notes: Vec<String>,
     title: String,
     from: String,
     to: String,
@@ -532,6 +534,8 @@ struct Frame<'a> {
     scrape_ms: i64,
     /// The time of the request: panels with `timeFrom` end at it.
     now: i64,
+    /// The dashboard's annotations over `[from, to]`, marked on time series.
+    marks: &'a [chart::Mark],
 }
 
 /// The running config's scrape interval in milliseconds (at least 1).
@@ -739,6 +743,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         decimals: p.decimals,
         theme,
         style,
+        marks: &[],
     };
     match p.kind.as_str() {
         "gauge" => match reduced.first() {
@@ -846,7 +851,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 |(_, h)| h,
             );
             let style = chart::Style { stack: p.stack, fill: p.fill.min(100) as u8, bars: p.draw == "bars" };
-            view.svg = chart::time_series(&lines, &frame(height, style));
+            view.svg = chart::time_series(&lines, &TimeChart { marks: f.marks, ..frame(height, style) });
         }
     }
     view
@@ -902,7 +907,10 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
             image: None,
             scrape_ms: scrape_ms(&st2),
             now,
+            marks: &[],
         };
+        let (marks, annotation_errors) = annotation_marks(&st2, &d, &frame);
+        let frame = Frame { marks: &marks, ..frame };
         // The panels to draw, in page order: each with the style it takes
         // instead of its own, and whether it is a row opened in the URL.
         let mut jobs: Vec<(&Panel, Option<String>, bool)> = Vec::new();
@@ -932,6 +940,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
         }
         let panels = render_all(&st2, &jobs, &frame);
         DashboardPage {
+            notes: annotation_errors,
             uid: d.uid.clone(),
             title: d.title.clone(),
             from: from_s,
@@ -970,6 +979,65 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
         Ok(p) => crate::pages::render(&p),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+/// The dashboard's enabled annotation queries over `[from, to]` as marks,
+/// as Grafana turns them into events: each series' non-zero samples, those
+/// no more than a step apart joined into one span; titled by `titleFormat`
+/// (else the annotation's name), `textFormat` (else the series) and the
+/// values of `tagKeys`. A query that fails is named in the second list.
+fn annotation_marks(st: &AppState, d: &model::Dashboard, f: &Frame) -> (Vec<chart::Mark>, Vec<String>) {
+    let (mut marks, mut errors) = (Vec::new(), Vec::new());
+    let (from, to) = (f.from, f.to);
+    for a in d.annotations.iter().filter(|a| a.enable) {
+        let mut b = vars::builtins(from, to, f.scrape_ms, f.scrape_ms, f.uid);
+        b.extend(f.extra.iter().cloned());
+        let step = panel_duration(&vars::interpolate(&a.step, f.resolved, &b, Target::Text))
+            .unwrap_or(60_000)
+            .max((to - from) / 11_000 + 1);
+        let mut b = vars::builtins(from, to, step, f.scrape_ms, f.uid);
+        b.extend(f.extra.iter().cloned());
+        let text = |t: &str| vars::interpolate(t, f.resolved, &b, Target::Text);
+        let expr = vars::interpolate(&a.expr, f.resolved, &b, Target::Query);
+        let result = promql::parse(&expr).map_err(|e| e.to_string()).and_then(|e| {
+            let start = to - (to - from) / step * step;
+            st.timed(crate::QueryKind::Range, |engine| engine.range(&st.db, &e, start, to, step)).map_err(|e| e.to_string())
+        });
+        let series = match result {
+            Ok(Value::Matrix(m)) => m,
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                errors.push(format!("annotation {:?}: {e}", a.name));
+                continue;
+            }
+        };
+        let colour = named_colour(&a.colour);
+        for s in series {
+            let title = if a.title.is_empty() { text(&a.name) } else { text(&legend_name(&a.title, &s.labels)) };
+            let body = text(&legend_name(&a.text, &s.labels));
+            let tags: Vec<&str> = text(&a.tag_keys)
+                .split(',')
+                .filter_map(|k| s.labels.get(k.trim()))
+                .collect::<Vec<_>>();
+            let mut label = format!("{title}\n{body}");
+            if !tags.is_empty() {
+                label.push_str(&format!("\ntags: {}", tags.join(", ")));
+            }
+            let mut open: Option<chart::Mark> = None;
+            for &(t, v) in s.points.iter().filter(|p| p.1 != 0.0 && !p.1.is_nan()) {
+                let t = if a.value_for_time { v as i64 } else { t };
+                match &mut open {
+                    Some(m) if t - m.end <= step && t >= m.end => m.end = t,
+                    _ => {
+                        marks.extend(open.take());
+                        open = Some(chart::Mark { start: t, end: t, colour: colour.clone(), title: label.clone() });
+                    }
+                }
+            }
+            marks.extend(open);
+        }
+    }
+    (marks, errors)
 }
 
 /// How heavy a panel's queries look before they run: the series their
@@ -1054,7 +1122,20 @@ pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> 
     let png = get("format").as_deref() == Some("png");
     let svg = tokio::task::spawn_blocking(move || {
         let (resolved, _, extra) = resolve(&st, &d.variables, &params, from, to);
-        let frame = Frame { resolved: &resolved, extra: &extra, from, to, uid: &d.uid, theme, image: Some((w, h)), scrape_ms: scrape_ms(&st), now };
+        let frame = Frame {
+            resolved: &resolved,
+            extra: &extra,
+            from,
+            to,
+            uid: &d.uid,
+            theme,
+            image: Some((w, h)),
+            scrape_ms: scrape_ms(&st),
+            now,
+            marks: &[],
+        };
+        let (marks, _) = annotation_marks(&st, &d, &frame);
+        let frame = Frame { marks: &marks, ..frame };
         let v = render_panel(&st, &panel, &frame);
         if !v.svg.is_empty() && v.stat.is_empty() {
             return v.svg;

@@ -22,6 +22,28 @@ pub struct Dashboard {
     pub refresh: String,
     pub panels: Vec<Panel>,
     pub variables: Vec<Variable>,
+    /// Prometheus annotation queries (Grafana's built-in ones are left out).
+    pub annotations: Vec<Annotation>,
+}
+
+/// An annotation query: where its expression is non-zero, time series
+/// panels mark the time.
+#[derive(Clone, Debug, Default)]
+pub struct Annotation {
+    pub name: String,
+    pub expr: String,
+    /// The query's step (`"60s"` when empty, as Grafana).
+    pub step: String,
+    /// `{{label}}` templates of the mark's title and text.
+    pub title: String,
+    pub text: String,
+    /// Labels whose values tag the mark (comma-separated).
+    pub tag_keys: String,
+    pub colour: String,
+    /// Shown (Grafana's toggle, on unless `enable: false`).
+    pub enable: bool,
+    /// The sample's value is the mark's time (ms) rather than its own time.
+    pub value_for_time: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -437,6 +459,23 @@ pub fn parse(bytes: &[u8], fallback_uid: &str) -> Result<Dashboard, ModelError> 
         refresh,
         panels: pack(panels),
         variables,
+        annotations: d["annotations"]["list"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|a| !truthy(&a["builtIn"]) && a["expr"].as_str().is_some_and(|e| !e.trim().is_empty()))
+            .map(|a| Annotation {
+                name: s(a, "name"),
+                expr: s(a, "expr"),
+                step: s(a, "step"),
+                title: s(a, "titleFormat"),
+                text: s(a, "textFormat"),
+                tag_keys: s(a, "tagKeys"),
+                colour: s(a, "iconColor"),
+                enable: a["enable"].as_bool().unwrap_or(true),
+                value_for_time: truthy(&a["useValueForTime"]),
+            })
+            .collect(),
     })
 }
 
