@@ -11,7 +11,15 @@ mod fixture;
 use fixture::{HOUR, T0};
 
 const DASHBOARD: &str = r#"{
-  "uid": "q", "title": "queries",
+  "uid": "q", "title": "queries", "tags": ["t"],
+  "templating": {"list": [{"name": "team", "type": "custom", "query": "a b,c", "current": {"value": "a b"}}]},
+  "links": [
+    {"type": "link", "title": "Runbook of $team", "url": "https://runbooks.example/$team?x=1", "includeVars": true,
+     "keepTime": true, "targetBlank": true, "tooltip": "<i>help</i>"},
+    {"type": "link", "title": "sneaky", "url": "javascript:alert(1)"},
+    {"type": "link", "title": "also sneaky", "url": " JavaScript:alert(1)"},
+    {"type": "dashboards", "tags": ["t"], "title": "others", "includeVars": true}
+  ],
   "annotations": {"list": [
     {"builtIn": 1, "datasource": "-- Grafana --", "enable": true, "hide": true, "name": "Annotations & Alerts"},
     {"name": "Up", "expr": "sum by (job) (up) > 0", "step": "5m", "titleFormat": "<b>{{job}}</b> up",
@@ -59,6 +67,9 @@ const DASHBOARD: &str = r#"{
   ]
 }"#;
 
+const OTHER: &str = r#"{"uid": "other", "title": "Other <x>", "tags": ["u", "t"], "panels": []}"#;
+const UNTAGGED: &str = r#"{"uid": "untagged", "title": "Untagged", "panels": []}"#;
+
 /// The HTML of panel `id` on `page`.
 fn panel(page: &str, id: u32) -> &str {
     let at = page.find(&format!("data-panel-id=\"{id}\"")).unwrap_or_else(|| panic!("panel {id} in {page}"));
@@ -93,7 +104,7 @@ fn swatches(page: &str, id: u32) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn targets_are_asked_as_grafana_asks_them() {
-    let router = web::router(fixture::state_with(fixture::store(1), DASHBOARD));
+    let router = web::router(fixture::state_with(fixture::store(1), &[DASHBOARD, OTHER, UNTAGGED]));
     let (status, page) = fixture::get(router.clone(), &format!("/d/q?from={T0}&to={}", T0 + HOUR)).await;
     assert_eq!(status, 200, "{page}");
     // An hour over 100 points: `$__interval` is 1m (36 s rounded up Grafana's ladder), 61 steps.
@@ -104,6 +115,20 @@ async fn targets_are_asked_as_grafana_asks_them() {
     // target's own interval stands for the scrape interval (15 s here).
     assert_eq!(legend(&page, 3), ["A 1m 1m15s", "B 5m 20m", "C 3m 3m15s", "D", "D"], "each target's step and rate interval; the hidden one not asked");
     assert!(!panel(&page, 3).contains("data-no-data"));
+
+    // Links: variables filled in, kept and the time range kept when asked;
+    // no script links; a dashboards link lists other dashboards only.
+    let links = &page[page.find("<nav class=\"dash-links\">").expect("links")..];
+    let links = &links[..links.find("</nav>").unwrap()];
+    assert_eq!(
+        links,
+        format!(
+            "<nav class=\"dash-links\"><a href=\"https://runbooks.example/a b?x=1&#38;var-team=a+b&#38;from={T0}&#38;to={}\" \
+             title=\"&#60;i&#62;help&#60;/i&#62;\" target=\"_blank\" rel=\"noopener\">Runbook of a b</a> \
+             <a href=\"/d/other?var-team=a+b\">Other &#60;x&#62;</a> ",
+            T0 + HOUR
+        )
+    );
 
     // Annotations on time series, not on stats: one span where `up` holds all
     // hour, three where the second query is non-zero (a step apart joined);

@@ -231,6 +231,7 @@ struct PanelView {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     uid: String,
+    links: Vec<LinkView>,
     /// Annotation queries that failed, named.
     notes: Vec<String>,
     title: String,
@@ -866,6 +867,13 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
     let Some(d) = found else {
         return (StatusCode::NOT_FOUND, format!("no dashboard with uid {uid:?}")).into_response();
     };
+    // Other dashboards (uid, title, tags), for links to dashboards by tag.
+    let all_dashboards: Vec<(String, String, Vec<String>)> = if d.links.iter().any(|l| l.dashboards) {
+        let list = st.dashboards.read().unwrap_or_else(|e| e.into_inner());
+        list.list.iter().map(|x| (x.uid.clone(), x.title.clone(), x.tags.clone())).collect()
+    } else {
+        Vec::new()
+    };
     let params: Vec<(String, String)> = q
         .as_deref()
         .map(|q| form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
@@ -940,6 +948,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
         }
         let panels = render_all(&st2, &jobs, &frame);
         DashboardPage {
+            links: link_views(&d, &all_dashboards, &resolved, &extra, (&from_s, &to_s)),
             notes: annotation_errors,
             uid: d.uid.clone(),
             title: d.title.clone(),
@@ -979,6 +988,67 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
         Ok(p) => crate::pages::render(&p),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+/// A dashboard link as the page shows it.
+struct LinkView {
+    href: String,
+    text: String,
+    tooltip: String,
+    blank: bool,
+}
+
+/// The dashboard's links: URLs (variables filled in; only web and relative
+/// addresses, so a link cannot run script) and the dashboards with all the
+/// link's tags, with the variables and time range appended when asked.
+fn link_views(
+    d: &model::Dashboard,
+    all: &[(String, String, Vec<String>)],
+    resolved: &[Resolved],
+    extra: &[(String, String)],
+    time: (&str, &str),
+) -> Vec<LinkView> {
+    let mut out = Vec::new();
+    for l in &d.links {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        if l.include_vars {
+            for r in resolved {
+                pairs.extend(r.values.iter().map(|v| (format!("var-{}", r.name), v.clone())));
+            }
+        }
+        if l.keep_time {
+            pairs.push(("from".into(), time.0.into()));
+            pairs.push(("to".into(), time.1.into()));
+        }
+        let with_params = |url: &str| {
+            if pairs.is_empty() {
+                return url.to_string();
+            }
+            let q = form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
+            format!("{url}{}{q}", if url.contains('?') { '&' } else { '?' })
+        };
+        let text = |t: &str| vars::interpolate(t, resolved, extra, Target::Text);
+        if l.dashboards {
+            for (uid, title, _) in all.iter().filter(|o| o.0 != d.uid && l.tags.iter().all(|t| o.2.contains(t))) {
+                let href = with_params(&format!("/d/{uid}"));
+                out.push(LinkView { href, text: title.clone(), tooltip: text(&l.tooltip), blank: l.target_blank });
+            }
+            continue;
+        }
+        let url = text(&l.url);
+        let lower = url.trim_start().to_ascii_lowercase();
+        let safe = lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || (lower.starts_with('/') && !lower.starts_with("//"))
+            || lower.starts_with('?')
+            || lower.starts_with('#');
+        if !safe {
+            continue;
+        }
+        let title = if l.title.is_empty() { url.clone() } else { text(&l.title) };
+        out.push(LinkView { href: with_params(url.trim()), text: title, tooltip: text(&l.tooltip), blank: l.target_blank });
+    }
+    out
 }
 
 /// The dashboard's enabled annotation queries over `[from, to]` as marks,

@@ -24,6 +24,23 @@ pub struct Dashboard {
     pub variables: Vec<Variable>,
     /// Prometheus annotation queries (Grafana's built-in ones are left out).
     pub annotations: Vec<Annotation>,
+    /// Dashboard links shown under the title.
+    pub links: Vec<Link>,
+}
+
+/// A dashboard link: to a URL (`type: link`) or to the dashboards carrying
+/// all of `tags` (`type: dashboards`), keeping the variables and the time
+/// range when asked.
+#[derive(Clone, Debug, Default)]
+pub struct Link {
+    pub dashboards: bool,
+    pub title: String,
+    pub url: String,
+    pub tooltip: String,
+    pub tags: Vec<String>,
+    pub include_vars: bool,
+    pub keep_time: bool,
+    pub target_blank: bool,
 }
 
 /// An annotation query: where its expression is non-zero, time series
@@ -459,6 +476,21 @@ pub fn parse(bytes: &[u8], fallback_uid: &str) -> Result<Dashboard, ModelError> 
         refresh,
         panels: pack(panels),
         variables,
+        links: d["links"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| Link {
+                dashboards: s(l, "type") == "dashboards",
+                title: s(l, "title"),
+                url: s(l, "url"),
+                tooltip: s(l, "tooltip"),
+                tags: l["tags"].as_array().map_or(Vec::new(), |t| t.iter().filter_map(|x| x.as_str().map(String::from)).collect()),
+                include_vars: truthy(&l["includeVars"]),
+                keep_time: truthy(&l["keepTime"]),
+                target_blank: truthy(&l["targetBlank"]),
+            })
+            .collect(),
         annotations: d["annotations"]["list"]
             .as_array()
             .into_iter()
