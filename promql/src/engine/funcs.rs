@@ -760,6 +760,64 @@ pub(crate) fn extrapolated_rate(
     Some(times.apply(result, first.1, counter))
 }
 
+#[cfg(test)]
+mod rate_times_tests {
+    use super::RateTimes;
+
+    proptest::proptest! {
+        /// The shortcut past the division decides as the division does, bit for bit.
+        #[test]
+        fn the_zero_shortcut_agrees_with_the_division(
+            first_v in proptest::prop_oneof![0.0..1e3f64, 0.0..1e-300f64, 1e300..f64::MAX, proptest::num::f64::POSITIVE],
+            result in proptest::prop_oneof![1e-3..1e3f64, 0.0..1e-300f64, 1e300..f64::MAX, proptest::num::f64::POSITIVE],
+            first_t in 0i64..60_000, n in 2usize..20, span in 1i64..60_000, rate: bool,
+        ) {
+            let (start, range) = (0, 60_000 + span);
+            let t = RateTimes::new(first_t, first_t + span, n, start, range, range, rate);
+            let mut to_start = t.to_start;
+            let to_zero = t.sampled * (first_v / result);
+            if to_zero < to_start {
+                to_start = to_zero;
+            }
+            let want = result * t.factor_from(to_start);
+            proptest::prop_assert_eq!(t.apply(result, first_v, true).to_bits(), want.to_bits());
+        }
+    }
+
+    /// Products that compare one way while the division rounds the other
+    /// (found by search): the margin sends them to the division.
+    #[test]
+    fn products_and_division_may_disagree_without_the_margin() {
+        for (sampled, to_start, result, first_v) in [
+            (357.864, 359.984, 987174.2276830492, 993022.2855002313),
+            (423.285, 504.46, 714893.406218656, 851991.2770380788),
+            (90.586, 105.731, 907570.6349047142, 1059306.6345694736),
+        ] {
+            assert!(first_v * sampled > to_start * result && sampled * (first_v / result) < to_start);
+            let mut t = RateTimes { sampled, to_start, to_end: 1.0, rate: true, range_ms: 60_000, factor: 0.0 };
+            t.factor = t.factor_from(to_start);
+            let want = result * t.factor_from(sampled * (first_v / result));
+            assert_eq!(t.apply(result, first_v, true).to_bits(), want.to_bits());
+        }
+    }
+
+    #[test]
+    fn near_ties_take_the_division() {
+        // first_v / result × sampled within a few hundred ulps of to_start.
+        for (first_t, result) in [(10_000, 30.0), (7_000, 0.3), (3_000, 7.0), (11_000, 1e-3), (1_000, 3.3)] {
+            let t = RateTimes::new(first_t, first_t + 30_000, 3, 0, 60_000, 60_000, true);
+            let tie = t.to_start * result / t.sampled;
+            let mut first_v = f64::from_bits(tie.to_bits() - 300);
+            for _ in 0..600 {
+                let to_zero = t.sampled * (first_v / result);
+                let want = result * t.factor_from(if to_zero < t.to_start { to_zero } else { t.to_start });
+                assert_eq!(t.apply(result, first_v, true).to_bits(), want.to_bits(), "{first_v} {result}");
+                first_v = f64::from_bits(first_v.to_bits() + 1);
+            }
+        }
+    }
+}
+
 /// The part of Prometheus's rate extrapolation that depends on the window
 /// and its samples' times alone: series scraped together share it, so a
 /// range query works it out once per step for all of them.
@@ -814,6 +872,14 @@ impl RateTimes {
     #[inline]
     pub(crate) fn apply(&self, result: f64, first_v: f64, counter: bool) -> f64 {
         if counter && result > 0.0 && first_v >= 0.0 {
+            // Whether the counter's zero lies inside the extrapolated start,
+            // decided without a division where the products leave no doubt
+            // (a margin far above their rounding; normal numbers only), as
+            // for a counter that started long before the window.
+            let (lhs, rhs) = (first_v * self.sampled, self.to_start * result);
+            if lhs.is_normal() && rhs.is_normal() && lhs > rhs * (1.0 + 1e-9) {
+                return result * self.factor;
+            }
             let to_zero = self.sampled * (first_v / result);
             if to_zero < self.to_start {
                 return result * self.factor_from(to_zero);
