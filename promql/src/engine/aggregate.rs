@@ -99,6 +99,7 @@ pub(crate) struct Num {
 
 impl Num {
     /// Adds `f`, in the order Prometheus adds a group's samples.
+    #[inline]
     pub(crate) fn add(&mut self, op: AggOp, f: f64) {
         self.count += 1.0;
         match op {

@@ -190,7 +190,7 @@ fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, 
     type Window = Option<(i64, i64, i64)>;
     let windows: Vec<(i64, Window)> =
         (0..step_count(ctx) as i64).map(|k| ctx.start + k * ctx.step).map(|t| (t, window_of(ctx, c.marg, t))).collect();
-    let mut points: Vec<(i64, f64)> = Vec::new();
+    let (mut points, mut fresh): (Vec<(i64, f64)>, Vec<storage::Sample>) = (Vec::new(), Vec::new());
     // For rate and increase: counter resets up to each sample, so a window
     // without one skips the scan for them (long windows stay cheap).
     let counter = matches!(c.name, "rate" | "increase");
@@ -222,20 +222,28 @@ fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, 
         if n % 256 == 0 {
             ctx.check_deadline()?;
         }
+        // The series' samples without staleness markers (copied only when it has some).
+        let samples: &[storage::Sample] = if s.samples.iter().any(|x| is_stale_nan(x.v)) {
+            fresh.clear();
+            fresh.extend(s.samples.iter().filter(|x| !is_stale_nan(x.v)).copied());
+            &fresh
+        } else {
+            &s.samples
+        };
+        // As (time, value) pairs for the window functions, made when first needed.
         points.clear();
-        points.extend(s.samples.iter().filter(|x| !is_stale_nan(x.v)).map(|x| (x.t, x.v)));
         if counter {
             resets.clear();
             let mut seen = 0;
-            for (k, p) in points.iter().enumerate() {
-                if k > 0 && p.1 < points[k - 1].1 {
+            for (k, p) in samples.iter().enumerate() {
+                if k > 0 && p.v < samples[k - 1].v {
                     seen += 1;
                 }
                 resets.push(seen);
             }
         }
         times.clear();
-        times.extend(points.iter().map(|p| p.0));
+        times.extend(samples.iter().map(|p| p.t));
         if !known.contains_key(&times) {
             spans_of(&times, &mut unkept);
             if known.len() < MAX_KNOWN_TIMES {
@@ -254,9 +262,14 @@ fn slide(ctx: &Ctx, c: &RangeCall, mut f: impl FnMut(usize, &SeriesData, usize, 
             }
             let value = match rt {
                 Some(rt) if resets[hi - 1] == resets[lo] => {
-                    Some(rt.apply(points[hi - 1].1 - points[lo].1, points[lo].1, true))
+                    Some(rt.apply(samples[hi - 1].v - samples[lo].v, samples[lo].v, true))
                 }
-                _ => window_value(c.name, &points[lo..hi], &c.params, w, t)?,
+                _ => {
+                    if points.is_empty() {
+                        points.extend(samples.iter().map(|x| (x.t, x.v)));
+                    }
+                    window_value(c.name, &points[lo..hi], &c.params, w, t)?
+                }
             };
             if let Some(v) = value {
                 f(n, s, k, v);
