@@ -3,8 +3,8 @@
 same data, beside Vigil rendering the whole dashboard.
 
 Writes the data of the dashboard benchmark (web/benches/fixture: 100
-instances x 1,000 series = 100,000 series, an hour at 15 s, ending a minute
-ago) as OpenMetrics, imports it into a fresh Vigil and a fresh Prometheus,
+instances x 1,000 series = 100,000 series, an hour at 15 s, each instance at
+its own offset in the interval, ending a minute ago) as OpenMetrics, imports it into a fresh Vigil and a fresh Prometheus,
 loads web/benches/fixture/service.json into Vigil, then times --reps times:
 
   vigil page        GET /d/bench over the hour: every panel queried and drawn
@@ -51,6 +51,8 @@ def write_data(work, t0_s):
     steps = range(3600 // STEP + 1)
     n = 0
 
+    offset = 0.0  # each instance's scrape offset in the interval (s), as in the fixture
+
     def add(name, labels, rate, kind):
         nonlocal n
         head = f"{name}{{{labels}}}"
@@ -60,10 +62,11 @@ def write_data(work, t0_s):
             vals = [rate + (k + n) % 17 for k in steps]
         else:
             vals = [rate for _ in steps]
-        parts.series([f"{head} {fmt(v)} {t0_s + k * STEP}\n" for k, v in zip(steps, vals)])
+        parts.series([f"{head} {fmt(v)} {t0_s + k * STEP + offset:.3f}\n" for k, v in zip(steps, vals)])
         n += 1
 
     for i in range(100):
+        offset = (i * 7919 % (STEP * 1000)) / 1000
         base = f'job="api",instance="host-{i:03}:9100"'
         for h in range(64):
             for c, code in enumerate(["200", "201", "404", "500", "503"]):

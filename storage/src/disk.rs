@@ -95,12 +95,15 @@ struct HeadFile {
 }
 
 struct Segment {
+    /// Unique among the segments this process opened (a key of decoded index blocks).
+    uid: u64,
     n: u32,
     len: u64,
     /// The whole file, mapped: segments never change once written.
     map: Arc<Mmap>,
-    /// First series id of each index block, ascending.
-    blocks: Vec<u32>,
+    /// First and last series id of each index block, ascending: a series
+    /// outside every block's range is skipped without reading one.
+    blocks: Vec<(u32, u32)>,
 }
 
 /// Maps a chunk file for reading.
@@ -177,6 +180,17 @@ pub(crate) struct Disk {
     opts: SledOptions,
     index: RwLock<Option<Index>>,
     parts: RwLock<BTreeMap<i64, Arc<Partition>>>,
+    /// Decoded segment index blocks shared by queries, by (segment uid, first
+    /// series id); at most [`SHARED_BLOCKS`], emptied when full.
+    blocks: Mutex<HashMap<(u64, u32), Arc<BlockEntries>>>,
+}
+
+/// Decoded index blocks kept between queries (some 80 KB each for 2,048 series).
+const SHARED_BLOCKS: usize = 512;
+
+fn next_segment_uid() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 fn sled_err(e: sled::Error) -> io::Error {
@@ -233,7 +247,13 @@ impl Disk {
         let chunks = root.join("chunks");
         fs::create_dir_all(&chunks)?;
         let index = Index::open(root, opts)?;
-        let disk = Disk { root: root.to_path_buf(), opts, index: RwLock::new(Some(index)), parts: RwLock::default() };
+        let disk = Disk {
+            root: root.to_path_buf(),
+            opts,
+            index: RwLock::new(Some(index)),
+            parts: RwLock::default(),
+            blocks: Mutex::default(),
+        };
         let mut found = Found::default();
         for e in fs::read_dir(&chunks)?.flatten() {
             let Some(start) = e.file_name().to_str().and_then(|n| n.parse::<i64>().ok()) else { continue };
@@ -259,17 +279,21 @@ impl Disk {
                 for kv in idx.segments.scan_prefix(prefix) {
                     let (k, v) = kv.map_err(sled_err)?;
                     let first = u32::from_be_bytes(k[12..16].try_into().map_err(|_| corrupt("segment key"))?);
-                    match decode_segment_block(start, &v) {
+                    let last = match decode_segment_block(start, &v) {
                         Some(entries) => {
-                            for (id, locs) in entries {
+                            for (id, locs) in entries.iter() {
                                 if let (Some(a), Some(b)) = (locs.first(), locs.last()) {
                                     found.saw(id, a.mint, b.maxt);
                                 }
                             }
+                            entries.ids.last().copied().unwrap_or(first)
                         }
-                        None => tracing::warn!(partition = start, segment = n, block = first, "unreadable index block"),
-                    }
-                    firsts.push(first);
+                        None => {
+                            tracing::warn!(partition = start, segment = n, block = first, "unreadable index block");
+                            u32::MAX
+                        }
+                    };
+                    firsts.push((first, last));
                 }
                 Ok(firsts)
             })?;
@@ -280,7 +304,7 @@ impl Disk {
             }
             let file = File::open(e.path())?;
             let len = file.metadata()?.len();
-            segs.push(Arc::new(Segment { n, len, map: Arc::new(map_file(&file)?), blocks }));
+            segs.push(Arc::new(Segment { uid: next_segment_uid(), n, len, map: Arc::new(map_file(&file)?), blocks }));
         }
         segs.sort_by_key(|s| s.n);
         *write_lock(&p.segments) = segs;
@@ -549,13 +573,13 @@ impl Disk {
         let path = p.dir.join(format!("{n}.seg"));
         let mut data = Vec::with_capacity(64 << 10);
         data.extend_from_slice(SEGMENT_MAGIC);
-        let mut blocks: Vec<(u32, Vec<u8>)> = Vec::new();
+        let mut blocks: Vec<((u32, u32), Vec<u8>)> = Vec::new();
         let mut entries: Vec<(u32, Vec<ChunkLoc>)> = Vec::new();
         let mut samples_total = 0u64;
         let mut chunk_count = 0u64;
-        let flush_block = |entries: &mut Vec<(u32, Vec<ChunkLoc>)>, blocks: &mut Vec<(u32, Vec<u8>)>| {
-            if let Some((first, _)) = entries.first() {
-                blocks.push((*first, encode_segment_block(p.start, entries)));
+        let flush_block = |entries: &mut Vec<(u32, Vec<ChunkLoc>)>, blocks: &mut Vec<((u32, u32), Vec<u8>)>| {
+            if let (Some((first, _)), Some((last, _))) = (entries.first(), entries.last()) {
+                blocks.push(((*first, *last), encode_segment_block(p.start, entries)));
                 entries.clear();
             }
         };
@@ -592,10 +616,10 @@ impl Disk {
             }
         }
         File::open(&p.dir)?.sync_all()?;
-        let firsts: Vec<u32> = blocks.iter().map(|(f, _)| *f).collect();
+        let firsts: Vec<(u32, u32)> = blocks.iter().map(|(f, _)| *f).collect();
         let res = self.with_index(|idx| {
             let mut batch = sled::Batch::default();
-            for (first, value) in blocks {
+            for ((first, _), value) in blocks {
                 batch.insert(&segment_key(p.start, n, first)[..], value);
             }
             idx.segments.apply_batch(batch).map_err(sled_err)?;
@@ -609,6 +633,7 @@ impl Disk {
         }
         let map = map_file(&File::open(&path)?)?;
         write_lock(&p.segments).push(Arc::new(Segment {
+            uid: next_segment_uid(),
             n,
             len: data.len() as u64,
             map: Arc::new(map),
@@ -833,13 +858,40 @@ impl Partition {
 }
 
 /// A decoded segment index block: series ids with their chunks.
-type BlockEntries = Vec<(u32, Vec<ChunkLoc>)>;
+/// A segment index block decoded: each series' chunk references, flat.
+#[derive(Default)]
+struct BlockEntries {
+    /// Series ids, ascending.
+    ids: Vec<u32>,
+    /// Where each series' references end in `locs`.
+    ends: Vec<u32>,
+    locs: Vec<ChunkLoc>,
+}
 
-/// Reads series' persisted samples, caching index blocks across series.
+impl BlockEntries {
+    /// The chunk references of series `id`, if the block has it.
+    fn find(&self, id: u32) -> Option<&[ChunkLoc]> {
+        let i = self.ids.binary_search(&id).ok()?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        Some(&self.locs[start..self.ends[i] as usize])
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u32, &[ChunkLoc])> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        self.ids.iter().zip(starts.zip(&self.ends)).map(|(id, (a, b))| (*id, &self.locs[a as usize..*b as usize]))
+    }
+}
+
+/// Index blocks one reader keeps decoded (some 2,048 series' chunk references each).
+const READER_BLOCKS: usize = 512;
+
+/// Reads series' persisted samples, caching index blocks across series:
+/// series come in label order, which jumps between blocks, so every block
+/// met is kept (up to [`READER_BLOCKS`]), not only the last.
 pub(crate) struct Reader<'a> {
     disk: &'a Disk,
-    /// (partition start, segment) → (first id of the block, its entries).
-    cache: HashMap<(i64, u32), (u32, Arc<BlockEntries>)>,
+    /// (segment uid, first id of the block) → its entries.
+    cache: HashMap<(u64, u32), Arc<BlockEntries>>,
 }
 
 impl Reader<'_> {
@@ -854,9 +906,16 @@ impl Reader<'_> {
             // Read under the lock (a compaction only appends to the list): no copy per series.
             let segments = read_lock(&p.segments);
             for seg in segments.iter() {
-                let Some(bi) = seg.blocks.partition_point(|&f| f <= series).checked_sub(1) else { continue };
-                let first = seg.blocks[bi];
-                let cached = self.cache.get(&(p.start, seg.n)).filter(|(f, _)| *f == first).map(|(_, e)| e.clone());
+                let Some(bi) = seg.blocks.partition_point(|&(f, _)| f <= series).checked_sub(1) else { continue };
+                let (first, last) = seg.blocks[bi];
+                if series > last {
+                    continue;
+                }
+                let cached = self.cache.get(&(seg.uid, first)).cloned().or_else(|| {
+                    let e = lock(&self.disk.blocks).get(&(seg.uid, first)).cloned()?;
+                    self.cache.insert((seg.uid, first), e.clone());
+                    Some(e)
+                });
                 let entries = match cached {
                     Some(e) => e,
                     None => {
@@ -867,12 +926,20 @@ impl Reader<'_> {
                             Arc::new(decode_segment_block(p.start, &value).ok_or_else(|| {
                                 corrupt(format!("index block {first} of segment {}/{}", p.start, seg.n))
                             })?);
-                        self.cache.insert((p.start, seg.n), (first, e.clone()));
+                        if self.cache.len() >= READER_BLOCKS {
+                            self.cache.clear();
+                        }
+                        self.cache.insert((seg.uid, first), e.clone());
+                        let mut shared = lock(&self.disk.blocks);
+                        if shared.len() >= SHARED_BLOCKS {
+                            shared.clear();
+                        }
+                        shared.insert((seg.uid, first), e.clone());
                         e
                     }
                 };
-                if let Ok(i) = entries.binary_search_by_key(&series, |(id, _)| *id) {
-                    push_chunks(&seg.map, &entries[i].1, mint, maxt, out);
+                if let Some(locs) = entries.find(series) {
+                    push_chunks(&seg.map, locs, mint, maxt, out);
                 }
             }
             // Released before the head file's lock: a compaction holds that one while it adds a segment.
@@ -955,7 +1022,7 @@ fn encode_segment_block(start: i64, entries: &[(u32, Vec<ChunkLoc>)]) -> Vec<u8>
     b
 }
 
-fn decode_segment_block(start: i64, v: &[u8]) -> Option<Vec<(u32, Vec<ChunkLoc>)>> {
+fn decode_segment_block(start: i64, v: &[u8]) -> Option<BlockEntries> {
     let crc = u32::from_le_bytes(v.get(..4)?.try_into().ok()?);
     if crc32fast::hash(&v[4..]) != crc {
         return None;
@@ -964,12 +1031,15 @@ fn decode_segment_block(start: i64, v: &[u8]) -> Option<Vec<(u32, Vec<ChunkLoc>)
     let mut pos = 0;
     let mut off = get_uvarint(b, &mut pos)?;
     let n = get_uvarint(b, &mut pos)? as usize;
-    let mut out = Vec::with_capacity(n.min(SEGMENT_BLOCK_SERIES));
+    let mut out = BlockEntries {
+        ids: Vec::with_capacity(n.min(SEGMENT_BLOCK_SERIES)),
+        ends: Vec::with_capacity(n.min(SEGMENT_BLOCK_SERIES)),
+        locs: Vec::with_capacity(n.min(SEGMENT_BLOCK_SERIES)),
+    };
     let mut id = 0u32;
     for _ in 0..n {
         id = id.checked_add(u32::try_from(get_uvarint(b, &mut pos)?).ok()?)?;
         let k = get_uvarint(b, &mut pos)? as usize;
-        let mut locs = Vec::with_capacity(k.min(64));
         let mut prev = start;
         for _ in 0..k {
             let mint = prev.wrapping_add(unzigzag(get_uvarint(b, &mut pos)?));
@@ -977,11 +1047,12 @@ fn decode_segment_block(start: i64, v: &[u8]) -> Option<Vec<(u32, Vec<ChunkLoc>)
             let len = u32::try_from(get_uvarint(b, &mut pos)?).ok()?;
             let crc = u32::from_le_bytes(b.get(pos..pos + 4)?.try_into().ok()?);
             pos += 4;
-            locs.push(ChunkLoc { mint, maxt, off, len, crc });
+            out.locs.push(ChunkLoc { mint, maxt, off, len, crc });
             off += u64::from(len);
             prev = maxt;
         }
-        out.push((id, locs));
+        out.ids.push(id);
+        out.ends.push(u32::try_from(out.locs.len()).ok()?);
     }
     (pos == b.len()).then_some(out)
 }
@@ -1064,6 +1135,47 @@ fn decode_series_block(block: u32, v: &[u8]) -> Option<Vec<(u32, Labels)>> {
 mod tests {
     use super::*;
 
+    /// Imports land in segments of their own: a series is read from the
+    /// segment and block that hold it, whichever blocks the others' ids
+    /// span, before and after a restart (which works out the blocks' ranges
+    /// again), and again from the decoded blocks queries share.
+    #[test]
+    fn series_are_found_in_their_segment_and_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = PARTITION_MS * 10;
+        let samples = |id: u32| (0..3).map(|k| Sample { t: t0 + k * 1000, v: f64::from(id) + k as f64 }).collect();
+        // Three segments: 0, 2, 4, … 4998 (two blocks); 7000..7010; 1, 3, 5 … 99 (between the first's ids).
+        let imports: [Vec<u32>; 3] = [(0..2500).map(|i| i * 2).collect(), (7000..7010).collect(), (0..50).map(|i| i * 2 + 1).collect()];
+        let check = |disk: &Disk| {
+            for _ in 0..2 {
+                let mut reader = disk.reader();
+                for id in [0, 1, 2, 99, 4096, 4098, 4998, 7000, 7009] {
+                    let mut out = Vec::new();
+                    reader.chunks(id, t0, t0 + 5000, &mut out).unwrap();
+                    assert_eq!(out.len(), 1, "series {id}");
+                    let mut got = Vec::new();
+                    assert!(chunkenc::decode_into(out[0].data().unwrap(), i64::MIN, i64::MAX, &mut got));
+                    assert_eq!(got[2].v, f64::from(id) + 2.0, "series {id}");
+                }
+                for id in [101, 4097, 5000, 6999, 7010, u32::MAX] {
+                    let mut out = Vec::new();
+                    reader.chunks(id, t0, t0 + 5000, &mut out).unwrap();
+                    assert!(out.is_empty(), "series {id}");
+                }
+            }
+        };
+        {
+            let (disk, _) = Disk::open(dir.path(), SledOptions::default()).unwrap();
+            for ids in &imports {
+                let series: Vec<(u32, Vec<Sample>)> = ids.iter().map(|&id| (id, samples(id))).collect();
+                disk.write_series(&series).unwrap();
+            }
+            check(&disk);
+        }
+        let (disk, _) = Disk::open(dir.path(), SledOptions::default()).unwrap();
+        check(&disk);
+    }
+
     #[test]
     fn blocks_round_trip_and_reject_damage() {
         let list = vec![
@@ -1090,8 +1202,12 @@ mod tests {
         ];
         let v = encode_segment_block(start, &entries);
         let got = decode_segment_block(start, &v).unwrap();
-        assert_eq!(got.len(), 2);
-        assert_eq!((got[1].0, got[1].1[1].off, got[1].1[1].maxt), (9, 21, start + 20));
+        assert_eq!(got.ids, [4, 9]);
+        let nine = got.find(9).unwrap();
+        assert_eq!((nine.len(), nine[1].off, nine[1].maxt), (2, 21, start + 20));
+        assert_eq!(got.find(4).unwrap()[0].mint, start + 5);
+        assert!(got.find(5).is_none());
+        assert_eq!(got.iter().map(|(id, l)| (id, l.len())).collect::<Vec<_>>(), [(4, 1), (9, 2)]);
         assert!(decode_segment_block(start, &v[..v.len() - 1]).is_none());
     }
 }

@@ -30,7 +30,7 @@ pub(crate) struct Chunk {
 impl Chunk {
     /// The chunk's bytes, or `None` when a file's chunk fails its checksum
     /// or lies past the file's end (logged; the chunk is skipped).
-    fn data(&self) -> Option<&[u8]> {
+    pub(crate) fn data(&self) -> Option<&[u8]> {
         match &self.bytes {
             Bytes::Shared(b) => Some(b),
             Bytes::Mapped { map, off, len, crc } => {
