@@ -539,6 +539,20 @@ struct Frame<'a> {
     marks: &'a [chart::Mark],
 }
 
+impl<'a> Frame<'a> {
+    /// A page's frame (the page's colours, the grid's sizes), without marks yet.
+    fn new(
+        resolved: &'a [Resolved],
+        extra: &'a [(String, String)],
+        (from, to): (i64, i64),
+        uid: &'a str,
+        scrape_ms: i64,
+        now: i64,
+    ) -> Self {
+        Frame { resolved, extra, from, to, uid, theme: chart::Theme::Page, image: None, scrape_ms, now, marks: &[] }
+    }
+}
+
 /// The running config's scrape interval in milliseconds (at least 1).
 fn scrape_ms(st: &AppState) -> i64 {
     (st.control.scrape_interval().as_millis() as i64).max(1)
@@ -905,18 +919,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
     let (st2, _cancel) = st.cancellable();
     let page = tokio::task::spawn_blocking(move || {
         let (resolved, var_views, extra) = resolve(&st2, &d.variables, &params, from, to);
-        let frame = Frame {
-            resolved: &resolved,
-            extra: &extra,
-            from,
-            to,
-            uid: &d.uid,
-            theme: chart::Theme::Page,
-            image: None,
-            scrape_ms: scrape_ms(&st2),
-            now,
-            marks: &[],
-        };
+        let frame = Frame::new(&resolved, &extra, (from, to), &d.uid, scrape_ms(&st2), now);
         let (marks, annotation_errors) = annotation_marks(&st2, &d, &frame);
         let frame = Frame { marks: &marks, ..frame };
         // The panels to draw, in page order: each with the style it takes
@@ -1192,18 +1195,8 @@ pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> 
     let png = get("format").as_deref() == Some("png");
     let svg = tokio::task::spawn_blocking(move || {
         let (resolved, _, extra) = resolve(&st, &d.variables, &params, from, to);
-        let frame = Frame {
-            resolved: &resolved,
-            extra: &extra,
-            from,
-            to,
-            uid: &d.uid,
-            theme,
-            image: Some((w, h)),
-            scrape_ms: scrape_ms(&st),
-            now,
-            marks: &[],
-        };
+        let frame =
+            Frame { theme, image: Some((w, h)), ..Frame::new(&resolved, &extra, (from, to), &d.uid, scrape_ms(&st), now) };
         let (marks, _) = annotation_marks(&st, &d, &frame);
         let frame = Frame { marks: &marks, ..frame };
         let v = render_panel(&st, &panel, &frame);
