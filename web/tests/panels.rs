@@ -63,7 +63,10 @@ const DASHBOARD: &str = r#"{
        "steps": [{"value": null, "color": "green"}, {"value": 1, "color": "light-orange"}]}},
        "overrides": [{"matcher": {"id": "byName", "options": "twice"}, "properties": [{"id": "color", "value": {"mode": "fixed", "fixedColor": "blue"}}]}]},
      "targets": [{"refId": "A", "expr": "sum(up)", "legendFormat": "once"}, {"refId": "B", "expr": "sum(up) * 2", "legendFormat": "twice"},
-       {"refId": "C", "expr": "sum(up) - 1", "legendFormat": "none"}]}
+       {"refId": "C", "expr": "sum(up) - 1", "legendFormat": "none"}]},
+    {"id": 11, "type": "timeseries", "title": "shares", "gridPos": {"x": 0, "y": 22, "w": 12, "h": 6},
+     "fieldConfig": {"defaults": {"unit": "bytes", "custom": {"stacking": {"mode": "percent"}, "fillOpacity": 10}}},
+     "targets": [{"refId": "A", "expr": "sum(up)", "legendFormat": "one"}, {"refId": "B", "expr": "sum(up) * 3", "legendFormat": "three"}]}
   ]
 }"#;
 
@@ -148,6 +151,8 @@ async fn targets_are_asked_as_grafana_asks_them() {
     assert_eq!(swatches(&page, 8), ["#C4162A"]);
     assert!(panel(&page, 9).contains("<div class=\"stat\" style=\"color: #F2495C\">"), "{}", panel(&page, 9));
     assert_eq!(swatches(&page, 10), ["#FFB357", "#5794F2", "#73BF69"]);
+    // Percent stacking: each series' share of the time's total.
+    assert!(panel(&page, 11).contains("\nthree: 75%\none: 25%</title>"), "{}", panel(&page, 11));
 
     // A panel's own range: shifted back two hours it sees the stored hour; the
     // same range unshifted has nothing; `timeFrom` ends now, far from the data.

@@ -553,6 +553,22 @@ impl<'a> Frame<'a> {
     }
 }
 
+/// Each point as its share of the sum of all lines' values at its time
+/// (Grafana's percent stacking); a time whose total is zero keeps zeros.
+fn share_of_totals(lines: &mut [Line]) {
+    let mut totals: std::collections::HashMap<i64, f64> = std::collections::HashMap::new();
+    for p in lines.iter().flat_map(|l| &l.points).filter(|p| p.1.is_finite()) {
+        *totals.entry(p.0).or_default() += p.1;
+    }
+    for p in lines.iter_mut().flat_map(|l| &mut l.points).filter(|p| p.1.is_finite()) {
+        match totals.get(&p.0) {
+            Some(&total) if total != 0.0 => p.1 /= total,
+            Some(_) => p.1 = 0.0,
+            None => {}
+        }
+    }
+}
+
 /// The running config's scrape interval in milliseconds (at least 1).
 fn scrape_ms(st: &AppState) -> i64 {
     (st.control.scrape_interval().as_millis() as i64).max(1)
@@ -866,7 +882,14 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 |(_, h)| h,
             );
             let style = chart::Style { stack: p.stack, fill: p.fill.min(100) as u8, bars: p.draw == "bars" };
-            view.svg = chart::time_series(&lines, &TimeChart { marks: f.marks, ..frame(height, style) });
+            if p.stack_percent {
+                // Each time's values as shares of its total, on an axis of percent.
+                share_of_totals(&mut lines);
+                let frame = TimeChart { unit: "percentunit", decimals: None, marks: f.marks, ..frame(height, style) };
+                view.svg = chart::time_series(&lines, &frame);
+            } else {
+                view.svg = chart::time_series(&lines, &TimeChart { marks: f.marks, ..frame(height, style) });
+            }
         }
     }
     view

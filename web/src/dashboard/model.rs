@@ -133,6 +133,8 @@ pub struct Panel {
     pub reducer: String,
     /// Time series: stacked, filled, bars, points.
     pub stack: bool,
+    /// Stacked as shares of each time's total (`stacking.mode: percent`, legacy `percentage`).
+    pub stack_percent: bool,
     pub fill: u32,
     pub draw: String,
     /// Pie charts: drawn as a donut.
@@ -594,7 +596,8 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         collapsed: truthy(&p["collapsed"]),
         children,
         reducer,
-        stack: truthy(&p["stack"]) || s(&custom["stacking"], "mode") == "normal",
+        stack: truthy(&p["stack"]) || matches!(s(&custom["stacking"], "mode").as_str(), "normal" | "percent"),
+        stack_percent: (truthy(&p["stack"]) && truthy(&p["percentage"])) || s(&custom["stacking"], "mode") == "percent",
         fill: num(&custom["fillOpacity"]).or_else(|| num(&p["fill"]).map(|f| f * 10.0)).unwrap_or(0.0) as u32,
         draw: if truthy(&p["bars"]) { "bars".into() } else { s(custom, "drawStyle") },
         pie_donut: s(&p["options"], "pieType") == "donut",
