@@ -1145,7 +1145,8 @@ mod tests {
         let t0 = PARTITION_MS * 10;
         let samples = |id: u32| (0..3).map(|k| Sample { t: t0 + k * 1000, v: f64::from(id) + k as f64 }).collect();
         // Three segments: 0, 2, 4, … 4998 (two blocks); 7000..7010; 1, 3, 5 … 99 (between the first's ids).
-        let imports: [Vec<u32>; 3] = [(0..2500).map(|i| i * 2).collect(), (7000..7010).collect(), (0..50).map(|i| i * 2 + 1).collect()];
+        let imports: [Vec<u32>; 3] =
+            [(0..2500).map(|i| i * 2).collect(), (7000..7010).collect(), (0..50).map(|i| i * 2 + 1).collect()];
         let check = |disk: &Disk| {
             for _ in 0..2 {
                 let mut reader = disk.reader();

@@ -422,7 +422,13 @@ fn hover_columns(
 
 /// The chart's marks over the plot, after the hover columns so that their
 /// own titles show.
-fn marks(out: &mut String, c: &TimeChart, x_of: impl Fn(i64) -> i32, (left, right): (i32, i32), (top, bottom): (i32, i32)) {
+fn marks(
+    out: &mut String,
+    c: &TimeChart,
+    x_of: impl Fn(i64) -> i32,
+    (left, right): (i32, i32),
+    (top, bottom): (i32, i32),
+) {
     let RGBColor(r, g, b) = c.theme.colours().0;
     let fg = format!("#{r:02x}{g:02x}{b:02x}");
     for m in c.marks.iter().filter(|m| m.end >= c.start && m.start <= c.end) {
@@ -450,7 +456,9 @@ fn marks(out: &mut String, c: &TimeChart, x_of: impl Fn(i64) -> i32, (left, righ
 /// `#rgb`, `#rrggbb` (with or without alpha) or `rgb(…)`/`rgba(…)` of
 /// numbers: safe to write into an attribute as it is.
 fn is_safe_colour(c: &str) -> bool {
-    let hex = c.strip_prefix('#').is_some_and(|h| matches!(h.len(), 3 | 4 | 6 | 8) && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    let hex = c
+        .strip_prefix('#')
+        .is_some_and(|h| matches!(h.len(), 3 | 4 | 6 | 8) && h.bytes().all(|b| b.is_ascii_hexdigit()));
     let func = (c.starts_with("rgb(") || c.starts_with("rgba("))
         && c.ends_with(')')
         && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"(),. %".contains(&b))

@@ -116,7 +116,11 @@ async fn targets_are_asked_as_grafana_asks_them() {
     // Each target's step: the panel's interval, the target's own floor, its factor;
     // `$__rate_interval` = max(step + scrape interval, 4 × scrape interval), where a
     // target's own interval stands for the scrape interval (15 s here).
-    assert_eq!(legend(&page, 3), ["A 1m 1m15s", "B 5m 20m", "C 3m 3m15s", "D", "D"], "each target's step and rate interval; the hidden one not asked");
+    assert_eq!(
+        legend(&page, 3),
+        ["A 1m 1m15s", "B 5m 20m", "C 3m 3m15s", "D", "D"],
+        "each target's step and rate interval; the hidden one not asked"
+    );
     assert!(!panel(&page, 3).contains("data-no-data"));
 
     // Links: variables filled in, kept and the time range kept when asked;
@@ -140,7 +144,9 @@ async fn targets_are_asked_as_grafana_asks_them() {
     assert_eq!(marks.len(), 4, "{marks:?}");
     assert!(marks[0].starts_with("&lt;b&gt;api&lt;/b&gt; up\nall of api\ntags: api\n"), "{}", marks[0]);
     assert!(marks[0].contains("stroke=\"#37872D\""), "{}", marks[0]);
-    assert!(marks[1..].iter().all(|m| m.starts_with("Every 20 minutes\n") && m.contains("fill=\"rgba(0, 211, 255, 1)\"")));
+    assert!(marks[1..]
+        .iter()
+        .all(|m| m.starts_with("Every 20 minutes\n") && m.contains("fill=\"rgba(0, 211, 255, 1)\"")));
     assert!(!panel(&page, 1).contains("class=\"mark\""));
     assert!(page.contains("<p class=\"bad note\">annotation &#34;Broken&#34;: "), "the failing annotation is named");
     assert_eq!(page.matches("class=\"bad note\"").count(), 1);

@@ -586,7 +586,14 @@ fn panel_duration(text: &str) -> Option<i64> {
 fn time_info(time_from: &str, time_shift: &str) -> String {
     let mut words = Vec::new();
     if let Some(ms) = panel_duration(time_from) {
-        let units = [(31_536_000_000, "year"), (604_800_000, "week"), (86_400_000, "day"), (3_600_000, "hour"), (60_000, "minute"), (1000, "second")];
+        let units = [
+            (31_536_000_000, "year"),
+            (604_800_000, "week"),
+            (86_400_000, "day"),
+            (3_600_000, "hour"),
+            (60_000, "minute"),
+            (1000, "second"),
+        ];
         words.push(match units.iter().find(|(u, _)| ms % u == 0) {
             Some((u, name)) if ms / u == 1 => format!("Last 1 {name}"),
             Some((u, name)) => format!("Last {} {name}s", ms / u),
@@ -1072,7 +1079,12 @@ fn link_views(
             continue;
         }
         let title = if l.title.is_empty() { url.clone() } else { text(&l.title) };
-        out.push(LinkView { href: with_params(url.trim()), text: title, tooltip: text(&l.tooltip), blank: l.target_blank });
+        out.push(LinkView {
+            href: with_params(url.trim()),
+            text: title,
+            tooltip: text(&l.tooltip),
+            blank: l.target_blank,
+        });
     }
     out
 }
@@ -1097,7 +1109,8 @@ fn annotation_marks(st: &AppState, d: &model::Dashboard, f: &Frame) -> (Vec<char
         let expr = vars::interpolate(&a.expr, f.resolved, &b, Target::Query);
         let result = promql::parse(&expr).map_err(|e| e.to_string()).and_then(|e| {
             let start = to - (to - from) / step * step;
-            st.timed(crate::QueryKind::Range, |engine| engine.range(&st.db, &e, start, to, step)).map_err(|e| e.to_string())
+            st.timed(crate::QueryKind::Range, |engine| engine.range(&st.db, &e, start, to, step))
+                .map_err(|e| e.to_string())
         });
         let series = match result {
             Ok(Value::Matrix(m)) => m,
@@ -1111,10 +1124,8 @@ fn annotation_marks(st: &AppState, d: &model::Dashboard, f: &Frame) -> (Vec<char
         for s in series {
             let title = if a.title.is_empty() { text(&a.name) } else { text(&legend_name(&a.title, &s.labels)) };
             let body = text(&legend_name(&a.text, &s.labels));
-            let tags: Vec<&str> = text(&a.tag_keys)
-                .split(',')
-                .filter_map(|k| s.labels.get(k.trim()))
-                .collect::<Vec<_>>();
+            let tags: Vec<&str> =
+                text(&a.tag_keys).split(',').filter_map(|k| s.labels.get(k.trim())).collect::<Vec<_>>();
             let mut label = format!("{title}\n{body}");
             if !tags.is_empty() {
                 label.push_str(&format!("\ntags: {}", tags.join(", ")));
@@ -1153,7 +1164,8 @@ fn panel_weight(st: &AppState, p: &Panel, f: &Frame) -> usize {
 /// and keeps the page waiting); the views come back in page order.
 fn render_all(st: &AppState, jobs: &[(&Panel, Option<String>, bool)], frame: &Frame) -> Vec<PanelView> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(jobs.len().max(1));
-    let mut order: Vec<(usize, usize)> = jobs.iter().enumerate().map(|(k, j)| (panel_weight(st, j.0, frame), k)).collect();
+    let mut order: Vec<(usize, usize)> =
+        jobs.iter().enumerate().map(|(k, j)| (panel_weight(st, j.0, frame), k)).collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut views: Vec<(usize, PanelView)> = std::thread::scope(|scope| {

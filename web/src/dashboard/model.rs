@@ -487,7 +487,9 @@ pub fn parse(bytes: &[u8], fallback_uid: &str) -> Result<Dashboard, ModelError> 
                 title: s(l, "title"),
                 url: s(l, "url"),
                 tooltip: s(l, "tooltip"),
-                tags: l["tags"].as_array().map_or(Vec::new(), |t| t.iter().filter_map(|x| x.as_str().map(String::from)).collect()),
+                tags: l["tags"]
+                    .as_array()
+                    .map_or(Vec::new(), |t| t.iter().filter_map(|x| x.as_str().map(String::from)).collect()),
                 include_vars: truthy(&l["includeVars"]),
                 keep_time: truthy(&l["keepTime"]),
                 target_blank: truthy(&l["targetBlank"]),
@@ -560,7 +562,8 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
                     instant,
                     range: truthy(&t["range"]) || !instant,
                     interval: s(t, "interval"),
-                    interval_factor: num(&t["intervalFactor"]).filter(|f| f.is_finite()).unwrap_or(1.0).clamp(1.0, 10.0) as i64,
+                    interval_factor: num(&t["intervalFactor"]).filter(|f| f.is_finite()).unwrap_or(1.0).clamp(1.0, 10.0)
+                        as i64,
                 }
             })
             .collect()
