@@ -25,6 +25,7 @@ const DASHBOARD: &str = r#"{
     {"name": "Up", "expr": "sum by (job) (up) > 0", "step": "5m", "titleFormat": "<b>{{job}}</b> up",
      "textFormat": "all of {{job}}", "tagKeys": "job,nothing", "iconColor": "dark-green", "enable": true},
     {"name": "Every 20 minutes", "expr": "sum(up) and on () (vector(time() % 1200) < 300)", "step": "1m", "iconColor": "rgba(0, 211, 255, 1)"},
+    {"name": "When", "expr": "vector(1700001000000)", "useValueForTime": true, "step": "1m"},
     {"name": "Off", "expr": "up", "enable": false},
     {"name": "Broken", "expr": "sum(", "enable": true}
   ]},
@@ -66,7 +67,13 @@ const DASHBOARD: &str = r#"{
        {"refId": "C", "expr": "sum(up) - 1", "legendFormat": "none"}]},
     {"id": 11, "type": "timeseries", "title": "shares", "gridPos": {"x": 0, "y": 22, "w": 12, "h": 6},
      "fieldConfig": {"defaults": {"unit": "bytes", "custom": {"stacking": {"mode": "percent"}, "fillOpacity": 10}}},
-     "targets": [{"refId": "A", "expr": "sum(up)", "legendFormat": "one"}, {"refId": "B", "expr": "sum(up) * 3", "legendFormat": "three"}]}
+     "targets": [{"refId": "A", "expr": "sum(up)", "legendFormat": "one"}, {"refId": "B", "expr": "sum(up) * 3", "legendFormat": "three"}]},
+    {"id": 12, "type": "table", "title": "organized", "gridPos": {"x": 12, "y": 22, "w": 12, "h": 6},
+     "targets": [{"refId": "A", "expr": "up", "format": "table", "instant": true}],
+     "transformations": [{"id": "organize", "options": {"excludeByName": {"__name__": true, "job": true, "Time": true},
+       "indexByName": {"Value": 0, "instance": 1}, "renameByName": {"Value": "Up", "instance": "<Host>"}}}],
+     "fieldConfig": {"defaults": {"custom": {"cellOptions": {"type": "color-background"}},
+       "thresholds": {"mode": "absolute", "steps": [{"value": null, "color": "green"}, {"value": 1, "color": "red"}]}}}}
   ]
 }"#;
 
@@ -141,10 +148,12 @@ async fn targets_are_asked_as_grafana_asks_them() {
     // hour, three where the second query is non-zero (a step apart joined);
     // the disabled one not asked, the broken one named above the panels.
     let marks: Vec<&str> = panel(&page, 3).split("<g class=\"mark\"><title>").skip(1).collect();
-    assert_eq!(marks.len(), 4, "{marks:?}");
+    assert_eq!(marks.len(), 5, "{marks:?}");
+    // `useValueForTime`: every step's value names the same time, one mark there (a line, no band).
+    assert!(marks[4].starts_with("When\n") && marks[4].contains("width=\"7\""), "{}", marks[4]);
     assert!(marks[0].starts_with("&lt;b&gt;api&lt;/b&gt; up\nall of api\ntags: api\n"), "{}", marks[0]);
     assert!(marks[0].contains("stroke=\"#37872D\""), "{}", marks[0]);
-    assert!(marks[1..]
+    assert!(marks[1..4]
         .iter()
         .all(|m| m.starts_with("Every 20 minutes\n") && m.contains("fill=\"rgba(0, 211, 255, 1)\"")));
     assert!(!panel(&page, 1).contains("class=\"mark\""));
@@ -157,6 +166,13 @@ async fn targets_are_asked_as_grafana_asks_them() {
     assert_eq!(swatches(&page, 8), ["#C4162A"]);
     assert!(panel(&page, 9).contains("<div class=\"stat\" style=\"color: #F2495C\">"), "{}", panel(&page, 9));
     assert_eq!(swatches(&page, 10), ["#FFB357", "#5794F2", "#73BF69"]);
+    // A table as the `organize` transformation leaves it, its value cells coloured by thresholds.
+    let table = panel(&page, 12);
+    assert!(table.contains("<thead><tr><th>Up</th><th>&#60;Host&#62;</th></tr></thead>"), "{table}");
+    assert!(
+        table.contains("<tr><td style=\"background: #F2495C; color: #111\">1</td><td>host-000:9100</td></tr>"),
+        "{table}"
+    );
     // Percent stacking: each series' share of the time's total.
     assert!(panel(&page, 11).contains("\nthree: 75%\none: 25%</title>"), "{}", panel(&page, 11));
 

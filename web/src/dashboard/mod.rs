@@ -195,6 +195,13 @@ struct VarView {
     options: Vec<(String, String, bool)>,
 }
 
+/// A table cell: its text and, when coloured, its style.
+#[derive(Clone)]
+struct Cell {
+    text: String,
+    style: String,
+}
+
 struct LegendEntry {
     colour: String,
     name: String,
@@ -216,7 +223,7 @@ struct PanelView {
     placeholder: String,
     collapsed: bool,
     table_head: Vec<String>,
-    table_rows: Vec<Vec<String>>,
+    table_rows: Vec<Vec<Cell>>,
     /// A data panel whose queries returned nothing to draw.
     no_data: bool,
     /// Titles of the legend's calculation columns (a table legend when any).
@@ -810,35 +817,52 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
             let mut names: BTreeSet<String> = BTreeSet::new();
             let refs: Vec<String> = p.targets.iter().map(|t| t.ref_id.clone()).collect();
             // Joined on the labels other than the metric name (an operation drops it).
-            let mut rows: Vec<(Labels, Labels, Vec<String>)> = Vec::new();
+            // Each row's value per query: shown and raw.
+            type Values = Vec<(String, Option<f64>)>;
+            let mut rows: Vec<(Labels, Labels, Values)> = Vec::new();
             for (l, (ref_id, labels)) in lines.iter().zip(&meta) {
                 names.extend(labels.iter().map(|x| x.name.to_string()));
-                let value = reduce(&l.points, "lastNotNull")
-                    .map_or(String::new(), |v| crate::units::format(v, &p.unit, p.decimals));
+                let raw = reduce(&l.points, "lastNotNull");
+                let value = (raw.map_or(String::new(), |v| crate::units::format(v, &p.unit, p.decimals)), raw);
                 let col = refs.iter().position(|r| r == ref_id).unwrap_or(0);
                 let key = labels.without_metric_name();
                 match rows.iter_mut().find(|(k, _, _)| *k == key) {
                     Some((_, _, vals)) => vals[col] = value,
                     None => {
-                        let mut vals = vec![String::new(); refs.len().max(1)];
+                        let mut vals = vec![(String::new(), None); refs.len().max(1)];
                         vals[col] = value;
                         rows.push((key, labels.clone(), vals));
                     }
                 }
             }
             let names: Vec<String> = names.into_iter().collect();
-            view.table_head = names.clone();
+            let mut head = names.clone();
             if refs.len() > 1 {
-                view.table_head.extend(refs.iter().map(|r| format!("Value #{r}")));
+                head.extend(refs.iter().map(|r| format!("Value #{r}")));
             } else {
-                view.table_head.push("Value".into());
+                head.push("Value".into());
             }
+            // Columns as the `organize` transformation leaves them; value cells
+            // coloured by thresholds when the cells say so.
+            let cols = p.organize.apply(&head);
+            view.table_head = cols.iter().map(|(_, title)| title.clone()).collect();
+            let coloured = matches!(p.cell_colour.as_str(), "color-background" | "color-text");
             view.table_rows = rows
                 .into_iter()
                 .map(|(_, labels, vals)| {
-                    let mut r: Vec<String> = names.iter().map(|n| labels.get(n).unwrap_or("").to_string()).collect();
-                    r.extend(vals);
-                    r
+                    let mut cells: Vec<Cell> = names
+                        .iter()
+                        .map(|n| Cell { text: labels.get(n).unwrap_or("").to_string(), style: String::new() })
+                        .collect();
+                    cells.extend(vals.iter().map(|(text, raw)| {
+                        let style = match (coloured, raw) {
+                            (true, Some(v)) if p.cell_colour == "color-text" => format!("color: {}", colour_of(*v)),
+                            (true, Some(v)) => format!("background: {}; color: #111", colour_of(*v)),
+                            _ => String::new(),
+                        };
+                        Cell { text: text.clone(), style }
+                    }));
+                    cols.iter().map(|(i, _)| cells[*i].clone()).collect()
                 })
                 .collect();
             if view.table_rows.is_empty() {

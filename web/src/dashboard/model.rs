@@ -114,6 +114,10 @@ pub struct Panel {
     pub fixed_colour: Option<String>,
     /// Shown instead of "No data" (`noValue`).
     pub no_value: String,
+    /// Tables: the `organize` transformation (columns hidden, ordered, renamed).
+    pub organize: Organize,
+    /// Tables: value cells coloured by thresholds (`color-background`, `color-text`).
+    pub cell_colour: String,
     /// Panel `interval`: the smallest step its queries may use.
     pub interval: String,
     /// Points a query should return at most (else the panel's width in pixels).
@@ -147,6 +151,49 @@ pub struct Panel {
     pub mappings: Vec<Mapping>,
     /// Text panels: `markdown` (the default), `html` or `code`.
     pub text_mode: String,
+}
+
+/// Grafana's `organize` transformation of a table's columns, by their names.
+#[derive(Clone, Debug, Default)]
+pub struct Organize {
+    pub exclude: Vec<String>,
+    /// Columns' places (the others follow, in their order).
+    pub index: Vec<(String, i64)>,
+    pub rename: Vec<(String, String)>,
+}
+
+impl Organize {
+    /// The columns to show, as (the column's position in `names`, its title).
+    pub fn apply(&self, names: &[String]) -> Vec<(usize, String)> {
+        let mut cols: Vec<(usize, String)> =
+            names.iter().enumerate().filter(|(_, n)| !self.exclude.contains(n)).map(|(i, n)| (i, n.clone())).collect();
+        let place = |n: &str| self.index.iter().find(|(k, _)| k == n).map_or(i64::MAX, |(_, i)| *i);
+        cols.sort_by_key(|(i, n)| (place(n), *i));
+        for (_, n) in cols.iter_mut() {
+            if let Some((_, to)) = self.rename.iter().find(|(k, to)| k == n && !to.is_empty()) {
+                *n = to.clone();
+            }
+        }
+        cols
+    }
+}
+
+fn organize(p: &Value) -> Organize {
+    let mut out = Organize::default();
+    let Some(t) = p["transformations"].as_array().into_iter().flatten().find(|t| t["id"] == "organize") else {
+        return out;
+    };
+    let o = &t["options"];
+    if let Some(m) = o["excludeByName"].as_object() {
+        out.exclude = m.iter().filter(|(_, v)| truthy(v)).map(|(k, _)| k.clone()).collect();
+    }
+    if let Some(m) = o["indexByName"].as_object() {
+        out.index = m.iter().filter_map(|(k, v)| Some((k.clone(), num(v)? as i64))).collect();
+    }
+    if let Some(m) = o["renameByName"].as_object() {
+        out.rename = m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect();
+    }
+    out
 }
 
 /// Which series an override applies to.
@@ -590,6 +637,10 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         fixed_colour: Some(s(&defaults["color"], "fixedColor"))
             .filter(|c| !c.is_empty() && matches!(s(&defaults["color"], "mode").as_str(), "fixed" | "shades")),
         no_value: s(defaults, "noValue"),
+        organize: organize(p),
+        cell_colour: Some(s(&custom["cellOptions"], "type"))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| s(custom, "displayMode")),
         interval: s(p, "interval"),
         max_data_points: num(&p["maxDataPoints"]).filter(|n| *n >= 1.0).map(|n| n.min(11_000.0) as i64),
         time_from: s(p, "timeFrom"),
