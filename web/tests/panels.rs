@@ -59,6 +59,9 @@ const DASHBOARD: &str = r#"{
      "fieldConfig": {"defaults": {"min": 0, "max": 4, "thresholds": {"mode": "percentage",
        "steps": [{"value": null, "color": "green"}, {"value": 20, "color": "red"}]}}},
      "targets": [{"refId": "A", "expr": "sum(up)"}]},
+    {"id": 13, "type": "gauge", "title": "scheme", "gridPos": {"x": 8, "y": 28, "w": 8, "h": 6},
+     "fieldConfig": {"defaults": {"min": 0, "max": 2, "color": {"mode": "continuous-GrYlRd"}}},
+     "targets": [{"refId": "A", "expr": "sum(up)"}]},
     {"id": 10, "type": "timeseries", "title": "by threshold", "gridPos": {"x": 16, "y": 16, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {"color": {"mode": "thresholds"}, "thresholds": {"mode": "absolute",
        "steps": [{"value": null, "color": "green"}, {"value": 1, "color": "light-orange"}]}},
@@ -166,6 +169,8 @@ async fn targets_are_asked_as_grafana_asks_them() {
     assert_eq!(swatches(&page, 8), ["#C4162A"]);
     assert!(panel(&page, 9).contains("<div class=\"stat\" style=\"color: #F2495C\">"), "{}", panel(&page, 9));
     assert_eq!(swatches(&page, 10), ["#FFB357", "#5794F2", "#73BF69"]);
+    // A continuous scheme: 1 halfway along 0..2 of green-yellow-red is yellow.
+    assert!(panel(&page, 13).contains("style=\"color: #FADE2A\""), "{}", panel(&page, 13));
     // A table as the `organize` transformation leaves it, its value cells coloured by thresholds.
     let table = panel(&page, 12);
     assert!(table.contains("<thead><tr><th>Up</th><th>&#60;Host&#62;</th></tr></thead>"), "{table}");

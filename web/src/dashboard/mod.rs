@@ -576,6 +576,37 @@ fn share_of_totals(lines: &mut [Line]) {
     }
 }
 
+/// The colours of Grafana's continuous colour schemes (`continuous-GrYlRd`, …), low to high.
+fn scheme(name: &str) -> Option<&'static [(u8, u8, u8)]> {
+    const GREEN: (u8, u8, u8) = (0x73, 0xBF, 0x69);
+    const YELLOW: (u8, u8, u8) = (0xFA, 0xDE, 0x2A);
+    const RED: (u8, u8, u8) = (0xF2, 0x49, 0x5C);
+    const BLUE: (u8, u8, u8) = (0x57, 0x94, 0xF2);
+    const PURPLE: (u8, u8, u8) = (0xB8, 0x77, 0xD9);
+    Some(match name {
+        "GrYlRd" => &[GREEN, YELLOW, RED],
+        "RdYlGr" => &[RED, YELLOW, GREEN],
+        "BlYlRd" => &[BLUE, YELLOW, RED],
+        "YlRd" => &[YELLOW, RED],
+        "BlPu" => &[BLUE, PURPLE],
+        "YlBl" => &[YELLOW, BLUE],
+        "blues" => &[(0xC0, 0xD8, 0xFF), (0x1F, 0x60, 0xC4)],
+        "reds" => &[(0xFF, 0xA6, 0xB0), (0xC4, 0x16, 0x2A)],
+        "greens" => &[(0xC8, 0xF2, 0xC2), (0x37, 0x87, 0x2D)],
+        "purples" => &[(0xDE, 0xB6, 0xF2), (0x8F, 0x3B, 0xB8)],
+        _ => return None,
+    })
+}
+
+/// The colour at `frac` (clamped to 0..=1; NaN as 0) along evenly spaced `stops`, as `#rrggbb`.
+fn gradient(stops: &[(u8, u8, u8)], frac: f64) -> String {
+    let f = if frac.is_nan() { 0.0 } else { frac.clamp(0.0, 1.0) } * (stops.len() - 1) as f64;
+    let k = (f.floor() as usize).min(stops.len() - 2);
+    let (a, b, t) = (stops[k], stops[k + 1], f - k as f64);
+    let mix = |x: u8, y: u8| (f64::from(x) + (f64::from(y) - f64::from(x)) * t).round() as u8;
+    format!("#{:02X}{:02X}{:02X}", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
 /// The running config's scrape interval in milliseconds (at least 1).
 fn scrape_ms(st: &AppState) -> i64 {
     (st.control.scrape_interval().as_millis() as i64).max(1)
@@ -759,6 +790,9 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
     // The colour of the last threshold step at or below `v` (steps in
     // percent of `lo..hi` when the thresholds say so).
     let colour_of = |v: f64| {
+        if let Some(stops) = p.colour_mode.strip_prefix("continuous-").and_then(scheme) {
+            return gradient(stops, (v - lo) / (hi - lo));
+        }
         let at = |x: f64| if p.thresholds_percent { lo + (hi - lo) * x / 100.0 } else { x };
         let step = p.thresholds.iter().rev().find(|t| t.value.is_none_or(|x| v >= at(x)));
         match step {
@@ -767,11 +801,13 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         }
     };
     // Series without a colour of their own take the panel's: a fixed one, or
-    // their last value's threshold colour.
+    // their last value's threshold or scheme colour.
     for l in lines.iter_mut().filter(|l| l.colour.is_none()) {
         l.colour = match (&p.fixed_colour, p.colour_mode.as_str()) {
             (Some(c), _) => Some(named_colour(c)).filter(|c| c.starts_with('#')),
-            (None, "thresholds") => reduce(&l.points, "lastNotNull").map(colour_of).filter(|c| c.starts_with('#')),
+            (None, m) if m == "thresholds" || m.starts_with("continuous-") => {
+                reduce(&l.points, "lastNotNull").map(colour_of).filter(|c| c.starts_with('#'))
+            }
             _ => None,
         };
     }
@@ -874,7 +910,11 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 None => view.stat = no_value.into(),
                 Some(v) => {
                     view.stat = crate::units::format(v, &p.unit, p.decimals);
-                    view.stat_colour = if p.thresholds.is_empty() { "inherit".into() } else { colour_of(v) };
+                    view.stat_colour = if p.thresholds.is_empty() && !p.colour_mode.starts_with("continuous-") {
+                        "inherit".into()
+                    } else {
+                        colour_of(v)
+                    };
                     if let Some((text, colour)) = p.map_value(v) {
                         if !text.is_empty() {
                             view.stat = text;
@@ -1289,6 +1329,18 @@ pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn continuous_schemes_run_from_low_to_high() {
+        let stops = scheme("GrYlRd").unwrap();
+        assert_eq!(gradient(stops, 0.0), "#73BF69");
+        assert_eq!(gradient(stops, 0.5), "#FADE2A");
+        assert_eq!(gradient(stops, 1.0), "#F2495C");
+        assert_eq!(gradient(stops, 7.0), "#F2495C", "clamped");
+        assert_eq!(gradient(stops, f64::NAN), "#73BF69");
+        assert_eq!(gradient(scheme("YlRd").unwrap(), 0.5), "#F69443");
+        assert!(scheme("nonsense").is_none());
+    }
 
     #[test]
     fn grafana_named_colours_and_their_shades() {
