@@ -558,6 +558,14 @@ impl<'a> Frame<'a> {
     ) -> Self {
         Frame { resolved, extra, from, to, uid, theme: chart::Theme::Page, image: None, scrape_ms, now, marks: &[] }
     }
+
+    /// What `$name`s stand for in a query over `(from, to)` at `step`: the
+    /// built-ins (for a source scraped every `scrape` ms), then the page's extras.
+    fn vars(&self, (from, to): (i64, i64), step: i64, scrape: i64) -> Vec<(String, String)> {
+        let mut b = vars::builtins(from, to, step, scrape, self.uid);
+        b.extend(self.extra.iter().cloned());
+        b
+    }
 }
 
 /// Each point as its share of the sum of all lines' values at its time
@@ -647,10 +655,9 @@ fn time_info(time_from: &str, time_shift: &str) -> String {
 /// Renders one panel: its queries run over `[from, to]` (or the panel's own
 /// range) at the step Grafana would ask for.
 fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
-    let (resolved, extra, uid, theme) = (f.resolved, f.extra, f.uid, f.theme);
+    let (resolved, theme) = (f.resolved, f.theme);
     let (mut from, mut to) = (f.from, f.to);
-    let mut b = vars::builtins(from, to, f.scrape_ms, f.scrape_ms, uid);
-    b.extend(extra.iter().cloned());
+    let b = f.vars((from, to), f.scrape_ms, f.scrape_ms);
     // The panel's own range, as Grafana applies it: `timeFrom` ends now, `timeShift` moves back.
     let time_from = vars::interpolate(&p.time_from, resolved, &b, Target::Text);
     let time_shift = vars::interpolate(&p.time_shift, resolved, &b, Target::Text);
@@ -671,8 +678,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         (step, own.unwrap_or(f.scrape_ms))
     };
     let step = p.targets.iter().map(|t| query_step(t).0).min().unwrap_or(interval.max(floor));
-    let mut b = vars::builtins(from, to, step, f.scrape_ms, uid);
-    b.extend(extra.iter().cloned());
+    let b = f.vars((from, to), step, f.scrape_ms);
     let title = vars::interpolate(&p.title, resolved, &b, Target::Text);
     let mut view = PanelView {
         id: p.id,
@@ -725,8 +731,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
     let mut meta: Vec<(String, Labels)> = Vec::new();
     for t in &p.targets {
         let (step, scrape) = query_step(t);
-        let mut b = vars::builtins(from, to, step, scrape, uid);
-        b.extend(extra.iter().cloned());
+        let b = f.vars((from, to), step, scrape);
         let expr = vars::interpolate(&t.expr, resolved, &b, Target::Query);
         let parsed = match promql::parse(&expr) {
             Ok(e) => e,
@@ -1162,13 +1167,11 @@ fn annotation_marks(st: &AppState, d: &model::Dashboard, f: &Frame) -> (Vec<char
     let (mut marks, mut errors) = (Vec::new(), Vec::new());
     let (from, to) = (f.from, f.to);
     for a in d.annotations.iter().filter(|a| a.enable) {
-        let mut b = vars::builtins(from, to, f.scrape_ms, f.scrape_ms, f.uid);
-        b.extend(f.extra.iter().cloned());
+        let b = f.vars((from, to), f.scrape_ms, f.scrape_ms);
         let step = panel_duration(&vars::interpolate(&a.step, f.resolved, &b, Target::Text))
             .unwrap_or(60_000)
             .max((to - from) / 11_000 + 1);
-        let mut b = vars::builtins(from, to, step, f.scrape_ms, f.uid);
-        b.extend(f.extra.iter().cloned());
+        let b = f.vars((from, to), step, f.scrape_ms);
         let text = |t: &str| vars::interpolate(t, f.resolved, &b, Target::Text);
         let expr = vars::interpolate(&a.expr, f.resolved, &b, Target::Query);
         let result = promql::parse(&expr).map_err(|e| e.to_string()).and_then(|e| {
@@ -1214,8 +1217,7 @@ fn annotation_marks(st: &AppState, d: &model::Dashboard, f: &Frame) -> (Vec<char
 /// How heavy a panel's queries look before they run: the series their
 /// selectors may match, by the index's postings.
 fn panel_weight(st: &AppState, p: &Panel, f: &Frame) -> usize {
-    let mut b = vars::builtins(f.from, f.to, f.scrape_ms, f.scrape_ms, f.uid);
-    b.extend(f.extra.iter().cloned());
+    let b = f.vars((f.from, f.to), f.scrape_ms, f.scrape_ms);
     p.targets
         .iter()
         .filter_map(|t| promql::parse(&vars::interpolate(&t.expr, f.resolved, &b, Target::Query)).ok())
