@@ -1,7 +1,6 @@
 //! Vigil's own /metrics: scraping, storage and process figures, exposed
 //! with prometheus-client in the OpenMetrics text format.
 
-use crate::scrape::append::AppendReport;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -166,7 +165,7 @@ impl Metrics {
             "Start time of the process since the Unix epoch",
             m.start_time.clone(),
         );
-        m.start_time.set(scrape_loop_now_s());
+        m.start_time.set(now_s());
         Metrics { registry, ..m }
     }
 
@@ -186,13 +185,14 @@ impl Metrics {
         self.queries_unanswered.get_or_create(&vec![("reason".into(), reason.into())]).inc();
     }
 
-    /// Called by every scrape loop after each scrape.
-    pub fn record_scrape(&self, up: bool, r: &AppendReport) {
+    /// Called by every scrape loop after each scrape, with the samples it
+    /// kept after metric relabeling.
+    pub fn record_scrape(&self, up: bool, samples: u64) {
         self.scrapes.inc();
         if !up {
             self.scrape_failures.inc();
         }
-        self.scraped_samples.inc_by(r.post_relabel);
+        self.scraped_samples.inc_by(samples);
     }
 
     /// The exposition, with gauges refreshed now.
@@ -238,8 +238,8 @@ impl Metrics {
     }
 }
 
-fn scrape_loop_now_s() -> f64 {
-    crate::scrape::scrape_loop::now_ms() as f64 / 1000.0
+fn now_s() -> f64 {
+    storage::model::timestamp::now_ms() as f64 / 1000.0
 }
 
 /// (resident bytes, CPU seconds) from /proc/self on Linux.

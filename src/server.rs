@@ -341,7 +341,7 @@ fn spawn_retention(db: Arc<Db>, retention: Duration, max_bytes: u64) {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            let cutoff = crate::scrape::scrape_loop::now_ms() - retention.as_millis() as i64;
+            let cutoff = storage::model::timestamp::now_ms() - retention.as_millis() as i64;
             let db = db.clone();
             let _ = tokio::task::spawn_blocking(move || {
                 db.truncate_before(cutoff);

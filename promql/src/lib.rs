@@ -4,12 +4,10 @@
 //! - [`parser`]: [`parse`] turns a query string into an [`Expr`] (lexer,
 //!   precedence-climbing parser, type checks); errors carry line:column
 //!   positions in Prometheus's shape;
-//! - [`functions`]: the function table the parser checks calls against;
 //! - [`engine`]: [`Engine`] evaluates an expression over a [`storage::Db`].
 
 pub mod duration;
 pub mod engine;
-pub mod functions;
 pub mod parser;
 
 pub use engine::{

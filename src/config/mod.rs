@@ -6,9 +6,9 @@
 //! compiled, plus warnings for the keys Vigil accepts but does not act on.
 
 pub mod duration;
+pub mod glob;
 mod raw;
 
-use crate::scrape::relabel::{Action, RelabelConfig};
 use duration::{parse_bytes, parse_duration};
 use raw::S;
 use serde_saphyr::Location;
@@ -16,6 +16,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use storage::is_valid_label_name;
+use storage::model::relabel::{Action, RelabelConfig};
 use storage::Labels;
 
 /// The config Vigil runs when given none: it scrapes itself.
@@ -316,7 +318,7 @@ impl Loader<'_> {
                     self.err(pattern.referenced, format!("invalid scrape config file path {:?}", pattern.value))
                 );
             }
-            for path in crate::scrape::discovery::expand(&self.resolve(&pattern.value)) {
+            for path in glob::expand(&self.resolve(&pattern.value)) {
                 let name = path.display().to_string();
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| self.err(pattern.referenced, format!("cannot read {name}: {e}")))?;
@@ -406,7 +408,7 @@ impl Loader<'_> {
     fn label_map(&self, m: Option<&raw::LabelMap>) -> Result<Labels, ConfigError> {
         let mut pairs = Vec::new();
         for (k, v) in m.into_iter().flat_map(|m| m.0.iter()) {
-            if !valid_label_name(&k.value) {
+            if !is_valid_label_name(&k.value) {
                 return Err(self.err(k.referenced, format!("{:?} is not a valid label name", k.value)));
             }
             pairs.push((k.value.clone(), v.value.clone()));
@@ -808,14 +810,6 @@ pub fn redact_secrets(text: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-/// `[a-zA-Z_][a-zA-Z0-9_]*`
-pub fn valid_label_name(n: &str) -> bool {
-    let b = n.as_bytes();
-    !b.is_empty()
-        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
-        && b[1..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 trait FloorBoundary {

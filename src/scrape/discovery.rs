@@ -1,6 +1,7 @@
 //! File-based service discovery (`file_sd_configs`): JSON or YAML files of
 //! target groups, re-read when they change.
 
+use crate::config::glob::expand;
 use crate::config::{FileSdConfig, TargetGroup};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -38,7 +39,7 @@ pub fn read_file(path: &Path) -> Result<Vec<TargetGroup>, String> {
     let mut out = Vec::new();
     for (k, g) in groups.into_iter().enumerate() {
         for n in g.labels.keys() {
-            if !crate::config::valid_label_name(n) {
+            if !storage::is_valid_label_name(n) {
                 return Err(format!("{name}: group {k}: {n:?} is not a valid label name"));
             }
         }
@@ -47,35 +48,6 @@ pub fn read_file(path: &Path) -> Result<Vec<TargetGroup>, String> {
         out.push(TargetGroup { targets: g.targets, labels: Labels::from_pairs(labels), source: format!("{name}:{k}") });
     }
     Ok(out)
-}
-
-/// Expands a path whose last component may hold `*` and `?` wildcards.
-pub fn expand(pattern: &str) -> Vec<PathBuf> {
-    let p = Path::new(pattern);
-    let Some(file) = p.file_name().and_then(|f| f.to_str()) else { return Vec::new() };
-    if !file.contains(['*', '?']) {
-        return vec![p.to_path_buf()];
-    }
-    let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(|n| wildcard(file.as_bytes(), n.as_bytes())))
-        .map(|e| e.path())
-        .collect();
-    out.sort();
-    out
-}
-
-fn wildcard(p: &[u8], s: &[u8]) -> bool {
-    match (p.first(), s.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => wildcard(&p[1..], s) || (!s.is_empty() && wildcard(p, &s[1..])),
-        (Some(b'?'), Some(_)) => wildcard(&p[1..], &s[1..]),
-        (Some(a), Some(b)) if a == b => wildcard(&p[1..], &s[1..]),
-        _ => false,
-    }
 }
 
 /// Watches the files of one job's `file_sd_configs`.
@@ -136,13 +108,6 @@ impl FileWatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wildcards() {
-        assert!(wildcard(b"*.json", b"a.json"));
-        assert!(wildcard(b"a?.yml", b"ab.yml"));
-        assert!(!wildcard(b"*.json", b"a.yml"));
-    }
 
     #[test]
     fn reads_json_and_yaml_and_notices_changes() {

@@ -12,6 +12,5 @@ pub mod discovery;
 pub mod fetch;
 pub mod manager;
 pub mod parse;
-pub mod relabel;
 pub mod scrape_loop;
 pub mod target;

@@ -5,17 +5,14 @@ use crate::scrape::append::{AppendReport, Appender};
 use crate::scrape::fetch;
 use crate::scrape::target::{Health, ScrapeStatus, Target};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
+use storage::model::timestamp::now_ms;
 use storage::Db;
 use tokio::sync::watch;
 
 /// Prometheus aligns a scrape's timestamp to the expected tick when it is
 /// this close, so that timestamps stay regular and compress to nothing.
 const TIMESTAMP_TOLERANCE_MS: i64 = 2;
-
-pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
 
 /// The timestamp for a scrape starting at `now`: the expected tick
 /// (`last + interval`) when within Prometheus's tolerance, else `now`.
@@ -100,7 +97,7 @@ pub async fn run(
             *target.metadata.lock().unwrap_or_else(|e| e.into_inner()) = list;
         }
         app.append_report(ts, up, took.as_secs_f64(), &report);
-        metrics.record_scrape(up, &report);
+        metrics.record_scrape(up, report.post_relabel);
         target.set_status(ScrapeStatus {
             health: if up { Health::Up } else { Health::Down },
             last_error: error,

@@ -3,9 +3,9 @@
 
 use crate::config::duration::format_duration;
 use crate::config::{ScrapeConfig, TargetGroup};
-use crate::scrape::relabel;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+use storage::model::relabel;
 use storage::{Labels, LabelsBuilder};
 
 /// Health of a target after its last scrape.
@@ -62,7 +62,7 @@ pub struct Target {
     pub config: Arc<ScrapeConfig>,
     pub status: Mutex<ScrapeStatus>,
     /// TYPE, HELP and UNIT of each family the last successful scrape exposed.
-    pub metadata: Mutex<Arc<Vec<crate::scrape::append::metadata::MetricMetadata>>>,
+    pub metadata: Mutex<Arc<Vec<storage::MetricMetadata>>>,
 }
 
 impl Target {

@@ -21,10 +21,10 @@
 //! byte layouts.
 
 use crate::chunkenc::{self, MAX_CHUNK_SAMPLES};
-use crate::labels::{Label, Labels};
-use crate::sample::Sample;
+use crate::model::labels::{Label, Labels};
+use crate::model::value::Sample;
+use crate::model::varint::{get_uvarint, put_uvarint, unzigzag, zigzag};
 use crate::series::{Bytes, Chunk};
-use crate::varint::{get_uvarint, put_uvarint, unzigzag, zigzag};
 use memmap2::Mmap;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};

@@ -8,10 +8,10 @@
 
 use crate::dir::{DataDir, DirError};
 use crate::disk::{ChunkToWrite, Disk, SledOptions, PARTITION_MS};
-use crate::labels::{Labels, METRIC_NAME};
-use crate::matcher::{MatchOp, Matcher};
 use crate::memseries::{AppendResult, SeriesChunks};
-use crate::sample::Sample;
+use crate::model::labels::{Labels, METRIC_NAME};
+use crate::model::matcher::{MatchOp, Matcher};
+use crate::model::value::Sample;
 use crate::series::{Chunk, SelectedSeries};
 use crate::wal::{Record, SeriesState, Wal};
 use std::collections::{BTreeSet, HashMap};

@@ -1,9 +1,9 @@
 //! Vigil's time-series store.
 //!
 //! A tour:
-//! - [`labels`]: [`Labels`], the sorted label set that identifies a series;
-//! - [`matcher`]: label [`Matcher`]s (`=`, `!=`, `=~`, `!~`) used by PromQL and the API;
-//! - [`sample`]: [`Sample`] and Prometheus's staleness marker;
+//! - [`model`]: what all of Vigil shares ([`Labels`], [`Matcher`]s,
+//!   [`Sample`] and the staleness marker, metric metadata, relabeling,
+//!   timestamps); it imports nothing else of the store;
 //! - [`chunkenc`]: the chunk encodings (Gorilla XOR, and integers as differences);
 //! - [`memseries`]: one series' chunks in memory;
 //! - [`series`]: a selected series as shared chunks, decoded as it is read;
@@ -20,12 +20,9 @@ pub mod chunkenc;
 pub mod dir;
 pub mod disk;
 pub mod head;
-pub mod labels;
-pub mod matcher;
 pub mod memseries;
-pub mod sample;
+pub mod model;
 pub mod series;
-mod varint;
 pub mod wal;
 
 pub use dir::{DirError, FORMAT_VERSION};
@@ -33,7 +30,8 @@ pub use disk::{SledOptions, PARTITION_MS};
 pub use head::{
     AppendOutcome, Db, DbStats, DiskUsage, ImportOutcome, OpenError, OpenReport, Options, SeriesData, SeriesRef,
 };
-pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
-pub use matcher::{anchored_regex, BadRegex, MatchOp, Matcher};
-pub use sample::{is_stale_nan, stale_nan, Sample, STALE_NAN_BITS};
+pub use model::labels::{is_valid_label_name, Label, Labels, LabelsBuilder, METRIC_NAME};
+pub use model::matcher::{anchored_regex, BadRegex, MatchOp, Matcher};
+pub use model::metadata::MetricMetadata;
+pub use model::value::{is_stale_nan, stale_nan, Sample, STALE_NAN_BITS};
 pub use series::{Samples, SelectedSeries};

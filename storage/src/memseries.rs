@@ -5,7 +5,7 @@
 //! plain `(i64, f64)`; reads decode only the chunks that overlap the range.
 
 use crate::chunkenc::{self, XorAppender, SAMPLES_PER_CHUNK};
-use crate::sample::Sample;
+use crate::model::value::Sample;
 use crate::series::{Bytes, Chunk};
 
 /// A full chunk and the time range it covers.

@@ -5,8 +5,8 @@
 //! it decodes and appends go on.
 
 use crate::chunkenc::{self, ChunkIter};
-use crate::labels::Labels;
-use crate::sample::Sample;
+use crate::model::labels::Labels;
+use crate::model::value::Sample;
 use memmap2::Mmap;
 use std::sync::Arc;
 

@@ -9,9 +9,9 @@
 //! segment at the first torn or corrupt record; in the last segment that is
 //! the tail a crash cut short, and it is cut off so the segment stays clean.
 
-use crate::labels::{Label, Labels};
-use crate::sample::Sample;
-use crate::varint::{get_uvarint, put_uvarint, unzigzag, zigzag};
+use crate::model::labels::{Label, Labels};
+use crate::model::value::Sample;
+use crate::model::varint::{get_uvarint, put_uvarint, unzigzag, zigzag};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};

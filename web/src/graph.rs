@@ -3,12 +3,12 @@
 //! is in the URL, so a link reproduces the view; no script is needed.
 
 use crate::chart::{self, Line, TimeChart};
+use crate::html::{render, series_name};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use promql::Value;
-use storage::Labels;
 
 /// Ranges offered in the picker.
 pub const RANGES: [&str; 7] = ["5m", "15m", "1h", "6h", "24h", "2d", "7d"];
@@ -53,17 +53,6 @@ struct GraphPage {
     evaluated_at: String,
 }
 
-/// `name{a="1", b="2"}` as Prometheus's UI shows a series.
-pub fn series_name(l: &Labels) -> String {
-    let name = l.get("__name__").unwrap_or("");
-    let rest: Vec<String> =
-        l.iter().filter(|p| p.name != "__name__").map(|p| format!("{}={:?}", p.name, p.value)).collect();
-    if rest.is_empty() {
-        return if name.is_empty() { "{}".into() } else { name.into() };
-    }
-    format!("{name}{{{}}}", rest.join(", "))
-}
-
 /// A default step: about 250 points over the range, rounded up to a nice step.
 fn default_step(range_ms: i64) -> i64 {
     let want = ((range_ms + 249_999) / 250_000).max(1);
@@ -95,23 +84,23 @@ pub async fn graph(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
         evaluated_at: String::new(),
     };
     if expr.is_empty() {
-        return crate::pages::render(&page);
+        return render(&page);
     }
     let range_ms = match promql::duration::parse_duration(&range) {
         Ok(ms) if ms > 0 => ms,
         _ => {
             page.error = format!("invalid range {range:?}: use a duration such as 1h");
-            return crate::pages::render(&page);
+            return render(&page);
         }
     };
     let end = if page.end.is_empty() {
-        crate::api::now_ms()
+        storage::model::timestamp::now_ms()
     } else {
         match crate::time::parse_time(&page.end) {
             Ok(t) => t,
             Err(e) => {
                 page.error = format!("invalid end: {e}");
-                return crate::pages::render(&page);
+                return render(&page);
             }
         }
     };
@@ -122,11 +111,11 @@ pub async fn graph(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
             Ok(s) if s > 0 && range_ms / s <= 11_000 => s,
             Ok(_) => {
                 page.error = "invalid step: it must be positive and give at most 11,000 points".into();
-                return crate::pages::render(&page);
+                return render(&page);
             }
             Err(e) => {
                 page.error = format!("invalid step: {e}");
-                return crate::pages::render(&page);
+                return render(&page);
             }
         }
     };
@@ -136,7 +125,7 @@ pub async fn graph(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
             let line = expr.lines().nth(e.line.saturating_sub(1)).unwrap_or("").to_string();
             page.caret = Some(Caret { line, pad: " ".repeat(e.col.saturating_sub(1)) });
             page.error = e.to_string();
-            return crate::pages::render(&page);
+            return render(&page);
         }
     };
     page.evaluated_at = crate::time::format_rfc3339(end);
@@ -152,7 +141,7 @@ pub async fn graph(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
     .await;
     let Ok((instant, range_answer)) = answer else {
         page.error = "the query stopped unexpectedly".into();
-        return crate::pages::render(&page);
+        return render(&page);
     };
     match instant {
         Err(e) => page.error = e.to_string(),
@@ -219,7 +208,7 @@ pub async fn graph(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
             Ok(_) => {}
         }
     }
-    crate::pages::render(&page)
+    render(&page)
 }
 
 #[cfg(test)]
@@ -231,11 +220,5 @@ mod tests {
         assert_eq!(default_step(3_600_000), 15_000);
         assert_eq!(default_step(300_000), 2_000);
         assert_eq!(default_step(7 * 86_400_000), 3_600_000);
-    }
-
-    #[test]
-    fn series_named_as_prometheus_shows_them() {
-        assert_eq!(series_name(&Labels::from_pairs([("__name__", "up"), ("job", "a\"b")])), "up{job=\"a\\\"b\"}");
-        assert_eq!(series_name(&Labels::empty()), "{}");
     }
 }

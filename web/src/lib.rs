@@ -16,6 +16,7 @@ pub mod api;
 pub mod chart;
 pub mod dashboard;
 pub mod graph;
+pub mod html;
 pub mod pages;
 pub mod png;
 pub mod time;
@@ -28,17 +29,6 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use storage::{Db, Labels};
-
-/// One metric family's metadata as a target last exposed it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MetricMetadata {
-    pub metric: String,
-    /// Prometheus's names: counter, gauge, histogram, gaugehistogram,
-    /// summary, info, stateset, unknown.
-    pub kind: &'static str,
-    pub help: String,
-    pub unit: String,
-}
 
 /// One target as the pages and the targets API show it.
 #[derive(Clone, Debug)]
@@ -55,7 +45,7 @@ pub struct TargetInfo {
     pub interval: Duration,
     pub timeout: Duration,
     /// Its families' metadata, sorted by name.
-    pub metadata: Arc<Vec<MetricMetadata>>,
+    pub metadata: Arc<Vec<storage::MetricMetadata>>,
 }
 
 /// The targets of one job.

@@ -1,19 +1,13 @@
 //! Server-rendered pages (askama templates under `web/templates`). Every
 //! value from a target is escaped by askama's HTML escaping.
 
+use crate::html::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use std::sync::atomic::Ordering;
-
-pub(crate) fn render(t: &impl Template) -> Response {
-    match t.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("template error: {e}")).into_response(),
-    }
-}
 
 struct JobSummary {
     job: String,

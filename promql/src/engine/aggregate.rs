@@ -332,7 +332,7 @@ pub(crate) fn eval(
                     Some(Val::Str(s)) => s.clone(),
                     _ => return Err(EvalError::Execution("count_values needs a label name".into())),
                 };
-                if !valid_label_name(&label) {
+                if !storage::is_valid_label_name(&label) {
                     return Err(EvalError::Execution(format!("invalid label name {label:?}")));
                 }
                 let mut counts: Vec<(String, f64)> = Vec::new();
@@ -354,13 +354,6 @@ pub(crate) fn eval(
         out.push(Sample { labels: g, v, drop_name: acc.num.drop_name });
     }
     Ok(out)
-}
-
-fn valid_label_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 /// Orders values ascending or descending with NaN last either way, as

@@ -4,7 +4,7 @@
 use super::aggregate::{kahan_inc, nan_last, quantile};
 use super::eval::eval;
 use super::{Ctx, EvalError, Sample, Series, Val};
-use crate::functions::Function;
+use crate::parser::Function;
 use crate::parser::{Expr, Pos, VectorSelector};
 use storage::{Labels, MatchOp, METRIC_NAME};
 
@@ -217,7 +217,7 @@ pub(crate) fn call(
             let dst = string(arg(1)?);
             let sep = string(arg(2)?);
             let srcs: Vec<String> = (3..args.len()).map(|k| arg(k).map(string)).collect::<Result<_, _>>()?;
-            if !valid_label_name(&dst) {
+            if !storage::is_valid_label_name(&dst) {
                 return Err(EvalError::Execution(format!("invalid destination label name in label_join(): {dst}")));
             }
             Val::Vector(
@@ -352,17 +352,10 @@ fn absent_labels(e: &Expr) -> Labels {
     Labels::from_pairs(pairs)
 }
 
-fn valid_label_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
-}
-
 fn label_replace(v: Vec<Sample>, dst: &str, repl: &str, src: &str, re: &str) -> Result<Val, EvalError> {
     let regex = storage::anchored_regex(re)
         .map_err(|e| EvalError::Execution(format!("invalid regular expression in label_replace(): {}", e.reason)))?;
-    if !valid_label_name(dst) {
+    if !storage::is_valid_label_name(dst) {
         return Err(EvalError::Execution(format!("invalid destination label name in label_replace(): {dst}")));
     }
     Ok(Val::Vector(

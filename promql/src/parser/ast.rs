@@ -1,36 +1,8 @@
 //! The syntax tree the parser produces and the engine evaluates.
 
+use super::functions::Function;
+use super::value::ValueType;
 use storage::Matcher;
-
-/// The type of a PromQL value, as the API names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ValueType {
-    Scalar,
-    String,
-    Vector,
-    Matrix,
-}
-
-impl ValueType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ValueType::Scalar => "scalar",
-            ValueType::String => "string",
-            ValueType::Vector => "instant vector",
-            ValueType::Matrix => "range vector",
-        }
-    }
-
-    /// The name the HTTP API uses in `resultType`.
-    pub fn api_name(self) -> &'static str {
-        match self {
-            ValueType::Scalar => "scalar",
-            ValueType::String => "string",
-            ValueType::Vector => "vector",
-            ValueType::Matrix => "matrix",
-        }
-    }
-}
 
 /// Where a node starts in the query, for annotations: `(line:col)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -343,7 +315,7 @@ pub enum Expr {
     },
     /// A function call; `pos` is where its name starts, `arg_pos` where each argument does.
     Call {
-        func: &'static crate::functions::Function,
+        func: &'static Function,
         args: Vec<Expr>,
         pos: Pos,
         arg_pos: Vec<Pos>,

@@ -7,11 +7,15 @@
 //! them (`1:8: parse error: …`).
 
 mod ast;
+pub mod functions;
 mod parse;
 mod printer;
 mod token;
+mod value;
 
-pub use ast::{AggOp, At, BinOp, Card, Expr, Pos, ValueType, VectorMatching, VectorSelector};
+pub use ast::{AggOp, At, BinOp, Card, Expr, Pos, VectorMatching, VectorSelector};
+pub use functions::Function;
+pub use value::ValueType;
 
 use std::fmt;
 

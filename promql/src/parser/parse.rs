@@ -3,8 +3,9 @@
 //! and the type checks Prometheus's parser makes, each with a position.
 
 use super::ast::*;
+use super::functions;
 use super::token::{Tok, Token};
-use crate::functions;
+use super::value::ValueType;
 use storage::{MatchOp, Matcher, METRIC_NAME};
 
 /// A parse failure at a byte offset.
@@ -161,7 +162,7 @@ impl<'a> Parser<'a> {
                     self.next();
                     return Ok(out);
                 }
-                Tok::Ident(s) if is_label_name(&s) => {
+                Tok::Ident(s) if storage::is_valid_label_name(&s) => {
                     self.next();
                     out.push(s);
                 }
@@ -677,7 +678,7 @@ impl<'a> Parser<'a> {
                     self.next();
                     return Ok(out);
                 }
-                Tok::Ident(s) if is_label_name(&s) => s,
+                Tok::Ident(s) if storage::is_valid_label_name(&s) => s,
                 Tok::Str(s) => s,
                 t => return fail(pos, format!("unexpected {} in label matching, expected label", t.describe())),
             };
@@ -882,13 +883,6 @@ impl<'a> Parser<'a> {
         };
         Ok(Expr::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs), return_bool, matching })
     }
-}
-
-fn is_label_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 fn at_time(secs: f64, pos: usize) -> PResult<At> {

@@ -6,7 +6,7 @@ use crate::scrape::parse::MetricType;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use web::MetricMetadata;
+pub use storage::MetricMetadata;
 
 #[derive(Default)]
 struct Family {

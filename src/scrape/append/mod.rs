@@ -9,10 +9,10 @@ pub mod metadata;
 
 use crate::config::ScrapeConfig;
 use crate::scrape::parse::{Entry, Format, Parser};
-use crate::scrape::relabel;
 use cache::SeriesCache;
 use metadata::{MetadataCache, MetricMetadata};
 use std::sync::Arc;
+use storage::model::relabel;
 use storage::{stale_nan, Db, Labels, LabelsBuilder, Sample, SeriesRef, METRIC_NAME};
 
 /// Synthetic series written for every scrape, as Prometheus names them.

@@ -6,7 +6,7 @@
 //! Regular scrapes cost one bit per timestamp; an unchanged value one bit.
 
 use super::bstream::{BitReader, BitWriter};
-pub(super) use crate::varint::{unzigzag, zigzag};
+pub(super) use crate::model::varint::{unzigzag, zigzag};
 
 /// Samples per chunk before it is cut (Prometheus's figure).
 pub const SAMPLES_PER_CHUNK: u16 = 120;

@@ -5,13 +5,14 @@
 //! by metric name and typed `untyped`, the external labels added where a
 //! series lacks them, and `instance=""` where it has none.
 
-use super::{now_ms, required_match_params, ApiError, Params};
+use super::{required_match_params, ApiError, Params};
 use crate::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use storage::model::timestamp::now_ms;
 use storage::{is_stale_nan, Labels, METRIC_NAME};
 
 const LOOKBACK_MS: i64 = 5 * 60 * 1000;

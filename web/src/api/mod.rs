@@ -16,6 +16,7 @@ pub use params::MAX_FORM_BODY;
 use promql::{parse, Value};
 use serde_json::{json, Map, Value as Json};
 use std::sync::atomic::Ordering;
+use storage::model::timestamp;
 use storage::{Labels, Matcher};
 
 /// Prometheus's error types with their status codes.
@@ -106,7 +107,7 @@ pub async fn query(
     let expr = query_param(&p)?;
     let t = match p.get("time") {
         Some(s) => crate::time::parse_time(s).map_err(|e| bad(format!("invalid parameter \"time\": {e}")))?,
-        None => now_ms(),
+        None => timestamp::now_ms(),
     };
     let timeout = check_timeout(&p)?;
     let (value, annotations) =
@@ -361,7 +362,7 @@ fn target_json(job: &str, t: &TargetInfo) -> Json {
         "scrapeUrl": t.url,
         "globalUrl": t.url,
         "lastError": t.last_error,
-        "lastScrape": t.last_scrape.map_or("0001-01-01T00:00:00Z".to_string(), |s| crate::time::format_rfc3339(system_ms(s))),
+        "lastScrape": t.last_scrape.map_or("0001-01-01T00:00:00Z".to_string(), |s| crate::time::format_rfc3339(timestamp::from_system_time(s))),
         "lastScrapeDuration": t.last_duration.as_secs_f64(),
         "health": t.health,
         "scrapeInterval": format_secs(t.interval),
@@ -380,14 +381,6 @@ fn format_secs(d: std::time::Duration) -> String {
         s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
         s => format!("{s}s"),
     }
-}
-
-fn system_ms(t: std::time::SystemTime) -> i64 {
-    t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-pub(crate) fn now_ms() -> i64 {
-    system_ms(std::time::SystemTime::now())
 }
 
 /// GET /api/v1/targets
@@ -426,7 +419,7 @@ fn metadata_limit(p: &Params, name: &str) -> Result<i64, ApiError> {
     }
 }
 
-fn metadata_json(m: &crate::MetricMetadata) -> Json {
+fn metadata_json(m: &storage::MetricMetadata) -> Json {
     json!({"type": m.kind, "help": m.help, "unit": m.unit})
 }
 
@@ -441,12 +434,12 @@ pub async fn metadata(
     let limit = metadata_limit(&p, "limit")?;
     let per_metric = metadata_limit(&p, "limit_per_metric")?;
     let metric = p.get("metric").unwrap_or("");
-    let mut families: std::collections::BTreeMap<&str, Vec<&crate::MetricMetadata>> = Default::default();
+    let mut families: std::collections::BTreeMap<&str, Vec<&storage::MetricMetadata>> = Default::default();
     let pools = st.scrapes.pools();
     for t in pools.iter().flat_map(|p| &p.targets) {
         for m in t.metadata.iter().filter(|m| metric.is_empty() || m.metric == metric) {
             let set = families.entry(&m.metric).or_default();
-            let same = |x: &&crate::MetricMetadata| x.kind == m.kind && x.help == m.help && x.unit == m.unit;
+            let same = |x: &&storage::MetricMetadata| x.kind == m.kind && x.help == m.help && x.unit == m.unit;
             if (per_metric <= 0 || (set.len() as i64) < per_metric) && !set.iter().any(same) {
                 set.push(m);
             }
@@ -537,10 +530,10 @@ pub async fn status_flags(State(st): State<AppState>) -> Response {
 pub async fn runtime_info(State(st): State<AppState>) -> Response {
     let r = st.control.runtime_info();
     success(json!({
-        "startTime": crate::time::format_rfc3339(system_ms(r.start_time)),
+        "startTime": crate::time::format_rfc3339(timestamp::from_system_time(r.start_time)),
         "CWD": r.cwd,
         "reloadConfigSuccess": r.reload_config_success,
-        "lastConfigTime": crate::time::format_rfc3339(system_ms(r.last_config_time)),
+        "lastConfigTime": crate::time::format_rfc3339(timestamp::from_system_time(r.last_config_time)),
         "corruptionCount": r.corruption_count,
         "goroutineCount": r.task_count,
         "GOMAXPROCS": r.workers,

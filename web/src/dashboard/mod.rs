@@ -99,7 +99,7 @@ pub async fn list(State(st): State<AppState>) -> Response {
             panels: d.panels.iter().map(|p| 1 + p.children.len()).sum(),
         })
         .collect();
-    crate::pages::render(&ListPage { entries, errors: d.errors.clone() })
+    crate::html::render(&ListPage { entries, errors: d.errors.clone() })
 }
 
 /// POST /dashboards/import: Grafana dashboard JSON as the body (or as the
@@ -292,7 +292,7 @@ fn named_colour(c: &str) -> String {
 /// `{{label}}` replaced by the series' label values; the default name otherwise.
 fn legend_name(format: &str, labels: &Labels) -> String {
     if format.is_empty() || format == "__auto" {
-        return crate::graph::series_name(labels);
+        return crate::html::series_name(labels);
     }
     let mut out = String::new();
     let mut rest = format;
@@ -340,7 +340,7 @@ fn query_options(st: &AppState, q: &str, from: i64, to: i64) -> Result<Vec<Strin
         return match st.timed(crate::QueryKind::Instant, |e| e.instant(&st.db, &expr, to)).map_err(|e| e.to_string())? {
             Value::Vector(v) => Ok(v
                 .iter()
-                .map(|s| format!("{} {} {}", crate::graph::series_name(&s.labels), promql::format_value(s.v), s.t))
+                .map(|s| format!("{} {} {}", crate::html::series_name(&s.labels), promql::format_value(s.v), s.t))
                 .collect()),
             Value::Scalar { t, v } => Ok(vec![format!("{{}} {} {t}", promql::format_value(v))]),
             _ => Ok(Vec::new()),
@@ -992,7 +992,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
         .map(|q| form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
         .unwrap_or_default();
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let now = crate::api::now_ms();
+    let now = storage::model::timestamp::now_ms();
     let from_s = get("from").unwrap_or_else(|| d.from.clone());
     let to_s = get("to").unwrap_or_else(|| d.to.clone());
     let to = parse_time(&to_s, now).unwrap_or(now);
@@ -1087,7 +1087,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
     })
     .await;
     match page {
-        Ok(p) => crate::pages::render(&p),
+        Ok(p) => crate::html::render(&p),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
@@ -1287,7 +1287,7 @@ pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> 
     };
     let size = |k: &str, default: u32| get(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(default).clamp(100, 4000);
     let (w, h) = (size("width", 1000), size("height", 500));
-    let now = crate::api::now_ms();
+    let now = storage::model::timestamp::now_ms();
     let to = parse_time(&get("to").unwrap_or_else(|| d.to.clone()), now).unwrap_or(now);
     let from = parse_time(&get("from").unwrap_or_else(|| d.from.clone()), now)
         .filter(|f| *f < to)

@@ -4,12 +4,21 @@
 //! equal sets compare, hash and print the same way whatever order they were
 //! built in. `__name__` holds the metric name.
 
-use crate::varint::{get_uvarint, put_uvarint};
+use super::varint::{get_uvarint, put_uvarint};
 use std::fmt;
 use std::sync::Arc;
 
 /// The label that holds a series' metric name.
 pub const METRIC_NAME: &str = "__name__";
+
+/// Whether `name` may name a label: `[a-zA-Z_][a-zA-Z0-9_]*`, Prometheus's
+/// legacy rule, which PromQL, relabeling and the config all apply.
+pub fn is_valid_label_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b[1..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
 
 /// One name/value pair, owned (as built, before it joins a [`Labels`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

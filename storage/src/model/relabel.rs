@@ -1,10 +1,10 @@
 //! `relabel_configs` and `metric_relabel_configs`: every action Prometheus
 //! has, with its defaults and validation.
 
-use crate::config::valid_label_name;
+use super::labels::{is_valid_label_name, LabelsBuilder};
+use super::matcher::anchored_regex;
 use md5::{Digest, Md5};
 use regex::Regex;
-use storage::{anchored_regex, LabelsBuilder};
 
 /// What a rule does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,7 +130,7 @@ impl RelabelConfig {
             return err("target_label", format!("relabel configuration for {a} action requires 'target_label' value"));
         }
         let templated = action == Action::Replace && target.contains('$');
-        if needs_target && !templated && !valid_label_name(&target) {
+        if needs_target && !templated && !is_valid_label_name(&target) {
             return err("target_label", format!("{target:?} is invalid 'target_label' for {a} action"));
         }
         if matches!(action, Action::KeepEqual | Action::DropEqual)
@@ -155,7 +155,7 @@ impl RelabelConfig {
         }
         if action == Action::LabelMap {
             let r = replacement.as_deref().unwrap_or(DEFAULT_REPLACEMENT);
-            if !r.contains('$') && !valid_label_name(r) {
+            if !r.contains('$') && !is_valid_label_name(r) {
                 return err("replacement", format!("{r:?} is invalid 'replacement' for labelmap action"));
             }
         }
@@ -203,7 +203,7 @@ impl RelabelConfig {
                 let Some(caps) = self.regex.captures(&val) else { return true };
                 let mut target = String::new();
                 caps.expand(&self.target_label, &mut target);
-                if !valid_label_name(&target) {
+                if !is_valid_label_name(&target) {
                     return true;
                 }
                 let mut res = String::new();
@@ -258,7 +258,7 @@ pub fn process(rules: &[RelabelConfig], lb: &mut LabelsBuilder) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use storage::Labels;
+    use crate::model::labels::Labels;
 
     fn rule(
         action: &str,

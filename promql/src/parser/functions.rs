@@ -1,7 +1,7 @@
 //! The function table: every PromQL function with its argument types, as
 //! the parser checks calls. Evaluation lives in the engine.
 
-use crate::parser::ValueType;
+use super::value::ValueType;
 use ValueType::{Matrix as M, Scalar as S, String as Str, Vector as V};
 
 /// A PromQL function's signature.
