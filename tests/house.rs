@@ -291,6 +291,17 @@ fn no_module_imports_run_in_a_circle() {
 }
 
 #[test]
+fn the_model_layer_imports_nothing_else_of_vigil() {
+    let files = crate_files("storage/src");
+    let model = vec!["model".to_string()];
+    let arrows = sibling_arrows(&files);
+    let out: Vec<_> = arrows.iter().filter(|((a, _), _)| *a == model).map(|(_, why)| why.clone()).collect();
+    assert!(out.is_empty(), "the model layer reaches out: {out:?}");
+    // And the other crates reach the store through it or the store's root, never the reverse.
+    assert!(files.iter().any(|f| f.module == model), "storage/src/model not found");
+}
+
+#[test]
 fn the_circle_finder_sees_a_circle_between_siblings() {
     let file = |rel: &str, module: &[&str], text: &str| SourceFile {
         rel: rel.to_string(),
@@ -361,7 +372,7 @@ fn rooms_and_functions_stay_small() {
             if lines > MAX_FILE_LINES && !excused && !is_test {
                 report.push(format!("{}: {lines} lines (at most {MAX_FILE_LINES})", file.rel));
             }
-            if is_test {
+            if is_test || excused {
                 continue;
             }
             let code = code_of_keeping_lines(&file.text);

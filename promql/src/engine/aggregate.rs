@@ -1,21 +1,9 @@
 //! Aggregation operators over one instant vector.
 
+use super::numeric::{kahan_inc, nan_last, quantile};
 use super::{EvalError, Sample, Val};
 use crate::parser::AggOp;
 use storage::{Labels, LabelsBuilder, METRIC_NAME};
-
-/// Kahan–Neumaier summation step, as Prometheus's `kahanSumInc`.
-pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
-}
 
 fn group_labels(l: &Labels, grouping: &[String], without: bool) -> Labels {
     if without {
@@ -171,29 +159,6 @@ struct Acc {
     values: Vec<Sample>,
 }
 
-/// Prometheus's quantile over plain values (linear interpolation).
-pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
-    if values.is_empty() || q.is_nan() {
-        return f64::NAN;
-    }
-    if q < 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if q > 1.0 {
-        return f64::INFINITY;
-    }
-    values.sort_by(|a, b| a.total_cmp(b));
-    // NaNs sort last with total_cmp; Prometheus sorts them first (less than all).
-    let nans = values.iter().filter(|v| v.is_nan()).count();
-    values.rotate_right(nans);
-    let n = values.len() as f64;
-    let rank = q * (n - 1.0);
-    let lower = rank.floor().max(0.0);
-    let upper = (lower + 1.0).min(n - 1.0);
-    let w = rank - rank.floor();
-    values[lower as usize] * (1.0 - w) + values[upper as usize] * w
-}
-
 /// An aggregation node's groups, kept from step to step of a range query:
 /// the group of each position of the previous step's input, so that a
 /// series seen at the same position again (the same label set, compared by
@@ -337,7 +302,7 @@ pub(crate) fn eval(
                 }
                 let mut counts: Vec<(String, f64)> = Vec::new();
                 for s in acc.values {
-                    let key = crate::engine::funcs::format_float(s.v);
+                    let key = super::format_value(s.v);
                     match counts.iter_mut().find(|(k, _)| *k == key) {
                         Some((_, c)) => *c += 1.0,
                         None => counts.push((key, 1.0)),
@@ -354,17 +319,4 @@ pub(crate) fn eval(
         out.push(Sample { labels: g, v, drop_name: acc.num.drop_name });
     }
     Ok(out)
-}
-
-/// Orders values ascending or descending with NaN last either way, as
-/// Prometheus's topk, bottomk, sort and sort_desc place NaN.
-pub(crate) fn nan_last(a: f64, b: f64, desc: bool) -> std::cmp::Ordering {
-    use std::cmp::Ordering::{Equal, Greater, Less};
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => Equal,
-        (true, false) => Greater,
-        (false, true) => Less,
-        _ if desc => b.partial_cmp(&a).unwrap_or(Equal),
-        _ => a.partial_cmp(&b).unwrap_or(Equal),
-    }
 }

@@ -1,6 +1,8 @@
 //! Evaluating one node of the tree at one time.
 
-use super::{aggregate, binary, funcs, Ctx, EvalError, Sample, Series, Val};
+use super::functions::{self, Args};
+use super::numeric::check_quantile;
+use super::{aggregate, binary, Ctx, EvalError, Sample, Series, Val};
 use crate::parser::{Expr, VectorSelector};
 use storage::is_stale_nan;
 
@@ -78,7 +80,7 @@ pub(crate) fn eval(ctx: &Ctx, e: &Expr, t: i64) -> Result<Val, EvalError> {
             };
             if *op == crate::parser::AggOp::Quantile {
                 if let Some(Val::Scalar(q)) = &p {
-                    funcs::check_quantile(ctx, *q, *pos);
+                    check_quantile(ctx, *q, *pos);
                 }
             }
             // The node's groups from the previous step, if any.
@@ -88,11 +90,30 @@ pub(crate) fn eval(ctx: &Ctx, e: &Expr, t: i64) -> Result<Val, EvalError> {
             ctx.groups.borrow_mut().insert(key, groups);
             Val::Vector(out?)
         }
-        Expr::Call { func, args, pos, arg_pos } => match super::sliding::take(ctx, e, t) {
-            Some(v) => Val::Vector(v),
-            None => funcs::call(ctx, func, args, t, *pos, arg_pos)?,
-        },
+        Expr::Call { func, args, pos, arg_pos } => {
+            if let Some(v) = super::sliding::take(ctx, e, t) {
+                return Ok(Val::Vector(v));
+            }
+            if func.name == "timestamp" {
+                if let Some(vs) = args.first().and_then(plain_selector) {
+                    return Ok(functions::timestamp_of_selector(ctx, vs, t));
+                }
+            }
+            // `info` reads its selector argument itself, from the store.
+            let evaluated = if func.name == "info" { &args[..1.min(args.len())] } else { &args[..] };
+            let vals = evaluated.iter().map(|a| eval(ctx, a, t)).collect::<Result<Vec<_>, _>>()?;
+            functions::call(ctx, func, args, Args::new(vals), t, *pos, arg_pos)?
+        }
     })
+}
+
+/// The selector an expression is, through parentheses.
+fn plain_selector(e: &Expr) -> Option<&VectorSelector> {
+    match e {
+        Expr::Paren(x) => plain_selector(x),
+        Expr::VectorSelector(vs) => Some(vs),
+        _ => None,
+    }
 }
 
 /// The newest sample of each series in the left-open window

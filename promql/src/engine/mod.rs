@@ -8,7 +8,8 @@
 mod aggregate;
 mod binary;
 mod eval;
-mod funcs;
+mod functions;
+mod numeric;
 mod sliding;
 
 use crate::parser::{At, Expr, VectorSelector};
@@ -233,7 +234,7 @@ pub(crate) struct Ctx<'a> {
     /// Label sets of histogram buckets: their labels without `le`, and the bound.
     pub le_split: std::cell::RefCell<FastMap<Labels, Option<(Labels, f64)>>>,
     /// Each histogram function's grouping of the last step's buckets, by the call's place.
-    pub bucket_layouts: std::cell::RefCell<FastMap<crate::parser::Pos, funcs::BucketLayout>>,
+    pub bucket_layouts: std::cell::RefCell<FastMap<crate::parser::Pos, functions::BucketLayout>>,
 }
 
 impl Ctx<'_> {
@@ -303,7 +304,7 @@ impl Engine {
                     if vs.anchored || vs.smoothed {
                         let end = ctx.at_time(vs.at, t) - vs.offset;
                         for s in &mut series {
-                            s.points = funcs::extend_floats(&s.points, end - range, end, vs.smoothed);
+                            s.points = functions::extend_floats(&s.points, end - range, end, vs.smoothed);
                         }
                         series.retain(|s| !s.points.is_empty());
                     }

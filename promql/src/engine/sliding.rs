@@ -16,7 +16,8 @@
 //! series order at each step.
 
 use super::aggregate::{is_numeric, GroupKey, Groups, Num};
-use super::funcs::{check_quantile, counter_info, keeps_name, window_of, window_value, RateTimes};
+use super::functions::{counter_info, is_range_function, keeps_name, window_of, window_value, RateTimes};
+use super::numeric::check_quantile;
 use super::{Ctx, EvalError, FastMap, Sample, SeriesData};
 use crate::parser::{AggOp, Expr, Pos, VectorSelector};
 use storage::is_stale_nan;
@@ -71,8 +72,7 @@ fn range_call<'e>(ctx: &Ctx, e: &'e Expr) -> Option<RangeCall<'e>> {
     let Expr::Call { func, args, pos, arg_pos } = unparen(e) else { return None };
     let name = func.name;
     let m_idx = usize::from(name == "quantile_over_time");
-    let ranged = func.args.first() == Some(&crate::ValueType::Matrix) || name == "quantile_over_time";
-    if !ranged || name == "absent_over_time" {
+    if !is_range_function(func) || name == "absent_over_time" {
         return None;
     }
     let marg = unparen(args.get(m_idx)?);
