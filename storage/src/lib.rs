@@ -5,7 +5,6 @@
 //!   [`Sample`] and the staleness marker, metric metadata, relabeling,
 //!   timestamps); it imports nothing else of the store;
 //! - [`chunkenc`]: the chunk encodings (Gorilla XOR, and integers as differences);
-//! - [`memseries`]: one series' chunks in memory;
 //! - [`series`]: a selected series as shared chunks, decoded as it is read;
 //! - [`head`]: [`Db`], the store: the in-memory head with its postings index,
 //!   appends one batch per scrape, queries by matchers over a time range,
@@ -20,7 +19,6 @@ pub mod chunkenc;
 pub mod dir;
 pub mod disk;
 pub mod head;
-pub mod memseries;
 pub mod model;
 pub mod series;
 pub mod wal;

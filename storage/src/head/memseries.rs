@@ -1,20 +1,58 @@
-//! One series' samples in the head: Gorilla chunks of up to 120 samples,
-//! the newest one open for appends.
+//! One series in the head ([`MemSeries`]): its labels, its samples as
+//! Gorilla chunks of up to 120 samples ([`SeriesChunks`], the newest one open
+//! for appends), and the time range of its chunks on disk.
 //!
 //! A sample costs about a byte and a half here instead of the sixteen of a
 //! plain `(i64, f64)`; reads decode only the chunks that overlap the range.
 
 use crate::chunkenc::{self, XorAppender, SAMPLES_PER_CHUNK};
+use crate::model::labels::Labels;
+#[cfg(test)]
 use crate::model::value::Sample;
 use crate::series::{Bytes, Chunk};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Mutex;
+
+/// One series in the head.
+pub(super) struct MemSeries {
+    pub(super) labels: Labels,
+    pub(super) chunks: Mutex<SeriesChunks>,
+    /// Time range of the series' chunks on disk (`MAX, MIN` when none).
+    pub(super) disk_mint: AtomicI64,
+    pub(super) disk_maxt: AtomicI64,
+    /// Queued for writing its sealed chunks.
+    pub(super) queued: AtomicBool,
+}
+
+impl MemSeries {
+    pub(super) fn new(labels: Labels, chunks: SeriesChunks, disk_mint: i64, disk_maxt: i64) -> Self {
+        MemSeries {
+            labels,
+            chunks: Mutex::new(chunks),
+            disk_mint: AtomicI64::new(disk_mint),
+            disk_maxt: AtomicI64::new(disk_maxt),
+            queued: AtomicBool::new(false),
+        }
+    }
+
+    pub(super) fn chunks(&self) -> std::sync::MutexGuard<'_, SeriesChunks> {
+        self.chunks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the series may have samples in `[mint, maxt]`, in memory or
+    /// on disk (by chunk time ranges, without reading samples).
+    pub(super) fn overlaps(&self, mint: i64, maxt: i64) -> bool {
+        let (dmin, dmax) = (self.disk_mint.load(Ordering::Relaxed), self.disk_maxt.load(Ordering::Relaxed));
+        (dmin <= dmax && dmax >= mint && dmin <= maxt)
+            || self.chunks().time_range().is_some_and(|(a, b)| b >= mint && a <= maxt)
+    }
+}
 
 /// A full chunk and the time range it covers.
 pub struct SealedChunk {
     pub mint: i64,
     pub maxt: i64,
     pub bytes: std::sync::Arc<[u8]>,
-    /// Bits of the value at `maxt`.
-    pub last_v: u64,
 }
 
 /// What happened to one appended sample.
@@ -80,8 +118,8 @@ impl SeriesChunks {
 
     fn seal(&mut self) {
         if let Some(a) = self.open.take() {
-            let (maxt, last_v) = (a.last_t(), a.last_v_bits());
-            self.sealed.push(SealedChunk { mint: self.open_mint, maxt, bytes: a.into_bytes().into(), last_v });
+            let maxt = a.last_t();
+            self.sealed.push(SealedChunk { mint: self.open_mint, maxt, bytes: a.into_bytes().into() });
         }
     }
 
@@ -107,7 +145,7 @@ impl SeriesChunks {
                 self.last_t = t;
                 self.last_v = v.to_bits();
                 self.has_last = true;
-                self.sealed.push(SealedChunk { mint, maxt, bytes, last_v: self.last_v });
+                self.sealed.push(SealedChunk { mint, maxt, bytes });
             }
         }
     }
@@ -129,11 +167,6 @@ impl SeriesChunks {
         }
     }
 
-    /// Start of the open chunk, if any.
-    pub fn open_mint(&self) -> Option<i64> {
-        self.open.as_ref().map(|_| self.open_mint)
-    }
-
     /// The sealed chunks, for writing (they stay readable until
     /// [`SeriesChunks::forget_sealed`] is called after the write).
     pub fn sealed(&self) -> impl Iterator<Item = &SealedChunk> {
@@ -145,7 +178,9 @@ impl SeriesChunks {
         self.sealed.drain(..n.min(self.sealed.len()));
     }
 
-    /// Appends the samples in `[mint, maxt]` to `out`, oldest first.
+    /// Appends the samples in `[mint, maxt]` to `out`, oldest first (the
+    /// tests read a series with it; queries go through [`Chunk`]s).
+    #[cfg(test)]
     pub fn samples_in(&self, mint: i64, maxt: i64, out: &mut Vec<Sample>) {
         let first = self.sealed.partition_point(|c| c.maxt < mint);
         for c in &self.sealed[first..] {
