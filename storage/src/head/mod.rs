@@ -5,6 +5,16 @@
 //! read lock on the index only long enough to collect the matching series,
 //! then copy each series' samples under that series' own lock, so a long
 //! query never holds up appends for more than one series at a time.
+//!
+//! [`Db`] is defined here with its opening (WAL replay, checkpoints) and
+//! closing; its other methods are grouped by activity:
+//! - `append`: series by label set, batches into open chunks and the WAL;
+//! - `read`: selection by matchers and time, label names and values,
+//!   cardinality, figures;
+//! - `maintain`: sealed chunks to disk, checkpoints, retention, dead series;
+//! - `import`: backfill into segments, snapshots;
+//! - `index`: [`MemIndex`], series by id and label hash, and the postings;
+//! - `memseries`: one series in memory ([`MemSeries`], [`SeriesChunks`]).
 
 mod append;
 mod import;
