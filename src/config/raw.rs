@@ -10,8 +10,6 @@ use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 use std::collections::BTreeMap;
 
-pub type S<T> = Spanned<T>;
-
 /// Declares a section struct with its supported fields and the Prometheus
 /// keys it accepts without reading them.
 macro_rules! section {
@@ -41,9 +39,9 @@ section! {
     /// The whole file.
     Config {
         global: Option<Global>,
-        scrape_configs: Option<Vec<S<Option<ScrapeConfig>>>>,
-        scrape_config_files: Option<Vec<S<String>>>,
-        rule_files: Option<S<Vec<S<String>>>>,
+        scrape_configs: Option<Vec<Spanned<Option<ScrapeConfig>>>>,
+        scrape_config_files: Option<Vec<Spanned<String>>>,
+        rule_files: Option<Spanned<Vec<Spanned<String>>>>,
         vigil: Option<Vigil>,
     }
     unsupported { runtime, alerting, remote_write, remote_read, storage, tracing, otlp }
@@ -53,7 +51,7 @@ section! {
     /// Vigil's own settings (a key Prometheus does not know).
     Vigil {
         /// Directories of Grafana dashboard JSON, relative to the config file.
-        dashboards: Option<Vec<S<String>>>,
+        dashboards: Option<Vec<Spanned<String>>>,
     }
     unsupported {}
 }
@@ -61,25 +59,25 @@ section! {
 section! {
     /// A file named in `scrape_config_files`: scrape configs and nothing else.
     ScrapeConfigsFile {
-        scrape_configs: Option<Vec<S<Option<ScrapeConfig>>>>,
+        scrape_configs: Option<Vec<Spanned<Option<ScrapeConfig>>>>,
     }
     unsupported {}
 }
 
 section! {
     Global {
-        scrape_interval: Option<S<String>>,
-        scrape_timeout: Option<S<String>>,
-        evaluation_interval: Option<S<String>>,
+        scrape_interval: Option<Spanned<String>>,
+        scrape_timeout: Option<Spanned<String>>,
+        evaluation_interval: Option<Spanned<String>>,
         external_labels: Option<LabelMap>,
-        body_size_limit: Option<S<String>>,
+        body_size_limit: Option<Spanned<String>>,
         sample_limit: Option<u64>,
         label_limit: Option<u64>,
         label_name_length_limit: Option<u64>,
         label_value_length_limit: Option<u64>,
-        metric_name_validation_scheme: Option<S<String>>,
-        metric_name_escaping_scheme: Option<S<String>>,
-        scrape_protocols: Option<S<Vec<String>>>,
+        metric_name_validation_scheme: Option<Spanned<String>>,
+        metric_name_escaping_scheme: Option<Spanned<String>>,
+        scrape_protocols: Option<Spanned<Vec<String>>>,
     }
     unsupported {
         rule_query_offset, query_log_file, scrape_failure_log_file, target_limit, keep_dropped_targets,
@@ -90,32 +88,32 @@ section! {
 
 section! {
     ScrapeConfig {
-        job_name: Option<S<String>>,
+        job_name: Option<Spanned<String>>,
         honor_labels: Option<bool>,
         honor_timestamps: Option<bool>,
-        scrape_interval: Option<S<String>>,
-        scrape_timeout: Option<S<String>>,
+        scrape_interval: Option<Spanned<String>>,
+        scrape_timeout: Option<Spanned<String>>,
         metrics_path: Option<String>,
-        scheme: Option<S<String>>,
+        scheme: Option<Spanned<String>>,
         params: Option<BTreeMap<String, Vec<String>>>,
-        body_size_limit: Option<S<String>>,
+        body_size_limit: Option<Spanned<String>>,
         sample_limit: Option<u64>,
         label_limit: Option<u64>,
         label_name_length_limit: Option<u64>,
         label_value_length_limit: Option<u64>,
-        static_configs: Option<Vec<S<Option<StaticConfig>>>>,
-        file_sd_configs: Option<Vec<S<FileSdConfig>>>,
-        relabel_configs: Option<Vec<S<Option<RelabelConfig>>>>,
-        metric_relabel_configs: Option<Vec<S<Option<RelabelConfig>>>>,
-        basic_auth: Option<S<BasicAuth>>,
-        authorization: Option<S<Authorization>>,
-        bearer_token: Option<S<String>>,
-        bearer_token_file: Option<S<String>>,
+        static_configs: Option<Vec<Spanned<Option<StaticConfig>>>>,
+        file_sd_configs: Option<Vec<Spanned<FileSdConfig>>>,
+        relabel_configs: Option<Vec<Spanned<Option<RelabelConfig>>>>,
+        metric_relabel_configs: Option<Vec<Spanned<Option<RelabelConfig>>>>,
+        basic_auth: Option<Spanned<BasicAuth>>,
+        authorization: Option<Spanned<Authorization>>,
+        bearer_token: Option<Spanned<String>>,
+        bearer_token_file: Option<Spanned<String>>,
         tls_config: Option<TlsConfig>,
-        metric_name_validation_scheme: Option<S<String>>,
-        metric_name_escaping_scheme: Option<S<String>>,
-        scrape_protocols: Option<S<Vec<String>>>,
-        fallback_scrape_protocol: Option<S<String>>,
+        metric_name_validation_scheme: Option<Spanned<String>>,
+        metric_name_escaping_scheme: Option<Spanned<String>>,
+        scrape_protocols: Option<Spanned<Vec<String>>>,
+        fallback_scrape_protocol: Option<Spanned<String>>,
     }
     unsupported {
         track_timestamps_staleness, scrape_classic_histograms,
@@ -135,7 +133,7 @@ section! {
 
 section! {
     StaticConfig {
-        targets: Option<Vec<S<String>>>,
+        targets: Option<Vec<Spanned<String>>>,
         labels: Option<LabelMap>,
     }
     unsupported {}
@@ -143,8 +141,8 @@ section! {
 
 section! {
     FileSdConfig {
-        files: Option<Vec<S<String>>>,
-        refresh_interval: Option<S<String>>,
+        files: Option<Vec<Spanned<String>>>,
+        refresh_interval: Option<Spanned<String>>,
     }
     unsupported {}
 }
@@ -154,12 +152,12 @@ section! {
         source_labels: Option<Vec<String>>,
         separator: Option<String>,
         #[serde(deserialize_with = "present")]
-        regex: Option<S<Option<String>>>,
+        regex: Option<Spanned<Option<String>>>,
         modulus: Option<u64>,
-        target_label: Option<S<String>>,
+        target_label: Option<Spanned<String>>,
         replacement: Option<String>,
         #[serde(deserialize_with = "present")]
-        action: Option<S<Option<String>>>,
+        action: Option<Spanned<Option<String>>>,
     }
     unsupported {}
 }
@@ -197,7 +195,7 @@ section! {
 
 /// A YAML mapping of label names to values, in file order, with positions.
 #[derive(Debug, Default)]
-pub struct LabelMap(pub Vec<(S<String>, S<String>)>);
+pub struct LabelMap(pub Vec<(Spanned<String>, Spanned<String>)>);
 
 impl<'de> Deserialize<'de> for LabelMap {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -209,7 +207,7 @@ impl<'de> Deserialize<'de> for LabelMap {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<LabelMap, A::Error> {
                 let mut out = Vec::new();
-                while let Some(kv) = m.next_entry::<S<String>, S<String>>()? {
+                while let Some(kv) = m.next_entry::<Spanned<String>, Spanned<String>>()? {
                     out.push(kv);
                 }
                 Ok(LabelMap(out))
