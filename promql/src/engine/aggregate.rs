@@ -262,24 +262,7 @@ pub(crate) fn eval(
                 quantile(scalar.unwrap_or(f64::NAN), &mut vals)
             }
             AggOp::TopK | AggOp::BottomK | AggOp::LimitK => {
-                let k = scalar.unwrap_or(0.0);
-                if k.is_nan() {
-                    return Err(EvalError::Execution("Parameter value is NaN".into()));
-                }
-                let k = if k >= acc.values.len() as f64 {
-                    acc.values.len()
-                } else if k < 1.0 {
-                    0
-                } else {
-                    k as usize
-                };
-                let mut vals = acc.values;
-                match op {
-                    AggOp::TopK => vals.sort_by(|a, b| nan_last(a.v, b.v, true)),
-                    AggOp::BottomK => vals.sort_by(|a, b| nan_last(a.v, b.v, false)),
-                    _ => {}
-                }
-                out.extend(vals.into_iter().take(k));
+                out.extend(first_k(op, scalar.unwrap_or(0.0), acc.values)?);
                 continue;
             }
             AggOp::LimitRatio => {
@@ -293,30 +276,61 @@ pub(crate) fn eval(
                 continue;
             }
             AggOp::CountValues => {
-                let label = match &param {
-                    Some(Val::Str(s)) => s.clone(),
-                    _ => return Err(EvalError::Execution("count_values needs a label name".into())),
-                };
-                if !storage::is_valid_label_name(&label) {
-                    return Err(EvalError::Execution(format!("invalid label name {label:?}")));
-                }
-                let mut counts: Vec<(String, f64)> = Vec::new();
-                for s in acc.values {
-                    let key = super::format_value(s.v);
-                    match counts.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, c)) => *c += 1.0,
-                        None => counts.push((key, 1.0)),
-                    }
-                }
-                for (value, c) in counts {
-                    let mut lb = g.builder();
-                    lb.set(label.clone(), value);
-                    out.push(Sample { labels: lb.build(), v: c, drop_name: false });
-                }
+                out.extend(count_values(&g, param.as_ref(), acc.values)?);
                 continue;
             }
         };
         out.push(Sample { labels: g, v, drop_name: acc.num.drop_name });
     }
     Ok(out)
+}
+
+/// `topk`, `bottomk` (sorted, NaN last) or `limitk` (as met): the first
+/// `k` samples of a group.
+fn first_k(op: AggOp, k: f64, mut vals: Vec<Sample>) -> Result<Vec<Sample>, EvalError> {
+    if k.is_nan() {
+        return Err(EvalError::Execution("Parameter value is NaN".into()));
+    }
+    let k = if k >= vals.len() as f64 {
+        vals.len()
+    } else if k < 1.0 {
+        0
+    } else {
+        k as usize
+    };
+    match op {
+        AggOp::TopK => vals.sort_by(|a, b| nan_last(a.v, b.v, true)),
+        AggOp::BottomK => vals.sort_by(|a, b| nan_last(a.v, b.v, false)),
+        _ => {}
+    }
+    vals.truncate(k);
+    Ok(vals)
+}
+
+/// `count_values(label, …)` over one group `g`: a sample per distinct value
+/// (as Prometheus writes it), counting the samples that have it.
+fn count_values(g: &Labels, param: Option<&Val>, vals: Vec<Sample>) -> Result<Vec<Sample>, EvalError> {
+    let label = match param {
+        Some(Val::Str(s)) => s.clone(),
+        _ => return Err(EvalError::Execution("count_values needs a label name".into())),
+    };
+    if !storage::is_valid_label_name(&label) {
+        return Err(EvalError::Execution(format!("invalid label name {label:?}")));
+    }
+    let mut counts: Vec<(String, f64)> = Vec::new();
+    for s in vals {
+        let key = super::format_value(s.v);
+        match counts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, c)) => *c += 1.0,
+            None => counts.push((key, 1.0)),
+        }
+    }
+    Ok(counts
+        .into_iter()
+        .map(|(value, c)| {
+            let mut lb = g.builder();
+            lb.set(label.clone(), value);
+            Sample { labels: lb.build(), v: c, drop_name: false }
+        })
+        .collect())
 }

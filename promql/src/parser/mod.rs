@@ -8,6 +8,7 @@
 
 mod ast;
 pub mod functions;
+mod modifiers;
 mod parse;
 mod printer;
 mod token;
