@@ -188,11 +188,11 @@ impl Crate {
     /// The module a path lands in, following re-exports.
     fn module_of_path(&self, path: &[String], depth: usize) -> ModPath {
         let mut len = path.len();
-        while len > 0 && !self.modules.contains(&path[..len].to_vec()) {
+        while len > 0 && !self.modules.contains(&path[..len]) {
             len -= 1;
         }
         if len < path.len() && depth < 8 {
-            if let Some(target) = self.reexports.get(&path[..=len].to_vec()) {
+            if let Some(target) = self.reexports.get(&path[..=len]) {
                 return self.module_of_path(target, depth + 1);
             }
         }
@@ -343,7 +343,7 @@ fn long_functions(text: &str) -> Vec<(usize, usize, String)> {
         let indent = &cap[1];
         let close = format!("{indent}}}");
         let Some(len) = lines[i..].iter().position(|l| *l == close) else { continue };
-        if len + 1 <= MAX_FN_LINES {
+        if len < MAX_FN_LINES {
             continue;
         }
         let explained = lines[..i]

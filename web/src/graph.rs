@@ -86,37 +86,11 @@ pub async fn graph(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
     if expr.is_empty() {
         return render(&page);
     }
-    let range_ms = match promql::duration::parse_duration(&range) {
-        Ok(ms) if ms > 0 => ms,
-        _ => {
-            page.error = format!("invalid range {range:?}: use a duration such as 1h");
+    let (range_ms, end, step) = match times(&range, &page.end, &page.step) {
+        Ok(t) => t,
+        Err(e) => {
+            page.error = e;
             return render(&page);
-        }
-    };
-    let end = if page.end.is_empty() {
-        storage::model::timestamp::now_ms()
-    } else {
-        match crate::time::parse_time(&page.end) {
-            Ok(t) => t,
-            Err(e) => {
-                page.error = format!("invalid end: {e}");
-                return render(&page);
-            }
-        }
-    };
-    let step = if page.step.is_empty() {
-        default_step(range_ms)
-    } else {
-        match crate::time::parse_duration_param(&page.step) {
-            Ok(s) if s > 0 && range_ms / s <= 11_000 => s,
-            Ok(_) => {
-                page.error = "invalid step: it must be positive and give at most 11,000 points".into();
-                return render(&page);
-            }
-            Err(e) => {
-                page.error = format!("invalid step: {e}");
-                return render(&page);
-            }
         }
     };
     let parsed = match promql::parse(&expr) {
@@ -147,68 +121,100 @@ pub async fn graph(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
         Err(e) => page.error = e.to_string(),
         Ok((v, a)) => {
             page.warnings.extend(a.warnings.iter().chain(&a.infos).cloned());
-            page.rows = match v {
-                Value::Scalar { v, .. } => vec![Row { labels: "scalar".into(), value: promql::format_value(v) }],
-                Value::String { s, .. } => vec![Row { labels: "string".into(), value: s }],
-                Value::Vector(v) => {
-                    page.rows_cut = v.len().saturating_sub(MAX_ROWS);
-                    v.iter()
-                        .take(MAX_ROWS)
-                        .map(|s| Row { labels: series_name(&s.labels), value: promql::format_value(s.v) })
-                        .collect()
-                }
-                Value::Matrix(m) => {
-                    page.rows_cut = m.len().saturating_sub(MAX_ROWS);
-                    m.iter()
-                        .take(MAX_ROWS)
-                        .map(|s| Row {
-                            labels: series_name(&s.labels),
-                            value: s
-                                .points
-                                .iter()
-                                .map(|(t, v)| format!("{} @{}", promql::format_value(*v), *t as f64 / 1000.0))
-                                .collect::<Vec<_>>()
-                                .join("\n"),
-                        })
-                        .collect()
-                }
-            };
+            (page.rows, page.rows_cut) = table_rows(v);
         }
     }
-    if let Some(r) = range_answer {
-        match r {
-            Err(e) if page.error.is_empty() => page.error = e.to_string(),
-            Err(_) => {}
-            Ok((Value::Matrix(m), _)) => {
-                page.lines_cut = m.len().saturating_sub(MAX_LINES);
-                let lines: Vec<Line> = m
-                    .into_iter()
-                    .take(MAX_LINES)
-                    .map(|s| Line { name: series_name(&s.labels), points: s.points, colour: None })
-                    .collect();
-                page.legend = lines
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| LegendEntry { colour: chart::colour(i), name: l.name.clone() })
-                    .collect();
-                let c = TimeChart {
-                    width: 1200,
-                    height: 360,
-                    start,
-                    end,
-                    step,
-                    unit: "",
-                    decimals: None,
-                    theme: chart::Theme::Page,
-                    style: chart::Style::default(),
-                    marks: &[],
-                };
-                page.svg = chart::time_series(&lines, &c);
-            }
-            Ok(_) => {}
+    match range_answer {
+        Some(Err(e)) if page.error.is_empty() => page.error = e.to_string(),
+        Some(Ok((Value::Matrix(m), _))) => {
+            page.lines_cut = m.len().saturating_sub(MAX_LINES);
+            (page.svg, page.legend) = chart_of(m, start, end, step);
         }
+        _ => {}
     }
     render(&page)
+}
+
+/// The range, end and step of the page's form, or the error to show: the
+/// range a positive duration, the end now by default, the step by default
+/// about 250 points and never more than 11,000.
+fn times(range: &str, end: &str, step: &str) -> Result<(i64, i64, i64), String> {
+    let range_ms = match promql::duration::parse_duration(range) {
+        Ok(ms) if ms > 0 => ms,
+        _ => return Err(format!("invalid range {range:?}: use a duration such as 1h")),
+    };
+    let end = if end.is_empty() {
+        storage::model::timestamp::now_ms()
+    } else {
+        crate::time::parse_time(end).map_err(|e| format!("invalid end: {e}"))?
+    };
+    let step = if step.is_empty() {
+        default_step(range_ms)
+    } else {
+        match crate::time::parse_duration_param(step) {
+            Ok(s) if s > 0 && range_ms / s <= 11_000 => s,
+            Ok(_) => return Err("invalid step: it must be positive and give at most 11,000 points".into()),
+            Err(e) => return Err(format!("invalid step: {e}")),
+        }
+    };
+    Ok((range_ms, end, step))
+}
+
+/// The table of an instant answer (at most [`MAX_ROWS`] rows) and how many
+/// rows were left out.
+fn table_rows(v: Value) -> (Vec<Row>, usize) {
+    match v {
+        Value::Scalar { v, .. } => (vec![Row { labels: "scalar".into(), value: promql::format_value(v) }], 0),
+        Value::String { s, .. } => (vec![Row { labels: "string".into(), value: s }], 0),
+        Value::Vector(v) => {
+            let rows = v
+                .iter()
+                .take(MAX_ROWS)
+                .map(|s| Row { labels: series_name(&s.labels), value: promql::format_value(s.v) })
+                .collect();
+            (rows, v.len().saturating_sub(MAX_ROWS))
+        }
+        Value::Matrix(m) => {
+            let rows = m
+                .iter()
+                .take(MAX_ROWS)
+                .map(|s| Row {
+                    labels: series_name(&s.labels),
+                    value: s
+                        .points
+                        .iter()
+                        .map(|(t, v)| format!("{} @{}", promql::format_value(*v), *t as f64 / 1000.0))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                })
+                .collect();
+            (rows, m.len().saturating_sub(MAX_ROWS))
+        }
+    }
+}
+
+/// The chart of a range answer (its first [`MAX_LINES`] series) and its legend.
+fn chart_of(m: Vec<promql::Series>, start: i64, end: i64, step: i64) -> (String, Vec<LegendEntry>) {
+    let lines: Vec<Line> = m
+        .into_iter()
+        .take(MAX_LINES)
+        .map(|s| Line { name: series_name(&s.labels), points: s.points, colour: None })
+        .collect();
+    let legend =
+        lines.iter().enumerate().map(|(i, l)| LegendEntry { colour: chart::colour(i), name: l.name.clone() }).collect();
+    let c = TimeChart {
+        width: 1200,
+        height: 360,
+        start,
+        end,
+        step,
+        unit: "",
+        decimals: None,
+        theme: chart::Theme::Page,
+        style: chart::Style::default(),
+        marks: &[],
+    };
+    (chart::time_series(&lines, &c), legend)
 }
 
 #[cfg(test)]
