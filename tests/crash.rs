@@ -4,13 +4,10 @@
 mod common;
 
 use common::*;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+use storage::model::timestamp::now_ms;
 
 const SERIES: usize = 1_000;
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
-}
 
 fn page(job: &str) -> String {
     let mut s = String::from("# TYPE load_series gauge\n");

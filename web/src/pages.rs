@@ -183,7 +183,7 @@ struct StatusPage {
 }
 
 fn rfc3339(t: std::time::SystemTime) -> String {
-    crate::time::format_rfc3339(t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64))
+    crate::time::format_rfc3339(storage::model::timestamp::from_system_time(t))
 }
 
 /// GET /status: build, runtime, storage figures, cardinality, flags and

@@ -262,7 +262,7 @@ pub(crate) fn eval(
                 quantile(scalar.unwrap_or(f64::NAN), &mut vals)
             }
             AggOp::TopK | AggOp::BottomK | AggOp::LimitK => {
-                out.extend(first_k(op, scalar.unwrap_or(0.0), acc.values)?);
+                out.extend(first_k(op, scalar.unwrap_or(0.0), acc.values));
                 continue;
             }
             AggOp::LimitRatio => {
@@ -286,11 +286,8 @@ pub(crate) fn eval(
 }
 
 /// `topk`, `bottomk` (sorted, NaN last) or `limitk` (as met): the first
-/// `k` samples of a group.
-fn first_k(op: AggOp, k: f64, mut vals: Vec<Sample>) -> Result<Vec<Sample>, EvalError> {
-    if k.is_nan() {
-        return Err(EvalError::Execution("Parameter value is NaN".into()));
-    }
+/// `k` samples of a group (`k` is not NaN: [`eval`] refuses that first).
+fn first_k(op: AggOp, k: f64, mut vals: Vec<Sample>) -> Vec<Sample> {
     let k = if k >= vals.len() as f64 {
         vals.len()
     } else if k < 1.0 {
@@ -304,7 +301,7 @@ fn first_k(op: AggOp, k: f64, mut vals: Vec<Sample>) -> Result<Vec<Sample>, Eval
         _ => {}
     }
     vals.truncate(k);
-    Ok(vals)
+    vals
 }
 
 /// `count_values(label, …)` over one group `g`: a sample per distinct value

@@ -109,8 +109,7 @@ pub(crate) fn eval(ctx: &Ctx, e: &Expr, t: i64) -> Result<Val, EvalError> {
 
 /// The selector an expression is, through parentheses.
 fn plain_selector(e: &Expr) -> Option<&VectorSelector> {
-    match e {
-        Expr::Paren(x) => plain_selector(x),
+    match super::strip_parens(e) {
         Expr::VectorSelector(vs) => Some(vs),
         _ => None,
     }

@@ -494,6 +494,7 @@ impl Engine {
     }
 }
 
+/// The expression inside any parentheses.
 fn strip_parens(e: &Expr) -> &Expr {
     match e {
         Expr::Paren(x) => strip_parens(x),
@@ -501,11 +502,11 @@ fn strip_parens(e: &Expr) -> &Expr {
     }
 }
 
-/// Applies delayed name removal and rejects duplicate label sets.
 /// Hash maps and sets for label sets and signatures: a fast hasher, seeded per process.
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
+/// Applies delayed name removal and rejects duplicate label sets.
 fn finish_vector(samples: Vec<Sample>) -> Result<Vec<(Labels, f64)>, EvalError> {
     let mut out: Vec<(Labels, f64)> = samples
         .into_iter()

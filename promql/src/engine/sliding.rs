@@ -18,7 +18,7 @@
 use super::aggregate::{is_numeric, GroupKey, Groups, Num};
 use super::functions::{counter_info, is_range_function, keeps_name, window_of, window_value, RateTimes};
 use super::numeric::check_quantile;
-use super::{Ctx, EvalError, FastMap, Sample, SeriesData};
+use super::{strip_parens, Ctx, EvalError, FastMap, Sample, SeriesData};
 use crate::parser::{AggOp, Expr, Pos, VectorSelector};
 use storage::is_stale_nan;
 
@@ -60,22 +60,15 @@ fn number(e: &Expr) -> Option<f64> {
     }
 }
 
-fn unparen(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(x) => unparen(x),
-        e => e,
-    }
-}
-
 /// `e` as a range function this module can slide, if it is one.
 fn range_call<'e>(ctx: &Ctx, e: &'e Expr) -> Option<RangeCall<'e>> {
-    let Expr::Call { func, args, pos, arg_pos } = unparen(e) else { return None };
+    let Expr::Call { func, args, pos, arg_pos } = strip_parens(e) else { return None };
     let name = func.name;
     let m_idx = usize::from(name == "quantile_over_time");
     if !is_range_function(func) || name == "absent_over_time" {
         return None;
     }
-    let marg = unparen(args.get(m_idx)?);
+    let marg = strip_parens(args.get(m_idx)?);
     let Expr::MatrixSelector { vs, .. } = marg else { return None };
     if vs.anchored || vs.smoothed {
         return None;

@@ -2,7 +2,7 @@
 //! scrape into their open chunks and the WAL.
 
 use super::memseries::{AppendResult, MemSeries, SeriesChunks};
-use super::{lock, AppendOutcome, Db, SeriesRef};
+use super::{lock, AppendOutcome, Db, Persist, SeriesRef, WalState};
 use crate::disk::PARTITION_MS;
 use crate::model::labels::Labels;
 use crate::model::value::Sample;
@@ -89,12 +89,7 @@ impl Db {
                     self.write_failed("writing the WAL", &e);
                 }
             }
-            if !w.unindexed.is_empty() {
-                match p.disk.put_series(&w.unindexed) {
-                    Ok(()) => w.unindexed.clear(),
-                    Err(e) => self.write_failed("writing the series index", &e),
-                }
-            }
+            self.index_new_series(p, w);
             w.logged = logged;
             w.logged.clear();
             if !to_queue.is_empty() {
@@ -107,6 +102,18 @@ impl Db {
         self.stats.out_of_order.fetch_add(out.out_of_order, Ordering::Relaxed);
         self.stats.duplicate.fetch_add(out.duplicate, Ordering::Relaxed);
         out
+    }
+
+    /// Puts series created since the last call into the sled index (kept
+    /// for the next call if that fails).
+    pub(super) fn index_new_series(&self, p: &Persist, w: &mut WalState) {
+        if w.unindexed.is_empty() {
+            return;
+        }
+        match p.disk.put_series(&w.unindexed) {
+            Ok(()) => w.unindexed.clear(),
+            Err(e) => self.write_failed("writing the series index", &e),
+        }
     }
 
     pub(super) fn write_failed(&self, what: &str, e: &io::Error) {

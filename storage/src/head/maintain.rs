@@ -116,12 +116,7 @@ impl Db {
                     }
                 }
             }
-            if !w.unindexed.is_empty() {
-                match p.disk.put_series(&w.unindexed) {
-                    Ok(()) => w.unindexed.clear(),
-                    Err(e) => self.write_failed("writing the series index", &e),
-                }
-            }
+            self.index_new_series(p, &mut w);
             w.wal.take_sync_handle()
         };
         if let Some(f) = sync {

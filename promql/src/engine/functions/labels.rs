@@ -26,16 +26,22 @@ pub(super) fn label_join(v: Vec<Sample>, dst: &str, sep: &str, srcs: &[String]) 
             .map(|mut s| {
                 let joined: Vec<&str> = srcs.iter().map(|n| s.labels.get(n).unwrap_or("")).collect();
                 let value = joined.join(sep);
-                let mut lb = s.labels.builder();
-                lb.set(dst.to_string(), value);
-                s.labels = lb.build();
-                if dst == METRIC_NAME {
-                    s.drop_name = false;
-                }
+                set_label(&mut s, dst, value);
                 s
             })
             .collect(),
     ))
+}
+
+/// Sets label `dst` of a sample; a metric name written this way is kept
+/// (not dropped later with the name of the function's input).
+fn set_label(s: &mut Sample, dst: &str, value: String) {
+    let mut lb = s.labels.builder();
+    lb.set(dst.to_string(), value);
+    s.labels = lb.build();
+    if dst == METRIC_NAME {
+        s.drop_name = false;
+    }
 }
 
 /// `sort` and `sort_desc`: by value, NaN last either way.
@@ -94,12 +100,7 @@ pub(super) fn label_replace(v: Vec<Sample>, dst: &str, repl: &str, src: &str, re
                 if let Some(caps) = regex.captures(&value) {
                     let mut res = String::new();
                     caps.expand(repl, &mut res);
-                    let mut lb = s.labels.builder();
-                    lb.set(dst.to_string(), res);
-                    s.labels = lb.build();
-                    if dst == METRIC_NAME {
-                        s.drop_name = false;
-                    }
+                    set_label(&mut s, dst, res);
                 }
                 s
             })

@@ -46,10 +46,14 @@ impl Args {
         self.vals.len()
     }
 
-    /// The instant vector at `k` (moved out: each is read once), empty if
-    /// there is none.
+    /// The value at `k`, moved out (each vector is read once).
+    fn take(&mut self, k: usize) -> Option<Val> {
+        self.vals.get_mut(k).map(|v| std::mem::replace(v, Val::Scalar(f64::NAN)))
+    }
+
+    /// The instant vector at `k` (moved out), empty if there is none.
     fn vector(&mut self, k: usize) -> Vec<Sample> {
-        match self.vals.get_mut(k).map(|v| std::mem::replace(v, Val::Scalar(f64::NAN))) {
+        match self.take(k) {
             Some(Val::Vector(v)) => v,
             _ => Vec::new(),
         }
@@ -57,7 +61,7 @@ impl Args {
 
     /// The range vector at `k` (moved out), empty if there is none.
     fn matrix(&mut self, k: usize) -> Vec<super::Series> {
-        match self.vals.get_mut(k).map(|v| std::mem::replace(v, Val::Scalar(f64::NAN))) {
+        match self.take(k) {
             Some(Val::Matrix(m)) => m,
             _ => Vec::new(),
         }
