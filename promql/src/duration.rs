@@ -1,5 +1,6 @@
-//! Prometheus's duration notation (`1h30m`, `15s`, `500ms`, `2w`) and civil
-//! dates, shared by the config, the HTTP API, the engine and the test runner.
+//! Prometheus's duration notation (`1h30m`, `15s`, `500ms`, `2w`), shared by
+//! the config, the HTTP API and the engine, and the civil date of a day
+//! number that PromQL's date functions use.
 
 /// Units, longest first where they share a prefix, with their milliseconds.
 pub(crate) const UNITS: [(&str, i64); 7] = [
@@ -18,17 +19,6 @@ const ORDER: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
 /// Position of a unit in the canonical order (larger units first).
 pub(crate) fn unit_rank(u: &str) -> usize {
     ORDER.iter().position(|o| *o == u).unwrap_or(0)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// The (year, month, day) of a day number since 1970-01-01.

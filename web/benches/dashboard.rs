@@ -1,6 +1,6 @@
 //! Dashboards rendered on the server: the 20-panel service dashboard over an
 //! hour at 100,000 stored series (every query and every chart, through the
-//! router as a browser's request), and one chart of 10 series × 720 points
+//! router as a browser's request, plain and gzipped), and one chart of 10 series × 720 points
 //! drawn to SVG. `cargo bench -p web --bench dashboard`.
 
 #[path = "fixture/mod.rs"]
@@ -27,6 +27,12 @@ fn bench(c: &mut Criterion) {
     g.sample_size(30);
     g.bench_function("20_panels_1h_100k_series", |b| {
         b.iter(|| rt.block_on(fixture::get(router.clone(), black_box(&url))).1.len())
+    });
+    let (_, encoding, zipped) = rt.block_on(fixture::get_encoded(router.clone(), &url, Some("gzip")));
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    eprintln!("page weight gzipped: {} bytes", zipped.len());
+    g.bench_function("20_panels_1h_100k_series_gzip", |b| {
+        b.iter(|| rt.block_on(fixture::get_encoded(router.clone(), black_box(&url), Some("gzip"))).2.len())
     });
     g.finish();
 

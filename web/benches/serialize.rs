@@ -2,7 +2,8 @@
 //! 1,000-point matrix (17-digit values, and values of a few decimals),
 //! labelled like the bench farm's series.
 //! `cargo bench -p web --bench serialize`. The `serde_json_tree` variants
-//! build a `serde_json::Value` first, as Vigil's API did before.
+//! build a `serde_json::Value` first, as Vigil's API did before. The
+//! `api_time` group reads and writes the API's RFC 3339 times.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use promql::{Series, VectorSample};
@@ -87,5 +88,21 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+fn api_time(c: &mut Criterion) {
+    let mut g = c.benchmark_group("api_time");
+    let texts: Vec<String> =
+        (0..1000).map(|i| format!("2015-07-{:02}T20:{:02}:51.{i:03}+02:00", i % 28 + 1, i % 60)).collect();
+    g.throughput(Throughput::Elements(texts.len() as u64));
+    g.bench_function("parse_rfc3339_1000", |b| {
+        b.iter(|| texts.iter().map(|t| web::time::parse_time(black_box(t)).unwrap_or(0)).sum::<i64>())
+    });
+    g.bench_function("format_rfc3339_1000", |b| {
+        b.iter(|| {
+            (0..1000i64).map(|i| web::time::format_rfc3339(black_box(1_435_781_451_781 + i * 997)).len()).sum::<usize>()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, api_time);
 criterion_main!(benches);

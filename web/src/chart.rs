@@ -13,22 +13,33 @@ use std::fmt::Write;
 /// gap. `colour` overrides the palette's (`#rrggbb`).
 #[derive(Default)]
 pub struct Line {
+    /// Shown in the legend and tooltip.
     pub name: String,
+    /// (ms, value), oldest first.
     pub points: Vec<(i64, f64)>,
+    /// `#rrggbb`; `None` takes the palette's next.
     pub colour: Option<String>,
 }
 
 /// The frame a time series chart is drawn in.
 pub struct TimeChart<'a> {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
+    /// The range's start (ms).
     pub start: i64,
+    /// The range's end (ms).
     pub end: i64,
     /// The query step: points further apart than this (and a half) are not joined.
     pub step: i64,
+    /// Grafana unit id for the axis.
     pub unit: &'a str,
+    /// Decimals on the axis (`None`: chosen by the tick spacing).
     pub decimals: Option<usize>,
+    /// Light or dark.
     pub theme: Theme,
+    /// Lines, bars, fill, stacking.
     pub style: Style,
     /// Times marked across the plot (annotations).
     pub marks: &'a [Mark],
@@ -38,10 +49,13 @@ pub struct TimeChart<'a> {
 /// Grafana draws annotations: a dashed line or a shaded band, its title on hover.
 #[derive(Clone, Debug, Default)]
 pub struct Mark {
+    /// Start (ms).
     pub start: i64,
+    /// End (ms); equal to `start` for a single time.
     pub end: i64,
     /// A `#rrggbb` colour (anything else draws in the chart's text colour).
     pub colour: String,
+    /// Shown on hover.
     pub title: String,
 }
 
@@ -168,18 +182,16 @@ pub fn xml_escape(s: &str) -> String {
 }
 
 /// `HH:MM` (UTC), with the date when the range spans more than a day.
+/// A time beyond the years ±9999 has no label.
 pub fn time_label(ms: i64, span_ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (_, m, d) = promql::duration::civil_from_days(days);
-    let (h, min, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
-    if span_ms > 86_400_000 {
-        format!("{m:02}-{d:02} {h:02}:{min:02}")
+    let format = if span_ms > 86_400_000 {
+        "%m-%d %H:%M"
     } else if span_ms < 900_000 {
-        format!("{h:02}:{min:02}:{s:02}")
+        "%H:%M:%S"
     } else {
-        format!("{h:02}:{min:02}")
-    }
+        "%H:%M"
+    };
+    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| String::new(), |t| t.strftime(format).to_string())
 }
 
 /// Runs of points to be joined: split at NaN and at steps longer than 1.5 × `step`.
@@ -622,6 +634,15 @@ mod tests {
         assert!(!svg.contains("<script>"), "label text escaped");
         assert!(svg.contains("&lt;script&gt;"));
         assert_eq!(time_label(3_600_000 + 61_000, 3_600_000), "01:01");
+    }
+
+    #[test]
+    fn time_labels_by_span_in_utc() {
+        let t = 1_456_747_200_500; // 2016-02-29T12:00:00.5Z
+        assert_eq!(time_label(t, 3 * 86_400_000), "02-29 12:00");
+        assert_eq!(time_label(t + 7_000, 600_000), "12:00:07");
+        assert_eq!(time_label(-1, 2 * 86_400_000), "12-31 23:59");
+        assert_eq!(time_label(i64::MAX, 0), "");
     }
 
     #[test]
