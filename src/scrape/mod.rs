@@ -5,7 +5,7 @@
 //! - [`target`]: target labels and URL from discovered groups (relabeling included);
 //! - [`scrape_loop`]: the per-target task; [`fetch`]: one HTTP scrape;
 //! - [`append`]: one body into one store batch (series cache, limits, staleness);
-//! - [`parse`]: the exposition parsers; [`relabel`]: relabeling rules.
+//! - [`parse`]: the exposition parsers (relabeling rules live in `storage::model::relabel`).
 
 pub mod append;
 pub mod discovery;

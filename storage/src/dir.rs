@@ -19,22 +19,54 @@ const MAGIC: &str = "vigil-tsdb";
 /// Why a data dir cannot be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum DirError {
+    /// Reading or creating the dir failed.
     #[error("data dir {dir}: {source}")]
-    Io { dir: PathBuf, source: io::Error },
+    Io {
+        /// The data dir.
+        dir: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
     #[error(
         "data dir {dir} is not a Vigil data dir (it has other files, e.g. {example:?}, and no VIGIL marker); \
          refusing to write to it: pass an empty or new directory"
     )]
-    Foreign { dir: PathBuf, example: String },
+    /// The dir holds other files and no marker: not ours to write into.
+    Foreign {
+        /// The data dir.
+        dir: PathBuf,
+        /// One of the files found there.
+        example: String,
+    },
+    /// The marker file is there but says something else.
     #[error("data dir {dir}: the VIGIL marker is not Vigil's ({found:?}); refusing to open it")]
-    BadMarker { dir: PathBuf, found: String },
+    BadMarker {
+        /// The data dir.
+        dir: PathBuf,
+        /// The marker's first line.
+        found: String,
+    },
     #[error(
         "data dir {dir} was written by format version {found}, newer than this Vigil's {FORMAT_VERSION}; \
          refusing to open it (run a newer Vigil)"
     )]
-    FutureVersion { dir: PathBuf, found: u32 },
+    /// A newer Vigil wrote the dir.
+    FutureVersion {
+        /// The data dir.
+        dir: PathBuf,
+        /// The format version the marker names.
+        found: u32,
+    },
+    /// Another process holds the lock.
     #[error("data dir {dir} is in use by another Vigil process{pid} (lock held on {lock}); stop it or pick another --data-dir")]
-    Locked { dir: PathBuf, lock: PathBuf, pid: String },
+    Locked {
+        /// The data dir.
+        dir: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+        /// " (pid N)" when the lock file names the holder, else empty.
+        pid: String,
+    },
 }
 
 /// An open, locked data dir. The lock is released when this is dropped.
@@ -86,6 +118,7 @@ impl DataDir {
         Ok(DataDir { path: path.to_path_buf(), _lock: lock })
     }
 
+    /// The data dir's path.
     pub fn path(&self) -> &Path {
         &self.path
     }

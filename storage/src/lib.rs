@@ -4,7 +4,10 @@
 //! - [`model`]: what all of Vigil shares ([`Labels`], [`Matcher`]s,
 //!   [`Sample`] and the staleness marker, metric metadata, relabeling,
 //!   timestamps); it imports nothing else of the store;
-//! - [`chunkenc`]: the chunk encodings (Gorilla XOR, and integers as differences);
+//! - [`chunkenc`]: the chunk encodings (Gorilla XOR, and integers as
+//!   differences); native histogram chunks (integer and float) will sit
+//!   beside them as `chunkenc/histogram.rs` and `chunkenc/float_histogram.rs`,
+//!   with the histogram type itself in `model`;
 //! - [`series`]: a selected series as shared chunks, decoded as it is read;
 //! - [`head`]: [`Db`], the store: the in-memory head with its postings index,
 //!   appends one batch per scrape, queries by matchers over a time range,
@@ -14,6 +17,8 @@
 //! - [`dir`]: the data dir's format marker and lock.
 //!
 //! docs/format.md describes the bytes on disk and why they are laid out so.
+
+#![warn(missing_docs)]
 
 pub mod chunkenc;
 pub mod dir;

@@ -52,6 +52,7 @@ impl Chunk {
 /// oldest first.
 #[derive(Clone)]
 pub struct SelectedSeries {
+    /// The series' labels.
     pub labels: Labels,
     chunks: Vec<Chunk>,
     mint: i64,

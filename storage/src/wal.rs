@@ -40,6 +40,7 @@ pub enum Record {
 /// The in-memory chunks of one series at a checkpoint.
 #[derive(Debug, PartialEq)]
 pub struct SeriesState {
+    /// The series' id.
     pub id: u32,
     /// Sealed chunks not yet on disk: (mint, maxt, bytes).
     pub sealed: Vec<(i64, i64, Vec<u8>)>,
@@ -53,7 +54,9 @@ pub struct SeriesState {
 /// What replay found.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ReplayStats {
+    /// Segments read.
     pub segments: u64,
+    /// Records read.
     pub records: u64,
     /// Segments that ended in a torn or corrupt record.
     pub corrupt_segments: u64,

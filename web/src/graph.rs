@@ -59,6 +59,7 @@ fn default_step(range_ms: i64) -> i64 {
     NICE_STEPS_S.iter().copied().find(|s| *s >= want).unwrap_or(want) * 1000
 }
 
+/// `GET /graph`: the query page, its answer as a table and a chart.
 pub async fn graph(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
     let params: Vec<(String, String)> = q
         .as_deref()

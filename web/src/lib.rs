@@ -4,13 +4,28 @@
 //!
 //! A tour:
 //! - [`router`] builds the axum `Router` from an [`AppState`];
-//! - [`api`]: Prometheus-compatible JSON handlers and their error shapes;
-//! - [`pages`]: askama templates (under `web/templates`) for `/` and `/targets`;
+//! - [`api`]: the Prometheus HTTP API (JSON handlers, their parameters and
+//!   error shapes), `/federate`, and the import endpoints;
+//! - [`pages`]: the server-rendered pages (askama templates under
+//!   `web/templates`): home, targets, status, flags, config;
+//! - [`graph`]: `/graph`, the expression browser;
+//! - [`dashboard`]: Grafana dashboards read, interpolated and drawn on the grid;
+//! - [`chart`]: plotters charts as SVG; [`png`]: the same rasterised;
+//! - [`units`]: values formatted as Grafana formats a unit;
+//! - [`html`]: what every page shares (rendering, a series' name);
 //! - [`time`]: API time and duration parameters.
 //!
 //! The web crate knows nothing of how targets are scraped or how config is
 //! reloaded: the binary hands it the small traits [`ScrapeView`] and
-//! [`Control`], as Prometheus's web package is handed its managers.
+//! [`Control`], as Prometheus's web package is handed its managers. The
+//! capabilities to come are handed in the same way: a `RulesView` (rule
+//! groups, their rules and health, active alerts, the Alertmanagers in use)
+//! behind `/api/v1/rules`, `/api/v1/alerts`, `/api/v1/alertmanagers` and the
+//! rules and alerts pages; the remote-write receiver's body goes to the
+//! binary through [`Control`] as imports do (`api` checks headers and size,
+//! the binary decodes and appends).
+
+#![warn(missing_docs)]
 
 pub mod api;
 pub mod chart;
@@ -33,16 +48,25 @@ use storage::{Db, Labels};
 /// One target as the pages and the targets API show it.
 #[derive(Clone, Debug)]
 pub struct TargetInfo {
+    /// Labels after relabeling (what samples carry).
     pub labels: Labels,
+    /// Labels before relabeling (`__address__`, `__meta_*`, …).
     pub discovered: Labels,
+    /// The scrape URL.
     pub url: String,
     /// "up", "down" or "unknown".
     pub health: &'static str,
+    /// The last scrape's error (empty when it succeeded).
     pub last_error: String,
+    /// When the last scrape started.
     pub last_scrape: Option<SystemTime>,
+    /// How long it took.
     pub last_duration: Duration,
+    /// Samples it returned.
     pub last_samples: u64,
+    /// Scrape interval.
     pub interval: Duration,
+    /// Scrape timeout.
     pub timeout: Duration,
     /// Its families' metadata, sorted by name.
     pub metadata: Arc<Vec<storage::MetricMetadata>>,
@@ -51,7 +75,9 @@ pub struct TargetInfo {
 /// The targets of one job.
 #[derive(Clone, Debug)]
 pub struct PoolInfo {
+    /// The job's name.
     pub job: String,
+    /// Its active targets.
     pub targets: Vec<TargetInfo>,
     /// Discovered labels of targets that relabeling dropped.
     pub dropped: Vec<Labels>,
@@ -61,6 +87,7 @@ pub struct PoolInfo {
 
 /// What the web side may ask of the scrape manager.
 pub trait ScrapeView: Send + Sync {
+    /// Every job's targets, in config order.
     fn pools(&self) -> Vec<PoolInfo>;
 }
 
@@ -74,6 +101,7 @@ pub trait Control: Send + Sync {
     fn config_yaml(&self) -> String;
     /// Command-line flags and their values (defaults included).
     fn flags(&self) -> Vec<(String, String)>;
+    /// What /api/v1/status/runtimeinfo reports.
     fn runtime_info(&self) -> RuntimeInfo;
     /// `global.external_labels` of the running config.
     fn external_labels(&self) -> Labels;
@@ -89,21 +117,27 @@ pub trait Control: Send + Sync {
 /// Which kind of query ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum QueryKind {
+    /// `/api/v1/query` or one panel value.
     Instant,
+    /// `/api/v1/query_range` or a chart.
     Range,
 }
 
 /// How a query ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum QueryOutcome {
+    /// An answer was returned.
     Answered,
+    /// The query failed (bad query, too many samples, …).
     Failed,
+    /// The query ran past its timeout.
     TimedOut,
     /// The client went away before the answer was ready.
     Canceled,
 }
 
 impl QueryOutcome {
+    /// How an evaluation's result ended.
     pub fn of<T>(r: &Result<T, promql::EvalError>) -> QueryOutcome {
         match r {
             Ok(_) => QueryOutcome::Answered,
@@ -117,10 +151,15 @@ impl QueryOutcome {
 /// What an import wrote and what it turned away.
 #[derive(Clone, Debug, Default)]
 pub struct ImportReport {
+    /// Series that received samples.
     pub series: u64,
+    /// Samples stored.
     pub samples: u64,
+    /// Lines without a timestamp (an import needs one).
     pub no_timestamp: u64,
+    /// Repeated timestamps with another value.
     pub duplicate: u64,
+    /// Samples the store already held.
     pub already_stored: u64,
 }
 
@@ -129,15 +168,20 @@ pub struct ImportReport {
 pub enum ImportFailure {
     /// The body is at fault (the message names the line and column).
     BadInput(String),
+    /// The store refused it (disk full, …).
     Store(String),
 }
 
 /// What /api/v1/status/runtimeinfo reports.
 #[derive(Clone, Debug)]
 pub struct RuntimeInfo {
+    /// When Vigil started.
     pub start_time: SystemTime,
+    /// The working directory.
     pub cwd: String,
+    /// Whether the last reload succeeded.
     pub reload_config_success: bool,
+    /// When the running config was loaded.
     pub last_config_time: SystemTime,
     /// WAL segments found torn or corrupt when the store opened.
     pub corruption_count: u64,
@@ -145,20 +189,26 @@ pub struct RuntimeInfo {
     pub task_count: usize,
     /// Runtime worker threads (Prometheus: GOMAXPROCS).
     pub workers: usize,
+    /// Retention as Prometheus words it (`15d`, `10GiB`, …).
     pub storage_retention: String,
 }
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
+    /// The store.
     pub db: Arc<Db>,
+    /// The query engine with its limits.
     pub engine: Engine,
+    /// The scrape manager, as the pages see it.
     pub scrapes: Arc<dyn ScrapeView>,
+    /// Process actions (reload, import, own metrics).
     pub control: Arc<dyn Control>,
     /// Set once queries can be served (/-/ready answers 503 before).
     pub ready: Arc<AtomicBool>,
     /// `--web.enable-admin-api`: the /api/v1/admin endpoints answer.
     pub admin_api: bool,
+    /// The dashboards served (reloaded in place).
     pub dashboards: Arc<std::sync::RwLock<Dashboards>>,
 }
 
@@ -197,7 +247,9 @@ impl Drop for CancelOnDrop {
 /// The dashboards served, and the files that could not be read.
 #[derive(Clone, Debug, Default)]
 pub struct Dashboards {
+    /// The dashboards, uid-unique.
     pub list: Vec<dashboard::model::Dashboard>,
+    /// Files that could not be read, and why.
     pub errors: Vec<String>,
 }
 
@@ -264,5 +316,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/tsdb/snapshot", post(api::snapshot).put(api::snapshot))
         .fallback(api::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(api::MAX_FORM_BODY))
+        // gzip when the client asks for it, as Prometheus compresses its
+        // API and pages; tiny answers and images are sent as they are.
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }

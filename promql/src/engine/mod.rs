@@ -127,15 +127,18 @@ fn write_value_general(out: &mut String, v: f64) {
 /// One element of an instant vector.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VectorSample {
+    /// The series' labels (the metric name included unless dropped).
     pub labels: Labels,
     /// Evaluation timestamp (ms).
     pub t: i64,
+    /// The value.
     pub v: f64,
 }
 
 /// A series of a range vector or range query result.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
+    /// The series' labels.
     pub labels: Labels,
     /// (timestamp ms, value), oldest first.
     pub points: Vec<(i64, f64)>,
@@ -144,21 +147,39 @@ pub struct Series {
 /// The result of a query.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
-    Scalar { t: i64, v: f64 },
-    String { t: i64, s: String },
+    /// A number at the evaluation time `t` (ms).
+    Scalar {
+        /// Evaluation timestamp (ms).
+        t: i64,
+        /// The number.
+        v: f64,
+    },
+    /// A string at the evaluation time `t` (ms).
+    String {
+        /// Evaluation timestamp (ms).
+        t: i64,
+        /// The string.
+        s: String,
+    },
+    /// An instant vector: one sample per series at one time.
     Vector(Vec<VectorSample>),
+    /// A range vector, or a range query's answer: points per series.
     Matrix(Vec<Series>),
 }
 
 /// An evaluation that could not complete, with Prometheus's wording.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
+    /// Any other failure, with Prometheus's message.
     #[error("{0}")]
     Execution(String),
+    /// The query ran past its timeout; names the stage it was in.
     #[error("query timed out in {0}")]
     Timeout(&'static str),
+    /// The query would hold more samples than `max_samples`; names the stage.
     #[error("query processing would load too many samples into memory in {0}")]
     TooManySamples(&'static str),
+    /// The asker went away; names the stage evaluation stopped in.
     #[error("query was canceled in {0}")]
     Canceled(&'static str),
 }
@@ -166,8 +187,11 @@ pub enum EvalError {
 /// Evaluates queries with fixed settings.
 #[derive(Clone, Debug)]
 pub struct Engine {
+    /// How far back an instant selector looks for a sample (`--query.lookback-delta`).
     pub lookback_ms: i64,
+    /// Most samples a query may hold at once (`--query.max-samples`).
     pub max_samples: usize,
+    /// Longest a query may run (`--query.timeout`).
     pub timeout: Duration,
     /// Step of subqueries written without one (`x[10m:]`).
     pub default_subquery_step_ms: i64,
@@ -210,7 +234,9 @@ pub(crate) struct Sample {
 /// ("PromQL warning: …", "PromQL info: …"), without repeats.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Annotations {
+    /// "PromQL warning: …" lines.
     pub warnings: Vec<String>,
+    /// "PromQL info: …" lines.
     pub infos: Vec<String>,
 }
 

@@ -7,7 +7,9 @@ use storage::Matcher;
 /// Where a node starts in the query, for annotations: `(line:col)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Pos {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub col: usize,
 }
 
@@ -22,7 +24,9 @@ impl std::fmt::Display for Pos {
 pub enum At {
     /// Milliseconds since the epoch.
     Time(i64),
+    /// `@ start()`: the query range's start.
     Start,
+    /// `@ end()`: the query range's end.
     End,
 }
 
@@ -35,6 +39,7 @@ pub struct VectorSelector {
     pub matchers: Vec<Matcher>,
     /// `offset` in milliseconds (negative allowed).
     pub offset: i64,
+    /// `@` modifier.
     pub at: Option<At>,
     /// The offset, and the range of a matrix selector around this selector,
     /// when written as duration expressions.
@@ -135,25 +140,42 @@ impl DurExpr {
 /// Binary operators, in the order of the grammar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinOp {
+    /// `or`
     Or,
+    /// `and`
     And,
+    /// `unless`
     Unless,
+    /// `==`
     Eql,
+    /// `!=`
     Neq,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
+    /// `+`
     Add,
+    /// `-`
     Sub,
+    /// `*`
     Mul,
+    /// `/`
     Div,
+    /// `%`
     Mod,
+    /// `atan2`
     Atan2,
+    /// `^`
     Pow,
 }
 
 impl BinOp {
+    /// Binding strength: 1 (`or`) to 6 (`^`); higher binds tighter.
     pub fn precedence(self) -> u8 {
         match self {
             BinOp::Or => 1,
@@ -165,14 +187,17 @@ impl BinOp {
         }
     }
 
+    /// `==`, `!=`, `<`, `<=`, `>`, `>=`: they filter unless `bool` is given.
     pub fn is_comparison(self) -> bool {
         matches!(self, BinOp::Eql | BinOp::Neq | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
     }
 
+    /// `and`, `or`, `unless`: they match series, not values.
     pub fn is_set(self) -> bool {
         matches!(self, BinOp::And | BinOp::Or | BinOp::Unless)
     }
 
+    /// The operator as written in PromQL.
     pub fn symbol(self) -> &'static str {
         match self {
             BinOp::Or => "or",
@@ -198,24 +223,31 @@ impl BinOp {
 /// How the two sides of a vector binary operation are matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Card {
+    /// Each side has at most one series per match group.
     OneToOne,
+    /// `group_left`: many on the left to one on the right.
     ManyToOne,
+    /// `group_right`: one on the left to many on the right.
     OneToMany,
+    /// Set operators (`and`, `or`, `unless`).
     ManyToMany,
 }
 
 /// `on(…)`/`ignoring(…)` and `group_left(…)`/`group_right(…)`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VectorMatching {
+    /// The cardinality.
     pub card: Card,
     /// True for `on`, false for `ignoring` (or nothing).
     pub on: bool,
+    /// The labels listed in `on(…)` or `ignoring(…)`.
     pub labels: Vec<String>,
     /// Extra labels copied from the "one" side with group_left/right.
     pub include: Vec<String>,
     /// `fill_left(v)` / `fill_right(v)` (`fill(v)` sets both; experimental):
     /// a sample of that value stands in for a missing match on that side.
     pub fill_left: Option<f64>,
+    /// See `fill_left`.
     pub fill_right: Option<f64>,
 }
 
@@ -236,23 +268,38 @@ impl VectorMatching {
 /// Aggregation operators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AggOp {
+    /// `sum`
     Sum,
+    /// `avg`
     Avg,
+    /// `count`
     Count,
+    /// `min`
     Min,
+    /// `max`
     Max,
+    /// `group`
     Group,
+    /// `stddev`
     Stddev,
+    /// `stdvar`
     Stdvar,
+    /// `topk`
     TopK,
+    /// `bottomk`
     BottomK,
+    /// `quantile`
     Quantile,
+    /// `count_values`
     CountValues,
+    /// `limitk` (experimental)
     LimitK,
+    /// `limit_ratio` (experimental)
     LimitRatio,
 }
 
 impl AggOp {
+    /// The operator of a name as written (any case), if it is one.
     pub fn from_name(s: &str) -> Option<AggOp> {
         Some(match s.to_ascii_lowercase().as_str() {
             "sum" => AggOp::Sum,
@@ -285,48 +332,75 @@ impl AggOp {
 /// A parsed PromQL expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
+    /// A number literal.
     Number(f64),
+    /// A string literal, unquoted.
     String(String),
+    /// An instant vector selector.
     VectorSelector(VectorSelector),
     /// `selector[range]` (range in milliseconds).
     MatrixSelector {
+        /// The selector the range applies to.
         vs: VectorSelector,
+        /// The range (ms).
         range: i64,
     },
     /// `expr[range:step]` with its own offset and `@`.
     Subquery {
+        /// The inner expression.
         expr: Box<Expr>,
+        /// The range (ms).
         range: i64,
+        /// The step (ms); `None` when left out (the engine's default applies).
         step: Option<i64>,
+        /// `offset` (ms).
         offset: i64,
+        /// `@` modifier.
         at: Option<At>,
         /// Range, step or offset written as duration expressions.
         durs: Option<Box<Durations>>,
     },
     /// Unary minus (plus is dropped at parse time).
     Neg(Box<Expr>),
+    /// `( expr )`.
     Paren(Box<Expr>),
+    /// A binary operation.
     Binary {
+        /// The operator.
         op: BinOp,
+        /// Left operand.
         lhs: Box<Expr>,
+        /// Right operand.
         rhs: Box<Expr>,
+        /// `bool` modifier of a comparison.
         return_bool: bool,
+        /// `on`/`ignoring`/`group_*` when both sides are vectors.
         matching: Option<VectorMatching>,
     },
     /// A function call; `pos` is where its name starts, `arg_pos` where each argument does.
     Call {
+        /// The function called.
         func: &'static Function,
+        /// The arguments.
         args: Vec<Expr>,
+        /// Where the name starts.
         pos: Pos,
+        /// Where each argument starts.
         arg_pos: Vec<Pos>,
     },
     /// An aggregation; `pos` is where its parameter (or the operator) starts.
     Aggregate {
+        /// The operator.
         op: AggOp,
+        /// The vector aggregated.
         expr: Box<Expr>,
+        /// The parameter of `topk`, `quantile`, `count_values`, ….
         param: Option<Box<Expr>>,
+        /// The labels in `by(…)` or `without(…)`.
         grouping: Vec<String>,
+        /// `without` rather than `by`.
         without: bool,
+        /// Where the parameter (or the operator) starts.
         pos: Pos,
     },
 }

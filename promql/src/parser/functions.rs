@@ -7,11 +7,14 @@ use ValueType::{Matrix as M, Scalar as S, String as Str, Vector as V};
 /// A PromQL function's signature.
 #[derive(Debug, PartialEq)]
 pub struct Function {
+    /// Its name as written.
     pub name: &'static str,
+    /// Its arguments' types.
     pub args: &'static [ValueType],
     /// How many trailing arguments may be left out (0: none), or `usize::MAX`
     /// for "the last argument repeats".
     pub optional: usize,
+    /// The type it returns.
     pub ret: ValueType,
     /// Behind Prometheus's `--enable-feature=promql-experimental-functions`.
     pub experimental: bool,
@@ -32,6 +35,7 @@ const fn exp(name: &'static str, args: &'static [ValueType], optional: usize, re
 /// Variadic marker: the last argument may repeat any number of times (or be absent).
 pub const REPEAT: usize = usize::MAX;
 
+/// Every function PromQL knows, by name.
 pub static FUNCTIONS: &[Function] = &[
     f("abs", &[V], V),
     f("absent", &[V], V),

@@ -27,7 +27,9 @@ pub struct ParseError {
     pub pos: usize,
     /// 1-based line and column (in characters) of the fault.
     pub line: usize,
+    /// See `line`.
     pub col: usize,
+    /// What is wrong, in Prometheus's words.
     pub message: String,
 }
 

@@ -3,13 +3,18 @@
 /// The type of a PromQL value, as the API names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueType {
+    /// A number.
     Scalar,
+    /// A string.
     String,
+    /// An instant vector.
     Vector,
+    /// A range vector.
     Matrix,
 }
 
 impl ValueType {
+    /// The name Prometheus's error messages use ("instant vector", …).
     pub fn as_str(self) -> &'static str {
         match self {
             ValueType::Scalar => "scalar",

@@ -85,12 +85,14 @@ pub struct IntIterator<'a> {
 }
 
 impl<'a> IntIterator<'a> {
+    /// Reads the chunk `chunk` (its header included).
     pub fn new(chunk: &'a [u8]) -> Self {
         let count = if chunk.len() >= 2 { u16::from_be_bytes([chunk[0], chunk[1]]) & !INT_FLAG } else { 0 };
         let body = chunk.get(2..).unwrap_or(&[]);
         IntIterator { r: BitReader::new(body), count, read: 0, t: 0, t_delta: 0, v: 0, d: 0, failed: false }
     }
 
+    /// The chunk ended early or held a bad number: iteration stopped there.
     pub fn failed(&self) -> bool {
         self.failed
     }

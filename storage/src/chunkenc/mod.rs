@@ -11,7 +11,9 @@ pub use xor::{XorAppender, XorIterator, SAMPLES_PER_CHUNK};
 /// Decodes a stored chunk of either encoding.
 #[derive(Clone, Debug)]
 pub enum ChunkIter<'a> {
+    /// A Gorilla XOR chunk.
     Xor(XorIterator<'a>),
+    /// An integer chunk.
     Int(int::IntIterator<'a>),
 }
 

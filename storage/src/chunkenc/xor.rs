@@ -98,10 +98,12 @@ fn fits(x: i64, bits: u8) -> bool {
 }
 
 impl XorAppender {
+    /// An empty chunk.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Samples in the chunk.
     pub fn count(&self) -> u16 {
         self.count
     }
@@ -111,6 +113,7 @@ impl XorAppender {
         self.w.bytes()
     }
 
+    /// The chunk's bytes, header included.
     pub fn into_bytes(self) -> Vec<u8> {
         self.w.into_bytes()
     }
@@ -199,6 +202,7 @@ pub struct XorIterator<'a> {
 }
 
 impl<'a> XorIterator<'a> {
+    /// Reads the chunk `chunk` (its header included).
     pub fn new(chunk: &'a [u8]) -> Self {
         let count = if chunk.len() >= 2 { u16::from_be_bytes([chunk[0], chunk[1]]) } else { 0 };
         let body = chunk.get(2..).unwrap_or(&[]);
@@ -220,6 +224,7 @@ impl<'a> XorIterator<'a> {
         self.count
     }
 
+    /// The chunk holds no sample.
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }

@@ -20,8 +20,8 @@
 //! index entries, never visiting samples. storage/docs/format.md has the
 //! byte layouts.
 //!
-//! [`Disk`] is defined here with opening, partitions and figures; the rest
-//! by activity: `index` (the sled trees, [`SledIndex`], and their block
+//! `Disk` is defined here with opening, partitions and figures; the rest
+//! by activity: `index` (the sled trees, `SledIndex`, and their block
 //! encodings), `write` (head files, segments, compaction), `reader` (series
 //! read back in id order through cached index blocks).
 
@@ -61,22 +61,29 @@ pub fn partition_of(t: i64) -> i64 {
 /// A sealed chunk on its way to disk.
 #[derive(Clone, Debug)]
 pub struct ChunkToWrite {
+    /// The series' id in the index.
     pub series: u32,
+    /// The first sample's time (ms).
     pub mint: i64,
+    /// The last sample's time (ms).
     pub maxt: i64,
+    /// The encoded chunk.
     pub bytes: Arc<[u8]>,
 }
 
 /// A series as the index holds it.
 #[derive(Debug)]
 pub struct StoredSeries {
+    /// Its id.
     pub id: u32,
+    /// Its labels.
     pub labels: Labels,
 }
 
 /// Sled settings that bound its memory.
 #[derive(Clone, Copy, Debug)]
 pub struct SledOptions {
+    /// sled's page cache capacity.
     pub cache_bytes: u64,
 }
 

@@ -121,7 +121,9 @@ impl Db {
 /// What one [`Db::import`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ImportOutcome {
+    /// Series that received samples.
     pub series: u64,
+    /// Samples stored.
     pub samples: u64,
     /// Repeated timestamps with another value within the import.
     pub duplicate: u64,

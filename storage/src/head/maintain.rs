@@ -34,7 +34,7 @@ impl Db {
     /// that already existed at the previous call: out of the index, its
     /// postings and the stored series list. An
     /// appender still holding one of their refs sees it counted as
-    /// [`AppendOutcome::unknown`] and resolves its labels again.
+    /// [`AppendOutcome::unknown`](super::AppendOutcome::unknown) and resolves its labels again.
     pub fn remove_dead_series(&self, min_t: i64) -> usize {
         let mut idx = self.index_mut();
         let watermark = self.dead_watermark.swap(idx.series.len() as u32, Ordering::Relaxed);

@@ -13,8 +13,8 @@
 //!   cardinality, figures;
 //! - `maintain`: sealed chunks to disk, checkpoints, retention, dead series;
 //! - `import`: backfill into segments, snapshots;
-//! - `index`: [`MemIndex`], series by id and label hash, and the postings;
-//! - `memseries`: one series in memory ([`MemSeries`], [`SeriesChunks`]).
+//! - `index`: `MemIndex`, series by id and label hash, and the postings;
+//! - `memseries`: one series in memory (`MemSeries`, `SeriesChunks`).
 
 mod append;
 mod import;
@@ -48,6 +48,7 @@ pub struct SeriesRef(pub u32);
 /// What one [`Db::append`] call did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AppendOutcome {
+    /// Samples stored.
     pub appended: u64,
     /// Samples older than the newest sample of their series (rejected).
     pub out_of_order: u64,
@@ -62,12 +63,17 @@ pub struct AppendOutcome {
 /// Counters for Vigil's own /metrics.
 #[derive(Debug, Default)]
 pub struct DbStats {
+    /// Samples stored since start.
     pub samples_appended: AtomicU64,
+    /// Samples rejected as out of order.
     pub out_of_order: AtomicU64,
+    /// Samples rejected as duplicates (same time, other value).
     pub duplicate: AtomicU64,
     /// Failed writes of the WAL, chunks or index (disk full, read-only…).
     pub write_errors: AtomicU64,
+    /// Chunks written to chunk files.
     pub chunks_written: AtomicU64,
+    /// WAL checkpoints written.
     pub checkpoints: AtomicU64,
     /// Series forgotten after retention removed all their samples.
     pub series_removed: AtomicU64,
@@ -76,13 +82,16 @@ pub struct DbStats {
 /// One selected series with its samples in the asked time range.
 #[derive(Clone, Debug)]
 pub struct SeriesData {
+    /// The series' labels.
     pub labels: Labels,
+    /// Its samples in the range, oldest first.
     pub samples: Vec<Sample>,
 }
 
 /// How to open a persistent store.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
+    /// The sled index's settings.
     pub sled: SledOptions,
     /// Run [`Db::maintain`] on a background thread every this often (`None`: the caller does).
     pub maintain_every: Option<Duration>,
@@ -106,19 +115,33 @@ impl Default for Options {
 /// Why a store cannot be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
+    /// The data dir itself cannot be used.
     #[error(transparent)]
     Dir(#[from] DirError),
+    /// A file of the store could not be read or written.
     #[error("data dir {dir}: {what}: {source}")]
-    Io { dir: String, what: &'static str, source: io::Error },
+    Io {
+        /// The data dir.
+        dir: String,
+        /// What was being done ("open the sled index", …).
+        what: &'static str,
+        /// What the system said.
+        source: io::Error,
+    },
 }
 
 /// What opening a persistent store found.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct OpenReport {
+    /// Series known after opening.
     pub series: usize,
+    /// WAL records replayed.
     pub wal_records: u64,
+    /// Samples those records held.
     pub wal_samples: u64,
+    /// WAL segments that ended in a torn or corrupt record.
     pub corrupt_wal_segments: u64,
+    /// How long opening took.
     pub took: Duration,
 }
 
@@ -333,6 +356,7 @@ impl Db {
         self.persist.as_ref().and_then(|p| lock(&p.last_error).clone())
     }
 
+    /// The store's counters.
     pub fn stats(&self) -> &DbStats {
         &self.stats
     }
@@ -349,9 +373,13 @@ impl Db {
 /// Bytes a persistent store uses on disk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DiskUsage {
+    /// Bytes of chunk files.
     pub chunks: u64,
+    /// Bytes of the sled index.
     pub index: u64,
+    /// Bytes of WAL segments and checkpoints.
     pub wal: u64,
+    /// Partition folders on disk.
     pub partitions: u64,
     /// Samples in chunk files.
     pub samples: u64,

@@ -256,10 +256,13 @@ impl Db {
 /// Series counts by metric and label, largest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cardinality {
+    /// Series in the store.
     pub num_series: u64,
+    /// Series per metric name.
     pub series_by_metric: Vec<(String, u64)>,
     /// Distinct values per label name.
     pub values_by_label: Vec<(String, u64)>,
+    /// Series per label name.
     pub series_by_label: Vec<(String, u64)>,
     /// `name=value` pairs.
     pub series_by_pair: Vec<(String, u64)>,

@@ -23,11 +23,14 @@ pub fn is_valid_label_name(name: &str) -> bool {
 /// One name/value pair, owned (as built, before it joins a [`Labels`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Label {
+    /// The label's name.
     pub name: String,
+    /// The label's value.
     pub value: String,
 }
 
 impl Label {
+    /// A label from its name and value.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
         Label { name: name.into(), value: value.into() }
     }
@@ -36,7 +39,9 @@ impl Label {
 /// One name/value pair inside a [`Labels`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LabelRef<'a> {
+    /// The label's name.
     pub name: &'a str,
+    /// The label's value.
     pub value: &'a str,
 }
 
@@ -107,14 +112,17 @@ impl Labels {
         self.get(METRIC_NAME)
     }
 
+    /// The labels, sorted by name.
     pub fn iter(&self) -> Iter<'_> {
         Iter { rest: &self.0 }
     }
 
+    /// How many labels.
     pub fn len(&self) -> usize {
         self.iter().count()
     }
 
+    /// No labels at all.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -304,6 +312,7 @@ impl LabelsBuilder {
         self
     }
 
+    /// The value of a label set so far.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.labels.binary_search_by(|l| l.name.as_str().cmp(name)).ok().map(|i| self.labels[i].value.as_str())
     }
@@ -314,10 +323,12 @@ impl LabelsBuilder {
         self
     }
 
+    /// The labels set so far, sorted by name.
     pub fn iter(&self) -> std::slice::Iter<'_, Label> {
         self.labels.iter()
     }
 
+    /// The label set (the builder keeps it sorted, and never holds an empty value).
     pub fn build(self) -> Labels {
         Labels::encode(self.labels.iter().map(|l| (l.name.as_str(), l.value.as_str())))
     }

@@ -6,9 +6,13 @@ use std::fmt;
 /// How a matcher compares a label value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatchOp {
+    /// `=`
     Equal,
+    /// `!=`
     NotEqual,
+    /// `=~` (anchored at both ends)
     Regex,
+    /// `!~` (anchored at both ends)
     NotRegex,
 }
 
@@ -27,15 +31,20 @@ impl fmt::Display for MatchOp {
 #[derive(Debug, thiserror::Error)]
 #[error("invalid regular expression {pattern:?}: {reason}")]
 pub struct BadRegex {
+    /// The pattern as written.
     pub pattern: String,
+    /// What the regex engine said.
     pub reason: String,
 }
 
 /// `name op "value"`. Regexes are fully anchored, as in Prometheus.
 #[derive(Clone, Debug)]
 pub struct Matcher {
+    /// The label name.
     pub name: String,
+    /// How it matches.
     pub op: MatchOp,
+    /// The value or the pattern.
     pub value: String,
     re: Option<Regex>,
 }
@@ -47,6 +56,7 @@ impl PartialEq for Matcher {
 }
 
 impl Matcher {
+    /// A matcher; a regex is compiled here (anchored), and a bad one is an error.
     pub fn new(op: MatchOp, name: impl Into<String>, value: impl Into<String>) -> Result<Self, BadRegex> {
         let value = value.into();
         let re = match op {

@@ -9,16 +9,27 @@ use regex::Regex;
 /// What a rule does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// Sets `target_label` to `replacement` (with `$1`…) when `regex` matches.
     Replace,
+    /// Drops the target or series unless `regex` matches.
     Keep,
+    /// Drops the target or series when `regex` matches.
     Drop,
+    /// Drops it unless the joined source labels equal `target_label`'s value.
     KeepEqual,
+    /// Drops it when the joined source labels equal `target_label`'s value.
     DropEqual,
+    /// Sets `target_label` to the hash of the source labels modulo `modulus`.
     HashMod,
+    /// Copies labels whose names `regex` matches to the names `replacement` makes.
     LabelMap,
+    /// Removes labels whose names `regex` matches.
     LabelDrop,
+    /// Removes labels whose names `regex` does not match.
     LabelKeep,
+    /// Sets `target_label` to the joined source labels, lowercased.
     Lowercase,
+    /// Sets `target_label` to the joined source labels, uppercased.
     Uppercase,
 }
 
@@ -41,6 +52,7 @@ impl Action {
         })
     }
 
+    /// The action as config names it.
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Replace => "replace",
@@ -65,21 +77,30 @@ const DEFAULT_REPLACEMENT: &str = "$1";
 /// A rule that fails validation; `field` says which key is at fault.
 #[derive(Debug)]
 pub struct RelabelError {
+    /// The config field at fault.
     pub field: &'static str,
+    /// What is wrong.
     pub message: String,
 }
 
 /// One validated relabeling rule.
 #[derive(Clone, Debug)]
 pub struct RelabelConfig {
+    /// What the step does.
     pub action: Action,
+    /// Labels whose values are joined for matching.
     pub source_labels: Vec<String>,
+    /// What joins them (`;` by default).
     pub separator: String,
+    /// Anchored regex (`(.*)` by default).
     pub regex: Regex,
     /// The regex as written (for display).
     pub regex_src: String,
+    /// `hashmod`'s modulus.
     pub modulus: u64,
+    /// The label written.
     pub target_label: String,
+    /// What is written (`$1` by default), `$n` and `${n}` expanded.
     pub replacement: String,
 }
 

@@ -17,7 +17,9 @@ pub fn is_stale_nan(v: f64) -> bool {
 /// One sample: a millisecond Unix timestamp and a float value.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sample {
+    /// Timestamp (ms since the epoch).
     pub t: i64,
+    /// Value (the staleness marker is a NaN with its own bits).
     pub v: f64,
 }
 

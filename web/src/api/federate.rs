@@ -17,6 +17,7 @@ use storage::{is_stale_nan, Labels, METRIC_NAME};
 
 const LOOKBACK_MS: i64 = 5 * 60 * 1000;
 
+/// `GET /federate`: the latest sample of every series the `match[]` selectors pick, in the text exposition format, external labels added.
 pub async fn federate(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,

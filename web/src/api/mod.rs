@@ -22,11 +22,17 @@ use storage::{Labels, Matcher};
 /// Prometheus's error types with their status codes.
 #[derive(Debug, Clone, Copy)]
 pub enum ErrorType {
+    /// 400: a parameter or the query is bad.
     BadData,
+    /// 422: the query could not be evaluated.
     Execution,
+    /// 503: the query timed out.
     Timeout,
+    /// 500: Vigil failed.
     Internal,
+    /// 404: no such thing.
     NotFound,
+    /// 503: not ready yet.
     Unavailable,
     /// The client went away (Prometheus answers 499, which it will not read).
     Canceled,
@@ -284,6 +290,19 @@ fn with_warning(data: Json, cut: bool) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
+/// What `find` answers for all series (no `match[]`), or the sorted union
+/// of its answers for each `match[]`.
+fn union_over(sets: &[Vec<Matcher>], find: impl Fn(&[Matcher]) -> Vec<String>) -> Vec<String> {
+    if sets.is_empty() {
+        return find(&[]);
+    }
+    let mut all = std::collections::BTreeSet::new();
+    for m in sets {
+        all.extend(find(m));
+    }
+    all.into_iter().collect()
+}
+
 /// GET|POST /api/v1/labels
 pub async fn labels(
     State(st): State<AppState>,
@@ -296,20 +315,12 @@ pub async fn labels(
     // Series count when their chunks overlap the range (Prometheus answers
     // from the blocks overlapping it): no sample is read.
     let (start, end) = time_range(&p)?;
-    let names: Vec<String> = if sets.is_empty() {
-        st.db.label_names(&[], start, end)
-    } else {
-        let mut names = std::collections::BTreeSet::new();
-        for m in &sets {
-            names.extend(st.db.label_names(m, start, end));
-        }
-        names.into_iter().collect()
-    };
+    let names = union_over(&sets, |m| st.db.label_names(m, start, end));
     let (names, cut) = truncated(names, limit(&p)?);
     Ok(with_warning(json!(names), cut))
 }
 
-/// GET /api/v1/label/<name>/values
+/// `GET /api/v1/label/<name>/values`
 pub async fn label_values(
     State(st): State<AppState>,
     Path(name): Path<String>,
@@ -320,15 +331,7 @@ pub async fn label_values(
     let sets = match_params(&p)?;
     // By chunk time ranges, as for `labels`.
     let (start, end) = time_range(&p)?;
-    let values: Vec<String> = if sets.is_empty() {
-        st.db.label_values(&name, &[], start, end)
-    } else {
-        let mut values = std::collections::BTreeSet::new();
-        for m in &sets {
-            values.extend(st.db.label_values(&name, m, start, end));
-        }
-        values.into_iter().collect()
-    };
+    let values = union_over(&sets, |m| st.db.label_values(&name, m, start, end));
     let (values, cut) = truncated(values, limit(&p)?);
     Ok(with_warning(json!(values), cut))
 }

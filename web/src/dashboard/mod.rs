@@ -17,12 +17,13 @@ use model::{Dashboard, Panel, Variable};
 use promql::Value;
 use std::collections::BTreeSet;
 use storage::{Labels, Matcher};
-use vars::{Resolved, Target};
+use vars::{Destination, Resolved};
 
 /// The built-in self-monitoring dashboard.
 pub const OVERVIEW_JSON: &str = include_str!("../../dashboards/vigil-overview.json");
 /// The built-in host dashboard, listed once node_exporter metrics are scraped.
 pub const HOST_JSON: &str = include_str!("../../dashboards/host.json");
+/// The uid of the built-in host dashboard (node_exporter).
 pub const HOST_UID: &str = "vigil-host";
 
 /// Pixel width the grid is laid out for (panel widths and data points follow it).
@@ -419,7 +420,7 @@ fn resolve(
         let scrape = scrape_ms(st);
         let mut b = vars::builtins(from, to, scrape, scrape, "");
         b.extend(extra.iter().cloned());
-        let query = vars::interpolate(&v.query, &resolved, &b, Target::Query);
+        let query = vars::interpolate(&v.query, &resolved, &b, Destination::Query);
         let mut options: Vec<String> = match v.kind.as_str() {
             "custom" => custom_options(&query),
             "interval" => custom_options(&query),
@@ -659,8 +660,8 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
     let (mut from, mut to) = (f.from, f.to);
     let b = f.vars((from, to), f.scrape_ms, f.scrape_ms);
     // The panel's own range, as Grafana applies it: `timeFrom` ends now, `timeShift` moves back.
-    let time_from = vars::interpolate(&p.time_from, resolved, &b, Target::Text);
-    let time_shift = vars::interpolate(&p.time_shift, resolved, &b, Target::Text);
+    let time_from = vars::interpolate(&p.time_from, resolved, &b, Destination::Text);
+    let time_shift = vars::interpolate(&p.time_shift, resolved, &b, Destination::Text);
     if let Some(ms) = panel_duration(&time_from) {
         (from, to) = (f.now - ms, f.now);
     }
@@ -672,14 +673,14 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
     // `$__interval` before each query's own floor and factor (Grafana's `adjustInterval`).
     let interval = vars::interval_ms(to - from, p.max_data_points.unwrap_or(width_px), panel_min);
     let floor = (to - from) / 11_000 + 1;
-    let query_step = |t: &model::Target| {
+    let query_step = |t: &model::PanelQuery| {
         let own = panel_duration(&t.interval);
         let step = (interval * t.interval_factor).max(own.unwrap_or(panel_min)).max(floor);
         (step, own.unwrap_or(f.scrape_ms))
     };
     let step = p.targets.iter().map(|t| query_step(t).0).min().unwrap_or(interval.max(floor));
     let b = f.vars((from, to), step, f.scrape_ms);
-    let title = vars::interpolate(&p.title, resolved, &b, Target::Text);
+    let title = vars::interpolate(&p.title, resolved, &b, Destination::Text);
     let mut view = PanelView {
         id: p.id,
         kind: p.kind.clone(),
@@ -709,7 +710,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
     match p.kind.as_str() {
         "row" => return view,
         "text" => {
-            let text = vars::interpolate(&p.content, resolved, &b, Target::Text);
+            let text = vars::interpolate(&p.content, resolved, &b, Destination::Text);
             match p.text_mode.as_str() {
                 // HTML is not trusted: it is shown as text, as code is.
                 "html" | "code" => view.text = text,
@@ -732,7 +733,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
     for t in &p.targets {
         let (step, scrape) = query_step(t);
         let b = f.vars((from, to), step, scrape);
-        let expr = vars::interpolate(&t.expr, resolved, &b, Target::Query);
+        let expr = vars::interpolate(&t.expr, resolved, &b, Destination::Query);
         let parsed = match promql::parse(&expr) {
             Ok(e) => e,
             Err(e) => {
@@ -766,7 +767,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
             }
         }
         for (labels, mut points) in series {
-            let name = vars::interpolate(&legend_name(&t.legend, &labels), resolved, &b, Target::Text);
+            let name = vars::interpolate(&legend_name(&t.legend, &labels), resolved, &b, Destination::Text);
             let set = p.settings_for(&name, &t.ref_id);
             if set.hidden {
                 continue;
@@ -775,7 +776,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
                 points.iter_mut().for_each(|x| x.1 = -x.1);
             }
             lines.push(Line {
-                name: set.display_name.map_or(name, |d| vars::interpolate(&d, resolved, &b, Target::Text)),
+                name: set.display_name.map_or(name, |d| vars::interpolate(&d, resolved, &b, Destination::Text)),
                 points,
                 colour: set.colour.map(|c| named_colour(&c)).filter(|c| c.starts_with('#')),
             });
@@ -971,7 +972,7 @@ fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
     view
 }
 
-/// GET /d/<uid>
+/// `GET /d/<uid>`
 pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(q): RawQuery) -> Response {
     let found = {
         let d = st.dashboards.read().unwrap_or_else(|e| e.into_inner());
@@ -1129,7 +1130,7 @@ fn link_views(
             let q = form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
             format!("{url}{}{q}", if url.contains('?') { '&' } else { '?' })
         };
-        let text = |t: &str| vars::interpolate(t, resolved, extra, Target::Text);
+        let text = |t: &str| vars::interpolate(t, resolved, extra, Destination::Text);
         if l.dashboards {
             for (uid, title, _) in all.iter().filter(|o| o.0 != d.uid && l.tags.iter().all(|t| o.2.contains(t))) {
                 let href = with_params(&format!("/d/{uid}"));
@@ -1168,12 +1169,12 @@ fn annotation_marks(st: &AppState, d: &model::Dashboard, f: &Frame) -> (Vec<char
     let (from, to) = (f.from, f.to);
     for a in d.annotations.iter().filter(|a| a.enable) {
         let b = f.vars((from, to), f.scrape_ms, f.scrape_ms);
-        let step = panel_duration(&vars::interpolate(&a.step, f.resolved, &b, Target::Text))
+        let step = panel_duration(&vars::interpolate(&a.step, f.resolved, &b, Destination::Text))
             .unwrap_or(60_000)
             .max((to - from) / 11_000 + 1);
         let b = f.vars((from, to), step, f.scrape_ms);
-        let text = |t: &str| vars::interpolate(t, f.resolved, &b, Target::Text);
-        let expr = vars::interpolate(&a.expr, f.resolved, &b, Target::Query);
+        let text = |t: &str| vars::interpolate(t, f.resolved, &b, Destination::Text);
+        let expr = vars::interpolate(&a.expr, f.resolved, &b, Destination::Query);
         let result = promql::parse(&expr).map_err(|e| e.to_string()).and_then(|e| {
             let start = to - (to - from) / step * step;
             st.timed(crate::QueryKind::Range, |engine| engine.range(&st.db, &e, start, to, step))
@@ -1220,7 +1221,7 @@ fn panel_weight(st: &AppState, p: &Panel, f: &Frame) -> usize {
     let b = f.vars((f.from, f.to), f.scrape_ms, f.scrape_ms);
     p.targets
         .iter()
-        .filter_map(|t| promql::parse(&vars::interpolate(&t.expr, f.resolved, &b, Target::Query)).ok())
+        .filter_map(|t| promql::parse(&vars::interpolate(&t.expr, f.resolved, &b, Destination::Query)).ok())
         .map(|e| e.selectors().iter().map(|vs| st.db.estimate_series(&vs.matchers)).sum::<usize>())
         .sum()
 }

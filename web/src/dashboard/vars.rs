@@ -6,6 +6,7 @@
 /// A variable with its selection, ready to be interpolated.
 #[derive(Clone, Debug, Default)]
 pub struct Resolved {
+    /// The variable's name.
     pub name: String,
     /// The selected values (all options when All is selected without `allValue`).
     pub values: Vec<String>,
@@ -17,7 +18,7 @@ pub struct Resolved {
 
 /// Where the interpolated text goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
+pub enum Destination {
     /// A PromQL expression: Prometheus's escaping by default.
     Query,
     /// A title, legend or text: values joined as Grafana displays them.
@@ -62,7 +63,7 @@ fn percent_encode(v: &str) -> String {
     form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
-fn format_values(r: &Resolved, format: Option<&str>, target: Target) -> String {
+fn format_values(r: &Resolved, format: Option<&str>, dest: Destination) -> String {
     let vals = &r.values;
     let join = |f: &dyn Fn(&str) -> String, sep: &str| vals.iter().map(|v| f(v)).collect::<Vec<_>>().join(sep);
     if let (Some(all), None | Some("raw") | Some("regex") | Some("pipe")) = (&r.all_value, format) {
@@ -88,7 +89,7 @@ fn format_values(r: &Resolved, format: Option<&str>, target: Target) -> String {
         Some("text") => join(&|v| v.to_string(), " + "),
         Some("queryparam") => join(&|v| format!("var-{}={}", r.name, percent_encode(v)), "&"),
         Some("percentencode") => join(&percent_encode, ","),
-        _ if target == Target::Text => join(&|v| v.to_string(), " + "),
+        _ if dest == Destination::Text => join(&|v| v.to_string(), " + "),
         _ if !r.regex_escaped => join(&regular_escape, ","),
         _ => {
             let j = join(&special_regex_escape, "|");
@@ -107,12 +108,12 @@ fn is_name_char(c: char) -> bool {
 
 /// Replaces every variable reference in `s`. `builtins` are plain values
 /// (`__interval`, …); unknown names are left as written.
-pub fn interpolate(s: &str, vars: &[Resolved], builtins: &[(String, String)], target: Target) -> String {
+pub fn interpolate(s: &str, vars: &[Resolved], builtins: &[(String, String)], dest: Destination) -> String {
     let lookup = |name: &str, format: Option<&str>| -> Option<String> {
         if let Some((_, v)) = builtins.iter().find(|(n, _)| *n == name) {
             return Some(v.clone());
         }
-        vars.iter().find(|v| v.name == name).map(|r| format_values(r, format, target))
+        vars.iter().find(|v| v.name == name).map(|r| format_values(r, format, dest))
     };
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
@@ -216,7 +217,7 @@ mod tests {
             var("path", &["C:\\x"], false, None),
         ];
         let b = builtins(0, 3_600_000, 15_000, 15_000, "D");
-        let q = |s: &str| interpolate(s, &vars, &b, Target::Query);
+        let q = |s: &str| interpolate(s, &vars, &b, Destination::Query);
         assert_eq!(q("up{job=\"$job\"}"), "up{job=\"node\"}");
         assert_eq!(q("up{job=\"${job}\"} [[job]]"), "up{job=\"node\"} node");
         assert_eq!(q("up{instance=~\"$node\"}"), "up{instance=~\"(a\\\\.b:9100|c\\\\|d)\"}");
@@ -233,7 +234,7 @@ mod tests {
             "[\"a.b:9100\",\"c|d\"] {a.b:9100,c|d} var-node=a.b%3A9100&var-node=c%7Cd"
         );
         assert_eq!(q("rate(x[$__rate_interval]) [$__interval] $__range $__range_s"), "rate(x[1m]) [15s] 3600s 3600");
-        assert_eq!(interpolate("$node on $job", &vars, &b, Target::Text), "a.b:9100 + c|d on node");
+        assert_eq!(interpolate("$node on $job", &vars, &b, Destination::Text), "a.b:9100 + c|d on node");
         assert_eq!(q("[[unknown]] ${unknown} $unknown"), "[[unknown]] ${unknown} $unknown");
     }
 

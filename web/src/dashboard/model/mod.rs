@@ -4,6 +4,10 @@
 //! Unknown keys are ignored; an unknown panel type is kept, to be shown as a
 //! placeholder. ../shared/dashboards/GRAFANA-MODEL.md describes the model.
 
+mod fields;
+
+use fields::{legend_calcs, mappings, organize, overrides, thresholds};
+pub use fields::{Mapping, Organize, Override, SeriesMatch, SeriesSettings};
 use serde_json::Value;
 
 /// Largest dashboard JSON accepted, in bytes.
@@ -11,16 +15,24 @@ pub const MAX_JSON_BYTES: usize = 8 << 20;
 /// Most panels in one dashboard (rows and their children counted).
 pub const MAX_PANELS: usize = 1000;
 
+/// A dashboard as Vigil renders it.
 #[derive(Clone, Debug)]
 pub struct Dashboard {
+    /// Grafana's `uid`: the dashboard's address (`/d/<uid>`).
     pub uid: String,
+    /// Shown at the top and in lists.
     pub title: String,
+    /// Grafana's `tags` (dashboard links select by them).
     pub tags: Vec<String>,
     /// Default time range, as Grafana writes it (`now-6h`, `now`).
     pub from: String,
+    /// End of the default time range.
     pub to: String,
+    /// Auto-refresh interval (`"30s"`; empty: none).
     pub refresh: String,
+    /// Top-level panels, rows among them, in grid order.
     pub panels: Vec<Panel>,
+    /// Template variables, in their order.
     pub variables: Vec<Variable>,
     /// Prometheus annotation queries (Grafana's built-in ones are left out).
     pub annotations: Vec<Annotation>,
@@ -33,13 +45,21 @@ pub struct Dashboard {
 /// range when asked.
 #[derive(Clone, Debug, Default)]
 pub struct Link {
+    /// `type: dashboards` (else a plain link).
     pub dashboards: bool,
+    /// Link text (dashboards links: shown when there is no match).
     pub title: String,
+    /// Where a plain link goes.
     pub url: String,
+    /// Shown on hover.
     pub tooltip: String,
+    /// Dashboards links: the tags every linked dashboard carries.
     pub tags: Vec<String>,
+    /// Carry the variables' selections (`includeVars`).
     pub include_vars: bool,
+    /// Carry the time range (`keepTime`).
     pub keep_time: bool,
+    /// Open in a new tab (`targetBlank`).
     pub target_blank: bool,
 }
 
@@ -47,15 +67,19 @@ pub struct Link {
 /// panels mark the time.
 #[derive(Clone, Debug, Default)]
 pub struct Annotation {
+    /// Its name in the dashboard's annotation list.
     pub name: String,
+    /// The PromQL expression.
     pub expr: String,
     /// The query's step (`"60s"` when empty, as Grafana).
     pub step: String,
     /// `{{label}}` templates of the mark's title and text.
     pub title: String,
+    /// `{{label}}` template of the mark's text.
     pub text: String,
     /// Labels whose values tag the mark (comma-separated).
     pub tag_keys: String,
+    /// The marks' colour (`iconColor`).
     pub colour: String,
     /// Shown (Grafana's toggle, on unless `enable: false`).
     pub enable: bool,
@@ -63,22 +87,32 @@ pub struct Annotation {
     pub value_for_time: bool,
 }
 
+/// Where a panel sits on Grafana's 24-column grid (one row unit is 30 px).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GridPos {
+    /// Column, 0–23.
     pub x: u32,
+    /// Row unit from the top.
     pub y: u32,
+    /// Width in columns.
     pub w: u32,
+    /// Height in row units.
     pub h: u32,
 }
 
+/// One of a panel's queries (Grafana's `targets`).
 #[derive(Clone, Debug, Default)]
-pub struct Target {
+pub struct PanelQuery {
+    /// The PromQL expression, variables not yet interpolated.
     pub expr: String,
+    /// `legendFormat` (`{{label}}` templates, `__auto`).
     pub legend: String,
+    /// `refId` (`A`, `B`, …): overrides and `Value #A` columns name it.
     pub ref_id: String,
     /// Asked at the range's end (`instant`), over the range (`range`), or
     /// both; neither set (older JSON) means a range query.
     pub instant: bool,
+    /// Asked over the range (see `instant`).
     pub range: bool,
     /// The query's own smallest step (`"10s"`, `">10s"`), also the scrape
     /// interval its `$__rate_interval` assumes.
@@ -87,30 +121,44 @@ pub struct Target {
     pub interval_factor: i64,
 }
 
+/// One step of a panel's thresholds.
 #[derive(Clone, Debug, Default)]
 pub struct Threshold {
     /// `None`: the base step (−∞).
     pub value: Option<f64>,
+    /// The colour from this value up.
     pub colour: String,
 }
 
+/// A panel (or a row) as Vigil renders it.
 #[derive(Clone, Debug, Default)]
 pub struct Panel {
+    /// Grafana's panel `id` (`viewPanel` names it).
     pub id: u64,
+    /// Grafana's `type` (`timeseries`, `stat`, `row`, …), legacy types migrated.
     pub kind: String,
+    /// Title, variables not yet interpolated.
     pub title: String,
+    /// Where it sits.
     pub grid: GridPos,
-    pub targets: Vec<Target>,
+    /// Its queries.
+    pub targets: Vec<PanelQuery>,
+    /// `fieldConfig.defaults.unit` (Grafana's unit ids: `bytes`, `percentunit`, …).
     pub unit: String,
+    /// Decimals shown (`None`: chosen by the value's size).
     pub decimals: Option<usize>,
+    /// Lowest value of the axis or gauge (`None`: from the data).
     pub min: Option<f64>,
+    /// Highest value of the axis or gauge (`None`: from the data).
     pub max: Option<f64>,
+    /// Threshold steps, lowest first.
     pub thresholds: Vec<Threshold>,
     /// Threshold values are percentages of the range `min`..`max` (`mode: percentage`).
     pub thresholds_percent: bool,
     /// `fieldConfig.defaults.color`: `mode` (`palette-classic`, `fixed`,
     /// `thresholds`, …) and the colour of `fixed` and `shades`.
     pub colour_mode: String,
+    /// The colour of `fixed` and `shades` modes.
     pub fixed_colour: Option<String>,
     /// Shown instead of "No data" (`noValue`).
     pub no_value: String,
@@ -126,12 +174,15 @@ pub struct Panel {
     /// dashboard's range) and `timeShift` (`"1d"`: the range moved back),
     /// named in the panel's header unless `hideTimeOverride`.
     pub time_from: String,
+    /// See `time_from`.
     pub time_shift: String,
+    /// See `time_from`.
     pub hide_time_override: bool,
     /// Text panels: their content and mode.
     pub content: String,
     /// Rows: collapsed, and then holding their panels.
     pub collapsed: bool,
+    /// A collapsed row's panels.
     pub children: Vec<Panel>,
     /// Stat/gauge reducer (`lastNotNull`, `mean`, `max`, …).
     pub reducer: String,
@@ -139,7 +190,9 @@ pub struct Panel {
     pub stack: bool,
     /// Stacked as shares of each time's total (`stacking.mode: percent`, legacy `percentage`).
     pub stack_percent: bool,
+    /// Fill opacity under lines, 0–100.
     pub fill: u32,
+    /// `line`, `bars` or `points`.
     pub draw: String,
     /// Pie charts: drawn as a donut.
     pub pie_donut: bool,
@@ -153,282 +206,61 @@ pub struct Panel {
     pub text_mode: String,
 }
 
-/// Grafana's `organize` transformation of a table's columns, by their names.
-#[derive(Clone, Debug, Default)]
-pub struct Organize {
-    pub exclude: Vec<String>,
-    /// Columns' places (the others follow, in their order).
-    pub index: Vec<(String, i64)>,
-    pub rename: Vec<(String, String)>,
-}
-
-impl Organize {
-    /// The columns to show, as (the column's position in `names`, its title).
-    pub fn apply(&self, names: &[String]) -> Vec<(usize, String)> {
-        let mut cols: Vec<(usize, String)> =
-            names.iter().enumerate().filter(|(_, n)| !self.exclude.contains(n)).map(|(i, n)| (i, n.clone())).collect();
-        let place = |n: &str| self.index.iter().find(|(k, _)| k == n).map_or(i64::MAX, |(_, i)| *i);
-        cols.sort_by_key(|(i, n)| (place(n), *i));
-        for (_, n) in cols.iter_mut() {
-            if let Some((_, to)) = self.rename.iter().find(|(k, to)| k == n && !to.is_empty()) {
-                *n = to.clone();
-            }
-        }
-        cols
-    }
-}
-
-fn organize(p: &Value) -> Organize {
-    let mut out = Organize::default();
-    let Some(t) = p["transformations"].as_array().into_iter().flatten().find(|t| t["id"] == "organize") else {
-        return out;
-    };
-    let o = &t["options"];
-    if let Some(m) = o["excludeByName"].as_object() {
-        out.exclude = m.iter().filter(|(_, v)| truthy(v)).map(|(k, _)| k.clone()).collect();
-    }
-    if let Some(m) = o["indexByName"].as_object() {
-        out.index = m.iter().filter_map(|(k, v)| Some((k.clone(), num(v)? as i64))).collect();
-    }
-    if let Some(m) = o["renameByName"].as_object() {
-        out.rename = m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect();
-    }
-    out
-}
-
-/// Which series an override applies to.
-#[derive(Clone, Debug)]
-pub enum SeriesMatch {
-    Name(String),
-    Names(Vec<String>),
-    Regex(regex::Regex),
-    RefId(String),
-}
-
-/// Settings for the series an override matches.
-#[derive(Clone, Debug, Default)]
-pub struct SeriesSettings {
-    pub colour: Option<String>,
-    pub display_name: Option<String>,
-    /// `custom.transform: negative-Y`: drawn below zero.
-    pub negative_y: bool,
-    /// Left out of the chart (`custom.hideFrom.viz`, legacy `legend: false` only hides from the legend).
-    pub hidden: bool,
-}
-
-#[derive(Clone, Debug)]
-pub struct Override {
-    pub matcher: SeriesMatch,
-    pub settings: SeriesSettings,
-}
-
-impl SeriesMatch {
-    pub fn matches(&self, name: &str, ref_id: &str) -> bool {
-        match self {
-            SeriesMatch::Name(n) => n == name,
-            SeriesMatch::Names(ns) => ns.iter().any(|n| n == name),
-            SeriesMatch::Regex(r) => r.is_match(name),
-            SeriesMatch::RefId(r) => r == ref_id,
-        }
-    }
-}
-
-/// A value mapping: what to show (and in which colour) for some values.
-#[derive(Clone, Debug)]
-pub enum Mapping {
-    Value {
-        value: String,
-        text: String,
-        colour: String,
-    },
-    Range {
-        from: Option<f64>,
-        to: Option<f64>,
-        text: String,
-        colour: String,
-    },
-    /// `null`, `nan`, `null+nan`.
-    Special {
-        nan: bool,
-        text: String,
-        colour: String,
-    },
-}
-
-/// `/pattern/flags` or a bare pattern, compiled with a size limit.
-fn js_regex(r: &str) -> Option<regex::Regex> {
-    let (pattern, flags) = match r.strip_prefix('/').and_then(|x| x.rsplit_once('/')) {
-        Some((p, f)) => (p, f),
-        None => (r, ""),
-    };
-    let pattern = if flags.contains('i') { format!("(?i){pattern}") } else { pattern.to_string() };
-    regex::RegexBuilder::new(&pattern).size_limit(1 << 20).build().ok()
-}
-
-fn colour_value(v: &Value) -> Option<String> {
-    match v {
-        Value::String(c) => Some(c.clone()),
-        Value::Object(o) => o.get("fixedColor").and_then(|c| c.as_str()).map(String::from),
-        _ => None,
-    }
-}
-
-fn overrides(p: &Value) -> Vec<Override> {
-    let mut out = Vec::new();
-    for o in p["fieldConfig"]["overrides"].as_array().into_iter().flatten() {
-        let m = &o["matcher"];
-        let opt = &m["options"];
-        let matcher = match m["id"].as_str().unwrap_or("") {
-            "byName" => opt.as_str().map(|n| SeriesMatch::Name(n.to_string())),
-            "byNames" => opt["names"]
-                .as_array()
-                .map(|ns| SeriesMatch::Names(ns.iter().filter_map(|n| n.as_str().map(String::from)).collect())),
-            "byRegexp" => opt.as_str().and_then(js_regex).map(SeriesMatch::Regex),
-            "byFrameRefID" => opt.as_str().map(|r| SeriesMatch::RefId(r.to_string())),
-            _ => None,
-        };
-        let Some(matcher) = matcher else { continue };
-        let mut settings = SeriesSettings::default();
-        for prop in o["properties"].as_array().into_iter().flatten() {
-            let v = &prop["value"];
-            match prop["id"].as_str().unwrap_or("") {
-                "color" => settings.colour = colour_value(v),
-                "displayName" => settings.display_name = v.as_str().map(String::from),
-                "custom.transform" => settings.negative_y = v == "negative-Y",
-                "custom.hideFrom" => settings.hidden = truthy(&v["viz"]),
-                _ => {}
-            }
-        }
-        out.push(Override { matcher, settings });
-    }
-    // Legacy graph: seriesOverrides by alias (name or /regex/) and aliasColors.
-    for o in p["seriesOverrides"].as_array().into_iter().flatten() {
-        let Some(alias) = o["alias"].as_str() else { continue };
-        let matcher = if alias.starts_with('/') {
-            match js_regex(alias) {
-                Some(r) => SeriesMatch::Regex(r),
-                None => continue,
-            }
-        } else {
-            SeriesMatch::Name(alias.to_string())
-        };
-        let settings = SeriesSettings {
-            colour: o["color"].as_str().map(String::from),
-            negative_y: o["transform"] == "negative-Y",
-            ..Default::default()
-        };
-        out.push(Override { matcher, settings });
-    }
-    if let Some(colours) = p["aliasColors"].as_object() {
-        for (name, c) in colours {
-            let settings = SeriesSettings { colour: c.as_str().map(String::from), ..Default::default() };
-            out.push(Override { matcher: SeriesMatch::Name(name.clone()), settings });
-        }
-    }
-    out
-}
-
-fn mappings(p: &Value) -> Vec<Mapping> {
-    let mut out = Vec::new();
-    let result = |r: &Value| (s(r, "text"), s(r, "color"));
-    for m in p["fieldConfig"]["defaults"]["mappings"].as_array().into_iter().flatten() {
-        let o = &m["options"];
-        match m["type"].as_str().unwrap_or("") {
-            "value" => {
-                for (value, r) in o.as_object().into_iter().flatten() {
-                    let (text, colour) = result(r);
-                    out.push(Mapping::Value { value: value.clone(), text, colour });
-                }
-            }
-            "range" => {
-                let (text, colour) = result(&o["result"]);
-                out.push(Mapping::Range { from: num(&o["from"]), to: num(&o["to"]), text, colour });
-            }
-            "special" => {
-                let (text, colour) = result(&o["result"]);
-                let nan = matches!(o["match"].as_str(), Some("nan" | "null+nan" | "null"));
-                out.push(Mapping::Special { nan, text, colour });
-            }
-            _ => {}
-        }
-    }
-    // Legacy singlestat: valueMaps and rangeMaps.
-    for m in p["valueMaps"].as_array().into_iter().flatten() {
-        out.push(Mapping::Value { value: s(m, "value"), text: s(m, "text"), colour: String::new() });
-    }
-    for m in p["rangeMaps"].as_array().into_iter().flatten() {
-        out.push(Mapping::Range {
-            from: num(&m["from"]),
-            to: num(&m["to"]),
-            text: s(m, "text"),
-            colour: String::new(),
-        });
-    }
-    out
-}
-
-impl Panel {
-    /// The settings of every override matching a series, later ones winning.
-    pub fn settings_for(&self, name: &str, ref_id: &str) -> SeriesSettings {
-        let mut out = SeriesSettings::default();
-        for o in self.overrides.iter().filter(|o| o.matcher.matches(name, ref_id)) {
-            let s = &o.settings;
-            if s.colour.is_some() {
-                out.colour = s.colour.clone();
-            }
-            if s.display_name.is_some() {
-                out.display_name = s.display_name.clone();
-            }
-            out.negative_y |= s.negative_y;
-            out.hidden |= s.hidden;
-        }
-        out
-    }
-
-    /// The mapped text and colour of a value, if a mapping applies.
-    pub fn map_value(&self, v: f64) -> Option<(String, String)> {
-        self.mappings.iter().find_map(|m| match m {
-            Mapping::Value { value, text, colour } => {
-                (value.parse::<f64>().ok() == Some(v)).then(|| (text.clone(), colour.clone()))
-            }
-            Mapping::Range { from, to, text, colour } => {
-                (from.is_none_or(|f| v >= f) && to.is_none_or(|t| v <= t)).then(|| (text.clone(), colour.clone()))
-            }
-            Mapping::Special { nan, text, colour } => (*nan && v.is_nan()).then(|| (text.clone(), colour.clone())),
-        })
-    }
-}
-
+/// A template variable.
 #[derive(Clone, Debug, Default)]
 pub struct Variable {
+    /// Its name (`$name`).
     pub name: String,
+    /// Shown in front of its picker (the name when empty).
     pub label: String,
+    /// `query`, `custom`, `interval`, `constant`, `textbox`, `datasource`, ….
     pub kind: String,
+    /// The query (`label_values(…)`, `query_result(…)`, …) or the custom list.
     pub query: String,
+    /// Options kept are those this regex finds (its first group, when it has one).
     pub regex: String,
+    /// Several values may be selected.
     pub multi: bool,
+    /// An "All" option is offered.
     pub include_all: bool,
+    /// What "All" stands for in queries (else every option, joined).
     pub all_value: Option<String>,
     /// The saved selection (`$__all` for All).
     pub current: Vec<String>,
     /// Saved options (custom, interval, or a query never refreshed).
     pub options: Vec<String>,
+    /// 0 shown; 1 the label hidden; 2 the variable hidden.
     pub hide: u8,
+    /// Options' order: 0 as given, 1/2 alphabetical, 3/4 numerical, 5/6 case-insensitive (odd: ascending).
     pub sort: u8,
+    /// Interval variables: an `auto` option.
     pub auto: bool,
+    /// `auto`: the range is cut into this many steps…
     pub auto_count: u32,
+    /// …each at least this long.
     pub auto_min: String,
 }
 
 /// Why a dashboard could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
+    /// The JSON is over the size limit.
     #[error("dashboard JSON is larger than {MAX_JSON_BYTES} bytes")]
     TooLarge,
+    /// The text is not JSON.
     #[error("dashboard JSON does not parse at line {line}, column {col}: {message}")]
-    Json { line: usize, col: usize, message: String },
+    Json {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        col: usize,
+        /// serde_json's message.
+        message: String,
+    },
+    /// JSON, but not shaped as a dashboard.
     #[error("not a dashboard: {0}")]
     Shape(String),
+    /// More panels than the limit.
     #[error("the dashboard has more than {MAX_PANELS} panels")]
     TooManyPanels,
 }
@@ -562,22 +394,6 @@ pub fn parse(bytes: &[u8], fallback_uid: &str) -> Result<Dashboard, ModelError> 
     })
 }
 
-fn thresholds(p: &Value) -> Vec<Threshold> {
-    let steps = &p["fieldConfig"]["defaults"]["thresholds"]["steps"];
-    if let Some(list) = steps.as_array() {
-        return list.iter().map(|t| Threshold { value: num(&t["value"]), colour: s(t, "color") }).collect();
-    }
-    // singlestat: "a,b" with three colours.
-    let (Some(cuts), Some(colours)) = (p["thresholds"].as_str(), p["colors"].as_array()) else { return Vec::new() };
-    let mut out =
-        vec![Threshold { value: None, colour: colours.first().and_then(|c| c.as_str()).unwrap_or("").into() }];
-    for (i, c) in cuts.split(',').filter_map(|c| c.trim().parse::<f64>().ok()).enumerate() {
-        let colour = colours.get(i + 1).and_then(|c| c.as_str()).unwrap_or("").to_string();
-        out.push(Threshold { value: Some(c), colour });
-    }
-    out
-}
-
 fn panel(p: &Value, count: &mut usize) -> Panel {
     *count += 1;
     let g = &p["gridPos"];
@@ -602,7 +418,7 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
             .filter(|t| !truthy(&t["hide"]) && t["expr"].as_str().is_some_and(|e| !e.trim().is_empty()))
             .map(|t| {
                 let instant = truthy(&t["instant"]);
-                Target {
+                PanelQuery {
                     expr: s(t, "expr"),
                     legend: s(t, "legendFormat"),
                     ref_id: s(t, "refId"),
@@ -660,22 +476,6 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         mappings: mappings(p),
         text_mode: Some(s(&p["options"], "mode")).filter(|m| !m.is_empty()).unwrap_or_else(|| s(p, "mode")),
     }
-}
-
-/// `options.legend.calcs`, or the legacy graph legend's `min`/`max`/`avg`/`current`/`total`.
-fn legend_calcs(p: &Value) -> Vec<String> {
-    if let Some(c) = p["options"]["legend"]["calcs"].as_array() {
-        return c.iter().filter_map(|x| x.as_str().map(String::from)).collect();
-    }
-    let l = &p["legend"];
-    if !truthy(&l["values"]) {
-        return Vec::new();
-    }
-    [("min", "min"), ("max", "max"), ("avg", "mean"), ("current", "lastNotNull"), ("total", "sum")]
-        .iter()
-        .filter(|(k, _)| truthy(&l[*k]))
-        .map(|(_, c)| c.to_string())
-        .collect()
 }
 
 /// Legacy `rows[]` (schema ≤ 15) to row panels on the grid, as Grafana's

@@ -1,0 +1,309 @@
+//! What a panel sets per field and per series: thresholds, value mappings,
+//! overrides (by name, names, regex or query), the table's `organize`
+//! transformation, and the legend's calculations, read from the panel's
+//! JSON (`fieldConfig`, `options`, and their legacy forms).
+
+use super::{num, s, truthy, Panel, Threshold};
+use serde_json::Value;
+
+/// Grafana's `organize` transformation of a table's columns, by their names.
+#[derive(Clone, Debug, Default)]
+pub struct Organize {
+    /// Columns hidden.
+    pub exclude: Vec<String>,
+    /// Columns' places (the others follow, in their order).
+    pub index: Vec<(String, i64)>,
+    /// Columns' new titles.
+    pub rename: Vec<(String, String)>,
+}
+
+impl Organize {
+    /// The columns to show, as (the column's position in `names`, its title).
+    pub fn apply(&self, names: &[String]) -> Vec<(usize, String)> {
+        let mut cols: Vec<(usize, String)> =
+            names.iter().enumerate().filter(|(_, n)| !self.exclude.contains(n)).map(|(i, n)| (i, n.clone())).collect();
+        let place = |n: &str| self.index.iter().find(|(k, _)| k == n).map_or(i64::MAX, |(_, i)| *i);
+        cols.sort_by_key(|(i, n)| (place(n), *i));
+        for (_, n) in cols.iter_mut() {
+            if let Some((_, to)) = self.rename.iter().find(|(k, to)| k == n && !to.is_empty()) {
+                *n = to.clone();
+            }
+        }
+        cols
+    }
+}
+
+pub(super) fn organize(p: &Value) -> Organize {
+    let mut out = Organize::default();
+    let Some(t) = p["transformations"].as_array().into_iter().flatten().find(|t| t["id"] == "organize") else {
+        return out;
+    };
+    let o = &t["options"];
+    if let Some(m) = o["excludeByName"].as_object() {
+        out.exclude = m.iter().filter(|(_, v)| truthy(v)).map(|(k, _)| k.clone()).collect();
+    }
+    if let Some(m) = o["indexByName"].as_object() {
+        out.index = m.iter().filter_map(|(k, v)| Some((k.clone(), num(v)? as i64))).collect();
+    }
+    if let Some(m) = o["renameByName"].as_object() {
+        out.rename = m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect();
+    }
+    out
+}
+
+/// Which series an override applies to.
+#[derive(Clone, Debug)]
+pub enum SeriesMatch {
+    /// `byName`: the series' display name.
+    Name(String),
+    /// `byNames`: any of these display names.
+    Names(Vec<String>),
+    /// `byRegexp`: display names the regex finds.
+    Regex(regex::Regex),
+    /// `byFrameRefID`: the series of one query.
+    RefId(String),
+}
+
+/// Settings for the series an override matches.
+#[derive(Clone, Debug, Default)]
+pub struct SeriesSettings {
+    /// `color` (`fixed` mode): `#rrggbb` or a Grafana colour name.
+    pub colour: Option<String>,
+    /// `displayName`.
+    pub display_name: Option<String>,
+    /// `custom.transform: negative-Y`: drawn below zero.
+    pub negative_y: bool,
+    /// Left out of the chart (`custom.hideFrom.viz`, legacy `legend: false` only hides from the legend).
+    pub hidden: bool,
+}
+
+/// One of `fieldConfig.overrides`: settings for the series a matcher picks.
+#[derive(Clone, Debug)]
+pub struct Override {
+    /// Which series.
+    pub matcher: SeriesMatch,
+    /// What changes for them.
+    pub settings: SeriesSettings,
+}
+
+impl SeriesMatch {
+    /// Whether a series (its display name, its query's refId) is matched.
+    pub fn matches(&self, name: &str, ref_id: &str) -> bool {
+        match self {
+            SeriesMatch::Name(n) => n == name,
+            SeriesMatch::Names(ns) => ns.iter().any(|n| n == name),
+            SeriesMatch::Regex(r) => r.is_match(name),
+            SeriesMatch::RefId(r) => r == ref_id,
+        }
+    }
+}
+
+/// A value mapping: what to show (and in which colour) for some values.
+#[derive(Clone, Debug)]
+pub enum Mapping {
+    /// One exact value (as text).
+    Value {
+        /// The value, as the panel formats it before units.
+        value: String,
+        /// What to show instead.
+        text: String,
+        /// The colour to show it in (empty: the panel's own).
+        colour: String,
+    },
+    /// Values within `from..=to` (an open end when `None`).
+    Range {
+        /// Lowest value matched.
+        from: Option<f64>,
+        /// Highest value matched.
+        to: Option<f64>,
+        /// What to show instead.
+        text: String,
+        /// The colour to show it in (empty: the panel's own).
+        colour: String,
+    },
+    /// `null`, `nan`, `null+nan`.
+    Special {
+        /// NaN is matched (else only a missing value).
+        nan: bool,
+        /// What to show instead.
+        text: String,
+        /// The colour to show it in (empty: the panel's own).
+        colour: String,
+    },
+}
+
+/// `/pattern/flags` or a bare pattern, compiled with a size limit.
+fn js_regex(r: &str) -> Option<regex::Regex> {
+    let (pattern, flags) = match r.strip_prefix('/').and_then(|x| x.rsplit_once('/')) {
+        Some((p, f)) => (p, f),
+        None => (r, ""),
+    };
+    let pattern = if flags.contains('i') { format!("(?i){pattern}") } else { pattern.to_string() };
+    regex::RegexBuilder::new(&pattern).size_limit(1 << 20).build().ok()
+}
+
+fn colour_value(v: &Value) -> Option<String> {
+    match v {
+        Value::String(c) => Some(c.clone()),
+        Value::Object(o) => o.get("fixedColor").and_then(|c| c.as_str()).map(String::from),
+        _ => None,
+    }
+}
+
+pub(super) fn overrides(p: &Value) -> Vec<Override> {
+    let mut out = Vec::new();
+    for o in p["fieldConfig"]["overrides"].as_array().into_iter().flatten() {
+        let m = &o["matcher"];
+        let opt = &m["options"];
+        let matcher = match m["id"].as_str().unwrap_or("") {
+            "byName" => opt.as_str().map(|n| SeriesMatch::Name(n.to_string())),
+            "byNames" => opt["names"]
+                .as_array()
+                .map(|ns| SeriesMatch::Names(ns.iter().filter_map(|n| n.as_str().map(String::from)).collect())),
+            "byRegexp" => opt.as_str().and_then(js_regex).map(SeriesMatch::Regex),
+            "byFrameRefID" => opt.as_str().map(|r| SeriesMatch::RefId(r.to_string())),
+            _ => None,
+        };
+        let Some(matcher) = matcher else { continue };
+        let mut settings = SeriesSettings::default();
+        for prop in o["properties"].as_array().into_iter().flatten() {
+            let v = &prop["value"];
+            match prop["id"].as_str().unwrap_or("") {
+                "color" => settings.colour = colour_value(v),
+                "displayName" => settings.display_name = v.as_str().map(String::from),
+                "custom.transform" => settings.negative_y = v == "negative-Y",
+                "custom.hideFrom" => settings.hidden = truthy(&v["viz"]),
+                _ => {}
+            }
+        }
+        out.push(Override { matcher, settings });
+    }
+    // Legacy graph: seriesOverrides by alias (name or /regex/) and aliasColors.
+    for o in p["seriesOverrides"].as_array().into_iter().flatten() {
+        let Some(alias) = o["alias"].as_str() else { continue };
+        let matcher = if alias.starts_with('/') {
+            match js_regex(alias) {
+                Some(r) => SeriesMatch::Regex(r),
+                None => continue,
+            }
+        } else {
+            SeriesMatch::Name(alias.to_string())
+        };
+        let settings = SeriesSettings {
+            colour: o["color"].as_str().map(String::from),
+            negative_y: o["transform"] == "negative-Y",
+            ..Default::default()
+        };
+        out.push(Override { matcher, settings });
+    }
+    if let Some(colours) = p["aliasColors"].as_object() {
+        for (name, c) in colours {
+            let settings = SeriesSettings { colour: c.as_str().map(String::from), ..Default::default() };
+            out.push(Override { matcher: SeriesMatch::Name(name.clone()), settings });
+        }
+    }
+    out
+}
+
+pub(super) fn mappings(p: &Value) -> Vec<Mapping> {
+    let mut out = Vec::new();
+    let result = |r: &Value| (s(r, "text"), s(r, "color"));
+    for m in p["fieldConfig"]["defaults"]["mappings"].as_array().into_iter().flatten() {
+        let o = &m["options"];
+        match m["type"].as_str().unwrap_or("") {
+            "value" => {
+                for (value, r) in o.as_object().into_iter().flatten() {
+                    let (text, colour) = result(r);
+                    out.push(Mapping::Value { value: value.clone(), text, colour });
+                }
+            }
+            "range" => {
+                let (text, colour) = result(&o["result"]);
+                out.push(Mapping::Range { from: num(&o["from"]), to: num(&o["to"]), text, colour });
+            }
+            "special" => {
+                let (text, colour) = result(&o["result"]);
+                let nan = matches!(o["match"].as_str(), Some("nan" | "null+nan" | "null"));
+                out.push(Mapping::Special { nan, text, colour });
+            }
+            _ => {}
+        }
+    }
+    // Legacy singlestat: valueMaps and rangeMaps.
+    for m in p["valueMaps"].as_array().into_iter().flatten() {
+        out.push(Mapping::Value { value: s(m, "value"), text: s(m, "text"), colour: String::new() });
+    }
+    for m in p["rangeMaps"].as_array().into_iter().flatten() {
+        out.push(Mapping::Range {
+            from: num(&m["from"]),
+            to: num(&m["to"]),
+            text: s(m, "text"),
+            colour: String::new(),
+        });
+    }
+    out
+}
+
+impl Panel {
+    /// The settings of every override matching a series, later ones winning.
+    pub fn settings_for(&self, name: &str, ref_id: &str) -> SeriesSettings {
+        let mut out = SeriesSettings::default();
+        for o in self.overrides.iter().filter(|o| o.matcher.matches(name, ref_id)) {
+            let s = &o.settings;
+            if s.colour.is_some() {
+                out.colour = s.colour.clone();
+            }
+            if s.display_name.is_some() {
+                out.display_name = s.display_name.clone();
+            }
+            out.negative_y |= s.negative_y;
+            out.hidden |= s.hidden;
+        }
+        out
+    }
+
+    /// The mapped text and colour of a value, if a mapping applies.
+    pub fn map_value(&self, v: f64) -> Option<(String, String)> {
+        self.mappings.iter().find_map(|m| match m {
+            Mapping::Value { value, text, colour } => {
+                (value.parse::<f64>().ok() == Some(v)).then(|| (text.clone(), colour.clone()))
+            }
+            Mapping::Range { from, to, text, colour } => {
+                (from.is_none_or(|f| v >= f) && to.is_none_or(|t| v <= t)).then(|| (text.clone(), colour.clone()))
+            }
+            Mapping::Special { nan, text, colour } => (*nan && v.is_nan()).then(|| (text.clone(), colour.clone())),
+        })
+    }
+}
+
+pub(super) fn thresholds(p: &Value) -> Vec<Threshold> {
+    let steps = &p["fieldConfig"]["defaults"]["thresholds"]["steps"];
+    if let Some(list) = steps.as_array() {
+        return list.iter().map(|t| Threshold { value: num(&t["value"]), colour: s(t, "color") }).collect();
+    }
+    // singlestat: "a,b" with three colours.
+    let (Some(cuts), Some(colours)) = (p["thresholds"].as_str(), p["colors"].as_array()) else { return Vec::new() };
+    let mut out =
+        vec![Threshold { value: None, colour: colours.first().and_then(|c| c.as_str()).unwrap_or("").into() }];
+    for (i, c) in cuts.split(',').filter_map(|c| c.trim().parse::<f64>().ok()).enumerate() {
+        let colour = colours.get(i + 1).and_then(|c| c.as_str()).unwrap_or("").to_string();
+        out.push(Threshold { value: Some(c), colour });
+    }
+    out
+}
+
+/// `options.legend.calcs`, or the legacy graph legend's `min`/`max`/`avg`/`current`/`total`.
+pub(super) fn legend_calcs(p: &Value) -> Vec<String> {
+    if let Some(c) = p["options"]["legend"]["calcs"].as_array() {
+        return c.iter().filter_map(|x| x.as_str().map(String::from)).collect();
+    }
+    let l = &p["legend"];
+    if !truthy(&l["values"]) {
+        return Vec::new();
+    }
+    [("min", "min"), ("max", "max"), ("avg", "mean"), ("current", "lastNotNull"), ("total", "sum")]
+        .iter()
+        .filter(|(k, _)| truthy(&l[*k]))
+        .map(|(_, c)| c.to_string())
+        .collect()
+}
