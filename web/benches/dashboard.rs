@@ -43,6 +43,7 @@ fn bench(c: &mut Criterion) {
                 .map(|k| (fixture::T0 + k * 5_000, ((k + i * 37) as f64 / 40.0).sin() * 100.0 + 200.0))
                 .collect(),
             colour: None,
+            style: Default::default(),
         })
         .collect();
     let frame = TimeChart {
@@ -54,7 +55,6 @@ fn bench(c: &mut Criterion) {
         unit: "bytes",
         decimals: None,
         theme: chart::Theme::Page,
-        style: chart::Style::default(),
         marks: &[],
     };
     eprintln!("chart: {} bytes of SVG", chart::time_series(&lines, &frame).len());

@@ -199,7 +199,7 @@ fn chart_of(m: Vec<promql::Series>, start: i64, end: i64, step: i64) -> (String,
     let lines: Vec<Line> = m
         .into_iter()
         .take(MAX_LINES)
-        .map(|s| Line { name: series_name(&s.labels), points: s.points, colour: None })
+        .map(|s| Line { name: series_name(&s.labels), points: s.points, colour: None, style: Default::default() })
         .collect();
     let legend =
         lines.iter().enumerate().map(|(i, l)| LegendEntry { colour: chart::colour(i), name: l.name.clone() }).collect();
@@ -212,7 +212,6 @@ fn chart_of(m: Vec<promql::Series>, start: i64, end: i64, step: i64) -> (String,
         unit: "",
         decimals: None,
         theme: chart::Theme::Page,
-        style: chart::Style::default(),
         marks: &[],
     };
     (chart::time_series(&lines, &c), legend)

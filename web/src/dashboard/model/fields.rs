@@ -1,7 +1,7 @@
-//! What a panel sets per field and per series: thresholds, value mappings,
-//! overrides (by name, names, regex or query), the table's `organize`
-//! transformation, and the legend's calculations, read from the panel's
-//! JSON (`fieldConfig`, `options`, and their legacy forms).
+//! What a panel sets for its values: thresholds, value mappings, the
+//! table's `organize` transformation, and the legend's calculations, read
+//! from the panel's JSON (`fieldConfig`, `options`, and their legacy forms).
+//! Per-series options and overrides are resolved in `field_config`.
 
 use super::{num, s, truthy, Panel, Threshold};
 use serde_json::Value;
@@ -51,53 +51,6 @@ pub(super) fn organize(p: &Value) -> Organize {
     out
 }
 
-/// Which series an override applies to.
-#[derive(Clone, Debug)]
-pub enum SeriesMatch {
-    /// `byName`: the series' display name.
-    Name(String),
-    /// `byNames`: any of these display names.
-    Names(Vec<String>),
-    /// `byRegexp`: display names the regex finds.
-    Regex(regex::Regex),
-    /// `byFrameRefID`: the series of one query.
-    RefId(String),
-}
-
-/// Settings for the series an override matches.
-#[derive(Clone, Debug, Default)]
-pub struct SeriesSettings {
-    /// `color` (`fixed` mode): `#rrggbb` or a Grafana colour name.
-    pub colour: Option<String>,
-    /// `displayName`.
-    pub display_name: Option<String>,
-    /// `custom.transform: negative-Y`: drawn below zero.
-    pub negative_y: bool,
-    /// Left out of the chart (`custom.hideFrom.viz`, legacy `legend: false` only hides from the legend).
-    pub hidden: bool,
-}
-
-/// One of `fieldConfig.overrides`: settings for the series a matcher picks.
-#[derive(Clone, Debug)]
-pub struct Override {
-    /// Which series.
-    pub matcher: SeriesMatch,
-    /// What changes for them.
-    pub settings: SeriesSettings,
-}
-
-impl SeriesMatch {
-    /// Whether a series (its display name, its query's refId) is matched.
-    pub fn matches(&self, name: &str, ref_id: &str) -> bool {
-        match self {
-            SeriesMatch::Name(n) => n == name,
-            SeriesMatch::Names(ns) => ns.iter().any(|n| n == name),
-            SeriesMatch::Regex(r) => r.is_match(name),
-            SeriesMatch::RefId(r) => r == ref_id,
-        }
-    }
-}
-
 /// A value mapping: what to show (and in which colour) for some values.
 #[derive(Clone, Debug)]
 pub enum Mapping {
@@ -130,79 +83,6 @@ pub enum Mapping {
         /// The colour to show it in (empty: the panel's own).
         colour: String,
     },
-}
-
-/// `/pattern/flags` or a bare pattern, compiled with a size limit.
-fn js_regex(r: &str) -> Option<regex::Regex> {
-    let (pattern, flags) = match r.strip_prefix('/').and_then(|x| x.rsplit_once('/')) {
-        Some((p, f)) => (p, f),
-        None => (r, ""),
-    };
-    let pattern = if flags.contains('i') { format!("(?i){pattern}") } else { pattern.to_string() };
-    regex::RegexBuilder::new(&pattern).size_limit(1 << 20).build().ok()
-}
-
-fn colour_value(v: &Value) -> Option<String> {
-    match v {
-        Value::String(c) => Some(c.clone()),
-        Value::Object(o) => o.get("fixedColor").and_then(|c| c.as_str()).map(String::from),
-        _ => None,
-    }
-}
-
-pub(super) fn overrides(p: &Value) -> Vec<Override> {
-    let mut out = Vec::new();
-    for o in p["fieldConfig"]["overrides"].as_array().into_iter().flatten() {
-        let m = &o["matcher"];
-        let opt = &m["options"];
-        let matcher = match m["id"].as_str().unwrap_or("") {
-            "byName" => opt.as_str().map(|n| SeriesMatch::Name(n.to_string())),
-            "byNames" => opt["names"]
-                .as_array()
-                .map(|ns| SeriesMatch::Names(ns.iter().filter_map(|n| n.as_str().map(String::from)).collect())),
-            "byRegexp" => opt.as_str().and_then(js_regex).map(SeriesMatch::Regex),
-            "byFrameRefID" => opt.as_str().map(|r| SeriesMatch::RefId(r.to_string())),
-            _ => None,
-        };
-        let Some(matcher) = matcher else { continue };
-        let mut settings = SeriesSettings::default();
-        for prop in o["properties"].as_array().into_iter().flatten() {
-            let v = &prop["value"];
-            match prop["id"].as_str().unwrap_or("") {
-                "color" => settings.colour = colour_value(v),
-                "displayName" => settings.display_name = v.as_str().map(String::from),
-                "custom.transform" => settings.negative_y = v == "negative-Y",
-                "custom.hideFrom" => settings.hidden = truthy(&v["viz"]),
-                _ => {}
-            }
-        }
-        out.push(Override { matcher, settings });
-    }
-    // Legacy graph: seriesOverrides by alias (name or /regex/) and aliasColors.
-    for o in p["seriesOverrides"].as_array().into_iter().flatten() {
-        let Some(alias) = o["alias"].as_str() else { continue };
-        let matcher = if alias.starts_with('/') {
-            match js_regex(alias) {
-                Some(r) => SeriesMatch::Regex(r),
-                None => continue,
-            }
-        } else {
-            SeriesMatch::Name(alias.to_string())
-        };
-        let settings = SeriesSettings {
-            colour: o["color"].as_str().map(String::from),
-            negative_y: o["transform"] == "negative-Y",
-            ..Default::default()
-        };
-        out.push(Override { matcher, settings });
-    }
-    if let Some(colours) = p["aliasColors"].as_object() {
-        for (name, c) in colours {
-            let settings = SeriesSettings { colour: c.as_str().map(String::from), ..Default::default() };
-            out.push(Override { matcher: SeriesMatch::Name(name.clone()), settings });
-        }
-    }
-    out
 }
 
 pub(super) fn mappings(p: &Value) -> Vec<Mapping> {
@@ -245,23 +125,6 @@ pub(super) fn mappings(p: &Value) -> Vec<Mapping> {
 }
 
 impl Panel {
-    /// The settings of every override matching a series, later ones winning.
-    pub fn settings_for(&self, name: &str, ref_id: &str) -> SeriesSettings {
-        let mut out = SeriesSettings::default();
-        for o in self.overrides.iter().filter(|o| o.matcher.matches(name, ref_id)) {
-            let s = &o.settings;
-            if s.colour.is_some() {
-                out.colour = s.colour.clone();
-            }
-            if s.display_name.is_some() {
-                out.display_name = s.display_name.clone();
-            }
-            out.negative_y |= s.negative_y;
-            out.hidden |= s.hidden;
-        }
-        out
-    }
-
     /// The mapped text and colour of a value, if a mapping applies.
     pub fn map_value(&self, v: f64) -> Option<(String, String)> {
         self.mappings.iter().find_map(|m| match m {

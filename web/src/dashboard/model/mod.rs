@@ -4,10 +4,16 @@
 //! Unknown keys are ignored; an unknown panel type is kept, to be shown as a
 //! placeholder. ../shared/dashboards/GRAFANA-MODEL.md describes the model.
 
+mod field_config;
 mod fields;
+mod reducers;
 
-use fields::{legend_calcs, mappings, organize, overrides, thresholds};
-pub use fields::{Mapping, Organize, Override, SeriesMatch, SeriesSettings};
+pub use field_config::{
+    AxisPlacement, DrawStyle, FieldConfig, FieldMatcher, FieldOptions, FieldOverride, SeriesRef, StackMode,
+};
+use fields::{legend_calcs, mappings, organize, thresholds};
+pub use fields::{Mapping, Organize};
+pub use reducers::{calc_title, reduce};
 use serde_json::Value;
 
 /// Largest dashboard JSON accepted, in bytes.
@@ -186,20 +192,13 @@ pub struct Panel {
     pub children: Vec<Panel>,
     /// Stat/gauge reducer (`lastNotNull`, `mean`, `max`, …).
     pub reducer: String,
-    /// Time series: stacked, filled, bars, points.
-    pub stack: bool,
-    /// Stacked as shares of each time's total (`stacking.mode: percent`, legacy `percentage`).
-    pub stack_percent: bool,
-    /// Fill opacity under lines, 0–100.
-    pub fill: u32,
-    /// `line`, `bars` or `points`.
-    pub draw: String,
     /// Pie charts: drawn as a donut.
     pub pie_donut: bool,
     /// Legend calculations shown as columns (`min`, `max`, `mean`, `lastNotNull`…).
     pub legend_calcs: Vec<String>,
-    /// Per-series settings (`fieldConfig.overrides`, legacy `seriesOverrides` and `aliasColors`).
-    pub overrides: Vec<Override>,
+    /// Per-series options: `fieldConfig` defaults and overrides (legacy
+    /// graph settings, `seriesOverrides` and `aliasColors` migrated in).
+    pub field_config: FieldConfig,
     /// Value mappings for stat-like panels.
     pub mappings: Vec<Mapping>,
     /// Text panels: `markdown` (the default), `html` or `code`.
@@ -403,7 +402,7 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         w: num(&g["w"]).unwrap_or(12.0).clamp(1.0, 24.0) as u32,
         h: num(&g["h"]).unwrap_or(8.0).clamp(1.0, 100.0) as u32,
     };
-    let kind = s(p, "type");
+    let kind = Some(s(p, "type")).filter(|k| !k.is_empty()).unwrap_or_else(|| "graph".into());
     let defaults = &p["fieldConfig"]["defaults"];
     let custom = &defaults["custom"];
     // Legacy graph and singlestat keep their settings elsewhere.
@@ -439,7 +438,7 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
     let children = p["panels"].as_array().map_or(Vec::new(), |c| c.iter().map(|x| panel(x, count)).collect());
     Panel {
         id: num(&p["id"]).unwrap_or(0.0) as u64,
-        kind: if kind.is_empty() { "graph".into() } else { kind.clone() },
+        kind: kind.clone(),
         title: s(p, "title"),
         grid,
         targets,
@@ -466,13 +465,9 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         collapsed: truthy(&p["collapsed"]),
         children,
         reducer,
-        stack: truthy(&p["stack"]) || matches!(s(&custom["stacking"], "mode").as_str(), "normal" | "percent"),
-        stack_percent: (truthy(&p["stack"]) && truthy(&p["percentage"])) || s(&custom["stacking"], "mode") == "percent",
-        fill: num(&custom["fillOpacity"]).or_else(|| num(&p["fill"]).map(|f| f * 10.0)).unwrap_or(0.0) as u32,
-        draw: if truthy(&p["bars"]) { "bars".into() } else { s(custom, "drawStyle") },
         pie_donut: s(&p["options"], "pieType") == "donut",
         legend_calcs: legend_calcs(p),
-        overrides: overrides(p),
+        field_config: FieldConfig::from_panel(p, &kind),
         mappings: mappings(p),
         text_mode: Some(s(&p["options"], "mode")).filter(|m| !m.is_empty()).unwrap_or_else(|| s(p, "mode")),
     }

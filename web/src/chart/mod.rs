@@ -1,0 +1,240 @@
+//! Charts drawn with plotters into SVG text: time series as lines broken
+//! where data is missing or stale, with unit-formatted axes, a [`Theme`],
+//! and each point's value as a hover title.
+//!
+//! Series names (label values from targets) never enter the SVG except
+//! through [`xml_escape`]; legends are the page's HTML.
+
+mod shapes;
+mod time_series;
+
+use crate::units;
+use plotters::prelude::*;
+
+pub use shapes::{bars, gauge, pie};
+pub use time_series::time_series;
+
+/// One series: its name, its points (ms, value), its colour and how it is
+/// drawn; NaN or a missing step is a gap. `colour` overrides the palette's
+/// (`#rrggbb`).
+#[derive(Clone, Debug, Default)]
+pub struct Line {
+    /// Shown in the legend and tooltip.
+    pub name: String,
+    /// (ms, value), oldest first.
+    pub points: Vec<(i64, f64)>,
+    /// `#rrggbb`; `None` takes the palette's next.
+    pub colour: Option<String>,
+    /// How it is drawn.
+    pub style: SeriesStyle,
+}
+
+/// How a series is drawn: as a line, bars or points.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Draw {
+    /// A line through the points.
+    #[default]
+    Line,
+    /// A bar at each point, as wide as most of a step.
+    Bars,
+    /// Points only.
+    Points,
+}
+
+/// One series' drawing style, as a time series panel's field options set it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesStyle {
+    /// Line, bars or points.
+    pub draw: Draw,
+    /// Line width in pixels (0: no line).
+    pub width: f64,
+    /// Dash and gap lengths in pixels (empty: solid).
+    pub dash: Vec<f64>,
+    /// Round line caps (dotted lines).
+    pub round: bool,
+    /// Opacity of the area under the line, or of the bars, 0–100 (0: none).
+    pub fill: u8,
+    /// Points drawn at every value (`Some(true)`), never (`Some(false)`), or
+    /// only where a value stands alone (`None`).
+    pub show_points: Option<bool>,
+    /// Point diameter in pixels.
+    pub point_size: f64,
+    /// The stacking group it is summed in (`None`: not stacked).
+    pub stack: Option<String>,
+}
+
+impl Default for SeriesStyle {
+    fn default() -> Self {
+        SeriesStyle {
+            draw: Draw::Line,
+            width: 1.0,
+            dash: Vec::new(),
+            round: false,
+            fill: 0,
+            show_points: None,
+            point_size: 4.0,
+            stack: None,
+        }
+    }
+}
+
+/// The frame a time series chart is drawn in.
+pub struct TimeChart<'a> {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The range's start (ms).
+    pub start: i64,
+    /// The range's end (ms).
+    pub end: i64,
+    /// The query step: points further apart than this (and a half) are not joined.
+    pub step: i64,
+    /// Grafana unit id for the axis.
+    pub unit: &'a str,
+    /// Decimals on the axis (`None`: chosen by the tick spacing).
+    pub decimals: Option<usize>,
+    /// Light or dark.
+    pub theme: Theme,
+    /// Times marked across the plot (annotations).
+    pub marks: &'a [Mark],
+}
+
+/// A time (`start == end`) or a span marked across a time series chart, as
+/// Grafana draws annotations: a dashed line or a shaded band, its title on hover.
+#[derive(Clone, Debug, Default)]
+pub struct Mark {
+    /// Start (ms).
+    pub start: i64,
+    /// End (ms); equal to `start` for a single time.
+    pub end: i64,
+    /// A `#rrggbb` colour (anything else draws in the chart's text colour).
+    pub colour: String,
+    /// Shown on hover.
+    pub title: String,
+}
+
+/// The colours a chart is drawn in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Theme {
+    /// Inside a page: no background, and text, axes and tracks in the SVG's
+    /// `currentColor`, so the chart follows the page's light or dark style.
+    #[default]
+    Page,
+    /// A standalone image on white.
+    Light,
+    /// A standalone image on Grafana's dark background.
+    Dark,
+}
+
+/// Stands for `currentColor` while plotters draws (it writes colours as `#RRGGBB`).
+const PAGE_FG: RGBColor = RGBColor(1, 2, 3);
+
+impl Theme {
+    /// `theme=dark` → Dark, anything else → Light (for images).
+    pub fn image(param: Option<&str>) -> Theme {
+        if param == Some("dark") {
+            Theme::Dark
+        } else {
+            Theme::Light
+        }
+    }
+
+    /// Text colour and, for images, the background.
+    fn colours(self) -> (RGBColor, Option<RGBColor>) {
+        match self {
+            Theme::Page => (PAGE_FG, None),
+            Theme::Light => (rgb("#464c54"), Some(rgb("#ffffff"))),
+            Theme::Dark => (rgb("#c7d0d9"), Some(rgb("#181b1f"))),
+        }
+    }
+
+    /// Paints the background (images only) before drawing.
+    fn fill<DB: DrawingBackend>(self, root: &DrawingArea<DB, plotters::coord::Shift>) {
+        if let (_, Some(bg)) = self.colours() {
+            let _ = root.fill(&bg);
+        }
+    }
+
+    /// The SVG text with the page's stand-in colour turned into `currentColor`.
+    fn finish(self, svg: String) -> String {
+        if self == Theme::Page {
+            svg.replace("\"#010203\"", "\"currentColor\"")
+        } else {
+            svg
+        }
+    }
+}
+
+/// Grafana's classic palette, in its order.
+pub const PALETTE: [&str; 12] = [
+    "#7EB26D", "#EAB839", "#6ED0E0", "#EF843C", "#E24D42", "#1F78C1", "#BA43A9", "#705DA0", "#508642", "#CCA300",
+    "#447EBC", "#C15C17",
+];
+
+/// The palette colour of series `i`.
+pub fn colour(i: usize) -> &'static str {
+    PALETTE[i % PALETTE.len()]
+}
+
+fn rgb(hex: &str) -> RGBColor {
+    let v = u32::from_str_radix(hex.trim_start_matches('#'), 16).unwrap_or(0x808080);
+    RGBColor((v >> 16) as u8, (v >> 8) as u8, v as u8)
+}
+
+/// `&`, `<`, `>`, `"` and `'` escaped for XML text and attributes.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `HH:MM` (UTC), with the date when the range spans more than a day.
+/// A time beyond the years ±9999 has no label.
+pub fn time_label(ms: i64, span_ms: i64) -> String {
+    let format = if span_ms > 86_400_000 {
+        "%m-%d %H:%M"
+    } else if span_ms < 900_000 {
+        "%H:%M:%S"
+    } else {
+        "%H:%M"
+    };
+    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| String::new(), |t| t.strftime(format).to_string())
+}
+
+/// `#rgb`, `#rrggbb` (with or without alpha) or `rgb(…)`/`rgba(…)` of
+/// numbers: safe to write into an attribute as it is.
+fn is_safe_colour(c: &str) -> bool {
+    let hex = c
+        .strip_prefix('#')
+        .is_some_and(|h| matches!(h.len(), 3 | 4 | 6 | 8) && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    let func = (c.starts_with("rgb(") || c.starts_with("rgba("))
+        && c.ends_with(')')
+        && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"(),. %".contains(&b))
+        && c.len() < 40;
+    hex || func
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_labels_by_span_in_utc() {
+        let t = 1_456_747_200_500; // 2016-02-29T12:00:00.5Z
+        assert_eq!(time_label(t, 3 * 86_400_000), "02-29 12:00");
+        assert_eq!(time_label(t + 7_000, 600_000), "12:00:07");
+        assert_eq!(time_label(-1, 2 * 86_400_000), "12-31 23:59");
+        assert_eq!(time_label(i64::MAX, 0), "");
+        assert_eq!(time_label(3_600_000 + 61_000, 3_600_000), "01:01");
+    }
+}

@@ -1,0 +1,480 @@
+//! Time series charts: lines (solid, dashed or dotted, of any width),
+//! areas, bars and points per series, stacked by group, broken where data
+//! is missing, with hover titles and annotation marks.
+
+use super::{is_safe_colour, time_label, units, xml_escape, Draw, Line, SeriesStyle, TimeChart, PALETTE};
+use plotters::prelude::*;
+use std::fmt::Write;
+
+/// Each series' points: (ms, value).
+type Points = Vec<(i64, f64)>;
+
+/// Each series' drawn points and, when stacked, what it stands on: series
+/// of one stacking group are summed at equal timestamps in order; a gap
+/// (NaN) adds nothing; series not stacked stand on zero.
+fn stack_lines(lines: &[Line]) -> (Vec<Points>, Vec<Option<Points>>) {
+    let mut base: std::collections::HashMap<(&str, i64), f64> = std::collections::HashMap::new();
+    let mut tops = Vec::with_capacity(lines.len());
+    let mut bottoms = Vec::with_capacity(lines.len());
+    for l in lines {
+        let Some(group) = l.style.stack.as_deref() else {
+            tops.push(l.points.clone());
+            bottoms.push(None);
+            continue;
+        };
+        let mut top = Vec::with_capacity(l.points.len());
+        let mut bottom = Vec::with_capacity(l.points.len());
+        for &(t, v) in &l.points {
+            let b = base.get(&(group, t)).copied().unwrap_or(0.0);
+            if v.is_finite() {
+                top.push((t, b + v));
+                base.insert((group, t), b + v);
+            } else {
+                top.push((t, f64::NAN));
+            }
+            bottom.push((t, b));
+        }
+        tops.push(top);
+        bottoms.push(Some(bottom));
+    }
+    (tops, bottoms)
+}
+
+/// Runs of points to be joined: split at NaN and at steps longer than 1.5 × `step`.
+fn segments(points: &[(i64, f64)], step: i64) -> Vec<&[(i64, f64)]> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for i in 0..points.len() {
+        let ok = points[i].1.is_finite();
+        let joined = i > 0 && points[i - 1].1.is_finite() && (points[i].0 - points[i - 1].0) * 2 <= step * 3;
+        match (start, ok) {
+            (Some(s), true) if joined => {
+                let _ = s;
+            }
+            (Some(s), _) => {
+                out.push(&points[s..i]);
+                start = ok.then_some(i);
+            }
+            (None, true) => start = Some(i),
+            (None, false) => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(&points[s..]);
+    }
+    out
+}
+
+/// The y range covering every finite value, padded; `0..1` without data.
+fn y_range<'a>(series: impl Iterator<Item = &'a Points>) -> (f64, f64) {
+    let vals = series.flat_map(|p| p.iter().map(|p| p.1)).filter(|v| v.is_finite());
+    let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    if lo == hi {
+        let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        return (lo - pad, hi + pad);
+    }
+    let pad = (hi - lo) * 0.05;
+    // Keep zero as the floor for data that never goes below it.
+    let lo = if lo >= 0.0 && lo - pad < 0.0 { 0.0 } else { lo - pad };
+    (lo, hi + pad)
+}
+
+/// Draws `lines` as an SVG time series chart, each in its own style.
+pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
+    let mut svg = String::new();
+    let (fg, _) = c.theme.colours();
+    let grid = fg.mix(0.18);
+    let (tops, bottoms) = stack_lines(lines);
+    let (mut lo, hi) = y_range(tops.iter().chain(bottoms.iter().flatten()));
+    let on_zero = |l: &Line| l.style.fill > 0 || l.style.draw == Draw::Bars || l.style.stack.is_some();
+    if lines.iter().any(on_zero) && lo > 0.0 {
+        lo = 0.0; // areas and bars stand on zero
+    }
+    let span = (c.end - c.start).max(1);
+    let mut paths = Drawn { step: c.step, ..Drawn::default() };
+    let mut hover = String::new();
+    let plot_x: (i32, i32);
+    {
+        let root = SVGBackend::with_string(&mut svg, (c.width, c.height)).into_drawing_area();
+        c.theme.fill(&root);
+        let chart = ChartBuilder::on(&root)
+            .margin(8)
+            // Room for the last time label, centred on a tick near the right edge.
+            .margin_right(28)
+            .x_label_area_size(22)
+            .y_label_area_size(64)
+            .build_cartesian_2d(c.start..c.end.max(c.start + 1), lo..hi);
+        let Ok(mut chart) = chart else { return String::new() };
+        let unit = c.unit.to_string();
+        let decimals = c.decimals;
+        let _ = chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(grid)
+            .axis_style(grid)
+            .label_style(("sans-serif", 11).into_font().color(&fg))
+            .x_labels(((c.width / 110) as usize).max(2))
+            .y_labels(((c.height / 40) as usize).max(2))
+            .x_label_formatter(&|x| time_label(*x, span))
+            .y_label_formatter(&|y| units::format(*y, &unit, decimals))
+            .draw();
+        paths.zero = 0f64.clamp(lo, hi);
+        let at = |t: i64, v: f64| chart.backend_coord(&(t, v.clamp(lo, hi)));
+        for (i, l) in lines.iter().enumerate() {
+            let hex = xml_escape(l.colour.as_deref().unwrap_or(PALETTE[i % PALETTE.len()]));
+            paths.series(l, &hex, &tops[i], bottoms[i].as_deref(), &at);
+        }
+        let (xs, ys) = chart.plotting_area().get_pixel_range();
+        plot_x = (xs.start, xs.end);
+        let x_of = |t: i64| chart.backend_coord(&(t, lo)).0;
+        hover_columns(&mut hover, lines, c, x_of, (xs.start, xs.end), (ys.start, ys.end));
+        marks(&mut hover, c, x_of, (xs.start, xs.end), (ys.start, ys.end));
+        let _ = root.present();
+    }
+    if let Some(at) = svg.rfind("</svg>") {
+        svg.insert_str(at, &(paths.fills + &paths.strokes + &paths.points + &hover));
+    }
+    // Where the time axis runs, for the page's drag-to-zoom.
+    if let Some(end) = svg.starts_with("<svg ").then(|| svg.find('>')).flatten() {
+        svg.insert_str(end, &format!(" data-plot-left=\"{}\" data-plot-right=\"{}\"", plot_x.0, plot_x.1));
+    }
+    c.theme.finish(svg)
+}
+
+/// The SVG of the series, in layers: areas and bars under every line, points on top.
+#[derive(Default)]
+struct Drawn {
+    fills: String,
+    strokes: String,
+    points: String,
+    /// The query step: bars are most of it wide, and longer gaps break lines.
+    step: i64,
+    /// Where zero is on the plot (clamped to the y range): unstacked series stand on it.
+    zero: f64,
+}
+
+impl Drawn {
+    /// One series in its style: `top` its drawn points (stacked where it
+    /// stacks), `below` what a stacked series stands on, `at` a point's pixel.
+    fn series(
+        &mut self,
+        l: &Line,
+        hex: &str,
+        top: &[(i64, f64)],
+        below: Option<&[(i64, f64)]>,
+        at: &dyn Fn(i64, f64) -> (i32, i32),
+    ) {
+        let (step, zero, stacked) = (self.step, self.zero, below.is_some());
+        let bottom_at = |t: i64| -> f64 {
+            below.and_then(|b| b.binary_search_by_key(&t, |p| p.0).ok().map(|k| b[k].1)).unwrap_or(zero)
+        };
+        let s = &l.style;
+        let opacity = f64::from(s.fill.min(100)) / 100.0;
+        if s.draw == Draw::Bars {
+            let half = (step * 2 / 5).max(1);
+            for &(t, v) in top.iter().filter(|p| p.1.is_finite()) {
+                let (x0, y0) = at(t - half, v);
+                let (x1, y1) = at(t + half, bottom_at(t));
+                let (x, y, w, h) = (x0.min(x1), y0.min(y1), (x1 - x0).abs().max(1), (y1 - y0).abs());
+                let _ = write!(
+                    self.fills,
+                    r#"<rect class="bar" x="{x}" y="{y}" width="{w}" height="{h}" fill="{hex}" fill-opacity="{}" stroke="{hex}"/>"#,
+                    if s.fill > 0 { opacity } else { 0.8 }
+                );
+            }
+            return;
+        }
+        let stroke = style_attributes(s);
+        for seg in segments(top, step) {
+            let isolated = seg.len() == 1 && s.show_points != Some(false);
+            if s.draw == Draw::Points || s.show_points == Some(true) || isolated {
+                let r = s.point_size / 2.0;
+                for &(t, v) in seg {
+                    let (x, y) = at(t, v);
+                    let _ = write!(self.points, r#"<circle class="point" cx="{x}" cy="{y}" r="{r}" fill="{hex}"/>"#);
+                }
+            }
+            if seg.len() < 2 || s.draw == Draw::Points {
+                continue;
+            }
+            let mut pts: Vec<(i32, i32)> = seg.iter().map(|&(t, v)| at(t, v)).collect();
+            if s.width > 0.0 {
+                let _ = write!(self.strokes, r#"<path class="line" fill="none" stroke="{hex}"{stroke} d=""#);
+                write_path(&mut self.strokes, &pts, false);
+                self.strokes.push_str("\"/>");
+            }
+            if s.fill > 0 {
+                // Down to what the series stands on: its stack, or zero (two corners).
+                if stacked {
+                    pts.extend(seg.iter().rev().map(|&(t, _)| at(t, bottom_at(t))));
+                } else {
+                    let (first, last) = (seg[0].0, seg[seg.len() - 1].0);
+                    pts.push(at(last, bottom_at(last)));
+                    pts.push(at(first, bottom_at(first)));
+                }
+                let _ = write!(self.fills, r#"<path class="fill" fill="{hex}" fill-opacity="{opacity}" d=""#);
+                write_path(&mut self.fills, &pts, true);
+                self.fills.push_str("\"/>");
+            }
+        }
+    }
+}
+
+/// A line's width and dashes as SVG attributes (nothing for Grafana's
+/// default 1 px solid line).
+fn style_attributes(s: &SeriesStyle) -> String {
+    let mut out = String::new();
+    if s.width != 1.0 {
+        let _ = write!(out, r#" stroke-width="{}""#, s.width);
+    }
+    if !s.dash.is_empty() {
+        let dash: Vec<String> = s.dash.iter().map(|d| d.to_string()).collect();
+        let _ = write!(out, r#" stroke-dasharray="{}""#, dash.join(" "));
+    }
+    if s.round {
+        out.push_str(r#" stroke-linecap="round""#);
+    }
+    out
+}
+
+/// Writes `pts` as SVG path data: a move, then relative lines (repeated
+/// points left out), closed with `Z` for areas. Some 5 bytes a point where
+/// absolute `x,y` pairs take 8.
+fn write_path(out: &mut String, pts: &[(i32, i32)], close: bool) {
+    let Some(&(x0, y0)) = pts.first() else { return };
+    let _ = write!(out, "M{x0} {y0}");
+    let (mut prev, mut first) = ((x0, y0), true);
+    for &p in &pts[1..] {
+        let (dx, dy) = (p.0 - prev.0, p.1 - prev.1);
+        if dx == 0 && dy == 0 {
+            continue;
+        }
+        if first {
+            out.push('l');
+            first = false;
+        } else if dx >= 0 {
+            out.push(' ');
+        }
+        let _ = write!(out, "{dx}");
+        if dy >= 0 {
+            out.push(' ');
+        }
+        let _ = write!(out, "{dy}");
+        prev = p;
+    }
+    if close {
+        out.push('Z');
+    }
+}
+
+/// Hover columns at least this many pixels wide.
+const HOVER_COLUMN_PX: i32 = 10;
+
+/// Series named in one hover title (the largest values first).
+const HOVER_SERIES: usize = 6;
+
+/// Hover values as Grafana's tooltip shows them: for each time across the
+/// plot (at most one per [`HOVER_COLUMN_PX`]) a transparent column whose
+/// title gives the time and each series' value there, largest first. Bounded
+/// by the chart's width, not by its series and points, so a page of many
+/// busy charts stays light.
+fn hover_columns(
+    out: &mut String,
+    lines: &[Line],
+    c: &TimeChart,
+    x_of: impl Fn(i64) -> i32,
+    (left, right): (i32, i32),
+    (top, bottom): (i32, i32),
+) {
+    let mut times: Vec<i64> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).collect();
+    times.sort_unstable();
+    times.dedup();
+    let mut columns: Vec<(i64, i32)> = Vec::new();
+    for t in times {
+        let x = x_of(t);
+        if columns.last().is_none_or(|&(_, last)| x >= last + HOVER_COLUMN_PX) {
+            columns.push((t, x));
+        }
+    }
+    for (k, &(t, x)) in columns.iter().enumerate() {
+        let mut at: Vec<(&str, f64)> = lines
+            .iter()
+            .filter_map(|l| l.points.binary_search_by_key(&t, |p| p.0).ok().map(|i| (l.name.as_str(), l.points[i].1)))
+            .filter(|(_, v)| v.is_finite())
+            .collect();
+        if at.is_empty() {
+            continue;
+        }
+        at.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let x0 = if k == 0 { left } else { (columns[k - 1].1 + x) / 2 };
+        let x1 = columns.get(k + 1).map_or(right, |n| (x + n.1) / 2);
+        let _ = write!(
+            out,
+            r#"<rect x="{x0}" y="{top}" width="{}" height="{}" fill="transparent"><title>{}"#,
+            (x1 - x0).max(1),
+            (bottom - top).max(1),
+            time_label(t, 0)
+        );
+        for (name, v) in at.iter().take(HOVER_SERIES) {
+            let _ = write!(out, "\n{}: {}", xml_escape(name), xml_escape(&units::format(*v, c.unit, c.decimals)));
+        }
+        if at.len() > HOVER_SERIES {
+            let _ = write!(out, "\n… and {} more", at.len() - HOVER_SERIES);
+        }
+        out.push_str("</title></rect>");
+    }
+}
+
+/// The chart's marks over the plot, after the hover columns so that their
+/// own titles show.
+fn marks(
+    out: &mut String,
+    c: &TimeChart,
+    x_of: impl Fn(i64) -> i32,
+    (left, right): (i32, i32),
+    (top, bottom): (i32, i32),
+) {
+    let RGBColor(r, g, b) = c.theme.colours().0;
+    let fg = format!("#{r:02x}{g:02x}{b:02x}");
+    for m in c.marks.iter().filter(|m| m.end >= c.start && m.start <= c.end) {
+        let colour = if is_safe_colour(&m.colour) { m.colour.clone() } else { fg.clone() };
+        let (x0, x1) = (x_of(m.start.max(c.start)).clamp(left, right), x_of(m.end.min(c.end)).clamp(left, right));
+        let title = format!("{}\n{}", xml_escape(&m.title), time_label(m.start, 0));
+        if x1 - x0 >= 2 {
+            let _ = write!(
+                out,
+                r#"<g class="mark"><title>{title}</title><rect x="{x0}" y="{top}" width="{}" height="{}" fill="{colour}" fill-opacity="0.12"/><line x1="{x0}" y1="{top}" x2="{x0}" y2="{bottom}" stroke="{colour}" stroke-dasharray="3 3"/></g>"#,
+                x1 - x0,
+                bottom - top
+            );
+        } else {
+            let _ = write!(
+                out,
+                r#"<g class="mark"><title>{title}</title><rect x="{}" y="{top}" width="7" height="{}" fill="transparent"/><line x1="{x0}" y1="{top}" x2="{x0}" y2="{bottom}" stroke="{colour}" stroke-dasharray="3 3"/></g>"#,
+                x0 - 3,
+                bottom - top
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{bars, gauge, Theme};
+    use super::*;
+
+    fn frame(width: u32, end: i64, step: i64, theme: Theme) -> TimeChart<'static> {
+        TimeChart { width, height: 100, start: 0, end, step, unit: "", decimals: None, theme, marks: &[] }
+    }
+
+    fn line(name: &str, points: Vec<(i64, f64)>, style: SeriesStyle) -> Line {
+        Line { name: name.into(), points, colour: None, style }
+    }
+
+    #[test]
+    fn paths_are_relative_moves_without_repeats() {
+        let mut out = String::new();
+        write_path(&mut out, &[(10, 20), (12, 18), (12, 18), (11, 25), (14, 25)], true);
+        assert_eq!(out, "M10 20l2-2-1 7 3 0Z");
+    }
+
+    #[test]
+    fn lines_break_at_gaps_and_nan() {
+        let p: Vec<(i64, f64)> =
+            vec![(0, 1.0), (10, 2.0), (20, f64::NAN), (30, 3.0), (40, 4.0), (100, 5.0), (110, 6.0)];
+        let segs: Vec<Vec<i64>> = segments(&p, 10).iter().map(|s| s.iter().map(|x| x.0).collect()).collect();
+        assert_eq!(segs, vec![vec![0, 10], vec![30, 40], vec![100, 110]]);
+    }
+
+    #[test]
+    fn a_chart_is_svg_with_escaped_hover_titles() {
+        let points = (0..60).map(|k| (k * 15_000, (k % 7) as f64)).collect();
+        let lines = vec![line("up{job=\"<script>alert(1)</script>\"}", points, SeriesStyle::default())];
+        let c = TimeChart { width: 600, height: 200, unit: "s", ..frame(600, 59 * 15_000, 15_000, Theme::Light) };
+        let svg = time_series(&lines, &c);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{}", &svg[..100.min(svg.len())]);
+        assert!(svg.contains("<path class=\"line\" fill=\"none\" stroke=\"#7EB26D\" d=\"M"), "a line is drawn");
+        assert!(!svg.contains("<script>"), "label text escaped");
+        assert!(svg.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn series_stack_within_their_group_only() {
+        let stacked = |g: &str| SeriesStyle { stack: Some(g.into()), ..SeriesStyle::default() };
+        let lines = vec![
+            line("a", vec![(0, 1.0), (10, 2.0), (20, f64::NAN)], stacked("A")),
+            line("b", vec![(0, 3.0), (10, 4.0), (20, 5.0)], stacked("A")),
+            line("total", vec![(0, 4.0), (10, 6.0), (20, 5.0)], SeriesStyle::default()),
+            line("c", vec![(0, 7.0)], stacked("B")),
+        ];
+        let (tops, bottoms) = stack_lines(&lines);
+        assert_eq!(tops[1][..2], [(0, 4.0), (10, 6.0)]);
+        assert_eq!(bottoms[1].as_deref(), Some(&[(0, 1.0), (10, 2.0), (20, 0.0)][..]));
+        assert_eq!(tops[1][2], (20, 5.0), "a gap below stacks on zero");
+        assert_eq!((tops[2].clone(), bottoms[2].clone()), (lines[2].points.clone(), None), "an unstacked total");
+        assert_eq!(tops[3], [(0, 7.0)], "another group starts from zero");
+    }
+
+    #[test]
+    fn each_series_keeps_its_own_width_dashes_fill_and_draw_style() {
+        let lines = vec![
+            line("filled", vec![(0, 1.0), (10, 2.0)], SeriesStyle { fill: 30, ..SeriesStyle::default() }),
+            line(
+                "dashed",
+                vec![(0, 3.0), (10, 4.0)],
+                SeriesStyle { width: 2.0, dash: vec![10.0, 10.0], ..SeriesStyle::default() },
+            ),
+            line(
+                "dotted",
+                vec![(0, 2.0), (10, 2.5)],
+                SeriesStyle { dash: vec![0.0, 10.0], round: true, ..SeriesStyle::default() },
+            ),
+            line(
+                "bars",
+                vec![(0, 1.0), (10, 1.5), (20, 1.0)],
+                SeriesStyle { draw: Draw::Bars, fill: 100, ..SeriesStyle::default() },
+            ),
+            line(
+                "points",
+                vec![(0, 0.5), (10, 0.7)],
+                SeriesStyle { draw: Draw::Points, point_size: 6.0, ..SeriesStyle::default() },
+            ),
+            line("no line", vec![(0, 0.2), (10, 0.3)], SeriesStyle { width: 0.0, ..SeriesStyle::default() }),
+        ];
+        let svg = time_series(&lines, &frame(300, 20, 10, Theme::Light));
+        assert_eq!(svg.matches("<path class=\"fill\"").count(), 1, "one area: {svg}");
+        assert_eq!(svg.matches("<path class=\"line\"").count(), 3, "filled, dashed and dotted lines");
+        assert!(svg.contains(r#"stroke-width="2" stroke-dasharray="10 10" d="#), "{svg}");
+        assert!(svg.contains(r#"stroke-dasharray="0 10" stroke-linecap="round""#), "{svg}");
+        assert_eq!(svg.matches("<rect class=\"bar\"").count(), 3);
+        assert!(svg.contains(r#"fill-opacity="1" stroke"#), "solid bars at fill 100");
+        assert_eq!(svg.matches("<circle class=\"point\"").count(), 2);
+        assert!(svg.contains(r#"r="3""#), "points of the size asked");
+    }
+
+    #[test]
+    fn page_charts_follow_the_page_and_images_carry_their_background() {
+        let lines = vec![line("a", vec![(0, 1.0), (10, 2.0)], SeriesStyle::default())];
+        let page = time_series(&lines, &frame(300, 10, 10, Theme::Page));
+        assert!(page.contains("fill=\"currentColor\"") && page.contains("stroke=\"currentColor\""), "{page}");
+        assert!(page.starts_with("<svg width=\"300\" height=\"100\""), "{page}");
+        assert!(page.contains(" data-plot-left=\"72\" data-plot-right=\"272\">"), "the time axis for zooming: {page}");
+        assert!(!page.contains("#010203") && !page.contains("#FFFFFF"), "no stand-in colour, no background");
+        let dark = time_series(&lines, &frame(300, 10, 10, Theme::Dark));
+        assert!(dark.contains("fill=\"#181B1F\"") && !dark.contains("currentColor"), "dark background");
+        for svg in [
+            gauge(1.0, 0.0, 2.0, "#73BF69", 100, 80, Theme::Page),
+            bars(&[("a".into(), 1.0, "#73BF69".into())], 0.0, 2.0, 100, 20, Theme::Page),
+        ] {
+            assert!(svg.contains("\"currentColor\"") && !svg.contains("#010203"), "{svg}");
+        }
+    }
+
+    #[test]
+    fn without_data_the_frame_still_draws() {
+        assert!(time_series(&[], &frame(300, 1000, 10, Theme::Dark)).contains("</svg>"));
+    }
+}

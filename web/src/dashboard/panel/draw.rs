@@ -1,0 +1,263 @@
+//! A panel's series drawn as its kind: gauge, bar gauge, pie, table, stat
+//! (with its sparkline) or time series (with its legend), in colours from
+//! the panel's thresholds, scheme or fixed colour.
+
+use super::colour::{gradient, named_colour, scheme};
+use super::legend::value_legend;
+use super::query::Series;
+use super::{share_of_totals, Cell, Frame, LegendEntry, PanelTime, PanelView, MAX_LINES};
+use crate::chart::{self, Line, TimeChart};
+use crate::dashboard::model::{calc_title, reduce};
+use crate::dashboard::model::{FieldOptions, Panel, StackMode};
+use std::collections::BTreeSet;
+use storage::Labels;
+
+/// What drawing one panel's series shares.
+struct Drawing<'a> {
+    p: &'a Panel,
+    f: &'a Frame<'a>,
+    time: &'a PanelTime,
+    /// Each series reduced by the panel's reducer, by name.
+    reduced: Vec<(String, f64)>,
+    /// The range gauges, bars and percentage thresholds span.
+    lo: f64,
+    hi: f64,
+    /// Shown where a value is missing ("No data" unless `noValue` says otherwise).
+    no_value: &'a str,
+    /// The drawing's size in pixels.
+    w: u32,
+    h: u32,
+}
+
+/// Draws `series` into `view` as `p`'s kind.
+pub(super) fn draw(view: &mut PanelView, p: &Panel, f: &Frame, time: &PanelTime, series: Series) {
+    let Series { mut lines, meta, options } = series;
+    view.no_data = lines.iter().all(|l| l.points.iter().all(|p| !p.1.is_finite()));
+    let reduced: Vec<(String, f64)> =
+        lines.iter().filter_map(|l| Some((l.name.clone(), reduce(&l.points, &p.reducer)?))).collect();
+    // Gauges and bars span the explicit min/max, else the unit's, else zero to the largest value.
+    let (lo, hi) = match (p.min, p.max, p.unit.as_str()) {
+        (min, Some(max), _) => (min.unwrap_or(0.0), max),
+        (min, None, "percent") => (min.unwrap_or(0.0), 100.0),
+        (min, None, "percentunit") => (min.unwrap_or(0.0), 1.0),
+        (min, None, _) => (min.unwrap_or(0.0), reduced.iter().map(|r| r.1).fold(0.0, f64::max).max(f64::MIN_POSITIVE)),
+    };
+    let d = Drawing {
+        p,
+        f,
+        time,
+        reduced,
+        lo,
+        hi,
+        no_value: if p.no_value.is_empty() { "No data" } else { p.no_value.as_str() },
+        w: time.width_px as u32,
+        h: f.image.map_or((p.grid.h * 38).saturating_sub(70).max(40), |(_, h)| h),
+    };
+    // Series without a colour of their own take the panel's: a fixed one, or
+    // their last value's threshold or scheme colour.
+    for l in lines.iter_mut().filter(|l| l.colour.is_none()) {
+        l.colour = match (&p.fixed_colour, p.colour_mode.as_str()) {
+            (Some(c), _) => Some(named_colour(c)).filter(|c| c.starts_with('#')),
+            (None, m) if m == "thresholds" || m.starts_with("continuous-") => {
+                reduce(&l.points, "lastNotNull").map(|v| d.colour_of(v)).filter(|c| c.starts_with('#'))
+            }
+            _ => None,
+        };
+    }
+    match p.kind.as_str() {
+        "gauge" => d.gauge(view),
+        "bargauge" => d.bar_gauge(view),
+        "piechart" => {
+            view.legend = value_legend(&d.reduced, |i| chart::colour(i).to_string(), p);
+            view.svg = chart::pie(&d.reduced, p.pie_donut, d.w.min(d.h.max(60) * 2), d.h.max(60), f.theme);
+        }
+        "table" => d.table(view, &lines, &meta),
+        "stat" | "singlestat" => d.stat(view, lines),
+        _ => d.time_series(view, lines, &options),
+    }
+}
+
+impl Drawing<'_> {
+    /// The colour of the last threshold step at or below `v` (steps in
+    /// percent of `lo..hi` when the thresholds say so), or of the scheme.
+    fn colour_of(&self, v: f64) -> String {
+        let (p, lo, hi) = (self.p, self.lo, self.hi);
+        if let Some(stops) = p.colour_mode.strip_prefix("continuous-").and_then(scheme) {
+            return gradient(stops, (v - lo) / (hi - lo));
+        }
+        let at = |x: f64| if p.thresholds_percent { lo + (hi - lo) * x / 100.0 } else { x };
+        match p.thresholds.iter().rev().find(|t| t.value.is_none_or(|x| v >= at(x))) {
+            Some(t) => named_colour(&t.colour),
+            None => "#73BF69".to_string(),
+        }
+    }
+
+    /// The frame of this panel's time series charts (and sparklines).
+    fn frame(&self, height: u32) -> TimeChart<'_> {
+        TimeChart {
+            width: self.time.width_px as u32,
+            height,
+            start: self.time.from,
+            end: self.time.to,
+            step: self.time.step,
+            unit: &self.p.unit,
+            decimals: self.p.decimals,
+            theme: self.f.theme,
+            marks: &[],
+        }
+    }
+
+    fn gauge(&self, view: &mut PanelView) {
+        let p = self.p;
+        match self.reduced.first() {
+            None => view.stat = self.no_value.into(),
+            Some((_, v)) => {
+                view.stat = crate::units::format(*v, &p.unit, p.decimals);
+                view.stat_colour = self.colour_of(*v);
+                let height = self.h.saturating_sub(40).max(40);
+                view.svg = chart::gauge(*v, self.lo, self.hi, &view.stat_colour, self.w, height, self.f.theme);
+            }
+        }
+    }
+
+    fn bar_gauge(&self, view: &mut PanelView) {
+        if self.reduced.is_empty() {
+            view.stat = self.no_value.into();
+        }
+        let items: Vec<(String, f64, String)> =
+            self.reduced.iter().map(|(n, v)| (n.clone(), *v, self.colour_of(*v))).collect();
+        view.legend = value_legend(&self.reduced, |i| items[i].2.clone(), self.p);
+        view.svg = chart::bars(&items, self.lo, self.hi, self.w, self.h.saturating_sub(20).max(20), self.f.theme);
+    }
+
+    /// One row per label set; a value column per query, as Grafana joins them.
+    fn table(&self, view: &mut PanelView, lines: &[Line], meta: &[(String, Labels)]) {
+        let p = self.p;
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        let refs: Vec<String> = p.targets.iter().map(|t| t.ref_id.clone()).collect();
+        // Joined on the labels other than the metric name (an operation drops it).
+        // Each row's value per query: shown and raw.
+        type Values = Vec<(String, Option<f64>)>;
+        let mut rows: Vec<(Labels, Labels, Values)> = Vec::new();
+        for (l, (ref_id, labels)) in lines.iter().zip(meta) {
+            names.extend(labels.iter().map(|x| x.name.to_string()));
+            let raw = reduce(&l.points, "lastNotNull");
+            let value = (raw.map_or(String::new(), |v| crate::units::format(v, &p.unit, p.decimals)), raw);
+            let col = refs.iter().position(|r| r == ref_id).unwrap_or(0);
+            let key = labels.without_metric_name();
+            match rows.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, _, vals)) => vals[col] = value,
+                None => {
+                    let mut vals = vec![(String::new(), None); refs.len().max(1)];
+                    vals[col] = value;
+                    rows.push((key, labels.clone(), vals));
+                }
+            }
+        }
+        let names: Vec<String> = names.into_iter().collect();
+        let mut head = names.clone();
+        if refs.len() > 1 {
+            head.extend(refs.iter().map(|r| format!("Value #{r}")));
+        } else {
+            head.push("Value".into());
+        }
+        // Columns as the `organize` transformation leaves them; value cells
+        // coloured by thresholds when the cells say so.
+        let cols = p.organize.apply(&head);
+        view.table_head = cols.iter().map(|(_, title)| title.clone()).collect();
+        let coloured = matches!(p.cell_colour.as_str(), "color-background" | "color-text");
+        view.table_rows = rows
+            .into_iter()
+            .map(|(_, labels, vals)| {
+                let mut cells: Vec<Cell> = names
+                    .iter()
+                    .map(|n| Cell { text: labels.get(n).unwrap_or("").to_string(), style: String::new() })
+                    .collect();
+                cells.extend(vals.iter().map(|(text, raw)| {
+                    let style = match (coloured, raw) {
+                        (true, Some(v)) if p.cell_colour == "color-text" => format!("color: {}", self.colour_of(*v)),
+                        (true, Some(v)) => format!("background: {}; color: #111", self.colour_of(*v)),
+                        _ => String::new(),
+                    };
+                    Cell { text: text.clone(), style }
+                }));
+                cols.iter().map(|(i, _)| cells[*i].clone()).collect()
+            })
+            .collect();
+        if view.table_rows.is_empty() {
+            view.stat = self.no_value.into();
+        }
+    }
+
+    /// The first series reduced, in its threshold or mapping colour, over its sparkline.
+    fn stat(&self, view: &mut PanelView, lines: Vec<Line>) {
+        let p = self.p;
+        match lines.first().and_then(|l| reduce(&l.points, &p.reducer)) {
+            None => view.stat = self.no_value.into(),
+            Some(v) => {
+                view.stat = crate::units::format(v, &p.unit, p.decimals);
+                view.stat_colour = if p.thresholds.is_empty() && !p.colour_mode.starts_with("continuous-") {
+                    "inherit".into()
+                } else {
+                    self.colour_of(v)
+                };
+                if let Some((text, colour)) = p.map_value(v) {
+                    if !text.is_empty() {
+                        view.stat = text;
+                    }
+                    if !colour.is_empty() {
+                        view.stat_colour = named_colour(&colour);
+                    }
+                }
+            }
+        }
+        let spark: Vec<Line> = lines.into_iter().take(1).collect();
+        if !spark.is_empty() {
+            view.svg = chart::time_series(&spark, &self.frame(60));
+        }
+    }
+
+    /// Each series in its own style, with a legend and its calculations;
+    /// series hidden from the chart stay in the legend, and those hidden
+    /// from the legend stay on the chart.
+    fn time_series(&self, view: &mut PanelView, mut lines: Vec<Line>, options: &[FieldOptions]) {
+        let p = self.p;
+        lines.truncate(MAX_LINES);
+        // Palette colours by series index, before any is hidden.
+        for (i, l) in lines.iter_mut().enumerate() {
+            l.colour.get_or_insert_with(|| chart::colour(i).to_string());
+        }
+        view.legend_calcs = p.legend_calcs.iter().map(|c| calc_title(c).to_string()).collect();
+        view.legend = lines
+            .iter()
+            .zip(options)
+            .filter(|(_, o)| !o.hide_in_legend)
+            .map(|(l, o)| LegendEntry {
+                colour: l.colour.clone().unwrap_or_default(),
+                name: l.name.clone(),
+                calcs: p
+                    .legend_calcs
+                    .iter()
+                    .map(|c| {
+                        reduce(&l.points, c).map_or("—".into(), |v| crate::units::format(v, &o.unit, o.decimals))
+                    })
+                    .collect(),
+            })
+            .collect();
+        let height = self
+            .f
+            .image
+            .map_or((p.grid.h * 38).saturating_sub(80 + 14 * p.legend_calcs.len().min(1) as u32).max(60), |(_, h)| h);
+        let mut drawn: Vec<Line> =
+            lines.into_iter().zip(options).filter(|(_, o)| !o.hide_in_viz).map(|(l, _)| l).collect();
+        let percent = options.iter().any(|o| o.stack == StackMode::Percent);
+        if percent {
+            // Each time's values as shares of its total, on an axis of percent.
+            share_of_totals(&mut drawn);
+            let frame = TimeChart { unit: "percentunit", decimals: None, marks: self.f.marks, ..self.frame(height) };
+            view.svg = chart::time_series(&drawn, &frame);
+        } else {
+            view.svg = chart::time_series(&drawn, &TimeChart { marks: self.f.marks, ..self.frame(height) });
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Series names from legend formats, and legends of reduced values.
+
+use super::LegendEntry;
+use crate::dashboard::model::Panel;
+use storage::Labels;
+
+/// `{{label}}` replaced by the series' label values; the default name otherwise.
+pub(crate) fn legend_name(format: &str, labels: &Labels) -> String {
+    if format.is_empty() || format == "__auto" {
+        return crate::html::series_name(labels);
+    }
+    let mut out = String::new();
+    let mut rest = format;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let Some(end) = rest[i..].find("}}") else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        let name = rest[i + 2..i + end].trim();
+        out.push_str(labels.get(name).unwrap_or(""));
+        rest = &rest[i + end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A legend of one reduced value per series, in the colours the chart drew them.
+pub(crate) fn value_legend(reduced: &[(String, f64)], colour: impl Fn(usize) -> String, p: &Panel) -> Vec<LegendEntry> {
+    reduced
+        .iter()
+        .enumerate()
+        .map(|(i, (n, v))| LegendEntry {
+            colour: colour(i),
+            name: format!("{n}: {}", crate::units::format(*v, &p.unit, p.decimals)),
+            calcs: Vec::new(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use storage::Labels;
+
+    #[test]
+    fn legend_formats_fill_labels_and_default_to_the_series_name() {
+        let l = Labels::from_pairs([("__name__", "up"), ("job", "a"), ("instance", "h:1")]);
+        assert_eq!(legend_name("{{job}} on {{ instance }}{{missing}}", &l), "a on h:1");
+        assert_eq!(legend_name("", &l), "up{instance=\"h:1\", job=\"a\"}");
+    }
+}

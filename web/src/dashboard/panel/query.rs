@@ -1,0 +1,96 @@
+//! A panel's queries run: each target's expression interpolated and asked
+//! over the panel's range (and at its end for instant targets), each series
+//! named by its legend format and given its override settings.
+
+use super::{legend_name, named_colour, Frame, PanelTime};
+use crate::chart::{self, Line, SeriesStyle};
+use crate::dashboard::model::{DrawStyle, FieldOptions, Panel, SeriesRef, StackMode};
+use crate::dashboard::vars::{self, Destination};
+use crate::AppState;
+use promql::Value;
+use storage::Labels;
+
+/// What a panel's queries returned, in query order.
+pub(super) struct Series {
+    /// The lines, their field options applied (those hidden from the chart included).
+    pub(super) lines: Vec<Line>,
+    /// Each line's query (`refId`) and labels: tables show them.
+    pub(super) meta: Vec<(String, Labels)>,
+    /// Each line's resolved field options.
+    pub(super) options: Vec<FieldOptions>,
+}
+
+/// Runs every target of `p`; the first failure (parse or evaluation) is the
+/// panel's error, named by its `refId`.
+pub(super) fn run(st: &AppState, p: &Panel, f: &Frame, time: &PanelTime) -> Result<Series, String> {
+    let (from, to) = (time.from, time.to);
+    let mut out = Series { lines: Vec::new(), meta: Vec::new(), options: Vec::new() };
+    for t in &p.targets {
+        let (step, scrape) = time.query_step(t, f);
+        let b = f.vars((from, to), step, scrape);
+        let expr = vars::interpolate(&t.expr, f.resolved, &b, Destination::Query);
+        let failed = |e: &dyn std::fmt::Display| format!("{}: {e}", t.ref_id);
+        let parsed = promql::parse(&expr).map_err(|e| failed(&e))?;
+        // The range query's series, then the instant query's (a point at `to`).
+        let mut series: Vec<(Labels, Vec<(i64, f64)>)> = Vec::new();
+        if t.range {
+            // Steps end at `to`, so the newest point is always drawn.
+            let start = to - (to - from + step - 1) / step * step;
+            match st.timed(crate::QueryKind::Range, |e| e.range(&st.db, &parsed, start, to, step)) {
+                Ok(Value::Matrix(m)) => series.extend(m.into_iter().map(|s| (s.labels, s.points))),
+                Ok(_) => {}
+                Err(e) => return Err(failed(&e)),
+            }
+        }
+        if t.instant {
+            match st.timed(crate::QueryKind::Instant, |e| e.instant(&st.db, &parsed, to)) {
+                Ok(Value::Vector(v)) => series.extend(v.into_iter().map(|s| (s.labels, vec![(to, s.v)]))),
+                Ok(Value::Scalar { v, .. }) => series.push((Labels::empty(), vec![(to, v)])),
+                Ok(_) => {}
+                Err(e) => return Err(failed(&e)),
+            }
+        }
+        for (labels, mut points) in series {
+            let name = vars::interpolate(&legend_name(&t.legend, &labels), f.resolved, &b, Destination::Text);
+            let opts = p.field_config.resolve(&SeriesRef { name: &name, ref_id: &t.ref_id, points: &points });
+            if opts.negative_y {
+                points.iter_mut().for_each(|x| x.1 = -x.1);
+            }
+            let fixed = opts.fixed_colour.as_deref().map(named_colour).filter(|c| c.starts_with('#'));
+            out.lines.push(Line {
+                name: opts
+                    .display_name
+                    .as_ref()
+                    .map_or(name, |d| vars::interpolate(d, f.resolved, &b, Destination::Text)),
+                points,
+                colour: fixed,
+                style: series_style(&opts),
+            });
+            out.meta.push((t.ref_id.clone(), labels));
+            out.options.push(opts);
+        }
+    }
+    Ok(out)
+}
+
+/// The chart's style of a series from its field options.
+fn series_style(o: &FieldOptions) -> SeriesStyle {
+    SeriesStyle {
+        draw: match o.draw {
+            DrawStyle::Line => chart::Draw::Line,
+            DrawStyle::Bars => chart::Draw::Bars,
+            DrawStyle::Points => chart::Draw::Points,
+        },
+        width: o.line_width,
+        dash: o.dash.clone(),
+        round: o.dotted,
+        fill: o.fill_opacity.round() as u8,
+        show_points: match o.show_points.as_str() {
+            "always" => Some(true),
+            "never" => Some(false),
+            _ => None,
+        },
+        point_size: o.point_size,
+        stack: (o.stack != StackMode::None).then(|| o.stack_group.clone()),
+    }
+}
