@@ -14,6 +14,17 @@ enum Scale {
     PercentUnit,
     /// Grafana's `short`: ×1000 steps with " K", " Mil", " Bil", " Tri".
     Short,
+    /// Grafana's `simpleCountUnit`: ×1000 steps with K, M, B, T, then a
+    /// space and the unit's id (`2.5K reqps`).
+    Count(&'static str),
+}
+
+/// A throughput unit's id as a static string (Grafana writes the id itself after the value).
+fn unit_id(unit: &str) -> &'static str {
+    ["cps", "ops", "reqps", "rps", "wps", "iops", "cpm", "opm", "rpm", "wpm"]
+        .into_iter()
+        .find(|u| *u == unit)
+        .unwrap_or("")
 }
 
 const IEC_BYTES: &[&str] = &[" B", " KiB", " MiB", " GiB", " TiB", " PiB", " EiB"];
@@ -22,22 +33,7 @@ const IEC_BITS: &[&str] = &[" b", " Kib", " Mib", " Gib", " Tib", " Pib"];
 const SI_BITS: &[&str] = &[" b", " kb", " Mb", " Gb", " Tb", " Pb"];
 
 fn scale_of(unit: &str) -> Scale {
-    let si = |suffix: &'static str| -> Scale {
-        // A count per second and the like: SI prefixes before the suffix.
-        let suffixes: &'static [&'static str] = match suffix {
-            " req/s" => &[" req/s", "K req/s", "M req/s", "G req/s", "T req/s"],
-            " ops/s" => &[" ops/s", "K ops/s", "M ops/s", "G ops/s", "T ops/s"],
-            " p/s" => &[" p/s", "K p/s", "M p/s", "G p/s", "T p/s"],
-            " io/s" => &[" io/s", "K io/s", "M io/s", "G io/s", "T io/s"],
-            " wps" => &[" wps", "K wps", "M wps", "G wps", "T wps"],
-            " rpm" => &[" rpm", "K rpm", "M rpm", "G rpm", "T rpm"],
-            " Hz" => &[" Hz", " kHz", " MHz", " GHz", " THz"],
-            " V" => &[" V", " kV", " MV", " GV"],
-            " W" => &[" W", " kW", " MW", " GW"],
-            _ => &[""],
-        };
-        Scale::Steps { base: 1000.0, suffixes }
-    };
+    let si = |suffixes: &'static [&'static str]| Scale::Steps { base: 1000.0, suffixes };
     match unit {
         "bytes" => Scale::Steps { base: 1024.0, suffixes: IEC_BYTES },
         "decbytes" => Scale::Steps { base: 1000.0, suffixes: SI_BYTES },
@@ -53,15 +49,13 @@ fn scale_of(unit: &str) -> Scale {
         "binBps" => Scale::Steps { base: 1024.0, suffixes: &[" B/s", " KiB/s", " MiB/s", " GiB/s", " TiB/s"] },
         "bps" => Scale::Steps { base: 1000.0, suffixes: &[" b/s", " kb/s", " Mb/s", " Gb/s", " Tb/s"] },
         "binbps" => Scale::Steps { base: 1024.0, suffixes: &[" b/s", " Kib/s", " Mib/s", " Gib/s", " Tib/s"] },
-        "reqps" | "rps" => si(" req/s"),
-        "ops" | "opm" => si(" ops/s"),
-        "pps" => si(" p/s"),
-        "iops" => si(" io/s"),
-        "wps" => si(" wps"),
-        "rotrpm" => si(" rpm"),
-        "hertz" => si(" Hz"),
-        "volt" => si(" V"),
-        "watt" => si(" W"),
+        // Grafana's throughput units: counts scaled by K, M, B, T, then the unit's own id.
+        "cps" | "ops" | "reqps" | "rps" | "wps" | "iops" | "cpm" | "opm" | "rpm" | "wpm" => Scale::Count(unit_id(unit)),
+        "pps" => si(&[" p/s", " kp/s", " Mp/s", " Gp/s", " Tp/s"]),
+        "rotrpm" => Scale::Fixed(" rpm"),
+        "hertz" => si(&[" Hz", " kHz", " MHz", " GHz", " THz"]),
+        "volt" => si(&[" V", " kV", " MV", " GV"]),
+        "watt" => si(&[" W", " kW", " MW", " GW"]),
         "ns" => Scale::Time { seconds_per_unit: 1e-9 },
         "µs" | "us" => Scale::Time { seconds_per_unit: 1e-6 },
         "ms" => Scale::Time { seconds_per_unit: 1e-3 },
@@ -123,6 +117,15 @@ pub fn format(v: f64, unit: &str, decimals: Option<usize>) -> String {
                 i += 1;
             }
             format!("{}{}", number(x, decimals), suffixes[i])
+        }
+        Scale::Count(id) => {
+            let prefixes = ["", "K", "M", "B", "T"];
+            let (mut x, mut i) = (v, 0);
+            while x.abs() >= 1000.0 && i + 1 < prefixes.len() {
+                x /= 1000.0;
+                i += 1;
+            }
+            format!("{}{} {id}", number(x, decimals), prefixes[i])
         }
         Scale::Steps { base, suffixes } => {
             let (mut x, mut i) = (v, 0);
@@ -193,8 +196,12 @@ mod tests {
             (0.5, "percentunit", Some(2), "50.00%"),
             (1234.0, "short", None, "1.23 K"),
             (12_345_678.0, "short", None, "12.3 Mil"),
-            (3.0, "reqps", None, "3 req/s"),
-            (2500.0, "ops", None, "2.5K ops/s"),
+            (3.0, "reqps", None, "3 reqps"),
+            (2500.0, "ops", None, "2.5K ops"),
+            (3.0, "rps", None, "3 rps"),
+            (4_200_000.0, "iops", None, "4.2M iops"),
+            (2500.0, "pps", None, "2.5 kp/s"),
+            (2500.0, "rotrpm", None, "2500 rpm"),
             (0.0123, "none", None, "0.0123"),
             (f64::NAN, "bytes", None, "NaN"),
             (-2048.0, "bytes", None, "-2 KiB"),

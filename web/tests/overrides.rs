@@ -1,0 +1,115 @@
+//! Per-series field options as Grafana draws them, over the benchmark's
+//! store of one instance: a "Total" line kept out of the stack, dashed and
+//! unfilled over stacked, filled series; "hide all series except one"; a
+//! legacy graph's series overrides; each series' own unit in its legend.
+
+#[path = "../benches/fixture/mod.rs"]
+#[allow(dead_code)] // shared with the benchmark and other tests
+mod fixture;
+
+use fixture::{HOUR, T0};
+
+const DASHBOARD: &str = r#"{
+  "uid": "o", "title": "overrides",
+  "panels": [
+    {"id": 1, "type": "timeseries", "title": "stacked with a total", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 9},
+     "fieldConfig": {
+       "defaults": {"unit": "reqps", "custom": {"fillOpacity": 30, "stacking": {"mode": "normal", "group": "A"}}},
+       "overrides": [{"matcher": {"id": "byName", "options": "Total"}, "properties": [
+         {"id": "custom.stacking", "value": {"mode": "none", "group": "A"}},
+         {"id": "custom.fillOpacity", "value": 0},
+         {"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
+         {"id": "custom.lineWidth", "value": 2},
+         {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}},
+         {"id": "unit", "value": "rps"}]}]},
+     "options": {"legend": {"calcs": ["max"]}},
+     "targets": [
+       {"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"},
+       {"refId": "B", "expr": "sum(rate(http_requests_total[5m]))", "legendFormat": "Total"}]},
+    {"id": 2, "type": "timeseries", "title": "only the total", "gridPos": {"x": 12, "y": 0, "w": 12, "h": 9},
+     "fieldConfig": {"defaults": {}, "overrides": [{
+       "matcher": {"id": "byNames", "options": {"mode": "exclude", "names": ["Total"], "prefix": "All except:", "readOnly": true}},
+       "properties": [{"id": "custom.hideFrom", "value": {"legend": false, "tooltip": false, "viz": true}}]}]},
+     "targets": [
+       {"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"},
+       {"refId": "B", "expr": "sum(rate(http_requests_total[5m]))", "legendFormat": "Total"}]},
+    {"id": 3, "type": "graph", "title": "legacy", "gridPos": {"x": 0, "y": 9, "w": 24, "h": 9},
+     "fill": 1, "linewidth": 1, "stack": true, "lines": true,
+     "aliasColors": {"Total": "blue"},
+     "seriesOverrides": [{"alias": "Total", "stack": false, "fill": 0, "dashes": true, "linewidth": 3},
+                         {"alias": "/^5/", "bars": true}],
+     "targets": [
+       {"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"},
+       {"refId": "B", "expr": "sum(rate(http_requests_total[5m]))", "legendFormat": "Total"}]}
+  ]
+}"#;
+
+/// The HTML of panel `id` on `page`.
+fn panel(page: &str, id: u32) -> &str {
+    let at = page.find(&format!("data-panel-id=\"{id}\"")).unwrap_or_else(|| panic!("panel {id} in {page}"));
+    let rest = &page[at..];
+    &rest[..rest.find("</section>").unwrap()]
+}
+
+/// The `<path>` and `<rect class="bar">` elements of a panel's chart drawn in `colour`.
+fn drawn_in<'a>(panel: &'a str, colour: &str) -> Vec<&'a str> {
+    panel
+        .split('<')
+        .filter(|e| (e.starts_with("path class=") || e.starts_with("rect class=\"bar\"")) && e.contains(colour))
+        .collect()
+}
+
+async fn page() -> String {
+    let router = web::router(fixture::state_with(fixture::store(1), &[DASHBOARD]));
+    let (status, page) = fixture::get(router, &format!("/d/o?from={T0}&to={}", T0 + HOUR)).await;
+    assert_eq!(status, 200, "{page}");
+    page
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_total_kept_out_of_the_stack_is_a_dashed_unfilled_line() {
+    let page = page().await;
+    let p = panel(&page, 1);
+    // Grafana's red; the total is neither stacked nor filled, and dashed 10/10 at 2 px.
+    let total = drawn_in(p, "#F2495C");
+    assert_eq!(total.len(), 1, "one line for the total: {total:?}");
+    assert!(total[0].starts_with("path class=\"line\""), "{}", total[0]);
+    assert!(total[0].contains("stroke-width=\"2\" stroke-dasharray=\"10 10\""), "{}", total[0]);
+    // The five codes are stacked and filled: each has a line and an area.
+    assert_eq!(p.matches("<path class=\"fill\"").count(), 5, "{p}");
+    assert_eq!(p.matches("<path class=\"line\"").count(), 6);
+    // The stack tops at the total (the chart's y axis reaches the sum, not twice it):
+    // the total's line and the top of the stack are drawn at the same height.
+    let top_of = |e: &str| -> Vec<i32> {
+        let d = &e[e.find(" d=\"M").unwrap() + 5..];
+        let y: i32 = d.split(['l', '"']).next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        vec![y]
+    };
+    let lines: Vec<&str> = p.split('<').filter(|e| e.starts_with("path class=\"line\"")).collect();
+    let highest = lines.iter().filter(|e| !e.contains("#F2495C")).flat_map(|e| top_of(e)).min().unwrap();
+    assert!((top_of(total[0])[0] - highest).abs() <= 2, "total at {:?}, stack top at {highest}", top_of(total[0]));
+    // Each series' legend value in its own unit.
+    assert!(p.contains("Total</td><td>") && p.contains(" rps</td>"), "{p}");
+    assert_eq!(p.matches(" reqps</td>").count(), 5, "{p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hide_all_series_except_one_draws_that_one_and_lists_all() {
+    let page = page().await;
+    let p = panel(&page, 2);
+    assert_eq!(p.matches("<path class=\"line\"").count(), 1, "only the total is drawn: {p}");
+    assert_eq!(p.matches("<li><span class=\"swatch\"").count(), 6, "every series stays in the legend");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_series_overrides_unstack_dash_and_draw_bars() {
+    let page = page().await;
+    let p = panel(&page, 3);
+    // aliasColors' blue, dashed at 3 px, no area under it.
+    let total = drawn_in(p, "#5794F2");
+    assert_eq!(total.len(), 1, "{total:?}");
+    assert!(total[0].contains("stroke-width=\"3\" stroke-dasharray=\"10 10\""), "{}", total[0]);
+    assert!(p.contains("<rect class=\"bar\""), "the 5xx series as bars");
+    assert_eq!(p.matches("<path class=\"fill\"").count(), 3, "200, 201 and 404 filled (fill 1 → 10 %)");
+    assert!(p.contains("fill-opacity=\"0.1\""), "{p}");
+}
