@@ -54,6 +54,7 @@ fn bench(c: &mut Criterion) {
         step: 5_000,
         unit: "bytes",
         decimals: None,
+        right: None,
         theme: chart::Theme::Page,
         marks: &[],
     };

@@ -211,6 +211,7 @@ fn chart_of(m: Vec<promql::Series>, start: i64, end: i64, step: i64) -> (String,
         step,
         unit: "",
         decimals: None,
+        right: None,
         theme: chart::Theme::Page,
         marks: &[],
     };

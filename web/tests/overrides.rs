@@ -35,9 +35,10 @@ const DASHBOARD: &str = r#"{
        {"refId": "B", "expr": "sum(rate(http_requests_total[5m]))", "legendFormat": "Total"}]},
     {"id": 3, "type": "graph", "title": "legacy", "gridPos": {"x": 0, "y": 9, "w": 24, "h": 9},
      "fill": 1, "linewidth": 1, "stack": true, "lines": true,
+     "yaxes": [{"format": "reqps", "show": true}, {"format": "percent", "show": true}],
      "aliasColors": {"Total": "blue"},
      "seriesOverrides": [{"alias": "Total", "stack": false, "fill": 0, "dashes": true, "linewidth": 3},
-                         {"alias": "/^5/", "bars": true}],
+                         {"alias": "/^5/", "bars": true, "yaxis": 2}],
      "targets": [
        {"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"},
        {"refId": "B", "expr": "sum(rate(http_requests_total[5m]))", "legendFormat": "Total"}]}
@@ -112,4 +113,17 @@ async fn legacy_series_overrides_unstack_dash_and_draw_bars() {
     assert!(p.contains("<rect class=\"bar\""), "the 5xx series as bars");
     assert_eq!(p.matches("<path class=\"fill\"").count(), 3, "200, 201 and 404 filled (fill 1 → 10 %)");
     assert!(p.contains("fill-opacity=\"0.1\""), "{p}");
+    // `yaxis: 2` with another unit on the right axis: its own scale, labelled in percent.
+    assert!(p.contains("%\n</text>") && p.contains(" reqps\n</text>"), "both axes labelled: {p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_series_of_another_unit_gets_the_right_axis() {
+    let page = page().await;
+    // Panel 1's total is in rps, the stack in reqps: two scales, the total's on the right.
+    let p = panel(&page, 1);
+    assert!(p.contains(" rps\n</text>") && p.contains(" reqps\n</text>"), "{p}");
+    // Right-axis labels are the chart's only text anchored at its start; panel 2 has one unit: one axis.
+    assert!(p.contains("text-anchor=\"start\""));
+    assert!(!panel(&page, 2).contains("text-anchor=\"start\""));
 }

@@ -61,6 +61,8 @@ pub struct SeriesStyle {
     pub point_size: f64,
     /// The stacking group it is summed in (`None`: not stacked).
     pub stack: Option<String>,
+    /// Scaled on the right axis.
+    pub right: bool,
 }
 
 impl Default for SeriesStyle {
@@ -74,6 +76,7 @@ impl Default for SeriesStyle {
             show_points: None,
             point_size: 4.0,
             stack: None,
+            right: false,
         }
     }
 }
@@ -94,10 +97,21 @@ pub struct TimeChart<'a> {
     pub unit: &'a str,
     /// Decimals on the axis (`None`: chosen by the tick spacing).
     pub decimals: Option<usize>,
+    /// The right axis's unit and decimals, drawn when a series is on it.
+    pub right: Option<Axis<'a>>,
     /// Light or dark.
     pub theme: Theme,
     /// Times marked across the plot (annotations).
     pub marks: &'a [Mark],
+}
+
+/// How an axis labels its values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Axis<'a> {
+    /// Grafana unit id.
+    pub unit: &'a str,
+    /// Decimals (`None`: chosen by the value).
+    pub decimals: Option<usize>,
 }
 
 /// A time (`start == end`) or a span marked across a time series chart, as

@@ -88,11 +88,19 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
     let (fg, _) = c.theme.colours();
     let grid = fg.mix(0.18);
     let (tops, bottoms) = stack_lines(lines);
-    let (mut lo, hi) = y_range(tops.iter().chain(bottoms.iter().flatten()));
-    let on_zero = |l: &Line| l.style.fill > 0 || l.style.draw == Draw::Bars || l.style.stack.is_some();
-    if lines.iter().any(on_zero) && lo > 0.0 {
-        lo = 0.0; // areas and bars stand on zero
-    }
+    // Each axis spans its own series (areas, bars and stacks stand on zero).
+    let range = |right: bool| {
+        let on = |k: &usize| lines[*k].style.right == right;
+        let (mut lo, hi) =
+            y_range((0..lines.len()).filter(on).flat_map(|k| std::iter::once(&tops[k]).chain(&bottoms[k])));
+        let on_zero = |l: &Line| l.style.fill > 0 || l.style.draw == Draw::Bars || l.style.stack.is_some();
+        if lines.iter().filter(|l| l.style.right == right).any(on_zero) && lo > 0.0 {
+            lo = 0.0;
+        }
+        (lo, hi)
+    };
+    let ((lo, hi), (lo2, hi2)) = (range(false), range(true));
+    let right_axis = c.right.filter(|_| lines.iter().any(|l| l.style.right));
     let span = (c.end - c.start).max(1);
     let mut paths = Drawn { step: c.step, ..Drawn::default() };
     let mut hover = String::new();
@@ -103,29 +111,42 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         let chart = ChartBuilder::on(&root)
             .margin(8)
             // Room for the last time label, centred on a tick near the right edge.
-            .margin_right(28)
+            .margin_right(if right_axis.is_some() { 8 } else { 28 })
             .x_label_area_size(22)
             .y_label_area_size(64)
+            .right_y_label_area_size(if right_axis.is_some() { 64 } else { 0 })
             .build_cartesian_2d(c.start..c.end.max(c.start + 1), lo..hi);
-        let Ok(mut chart) = chart else { return String::new() };
-        let unit = c.unit.to_string();
-        let decimals = c.decimals;
+        let Ok(chart) = chart else { return String::new() };
+        let mut chart = chart.set_secondary_coord(c.start..c.end.max(c.start + 1), lo2..hi2);
+        let label_style = ("sans-serif", 11).into_font().color(&fg);
+        let y_labels = ((c.height / 40) as usize).max(2);
         let _ = chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
             .bold_line_style(grid)
             .axis_style(grid)
-            .label_style(("sans-serif", 11).into_font().color(&fg))
+            .label_style(label_style.clone())
             .x_labels(((c.width / 110) as usize).max(2))
-            .y_labels(((c.height / 40) as usize).max(2))
+            .y_labels(y_labels)
             .x_label_formatter(&|x| time_label(*x, span))
-            .y_label_formatter(&|y| units::format(*y, &unit, decimals))
+            .y_label_formatter(&|y| units::format(*y, c.unit, c.decimals))
             .draw();
-        paths.zero = 0f64.clamp(lo, hi);
-        let at = |t: i64, v: f64| chart.backend_coord(&(t, v.clamp(lo, hi)));
+        if let Some(axis) = right_axis {
+            let _ = chart
+                .configure_secondary_axes()
+                .axis_style(grid)
+                .label_style(label_style)
+                .y_labels(y_labels)
+                .y_label_formatter(&|y| units::format(*y, axis.unit, axis.decimals))
+                .draw();
+        }
+        let at_left = |t: i64, v: f64| chart.backend_coord(&(t, v.clamp(lo, hi)));
+        let at_right = |t: i64, v: f64| chart.borrow_secondary().backend_coord(&(t, v.clamp(lo2, hi2)));
         for (i, l) in lines.iter().enumerate() {
             let hex = xml_escape(l.colour.as_deref().unwrap_or(PALETTE[i % PALETTE.len()]));
-            paths.series(l, &hex, &tops[i], bottoms[i].as_deref(), &at);
+            let at: &dyn Fn(i64, f64) -> (i32, i32) = if l.style.right { &at_right } else { &at_left };
+            paths.zero = if l.style.right { 0f64.clamp(lo2, hi2) } else { 0f64.clamp(lo, hi) };
+            paths.series(l, &hex, &tops[i], bottoms[i].as_deref(), at);
         }
         let (xs, ys) = chart.plotting_area().get_pixel_range();
         plot_x = (xs.start, xs.end);
@@ -300,9 +321,9 @@ fn hover_columns(
         }
     }
     for (k, &(t, x)) in columns.iter().enumerate() {
-        let mut at: Vec<(&str, f64)> = lines
+        let mut at: Vec<(&Line, f64)> = lines
             .iter()
-            .filter_map(|l| l.points.binary_search_by_key(&t, |p| p.0).ok().map(|i| (l.name.as_str(), l.points[i].1)))
+            .filter_map(|l| l.points.binary_search_by_key(&t, |p| p.0).ok().map(|i| (l, l.points[i].1)))
             .filter(|(_, v)| v.is_finite())
             .collect();
         if at.is_empty() {
@@ -318,8 +339,12 @@ fn hover_columns(
             (bottom - top).max(1),
             time_label(t, 0)
         );
-        for (name, v) in at.iter().take(HOVER_SERIES) {
-            let _ = write!(out, "\n{}: {}", xml_escape(name), xml_escape(&units::format(*v, c.unit, c.decimals)));
+        for (l, v) in at.iter().take(HOVER_SERIES) {
+            let (unit, decimals) = match c.right {
+                Some(axis) if l.style.right => (axis.unit, axis.decimals),
+                _ => (c.unit, c.decimals),
+            };
+            let _ = write!(out, "\n{}: {}", xml_escape(&l.name), xml_escape(&units::format(*v, unit, decimals)));
         }
         if at.len() > HOVER_SERIES {
             let _ = write!(out, "\n… and {} more", at.len() - HOVER_SERIES);
@@ -363,19 +388,45 @@ fn marks(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{bars, gauge, Theme};
+    use super::super::{bars, gauge, Axis, Theme};
     use super::*;
 
     fn frame(width: u32, end: i64, step: i64, theme: Theme) -> TimeChart<'static> {
-        TimeChart { width, height: 100, start: 0, end, step, unit: "", decimals: None, theme, marks: &[] }
+        TimeChart { width, height: 100, start: 0, end, step, unit: "", decimals: None, right: None, theme, marks: &[] }
     }
 
     fn line(name: &str, points: Vec<(i64, f64)>, style: SeriesStyle) -> Line {
         Line { name: name.into(), points, colour: None, style }
     }
 
+    /// The points of path data written by `write_path` (absolute).
+    fn path_points(d: &str) -> Vec<(i32, i32)> {
+        let mut nums: Vec<i32> = Vec::new();
+        let mut cur = String::new();
+        for c in d.chars().chain(std::iter::once(' ')) {
+            if c.is_ascii_digit() || (c == '-' && cur.is_empty()) {
+                cur.push(c);
+                continue;
+            }
+            if !cur.is_empty() {
+                nums.push(cur.parse().unwrap());
+                cur.clear();
+            }
+            if c == '-' {
+                cur.push(c);
+            }
+        }
+        let mut pts = vec![(nums[0], nums[1])];
+        for rel in nums[2..].chunks(2) {
+            let last = pts[pts.len() - 1];
+            pts.push((last.0 + rel[0], last.1 + rel[1]));
+        }
+        pts
+    }
+
     #[test]
     fn paths_are_relative_moves_without_repeats() {
+        assert_eq!(path_points("M10 20l2-2-1 7 3 0Z"), [(10, 20), (12, 18), (11, 25), (14, 25)]);
         let mut out = String::new();
         write_path(&mut out, &[(10, 20), (12, 18), (12, 18), (11, 25), (14, 25)], true);
         assert_eq!(out, "M10 20l2-2-1 7 3 0Z");
@@ -471,6 +522,35 @@ mod tests {
         ] {
             assert!(svg.contains("\"currentColor\"") && !svg.contains("#010203"), "{svg}");
         }
+    }
+
+    #[test]
+    fn a_series_on_the_right_axis_has_its_own_scale_and_labels() {
+        let right = SeriesStyle { right: true, ..SeriesStyle::default() };
+        let lines = vec![
+            line("small", vec![(0, 0.0), (10, 10.0)], SeriesStyle::default()),
+            line("large", vec![(0, 0.0), (10, 4096.0)], right),
+        ];
+        let one_axis = time_series(&lines[..1], &frame(300, 10, 10, Theme::Light));
+        let c = TimeChart { right: Some(Axis { unit: "bytes", decimals: None }), ..frame(300, 10, 10, Theme::Light) };
+        let svg = time_series(&lines, &c);
+        assert!(svg.contains("4 KiB") && !one_axis.contains("KiB"), "right axis labels in bytes: {svg}");
+        let plot_right = |s: &str| -> i32 {
+            let at = s.find("data-plot-right=\"").unwrap() + 17;
+            s[at..at + s[at..].find('"').unwrap()].parse().unwrap()
+        };
+        assert!(plot_right(&svg) < plot_right(&one_axis) - 20, "room for the right labels");
+        // Both series rise to the top of the plot, each on its own scale.
+        let tops: Vec<i32> = svg
+            .split("<path class=\"line\"")
+            .skip(1)
+            .map(|p| {
+                let d = &p[p.find(" d=\"").unwrap() + 4..];
+                path_points(&d[..d.find('"').unwrap()]).iter().map(|p| p.1).min().unwrap()
+            })
+            .collect();
+        assert_eq!(tops.len(), 2);
+        assert!((tops[0] - tops[1]).abs() <= 2, "{tops:?}: {svg}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::query::Series;
 use super::{share_of_totals, Cell, Frame, LegendEntry, PanelTime, PanelView, MAX_LINES};
 use crate::chart::{self, Line, TimeChart};
 use crate::dashboard::model::{calc_title, reduce};
-use crate::dashboard::model::{FieldOptions, Panel, StackMode};
+use crate::dashboard::model::{AxisPlacement, FieldOptions, Panel, StackMode};
 use std::collections::BTreeSet;
 use storage::Labels;
 
@@ -102,6 +102,7 @@ impl Drawing<'_> {
             step: self.time.step,
             unit: &self.p.unit,
             decimals: self.p.decimals,
+            right: None,
             theme: self.f.theme,
             marks: &[],
         }
@@ -248,16 +249,28 @@ impl Drawing<'_> {
             .f
             .image
             .map_or((p.grid.h * 38).saturating_sub(80 + 14 * p.legend_calcs.len().min(1) as u32).max(60), |(_, h)| h);
-        let mut drawn: Vec<Line> =
-            lines.into_iter().zip(options).filter(|(_, o)| !o.hide_in_viz).map(|(l, _)| l).collect();
-        let percent = options.iter().any(|o| o.stack == StackMode::Percent);
-        if percent {
+        let (mut drawn, drawn_options): (Vec<Line>, Vec<&FieldOptions>) =
+            lines.into_iter().zip(options).filter(|(_, o)| !o.hide_in_viz).unzip();
+        // Grafana gives each unit its own scale: the first on the left, the
+        // others on the right unless a series names its side.
+        let first_left = drawn_options.iter().find(|o| !matches!(o.axis, AxisPlacement::Right));
+        let left = first_left.map_or((p.unit.as_str(), p.decimals), |o| (o.unit.as_str(), o.decimals));
+        for (l, o) in drawn.iter_mut().zip(&drawn_options) {
+            l.style.right = match o.axis {
+                AxisPlacement::Right => true,
+                AxisPlacement::Auto => o.unit != left.0,
+                AxisPlacement::Left | AxisPlacement::Hidden => false,
+            };
+        }
+        let right = drawn.iter().zip(&drawn_options).find(|(l, _)| l.style.right);
+        let right = right.map(|(_, o)| chart::Axis { unit: o.unit.as_str(), decimals: o.decimals });
+        let frame = TimeChart { unit: left.0, decimals: left.1, right, marks: self.f.marks, ..self.frame(height) };
+        if drawn_options.iter().any(|o| o.stack == StackMode::Percent) {
             // Each time's values as shares of its total, on an axis of percent.
             share_of_totals(&mut drawn);
-            let frame = TimeChart { unit: "percentunit", decimals: None, marks: self.f.marks, ..self.frame(height) };
-            view.svg = chart::time_series(&drawn, &frame);
+            view.svg = chart::time_series(&drawn, &TimeChart { unit: "percentunit", decimals: None, ..frame });
         } else {
-            view.svg = chart::time_series(&drawn, &TimeChart { marks: self.f.marks, ..self.frame(height) });
+            view.svg = chart::time_series(&drawn, &frame);
         }
     }
 }

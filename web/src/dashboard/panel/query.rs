@@ -92,5 +92,7 @@ fn series_style(o: &FieldOptions) -> SeriesStyle {
         },
         point_size: o.point_size,
         stack: (o.stack != StackMode::None).then(|| o.stack_group.clone()),
+        // The side is chosen with the other series (see `draw`).
+        right: false,
     }
 }
