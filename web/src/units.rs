@@ -88,6 +88,8 @@ fn auto_decimals(v: f64) -> usize {
 }
 
 fn number(v: f64, decimals: Option<usize>) -> String {
+    // Negative zero (a zero drawn below the axis) reads 0, as JavaScript writes it.
+    let v = if v == 0.0 { 0.0 } else { v };
     let d = decimals.unwrap_or_else(|| auto_decimals(v));
     let s = format!("{v:.d$}");
     if decimals.is_none() && s.contains('.') {
@@ -205,6 +207,8 @@ mod tests {
             (0.0123, "none", None, "0.0123"),
             (f64::NAN, "bytes", None, "NaN"),
             (-2048.0, "bytes", None, "-2 KiB"),
+            (-0.0, "bytes", None, "0 B"),
+            (-0.0, "none", Some(1), "0.0"),
             (7.0, "unknown-unit", Some(1), "7.0"),
         ] {
             assert_eq!(format(v, unit, dec), want, "{v} {unit}");

@@ -1,7 +1,8 @@
-//! Per-series field options as Grafana draws them, over the benchmark's
-//! store of one instance: a "Total" line kept out of the stack, dashed and
-//! unfilled over stacked, filled series; "hide all series except one"; a
-//! legacy graph's series overrides; each series' own unit in its legend.
+//! Field options as Grafana draws them, over the benchmark's store of one
+//! instance: a "Total" line kept out of the stack, dashed and unfilled over
+//! stacked, filled series; "hide all series except one"; a legacy graph's
+//! series overrides; each series' own unit in its legend and on its axis;
+//! stat colour modes; "No data" where a time series has nothing to draw.
 
 #[path = "../benches/fixture/mod.rs"]
 #[allow(dead_code)] // shared with the benchmark and other tests
@@ -41,7 +42,18 @@ const DASHBOARD: &str = r#"{
                          {"alias": "/^5/", "bars": true, "yaxis": 2}],
      "targets": [
        {"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"},
-       {"refId": "B", "expr": "sum(rate(http_requests_total[5m]))", "legendFormat": "Total"}]}
+       {"refId": "B", "expr": "sum(rate(http_requests_total[5m]))", "legendFormat": "Total"}]},
+    {"id": 4, "type": "timeseries", "title": "nothing", "gridPos": {"x": 0, "y": 18, "w": 8, "h": 6},
+     "options": {"legend": {"calcs": ["min", "mean", "max"]}},
+     "targets": [{"refId": "A", "expr": "up{job=\"nope\"}"}]},
+    {"id": 5, "type": "stat", "title": "plain", "gridPos": {"x": 8, "y": 18, "w": 4, "h": 4},
+     "options": {"colorMode": "none", "graphMode": "none"},
+     "fieldConfig": {"defaults": {"thresholds": {"mode": "absolute", "steps": [{"value": null, "color": "red"}]}}},
+     "targets": [{"refId": "A", "expr": "sum(up)"}]},
+    {"id": 6, "type": "stat", "title": "filled", "gridPos": {"x": 12, "y": 18, "w": 4, "h": 4},
+     "options": {"colorMode": "background"},
+     "fieldConfig": {"defaults": {"thresholds": {"mode": "absolute", "steps": [{"value": null, "color": "green"}]}}},
+     "targets": [{"refId": "A", "expr": "sum(up)"}]}
   ]
 }"#;
 
@@ -126,4 +138,23 @@ async fn a_series_of_another_unit_gets_the_right_axis() {
     // Right-axis labels are the chart's only text anchored at its start; panel 2 has one unit: one axis.
     assert!(p.contains("text-anchor=\"start\""));
     assert!(!panel(&page, 2).contains("text-anchor=\"start\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_time_series_without_data_says_no_data_instead_of_drawing_empty_axes() {
+    let page = page().await;
+    let p = panel(&page, 4);
+    assert!(p.contains(">No data</div>") && p.contains("data-no-data"), "{p}");
+    assert!(!p.contains("<svg") && !p.contains("legend-table"), "no axes, no orphan legend header: {p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stat_colour_modes_colour_the_text_the_box_or_nothing() {
+    let page = page().await;
+    let plain = panel(&page, 5);
+    assert!(plain.contains("<div class=\"stat\" style=\"color: inherit\">1</div>"), "colorMode none: {plain}");
+    assert!(!plain.contains("<svg"), "graphMode none: no sparkline");
+    let filled = panel(&page, 6);
+    assert!(filled.contains("class=\"stat stat-background\" style=\"background: #73BF69\">1</div>"), "{filled}");
+    assert!(filled.contains("<svg"), "graphMode area by default: a sparkline");
 }

@@ -76,7 +76,9 @@ pub enum Mapping {
     },
     /// `null`, `nan`, `null+nan`.
     Special {
-        /// NaN is matched (else only a missing value).
+        /// A missing value is matched.
+        null: bool,
+        /// NaN is matched.
         nan: bool,
         /// What to show instead.
         text: String,
@@ -103,23 +105,41 @@ pub(super) fn mappings(p: &Value) -> Vec<Mapping> {
             }
             "special" => {
                 let (text, colour) = result(&o["result"]);
-                let nan = matches!(o["match"].as_str(), Some("nan" | "null+nan" | "null"));
-                out.push(Mapping::Special { nan, text, colour });
+                let m = o["match"].as_str().unwrap_or("");
+                out.push(Mapping::Special { null: m.starts_with("null"), nan: m.ends_with("nan"), text, colour });
             }
             _ => {}
         }
     }
-    // Legacy singlestat: valueMaps and rangeMaps.
-    for m in p["valueMaps"].as_array().into_iter().flatten() {
-        out.push(Mapping::Value { value: s(m, "value"), text: s(m, "text"), colour: String::new() });
+    // Legacy singlestat: valueMaps when `mappingType` is 1, rangeMaps when
+    // it is 2 (guessed from which list has entries when unset), as Grafana
+    // migrates them; a value map of "null" is the no-value mapping.
+    let listed = |k: &str| p[k].as_array().is_some_and(|a| !a.is_empty());
+    let mapping_type = num(&p["mappingType"]).map(|t| t as i64).unwrap_or(if listed("valueMaps") {
+        1
+    } else if listed("rangeMaps") {
+        2
+    } else {
+        0
+    });
+    if mapping_type == 1 {
+        for m in p["valueMaps"].as_array().into_iter().flatten() {
+            let (value, text) = (s(m, "value"), s(m, "text"));
+            out.push(match value.trim() {
+                "null" => Mapping::Special { null: true, nan: false, text, colour: String::new() },
+                _ => Mapping::Value { value, text, colour: String::new() },
+            });
+        }
     }
-    for m in p["rangeMaps"].as_array().into_iter().flatten() {
-        out.push(Mapping::Range {
-            from: num(&m["from"]),
-            to: num(&m["to"]),
-            text: s(m, "text"),
-            colour: String::new(),
-        });
+    if mapping_type == 2 {
+        for m in p["rangeMaps"].as_array().into_iter().flatten() {
+            out.push(Mapping::Range {
+                from: num(&m["from"]),
+                to: num(&m["to"]),
+                text: s(m, "text"),
+                colour: String::new(),
+            });
+        }
     }
     out
 }
@@ -131,10 +151,20 @@ impl Panel {
             Mapping::Value { value, text, colour } => {
                 (value.parse::<f64>().ok() == Some(v)).then(|| (text.clone(), colour.clone()))
             }
+            // A range needs an end: one of "null" to "null" matches nothing.
             Mapping::Range { from, to, text, colour } => {
-                (from.is_none_or(|f| v >= f) && to.is_none_or(|t| v <= t)).then(|| (text.clone(), colour.clone()))
+                ((from.is_some() || to.is_some()) && from.is_none_or(|f| v >= f) && to.is_none_or(|t| v <= t))
+                    .then(|| (text.clone(), colour.clone()))
             }
-            Mapping::Special { nan, text, colour } => (*nan && v.is_nan()).then(|| (text.clone(), colour.clone())),
+            Mapping::Special { nan, text, colour, .. } => (*nan && v.is_nan()).then(|| (text.clone(), colour.clone())),
+        })
+    }
+
+    /// The text and colour a `null` mapping gives a missing value, if one does.
+    pub fn map_missing(&self) -> Option<(String, String)> {
+        self.mappings.iter().find_map(|m| match m {
+            Mapping::Special { null: true, text, colour, .. } => Some((text.clone(), colour.clone())),
+            _ => None,
         })
     }
 }

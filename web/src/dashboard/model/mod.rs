@@ -192,6 +192,10 @@ pub struct Panel {
     pub children: Vec<Panel>,
     /// Stat/gauge reducer (`lastNotNull`, `mean`, `max`, …).
     pub reducer: String,
+    /// Stat panels: a sparkline under the value (`graphMode: area`, legacy `sparkline.show`).
+    pub sparkline: bool,
+    /// Stat panels: `colorMode` (`value`, `background`, `background_solid`, `none`).
+    pub stat_colour_mode: String,
     /// Pie charts: drawn as a donut.
     pub pie_donut: bool,
     /// Legend calculations shown as columns (`min`, `max`, `mean`, `lastNotNull`…).
@@ -399,8 +403,9 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
     let grid = GridPos {
         x: num(&g["x"]).unwrap_or(0.0).clamp(0.0, 23.0) as u32,
         y: num(&g["y"]).unwrap_or(0.0).max(0.0) as u32,
-        w: num(&g["w"]).unwrap_or(12.0).clamp(1.0, 24.0) as u32,
-        h: num(&g["h"]).unwrap_or(8.0).clamp(1.0, 100.0) as u32,
+        // Grafana's default for a panel without one: 6 wide, 3 high.
+        w: num(&g["w"]).unwrap_or(6.0).clamp(1.0, 24.0) as u32,
+        h: num(&g["h"]).unwrap_or(3.0).clamp(1.0, 100.0) as u32,
     };
     let kind = Some(s(p, "type")).filter(|k| !k.is_empty()).unwrap_or_else(|| "graph".into());
     let defaults = &p["fieldConfig"]["defaults"];
@@ -465,6 +470,16 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         collapsed: truthy(&p["collapsed"]),
         children,
         reducer,
+        sparkline: match kind.as_str() {
+            "singlestat" => truthy(&p["sparkline"]["show"]),
+            _ => p["options"]["graphMode"] != "none",
+        },
+        stat_colour_mode: match kind.as_str() {
+            "singlestat" if truthy(&p["colorBackground"]) => "background".into(),
+            "singlestat" if truthy(&p["colorValue"]) => "value".into(),
+            "singlestat" => "none".into(),
+            _ => p["options"]["colorMode"].as_str().unwrap_or("value").to_string(),
+        },
         pie_donut: s(&p["options"], "pieType") == "donut",
         legend_calcs: legend_calcs(p),
         field_config: FieldConfig::from_panel(p, &kind),
@@ -477,6 +492,9 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
 /// migration: `w = span × 2`, `h` from the row height in 38 px units.
 fn migrate_rows(rows: &[Value], count: &mut usize) -> Vec<Panel> {
     let mut out = Vec::new();
+    // Rows take ids after the largest panel id, one each, as Grafana's migration numbers them.
+    let panels = rows.iter().flat_map(|r| r["panels"].as_array().map(Vec::as_slice).unwrap_or(&[]));
+    let mut next_id = panels.filter_map(|p| num(&p["id"])).fold(0.0, f64::max) as u64 + 1;
     let mut y = 0u32;
     let single_untitled = rows.len() == 1 && !truthy(&rows[0]["showTitle"]);
     for r in rows {
@@ -501,6 +519,7 @@ fn migrate_rows(rows: &[Value], count: &mut usize) -> Vec<Panel> {
         if !single_untitled {
             *count += 1;
             out.push(Panel {
+                id: next_id,
                 kind: "row".into(),
                 title: s(r, "title"),
                 grid: GridPos { x: 0, y, w: 24, h: 1 },
@@ -508,6 +527,7 @@ fn migrate_rows(rows: &[Value], count: &mut usize) -> Vec<Panel> {
                 children: if collapsed { std::mem::take(&mut children) } else { Vec::new() },
                 ..Default::default()
             });
+            next_id += 1;
         }
         let used = if children.is_empty() && collapsed { 0 } else { row_y + h - y - u32::from(!single_untitled) };
         out.extend(children);
@@ -589,5 +609,52 @@ mod tests {
         assert_eq!(d.panels[1].unit, "bytes");
         assert_eq!(d.panels[2].thresholds.len(), 3);
         assert!(d.panels[4].collapsed && d.panels[4].children.len() == 1);
+    }
+
+    #[test]
+    fn legacy_rows_get_ids_of_their_own_after_the_largest_panel_id() {
+        let json = br#"{"rows": [
+            {"title": "A", "showTitle": true, "collapse": true, "panels": [{"id": 7, "type": "graph"}]},
+            {"title": "B", "showTitle": true, "collapse": true, "panels": [{"id": 3, "type": "graph"}]}]}"#;
+        let d = parse(json, "rows").unwrap();
+        let ids: Vec<u64> = d.panels.iter().map(|p| p.id).collect();
+        assert_eq!(ids, [8, 9], "opening one row must not open the other");
+    }
+
+    #[test]
+    fn a_panel_without_grid_pos_is_six_wide_and_three_high_as_in_grafana() {
+        let d = parse(br#"{"panels": [{"type": "stat"}]}"#, "g").unwrap();
+        assert_eq!(d.panels[0].grid, GridPos { x: 0, y: 0, w: 6, h: 3 });
+    }
+
+    #[test]
+    fn singlestat_value_maps_are_migrated_only_for_mapping_type_one() {
+        let json = br#"{"panels": [{"type": "singlestat", "mappingType": 1,
+            "valueMaps": [{"value": "null", "op": "=", "text": "N/A"}, {"value": "1", "op": "=", "text": "UP"}],
+            "rangeMaps": [{"from": "null", "to": "null", "text": "N/A"}]}]}"#;
+        let p = &parse(json, "s").unwrap().panels[0];
+        assert_eq!(p.map_value(5.0), None, "the range map is not migrated: a live value stays");
+        assert_eq!(p.map_value(1.0), Some(("UP".into(), String::new())));
+        assert_eq!(p.map_missing(), Some(("N/A".into(), String::new())), "null maps the missing value");
+        let json = br#"{"panels": [{"type": "singlestat", "mappingType": 2,
+            "rangeMaps": [{"from": "null", "to": "null", "text": "N/A"}, {"from": "0", "to": "10", "text": "low"}]}]}"#;
+        let p = &parse(json, "s").unwrap().panels[0];
+        assert_eq!(p.map_value(5.0), Some(("low".into(), String::new())), "a range without ends matches nothing");
+        assert_eq!(p.map_value(50.0), None);
+    }
+
+    #[test]
+    fn stat_sparklines_and_colour_modes_follow_grafana_and_the_legacy_singlestat() {
+        let d = parse(
+            br#"{"panels": [
+                {"type": "singlestat", "sparkline": {"show": false}},
+                {"type": "singlestat", "sparkline": {"show": true}, "colorBackground": true},
+                {"type": "stat", "options": {"graphMode": "none", "colorMode": "none"}},
+                {"type": "stat"}]}"#,
+            "s",
+        )
+        .unwrap();
+        let got: Vec<(bool, &str)> = d.panels.iter().map(|p| (p.sparkline, p.stat_colour_mode.as_str())).collect();
+        assert_eq!(got, [(false, "none"), (true, "background"), (false, "none"), (true, "value")]);
     }
 }

@@ -193,27 +193,39 @@ impl Drawing<'_> {
     /// The first series reduced, in its threshold or mapping colour, over its sparkline.
     fn stat(&self, view: &mut PanelView, lines: Vec<Line>) {
         let p = self.p;
-        match lines.first().and_then(|l| reduce(&l.points, &p.reducer)) {
-            None => view.stat = self.no_value.into(),
+        let mapped = match lines.first().and_then(|l| reduce(&l.points, &p.reducer)) {
+            None => {
+                view.stat = self.no_value.into();
+                p.map_missing()
+            }
             Some(v) => {
                 view.stat = crate::units::format(v, &p.unit, p.decimals);
+                // Without thresholds or a scheme the value keeps the text's colour.
                 view.stat_colour = if p.thresholds.is_empty() && !p.colour_mode.starts_with("continuous-") {
                     "inherit".into()
                 } else {
                     self.colour_of(v)
                 };
-                if let Some((text, colour)) = p.map_value(v) {
-                    if !text.is_empty() {
-                        view.stat = text;
-                    }
-                    if !colour.is_empty() {
-                        view.stat_colour = named_colour(&colour);
-                    }
-                }
+                p.map_value(v)
+            }
+        };
+        if let Some((text, colour)) = mapped {
+            if !text.is_empty() {
+                view.stat = text;
+            }
+            if !colour.is_empty() {
+                view.stat_colour = named_colour(&colour);
             }
         }
+        match p.stat_colour_mode.as_str() {
+            "none" => view.stat_colour = "inherit".into(),
+            "background" | "background_solid" if view.stat_colour != "inherit" && !view.stat_colour.is_empty() => {
+                view.stat_background = true
+            }
+            _ => {}
+        }
         let spark: Vec<Line> = lines.into_iter().take(1).collect();
-        if !spark.is_empty() {
+        if p.sparkline && !spark.is_empty() {
             view.svg = chart::time_series(&spark, &self.frame(60));
         }
     }
@@ -223,6 +235,11 @@ impl Drawing<'_> {
     /// from the legend stay on the chart.
     fn time_series(&self, view: &mut PanelView, mut lines: Vec<Line>, options: &[FieldOptions]) {
         let p = self.p;
+        if view.no_data {
+            // Grafana's "No data" (or the panel's `noValue`), not empty axes.
+            view.stat = self.no_value.into();
+            return;
+        }
         lines.truncate(MAX_LINES);
         // Palette colours by series index, before any is hidden.
         for (i, l) in lines.iter_mut().enumerate() {

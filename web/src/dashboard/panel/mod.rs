@@ -44,6 +44,8 @@ pub(super) struct PanelView {
     pub(super) legend: Vec<LegendEntry>,
     pub(super) stat: String,
     pub(super) stat_colour: String,
+    /// The stat's colour fills its box (`colorMode: background`) instead of its text.
+    pub(super) stat_background: bool,
     pub(super) text: String,
     pub(super) error: String,
     pub(super) placeholder: String,
@@ -174,6 +176,7 @@ pub(super) fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         legend: Vec::new(),
         stat: String::new(),
         stat_colour: String::new(),
+        stat_background: false,
         text: String::new(),
         error: String::new(),
         placeholder: String::new(),
