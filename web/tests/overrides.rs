@@ -53,7 +53,18 @@ const DASHBOARD: &str = r#"{
     {"id": 6, "type": "stat", "title": "filled", "gridPos": {"x": 12, "y": 18, "w": 4, "h": 4},
      "options": {"colorMode": "background"},
      "fieldConfig": {"defaults": {"thresholds": {"mode": "absolute", "steps": [{"value": null, "color": "green"}]}}},
-     "targets": [{"refId": "A", "expr": "sum(up)"}]}
+     "targets": [{"refId": "A", "expr": "sum(up)"}]},
+    {"id": 7, "type": "table", "title": "columns", "gridPos": {"x": 16, "y": 18, "w": 8, "h": 6},
+     "fieldConfig": {"defaults": {}, "overrides": [
+       {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "Up"}]},
+       {"matcher": {"id": "byName", "options": "Value #B"}, "properties": [
+         {"id": "displayName", "value": "CPU"}, {"id": "unit", "value": "percentunit"},
+         {"id": "custom.cellOptions", "value": {"type": "color-text"}},
+         {"id": "thresholds", "value": {"mode": "absolute", "steps": [{"value": null, "color": "green"}, {"value": 0.01, "color": "red"}]}}]},
+       {"matcher": {"id": "byName", "options": "instance"}, "properties": [{"id": "displayName", "value": "Host"}]}]},
+     "transformations": [{"id": "organize", "options": {"excludeByName": {"__name__": true, "job": true}}}],
+     "targets": [{"refId": "A", "expr": "up", "instant": true},
+                 {"refId": "B", "expr": "rate(process_cpu_seconds_total[5m])", "instant": true}]}
   ]
 }"#;
 
@@ -157,4 +168,15 @@ async fn stat_colour_modes_colour_the_text_the_box_or_nothing() {
     let filled = panel(&page, 6);
     assert!(filled.contains("class=\"stat stat-background\" style=\"background: #73BF69\">1</div>"), "{filled}");
     assert!(filled.contains("<svg"), "graphMode area by default: a sparkline");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn table_columns_take_their_overrides_display_names_units_and_colours() {
+    let page = page().await;
+    let p = panel(&page, 7);
+    assert!(p.contains("<thead><tr><th>Host</th><th>Up</th><th>CPU</th></tr></thead>"), "{p}");
+    assert!(!p.contains("Value #"), "{p}");
+    // The CPU column in percent, its text in the threshold colour (0.5 CPU-s per 15 s → 3.33 %, red).
+    assert!(p.contains("<td style=\"color: #F2495C\">3.33%</td>"), "{p}");
+    assert!(p.contains("<td>1</td>"), "Up keeps the panel's plain cells: {p}");
 }

@@ -93,7 +93,7 @@ fn panel(page: &str, id: u32) -> &str {
 /// A stat panel's value.
 fn stat(page: &str, id: u32) -> &str {
     let p = panel(page, id);
-    let v = &p[p.find("<div class=\"stat\"").unwrap_or_else(|| panic!("{p}"))..];
+    let v = &p[p.find("<div class=\"stat").unwrap_or_else(|| panic!("{p}"))..];
     &v[v.find('>').unwrap() + 1..v.find("</div>").unwrap()]
 }
 

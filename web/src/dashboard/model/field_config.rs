@@ -8,7 +8,8 @@
 //! `seriesOverrides`/`aliasColors`; [`FieldConfig::from_panel`] moves them
 //! into the same shape first, as Grafana's time series migration does.
 
-use super::{num, reduce, truthy};
+use super::fields::threshold_steps;
+use super::{num, reduce, truthy, Threshold};
 use serde_json::{json, Map, Value};
 
 /// Most overrides read from one panel (the rest are ignored and named).
@@ -519,6 +520,13 @@ pub struct FieldOptions {
     pub hide_in_tooltip: bool,
     /// `custom.hideFrom.viz`: not drawn (still listed in the legend).
     pub hide_in_viz: bool,
+    /// `thresholds` steps, lowest first (empty: none set).
+    pub thresholds: Vec<Threshold>,
+    /// `thresholds.mode: percentage`.
+    pub thresholds_percent: bool,
+    /// Tables: how a cell shows its value (`custom.cellOptions.type`, legacy
+    /// `custom.displayMode`: `color-background`, `color-text`, `auto`, …).
+    pub cell_type: String,
 }
 
 impl FieldOptions {
@@ -590,6 +598,11 @@ impl FieldOptions {
             hide_in_legend: truthy(&custom["hideFrom"]["legend"]),
             hide_in_tooltip: truthy(&custom["hideFrom"]["tooltip"]),
             hide_in_viz: truthy(&custom["hideFrom"]["viz"]),
+            thresholds: threshold_steps(&c["thresholds"]).unwrap_or_default(),
+            thresholds_percent: c["thresholds"]["mode"] == "percentage",
+            cell_type: text(&custom["cellOptions"]["type"])
+                .or_else(|| text(&custom["displayMode"]))
+                .unwrap_or_default(),
         }
     }
 }

@@ -169,10 +169,15 @@ impl Panel {
     }
 }
 
+/// The steps of a `thresholds` option (`{mode, steps: [{value, color}]}`), if it has any.
+pub(super) fn threshold_steps(t: &Value) -> Option<Vec<Threshold>> {
+    let list = t["steps"].as_array()?;
+    Some(list.iter().map(|t| Threshold { value: num(&t["value"]), colour: s(t, "color") }).collect())
+}
+
 pub(super) fn thresholds(p: &Value) -> Vec<Threshold> {
-    let steps = &p["fieldConfig"]["defaults"]["thresholds"]["steps"];
-    if let Some(list) = steps.as_array() {
-        return list.iter().map(|t| Threshold { value: num(&t["value"]), colour: s(t, "color") }).collect();
+    if let Some(steps) = threshold_steps(&p["fieldConfig"]["defaults"]["thresholds"]) {
+        return steps;
     }
     // singlestat: "a,b" with three colours.
     let (Some(cuts), Some(colours)) = (p["thresholds"].as_str(), p["colors"].as_array()) else { return Vec::new() };

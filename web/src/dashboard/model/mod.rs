@@ -128,7 +128,7 @@ pub struct PanelQuery {
 }
 
 /// One step of a panel's thresholds.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Threshold {
     /// `None`: the base step (−∞).
     pub value: Option<f64>,

@@ -8,7 +8,7 @@ use super::query::Series;
 use super::{share_of_totals, Cell, Frame, LegendEntry, PanelTime, PanelView, MAX_LINES};
 use crate::chart::{self, Line, TimeChart};
 use crate::dashboard::model::{calc_title, reduce};
-use crate::dashboard::model::{AxisPlacement, FieldOptions, Panel, StackMode};
+use crate::dashboard::model::{AxisPlacement, FieldOptions, Panel, SeriesRef, StackMode, Threshold};
 use std::collections::BTreeSet;
 use storage::Labels;
 
@@ -81,14 +81,38 @@ impl Drawing<'_> {
     /// The colour of the last threshold step at or below `v` (steps in
     /// percent of `lo..hi` when the thresholds say so), or of the scheme.
     fn colour_of(&self, v: f64) -> String {
+        self.colour_by(v, &self.p.thresholds, self.p.thresholds_percent)
+    }
+
+    /// `colour_of` with these thresholds (a column's own, say).
+    fn colour_by(&self, v: f64, thresholds: &[Threshold], percent: bool) -> String {
         let (p, lo, hi) = (self.p, self.lo, self.hi);
         if let Some(stops) = p.colour_mode.strip_prefix("continuous-").and_then(scheme) {
             return gradient(stops, (v - lo) / (hi - lo));
         }
-        let at = |x: f64| if p.thresholds_percent { lo + (hi - lo) * x / 100.0 } else { x };
-        match p.thresholds.iter().rev().find(|t| t.value.is_none_or(|x| v >= at(x))) {
+        let at = |x: f64| if percent { lo + (hi - lo) * x / 100.0 } else { x };
+        match thresholds.iter().rev().find(|t| t.value.is_none_or(|x| v >= at(x))) {
             Some(t) => named_colour(&t.colour),
             None => "#73BF69".to_string(),
+        }
+    }
+
+    /// A table cell's style: its value's threshold colour on the text or
+    /// the background when the column's cell type says so.
+    fn cell_style(&self, v: f64, o: &FieldOptions) -> String {
+        let p = self.p;
+        let cell = if o.cell_type.is_empty() { p.cell_colour.as_str() } else { o.cell_type.as_str() };
+        let (steps, percent) = if o.thresholds.is_empty() {
+            (p.thresholds.as_slice(), p.thresholds_percent)
+        } else {
+            (o.thresholds.as_slice(), o.thresholds_percent)
+        };
+        match cell {
+            "color-text" => format!("color: {}", self.colour_by(v, steps, percent)),
+            "color-background" | "color-background-solid" => {
+                format!("background: {}; color: #111", self.colour_by(v, steps, percent))
+            }
+            _ => String::new(),
         }
     }
 
@@ -137,19 +161,17 @@ impl Drawing<'_> {
         let mut names: BTreeSet<String> = BTreeSet::new();
         let refs: Vec<String> = p.targets.iter().map(|t| t.ref_id.clone()).collect();
         // Joined on the labels other than the metric name (an operation drops it).
-        // Each row's value per query: shown and raw.
-        type Values = Vec<(String, Option<f64>)>;
-        let mut rows: Vec<(Labels, Labels, Values)> = Vec::new();
+        // Each row's value per query.
+        let mut rows: Vec<(Labels, Labels, Vec<Option<f64>>)> = Vec::new();
         for (l, (ref_id, labels)) in lines.iter().zip(meta) {
             names.extend(labels.iter().map(|x| x.name.to_string()));
-            let raw = reduce(&l.points, "lastNotNull");
-            let value = (raw.map_or(String::new(), |v| crate::units::format(v, &p.unit, p.decimals)), raw);
+            let value = reduce(&l.points, "lastNotNull");
             let col = refs.iter().position(|r| r == ref_id).unwrap_or(0);
             let key = labels.without_metric_name();
             match rows.iter_mut().find(|(k, _, _)| *k == key) {
                 Some((_, _, vals)) => vals[col] = value,
                 None => {
-                    let mut vals = vec![(String::new(), None); refs.len().max(1)];
+                    let mut vals = vec![None; refs.len().max(1)];
                     vals[col] = value;
                     rows.push((key, labels.clone(), vals));
                 }
@@ -162,11 +184,26 @@ impl Drawing<'_> {
         } else {
             head.push("Value".into());
         }
-        // Columns as the `organize` transformation leaves them; value cells
-        // coloured by thresholds when the cells say so.
+        // Each column's field options (display name, unit, thresholds, cell
+        // colouring), as overrides give them by the column's name or query.
+        let col_options: Vec<FieldOptions> = head
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let ref_id = i.checked_sub(names.len()).and_then(|k| refs.get(k)).map_or("", String::as_str);
+                p.field_config.resolve(&SeriesRef { name, ref_id, points: &[] })
+            })
+            .collect();
+        // Columns as the `organize` transformation leaves them, then titled
+        // by their display names where organize does not rename them.
         let cols = p.organize.apply(&head);
-        view.table_head = cols.iter().map(|(_, title)| title.clone()).collect();
-        let coloured = matches!(p.cell_colour.as_str(), "color-background" | "color-text");
+        view.table_head = cols
+            .iter()
+            .map(|(i, title)| match &col_options[*i].display_name {
+                Some(d) if *title == head[*i] => d.clone(),
+                _ => title.clone(),
+            })
+            .collect();
         view.table_rows = rows
             .into_iter()
             .map(|(_, labels, vals)| {
@@ -174,13 +211,10 @@ impl Drawing<'_> {
                     .iter()
                     .map(|n| Cell { text: labels.get(n).unwrap_or("").to_string(), style: String::new() })
                     .collect();
-                cells.extend(vals.iter().map(|(text, raw)| {
-                    let style = match (coloured, raw) {
-                        (true, Some(v)) if p.cell_colour == "color-text" => format!("color: {}", self.colour_of(*v)),
-                        (true, Some(v)) => format!("background: {}; color: #111", self.colour_of(*v)),
-                        _ => String::new(),
-                    };
-                    Cell { text: text.clone(), style }
+                cells.extend(vals.iter().enumerate().map(|(k, raw)| {
+                    let o = &col_options[names.len() + k];
+                    let text = raw.map_or(String::new(), |v| crate::units::format(v, &o.unit, o.decimals));
+                    Cell { text, style: raw.map_or(String::new(), |v| self.cell_style(v, o)) }
                 }));
                 cols.iter().map(|(i, _)| cells[*i].clone()).collect()
             })
