@@ -48,3 +48,77 @@ fn every_page_renders_in_chromium() {
         }
     }
 }
+
+/// A dashboard of the shapes Grafana users keep: short stats, a gauge, time
+/// series with overrides and table legends, a legacy graph; over Vigil's own
+/// metrics.
+const FIT_DASHBOARD: &str = r#"{"uid": "fit", "title": "fit",
+ "panels": [
+  {"id": 1, "type": "stat", "title": "Memory", "gridPos": {"x": 0, "y": 0, "w": 3, "h": 2},
+   "fieldConfig": {"defaults": {"unit": "bytes"}}, "targets": [{"refId": "A", "expr": "process_resident_memory_bytes"}]},
+  {"id": 2, "type": "stat", "title": "Series in the head", "gridPos": {"x": 3, "y": 0, "w": 3, "h": 2},
+   "targets": [{"refId": "A", "expr": "vigil_tsdb_head_series"}]},
+  {"id": 3, "type": "gauge", "title": "Scrapes", "gridPos": {"x": 6, "y": 0, "w": 4, "h": 4},
+   "fieldConfig": {"defaults": {"min": 0, "max": 2}}, "targets": [{"refId": "A", "expr": "rate(vigil_scrapes_total[10s])"}]},
+  {"id": 4, "type": "timeseries", "title": "Storage by kind, with its total", "gridPos": {"x": 10, "y": 0, "w": 14, "h": 8},
+   "fieldConfig": {"defaults": {"unit": "bytes", "custom": {"fillOpacity": 30, "stacking": {"mode": "normal"}}},
+     "overrides": [{"matcher": {"id": "byName", "options": "Total"}, "properties": [
+       {"id": "custom.stacking", "value": {"mode": "none"}}, {"id": "custom.fillOpacity", "value": 0},
+       {"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}}]}]},
+   "options": {"legend": {"displayMode": "table", "calcs": ["min", "mean", "max", "lastNotNull"]}},
+   "targets": [{"refId": "A", "expr": "sum by (kind) (vigil_tsdb_storage_bytes)", "legendFormat": "{{kind}} on a rather long legend name"},
+               {"refId": "B", "expr": "sum(vigil_tsdb_storage_bytes)", "legendFormat": "Total"}]},
+  {"id": 5, "type": "timeseries", "title": "Narrow", "gridPos": {"x": 0, "y": 4, "w": 5, "h": 6},
+   "targets": [{"refId": "A", "expr": "rate(vigil_scrape_samples_total[10s])", "legendFormat": "samples"}]},
+  {"id": 6, "type": "graph", "title": "Legacy", "gridPos": {"x": 5, "y": 4, "w": 5, "h": 6}, "fill": 1,
+   "targets": [{"refId": "A", "expr": "up", "legendFormat": "{{job}}"}]}
+ ]}"#;
+
+/// What overflows its panel, measured in the page Chromium laid out: titles,
+/// stat values, legend entries and values (legends may scroll up and down
+/// inside the panel, never out of its sides); and each chart's width as a
+/// share of its panel's inner width.
+const MEASURE: &str = r#"(() => {
+  const out = { overflow: [], narrow: [], panels: 0 };
+  for (const p of document.querySelectorAll('section.panel')) {
+    out.panels++;
+    const r = p.getBoundingClientRect(), id = p.dataset.panelId;
+    for (const e of p.querySelectorAll('h3, .stat, .legend li, .legend-table td, .legend-table th')) {
+      const b = e.getBoundingClientRect();
+      const scrolls = e.closest('.legend, .legend-table');
+      const inside = b.left >= r.left - 1 && b.right <= r.right + 1 && (scrolls || (b.top >= r.top - 1 && b.bottom <= r.bottom + 1));
+      if (!inside || e.scrollWidth > e.clientWidth + 1) out.overflow.push(id + ': ' + e.tagName + '.' + e.className + ' ' + e.textContent.trim().slice(0, 40));
+    }
+    const svg = p.querySelector(':scope > svg');
+    if (svg && p.querySelector('.legend, .legend-table')) {
+      const style = getComputedStyle(p);
+      const inner = p.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      const share = svg.getBoundingClientRect().width / inner;
+      if (share < 0.9) out.narrow.push(id + ': ' + share.toFixed(2));
+    }
+  }
+  return out;
+})()"#;
+
+#[test]
+#[ignore = "needs Debian's chromium package; .ci/run installs it"]
+fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
+    let dir = TempDir::new("fit");
+    std::fs::create_dir_all(dir.path().join("dashboards")).unwrap();
+    dir.write("dashboards/fit.json", FIT_DASHBOARD);
+    let dashboards = dir.path().join("dashboards").display().to_string();
+    let v = Vigil::start_in(
+        dir,
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: vigil\n    static_configs:\n      - targets: ['{self}']\n",
+        &["--dashboards", &dashboards],
+    );
+    wait_for("a few scrapes of itself", Duration::from_secs(20), || {
+        (v.query("count_over_time(up[1m])").first()?["value"][1].as_str()?.parse::<u32>().ok()? >= 5).then_some(())
+    });
+    let mut page = common::browser::Browser::open(&format!("{}/d/fit?from=now-2m", v.base), (1400, 1000));
+    page.screenshot("fit");
+    let m = page.eval(MEASURE);
+    assert_eq!(m["panels"], 6, "{m}");
+    assert_eq!(m["overflow"], serde_json::json!([]), "clipped or overflowing: {m}");
+    assert_eq!(m["narrow"], serde_json::json!([]), "charts narrower than 90 % of their panel: {m}");
+}

@@ -163,11 +163,17 @@ async fn a_time_series_without_data_says_no_data_instead_of_drawing_empty_axes()
 async fn stat_colour_modes_colour_the_text_the_box_or_nothing() {
     let page = page().await;
     let plain = panel(&page, 5);
-    assert!(plain.contains("<div class=\"stat\" style=\"color: inherit\">1</div>"), "colorMode none: {plain}");
+    assert!(
+        plain.contains("<div class=\"stat\" style=\"") && plain.contains("color: inherit\">1</div>"),
+        "colorMode none: {plain}"
+    );
     assert!(!plain.contains("<svg"), "graphMode none: no sparkline");
     let filled = panel(&page, 6);
-    assert!(filled.contains("class=\"stat stat-background\" style=\"background: #73BF69\">1</div>"), "{filled}");
-    assert!(filled.contains("<svg"), "graphMode area by default: a sparkline");
+    assert!(
+        filled.contains("class=\"stat stat-background\"") && filled.contains("background: #73BF69\">1</div>"),
+        "{filled}"
+    );
+    assert!(filled.contains("<svg class=\"sparkline\""), "graphMode area by default: a sparkline");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -167,7 +167,7 @@ async fn targets_are_asked_as_grafana_asks_them() {
     // 25% of 0..4: red); series coloured by their last value's threshold unless
     // an override names a colour.
     assert_eq!(swatches(&page, 8), ["#C4162A"]);
-    assert!(panel(&page, 9).contains("<div class=\"stat\" style=\"color: #F2495C\">"), "{}", panel(&page, 9));
+    assert!(panel(&page, 9).contains("color: #F2495C\">"), "{}", panel(&page, 9));
     assert_eq!(swatches(&page, 10), ["#FFB357", "#5794F2", "#73BF69"]);
     // A continuous scheme: 1 halfway along 0..2 of green-yellow-red is yellow.
     assert!(panel(&page, 13).contains("style=\"color: #FADE2A\""), "{}", panel(&page, 13));

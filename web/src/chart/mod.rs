@@ -11,7 +11,7 @@ mod time_series;
 use crate::units;
 use plotters::prelude::*;
 
-pub use shapes::{bars, gauge, pie};
+pub use shapes::{bars, gauge, pie, sparkline};
 pub use time_series::time_series;
 
 /// One series: its name, its points (ms, value), its colour and how it is

@@ -38,6 +38,37 @@ pub fn gauge(value: f64, min: f64, max: f64, colour: &str, width: u32, height: u
     theme.finish(svg)
 }
 
+/// A stat panel's sparkline, as Grafana draws it behind the value: the
+/// series as a filled area without axes, scaled to its own range over
+/// `[start, end]`; a gap (NaN) breaks the line. Empty without two finite points.
+pub fn sparkline(points: &[(i64, f64)], (start, end): (i64, i64), colour: &str, width: u32, height: u32) -> String {
+    let finite: Vec<(i64, f64)> = points.iter().copied().filter(|p| p.1.is_finite()).collect();
+    if finite.len() < 2 {
+        return String::new();
+    }
+    let (lo, hi) = finite.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    let (w, h) = (f64::from(width), f64::from(height));
+    let span = (end - start).max(1) as f64;
+    let x = |t: i64| ((t - start) as f64 / span * w).clamp(0.0, w);
+    // A flat series runs along the middle; otherwise the range fills 90 % of the height.
+    let y = |v: f64| if hi > lo { h - (v - lo) / (hi - lo) * h * 0.9 } else { h / 2.0 };
+    let colour = xml_escape(colour);
+    let mut line = String::new();
+    let mut area = String::new();
+    for run in points.split(|p| !p.1.is_finite()).filter(|r| r.len() > 1) {
+        let _ = write!(line, "M{:.1} {:.1}", x(run[0].0), y(run[0].1));
+        let _ = write!(area, "M{:.1} {h:.1}", x(run[0].0));
+        for p in run {
+            let _ = write!(line, "L{:.1} {:.1}", x(p.0), y(p.1));
+            let _ = write!(area, "L{:.1} {:.1}", x(p.0), y(p.1));
+        }
+        let _ = write!(area, "L{:.1} {h:.1}Z", x(run[run.len() - 1].0));
+    }
+    format!(
+        r#"<svg class="sparkline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" preserveAspectRatio="none"><path d="{area}" fill="{colour}" fill-opacity="0.18"/><path d="{line}" fill="none" stroke="{colour}" stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>"#
+    )
+}
+
 /// Horizontal bars, one per (name, value, colour), scaled from `min` to `max`.
 pub fn bars(items: &[(String, f64, String)], min: f64, max: f64, width: u32, height: u32, theme: Theme) -> String {
     let mut svg = String::new();
@@ -145,5 +176,15 @@ mod tests {
         let d = pie(&[("x".into(), 1.0), ("y".into(), 1.0)], true, 100, 100, Theme::Page);
         assert_eq!(d.matches("<polygon").count(), 2);
         assert!(!d.contains("<circle cx=\"50\" cy=\"50\" r=\"26\"") && !d.contains("#FFFFFF"), "{d}");
+    }
+
+    #[test]
+    fn a_sparkline_is_an_area_without_axes_broken_at_gaps() {
+        let points = [(0, 1.0), (10, 3.0), (20, f64::NAN), (30, 2.0), (40, 2.5)];
+        let s = sparkline(&points, (0, 40), "#73BF69", 200, 40);
+        assert!(s.starts_with("<svg class=\"sparkline\"") && !s.contains("<text"), "{s}");
+        assert_eq!(s.matches('M').count(), 4, "two runs, each a line and an area: {s}");
+        assert!(s.contains("M0.0 40.0L0.0 40.0"), "the lowest value at the bottom: {s}");
+        assert!(sparkline(&[(0, 1.0)], (0, 10), "#73BF69", 200, 40).is_empty());
     }
 }

@@ -5,7 +5,7 @@
 use super::colour::{gradient, named_colour, scheme};
 use super::legend::value_legend;
 use super::query::Series;
-use super::{share_of_totals, Cell, Frame, LegendEntry, PanelTime, PanelView, MAX_LINES};
+use super::{share_of_totals, Cell, Frame, LegendEntry, PanelTime, PanelView, MAX_LINES, PAGE_WIDTH};
 use crate::chart::{self, Line, TimeChart};
 use crate::dashboard::model::{calc_title, reduce};
 use crate::dashboard::model::{AxisPlacement, FieldOptions, Panel, SeriesRef, StackMode, Threshold};
@@ -27,6 +27,19 @@ struct Drawing<'a> {
     /// The drawing's size in pixels.
     w: u32,
     h: u32,
+}
+
+/// The height in pixels under a panel's title, on Grafana's grid of 30 px
+/// rows 8 px apart (less the panel's padding, border and title).
+fn inner_height(rows: u32) -> u32 {
+    (rows * 38).saturating_sub(8 + 14 + 24).max(20)
+}
+
+/// The width in pixels inside a panel `columns` wide on a page laid out
+/// for `PAGE_WIDTH`: 24 columns 8 px apart, less padding and border.
+fn inner_width(columns: u32) -> f64 {
+    let column = (PAGE_WIDTH as f64 - 23.0 * 8.0) / 24.0;
+    f64::from(columns) * column + f64::from(columns.saturating_sub(1)) * 8.0 - 22.0
 }
 
 /// Draws `series` into `view` as `p`'s kind.
@@ -51,7 +64,7 @@ pub(super) fn draw(view: &mut PanelView, p: &Panel, f: &Frame, time: &PanelTime,
         hi,
         no_value: if p.no_value.is_empty() { "No data" } else { p.no_value.as_str() },
         w: time.width_px as u32,
-        h: f.image.map_or((p.grid.h * 38).saturating_sub(70).max(40), |(_, h)| h),
+        h: f.image.map_or(inner_height(p.grid.h), |(_, h)| h),
     };
     // Series without a colour of their own take the panel's: a fixed one, or
     // their last value's threshold or scheme colour.
@@ -139,7 +152,7 @@ impl Drawing<'_> {
             Some((_, v)) => {
                 view.stat = crate::units::format(*v, &p.unit, p.decimals);
                 view.stat_colour = self.colour_of(*v);
-                let height = self.h.saturating_sub(40).max(40);
+                let height = self.h.max(40);
                 view.svg = chart::gauge(*v, self.lo, self.hi, &view.stat_colour, self.w, height, self.f.theme);
             }
         }
@@ -258,10 +271,28 @@ impl Drawing<'_> {
             }
             _ => {}
         }
-        let spark: Vec<Line> = lines.into_iter().take(1).collect();
-        if p.sparkline && !spark.is_empty() {
-            view.svg = chart::time_series(&spark, &self.frame(60));
+        if p.sparkline && !view.no_data {
+            if let Some(l) = lines.first() {
+                // Behind the value, in its colour (the palette's first when the value is plain).
+                let colour = Some(view.stat_colour.as_str()).filter(|c| c.starts_with('#')).unwrap_or(chart::colour(0));
+                let (w, h) = (inner_width(p.grid.w).max(40.0) as u32, (self.h / 2).max(12));
+                view.svg = chart::sparkline(&l.points, (self.time.from, self.time.to), colour, w, h);
+            }
         }
+        view.stat_font = self.stat_font_px(&view.stat);
+    }
+
+    /// Grafana sizes a stat's value to its box: the largest font (10 to
+    /// 80 px) at which the text fits the panel's width and the height under
+    /// the title (a sparkline lies behind it).
+    fn stat_font_px(&self, text: &str) -> u32 {
+        let (w, h) = match self.f.image {
+            Some((w, h)) => (f64::from(w), f64::from(h)),
+            None => (inner_width(self.p.grid.w), f64::from(self.h)),
+        };
+        let chars = text.chars().count().max(1) as f64;
+        // A digit is about 0.6 em wide in the page's sans-serif, bold.
+        (w / (0.62 * chars)).min(h * 0.85).clamp(10.0, 80.0) as u32
     }
 
     /// Each series in its own style, with a legend and its calculations;

@@ -16,7 +16,7 @@ pub(super) use colour::named_colour;
 pub(super) use legend::legend_name;
 
 /// Pixel width the grid is laid out for (panel widths and data points follow it).
-const PAGE_WIDTH: i64 = 1400;
+pub(super) const PAGE_WIDTH: i64 = 1400;
 
 /// Most series one panel draws.
 const MAX_LINES: usize = 50;
@@ -46,6 +46,8 @@ pub(super) struct PanelView {
     pub(super) stat_colour: String,
     /// The stat's colour fills its box (`colorMode: background`) instead of its text.
     pub(super) stat_background: bool,
+    /// The stat's font size in pixels, fitted to the panel (0: the page's default).
+    pub(super) stat_font: u32,
     pub(super) text: String,
     pub(super) error: String,
     pub(super) placeholder: String,
@@ -177,6 +179,7 @@ pub(super) fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         stat: String::new(),
         stat_colour: String::new(),
         stat_background: false,
+        stat_font: 0,
         text: String::new(),
         error: String::new(),
         placeholder: String::new(),
