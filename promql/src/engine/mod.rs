@@ -261,6 +261,10 @@ pub(crate) struct Ctx<'a> {
     pub le_split: std::cell::RefCell<FastMap<Labels, Option<(Labels, f64)>>>,
     /// Each histogram function's grouping of the last step's buckets, by the call's place.
     pub bucket_layouts: std::cell::RefCell<FastMap<crate::parser::Pos, functions::BucketLayout>>,
+    /// Each `label_replace`/`label_join` call's output label set per input
+    /// label set, by the call's place: their arguments are literals, so a
+    /// range query relabels each series once, not once per step.
+    pub relabelled: std::cell::RefCell<FastMap<crate::parser::Pos, functions::Relabelled>>,
 }
 
 impl Ctx<'_> {
@@ -321,7 +325,7 @@ impl Engine {
             Val::Scalar(v) => Value::Scalar { t, v },
             Val::Str(s) => Value::String { t, s },
             Val::Vector(samples) => {
-                let out = finish_vector(samples)?;
+                let out = finish_vector(samples, &mut Unnamed::default())?;
                 Value::Vector(out.into_iter().map(|(labels, v)| VectorSample { labels, t, v }).collect())
             }
             Val::Matrix(mut series) => {
@@ -381,12 +385,13 @@ impl Engine {
         // steps mostly repeat the same series in the same order, and a label
         // set shared with the previous step compares by pointer.
         let (mut prev, mut cur): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
+        let mut unnamed = Unnamed::default();
         let mut t = start;
         while t <= end {
             ctx.check_deadline()?;
             let samples = match eval::eval(&ctx, expr, t)? {
                 Val::Scalar(v) => vec![(Labels::empty(), v)],
-                Val::Vector(samples) => finish_vector(samples)?,
+                Val::Vector(samples) => finish_vector(samples, &mut unnamed)?,
                 _ => {
                     return Err(EvalError::Execution("range query must evaluate to a scalar or instant vector".into()))
                 }
@@ -450,6 +455,7 @@ impl Engine {
             groups: Default::default(),
             le_split: Default::default(),
             bucket_layouts: Default::default(),
+            relabelled: Default::default(),
         })
     }
 
@@ -533,10 +539,24 @@ pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// Applies delayed name removal and rejects duplicate label sets.
-fn finish_vector(samples: Vec<Sample>) -> Result<Vec<(Labels, f64)>, EvalError> {
+/// Label sets without their metric name, by the named set's address (the
+/// named set kept so that the address stays its own): a range query's steps
+/// drop the same names again and again, and share the results.
+type Unnamed = FastMap<usize, (Labels, Labels)>;
+
+fn finish_vector(samples: Vec<Sample>, unnamed: &mut Unnamed) -> Result<Vec<(Labels, f64)>, EvalError> {
     let mut out: Vec<(Labels, f64)> = samples
         .into_iter()
-        .map(|s| (if s.drop_name { s.labels.without_metric_name() } else { s.labels }, s.v))
+        .map(|s| {
+            if !s.drop_name {
+                return (s.labels, s.v);
+            }
+            let (_, without) = unnamed.entry(s.labels.addr()).or_insert_with(|| {
+                let without = s.labels.without_metric_name();
+                (s.labels, without)
+            });
+            (without.clone(), s.v)
+        })
         .collect();
     let mut seen: FastSet<&Labels> = FastSet::with_capacity_and_hasher(out.len(), Default::default());
     for (l, _) in &out {

@@ -266,3 +266,61 @@ fn large_range_queries_equal_instant_queries() {
         }
     }
 }
+
+/// Series that come and go, and change places in the vector, between the
+/// steps of a range query: each step of label_replace and label_join must
+/// give what an instant query at that time gives (the per-call memo of
+/// output labels must never hand one series another's labels).
+#[test]
+fn label_functions_in_range_queries_match_instant_queries_at_every_step() {
+    let db = Db::in_memory();
+    let series: Vec<_> = ["a:1", "b:2", "c:3"]
+        .iter()
+        .map(|i| db.get_or_create(&Labels::from_pairs([("__name__", "x"), ("instance", i), ("job", "j")])))
+        .collect();
+    // a at steps 0–4, b at 3–9, c at 0–9 (then a again at 8–9); values differ per series.
+    for k in 0..10i64 {
+        let t = k * 60_000;
+        let mut batch = Vec::new();
+        if k <= 4 || k >= 8 {
+            batch.push((series[0], StoredSample { t, v: 1.0 }));
+        } else {
+            batch.push((series[0], StoredSample { t, v: stale_nan() }));
+        }
+        if k >= 3 {
+            batch.push((series[1], StoredSample { t, v: 2.0 }));
+        }
+        batch.push((series[2], StoredSample { t, v: 3.0 }));
+        db.append(&batch);
+    }
+    let e = Engine::default();
+    for q in [
+        r#"label_replace(x, "host", "$1", "instance", "(.*):.*")"#,
+        r#"label_replace(x * 2, "__name__", "renamed_$1", "instance", "(a|c).*")"#,
+        r#"label_join(x, "both", "/", "instance", "job")"#,
+        r#"label_replace(rate(x[3m]), "host", "$1", "instance", "(.*):.*")"#,
+        r#"sort_desc(label_replace(x, "instance", "same", "job", ".*"))"#,
+    ] {
+        let expr = parse(q).unwrap();
+        let range = e.range(&db, &expr, 0, 9 * 60_000, 60_000);
+        for k in 0..10i64 {
+            let t = k * 60_000;
+            let mut want: Vec<(String, f64)> = match e.instant(&db, &expr, t) {
+                Ok(Value::Vector(v)) => v.iter().map(|s| (s.labels.to_string(), s.v)).collect(),
+                Err(err) => {
+                    assert!(range.is_err(), "{q}: instant failed at {t} ({err}) but the range query did not");
+                    continue;
+                }
+                other => panic!("{other:?}"),
+            };
+            let Ok(Value::Matrix(m)) = &range else { panic!("{q}: {range:?}") };
+            let mut got: Vec<(String, f64)> = m
+                .iter()
+                .filter_map(|s| s.points.iter().find(|p| p.0 == t).map(|p| (s.labels.to_string(), p.1)))
+                .collect();
+            want.sort_by(|a, b| a.0.cmp(&b.0));
+            got.sort_by(|a, b| a.0.cmp(&b.0));
+            assert_eq!(got, want, "{q} at step {k}");
+        }
+    }
+}

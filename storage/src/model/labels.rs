@@ -97,6 +97,13 @@ impl Labels {
         Labels(buf.into())
     }
 
+    /// The address of this label set's shared buffer: the same for every
+    /// clone, and never another set's while this one (or a clone) lives. Caches
+    /// that hold a clone can key by it instead of hashing the labels.
+    pub fn addr(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
     /// The value of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.iter().find(|l| l.name == name).map(|l| l.value)

@@ -3,8 +3,8 @@
 //! `sort_by_label_desc`).
 
 use crate::engine::numeric::nan_last;
-use crate::engine::{EvalError, Sample, Val};
-use crate::parser::Expr;
+use crate::engine::{Ctx, EvalError, FastMap, Sample, Val};
+use crate::parser::{Expr, Pos};
 use storage::{Labels, MatchOp, METRIC_NAME};
 
 /// `absent(v)`: nothing when `v` has samples, else one sample of value 1
@@ -17,31 +17,79 @@ pub(super) fn absent(v: Vec<Sample>, arg: &Expr) -> Val {
 }
 
 /// `label_join(v, dst, sep, src…)`: `dst` set to the values of `src…` joined by `sep`.
-pub(super) fn label_join(v: Vec<Sample>, dst: &str, sep: &str, srcs: &[String]) -> Result<Val, EvalError> {
+pub(super) fn label_join(
+    ctx: &Ctx,
+    pos: Pos,
+    v: Vec<Sample>,
+    dst: &str,
+    sep: &str,
+    srcs: &[String],
+) -> Result<Val, EvalError> {
     if !storage::is_valid_label_name(dst) {
         return Err(EvalError::Execution(format!("invalid destination label name in label_join(): {dst}")));
     }
-    Ok(Val::Vector(
-        v.into_iter()
-            .map(|mut s| {
-                let joined: Vec<&str> = srcs.iter().map(|n| s.labels.get(n).unwrap_or("")).collect();
-                let value = joined.join(sep);
-                set_label(&mut s, dst, value);
-                s
-            })
-            .collect(),
-    ))
+    let mut memo = ctx.relabelled.borrow_mut();
+    let memo = memo.entry(pos).or_default();
+    let mut v = v;
+    for (i, s) in v.iter_mut().enumerate() {
+        let (labels, set) = memo.output(i, &s.labels, |labels| {
+            let joined: Vec<&str> = srcs.iter().map(|n| labels.get(n).unwrap_or("")).collect();
+            Some(with_label(labels, dst, joined.join(sep)))
+        });
+        s.labels = labels;
+        // A metric name written this way is kept (not dropped later with
+        // the name of the function's input).
+        s.drop_name &= !(set && dst == METRIC_NAME);
+    }
+    Ok(Val::Vector(v))
 }
 
-/// Sets label `dst` of a sample; a metric name written this way is kept
-/// (not dropped later with the name of the function's input).
-fn set_label(s: &mut Sample, dst: &str, value: String) {
-    let mut lb = s.labels.builder();
-    lb.set(dst.to_string(), value);
-    s.labels = lb.build();
-    if dst == METRIC_NAME {
-        s.drop_name = false;
+/// One `label_replace`/`label_join` call's results so far: its regex, and
+/// the output label set of each input label set it has seen.
+#[derive(Default)]
+pub(crate) struct Relabelled {
+    regex: Option<regex::Regex>,
+    /// By each input's address (the input kept, so that the address stays
+    /// its own): the input, its output, and whether the label was set.
+    out: FastMap<usize, (Labels, Labels, bool)>,
+    /// The last step's inputs' addresses and outputs, by position: steps
+    /// mostly repeat the same series in the same order, found without hashing.
+    last: Vec<(usize, Labels, bool)>,
+}
+
+impl Relabelled {
+    /// The output for `labels` and whether it was set: remembered, or made
+    /// by `make` (`None`: unchanged).
+    /// `i` is the input's position in its vector.
+    fn output(&mut self, i: usize, labels: &Labels, make: impl FnOnce(&Labels) -> Option<Labels>) -> (Labels, bool) {
+        let addr = labels.addr();
+        if let Some((a, out, set)) = self.last.get(i) {
+            if *a == addr {
+                return (out.clone(), *set);
+            }
+        }
+        let (out, set) = match self.out.get(&addr) {
+            Some((_, out, set)) => (out.clone(), *set),
+            None => {
+                let (out, set) = make(labels).map_or_else(|| (labels.clone(), false), |l| (l, true));
+                self.out.insert(addr, (labels.clone(), out.clone(), set));
+                (out, set)
+            }
+        };
+        if i < self.last.len() {
+            self.last[i] = (addr, out.clone(), set);
+        } else if i == self.last.len() {
+            self.last.push((addr, out.clone(), set));
+        }
+        (out, set)
     }
+}
+
+/// `labels` with `dst` set to `value` (an empty value removes it).
+fn with_label(labels: &Labels, dst: &str, value: String) -> Labels {
+    let mut lb = labels.builder();
+    lb.set(dst.to_string(), value);
+    lb.build()
 }
 
 /// `sort` and `sort_desc`: by value, NaN last either way.
@@ -87,25 +135,43 @@ pub(super) fn absent_labels(e: &Expr) -> Labels {
     Labels::from_pairs(pairs)
 }
 
-pub(super) fn label_replace(v: Vec<Sample>, dst: &str, repl: &str, src: &str, re: &str) -> Result<Val, EvalError> {
-    let regex = storage::anchored_regex(re)
-        .map_err(|e| EvalError::Execution(format!("invalid regular expression in label_replace(): {}", e.reason)))?;
-    if !storage::is_valid_label_name(dst) {
-        return Err(EvalError::Execution(format!("invalid destination label name in label_replace(): {dst}")));
+pub(super) fn label_replace(
+    ctx: &Ctx,
+    pos: Pos,
+    v: Vec<Sample>,
+    dst: &str,
+    repl: &str,
+    src: &str,
+    re: &str,
+) -> Result<Val, EvalError> {
+    let mut memo = ctx.relabelled.borrow_mut();
+    let memo = memo.entry(pos).or_default();
+    if memo.regex.is_none() {
+        let regex = storage::anchored_regex(re).map_err(|e| {
+            EvalError::Execution(format!("invalid regular expression in label_replace(): {}", e.reason))
+        })?;
+        if !storage::is_valid_label_name(dst) {
+            return Err(EvalError::Execution(format!("invalid destination label name in label_replace(): {dst}")));
+        }
+        memo.regex = Some(regex);
     }
-    Ok(Val::Vector(
-        v.into_iter()
-            .map(|mut s| {
-                let value = s.labels.get_or_empty(src).to_string();
-                if let Some(caps) = regex.captures(&value) {
-                    let mut res = String::new();
-                    caps.expand(repl, &mut res);
-                    set_label(&mut s, dst, res);
-                }
-                s
-            })
-            .collect(),
-    ))
+    let Relabelled { regex: Some(regex), out, last } = memo else { return Ok(Val::Vector(v)) };
+    let mut memo = Relabelled { regex: None, out: std::mem::take(out), last: std::mem::take(last) };
+    let mut v = v;
+    for (i, s) in v.iter_mut().enumerate() {
+        let (labels, set) = memo.output(i, &s.labels, |labels| {
+            let caps = regex.captures(labels.get_or_empty(src))?;
+            let mut res = String::new();
+            caps.expand(repl, &mut res);
+            Some(with_label(labels, dst, res))
+        });
+        if set {
+            s.labels = labels;
+            s.drop_name &= dst != METRIC_NAME;
+        }
+    }
+    (*out, *last) = (memo.out, memo.last);
+    Ok(Val::Vector(v))
 }
 
 /// Natural order for sort_by_label: digit runs compare as numbers.

@@ -23,6 +23,7 @@ mod rate;
 
 pub(crate) use histogram::BucketLayout;
 pub(crate) use info::timestamp_of_selector;
+pub(crate) use labels::Relabelled;
 pub(crate) use over_time::{keeps_name, window_of, window_value};
 pub(crate) use rate::{counter_info, extend_floats, RateTimes};
 
@@ -139,11 +140,12 @@ pub(crate) fn call(
         "timestamp" => map(args.vector(0), move |_| t as f64 / 1000.0),
         "absent" => labels::absent(args.vector(0), &exprs[0]),
         "label_replace" => {
-            labels::label_replace(args.vector(0), &args.string(1), &args.string(2), &args.string(3), &args.string(4))?
+            let (dst, repl, src, re) = (args.string(1), args.string(2), args.string(3), args.string(4));
+            labels::label_replace(ctx, pos, args.vector(0), &dst, &repl, &src, &re)?
         }
         "label_join" => {
             let srcs: Vec<String> = (3..args.len()).map(|k| args.string(k)).collect();
-            labels::label_join(args.vector(0), &args.string(1), &args.string(2), &srcs)?
+            labels::label_join(ctx, pos, args.vector(0), &args.string(1), &args.string(2), &srcs)?
         }
         "sort" | "sort_desc" => labels::sort(args.vector(0), name == "sort_desc"),
         "sort_by_label" | "sort_by_label_desc" => {
