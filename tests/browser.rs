@@ -71,12 +71,18 @@ const FIT_DASHBOARD: &str = r#"{"uid": "fit", "title": "fit",
   {"id": 5, "type": "timeseries", "title": "Narrow", "gridPos": {"x": 0, "y": 4, "w": 5, "h": 6},
    "targets": [{"refId": "A", "expr": "rate(vigil_scrape_samples_total[10s])", "legendFormat": "samples"}]},
   {"id": 6, "type": "graph", "title": "Legacy", "gridPos": {"x": 5, "y": 4, "w": 5, "h": 6}, "fill": 1,
-   "targets": [{"refId": "A", "expr": "up", "legendFormat": "{{job}}"}]}
+   "targets": [{"refId": "A", "expr": "up", "legendFormat": "{{job}}"}]},
+  {"id": 7, "type": "timeseries", "title": "Narrow with a table legend", "gridPos": {"x": 0, "y": 10, "w": 6, "h": 7},
+   "options": {"legend": {"displayMode": "table", "calcs": ["min", "mean", "max"]}},
+   "targets": [{"refId": "A", "expr": "sum by (kind) (vigil_tsdb_storage_bytes)", "legendFormat": "{{kind}} bytes of storage on this disk"}]},
+  {"id": 8, "type": "timeseries", "title": "Many series in a list legend", "gridPos": {"x": 6, "y": 10, "w": 10, "h": 7},
+   "targets": [{"refId": "A", "expr": "{__name__=~\"vigil_tsdb_.*\"}", "legendFormat": "{{__name__}} {{kind}}"}]}
  ]}"#;
 
 /// What overflows its panel, measured in the page Chromium laid out: titles,
 /// stat values, legend entries and values (legends may scroll up and down
-/// inside the panel, never out of its sides); and each chart's width as a
+/// inside the panel, never out of its sides; text cut with an ellipsis, as
+/// Grafana cuts long names, is not overflow); and each chart's width as a
 /// share of its panel's inner width.
 const MEASURE: &str = r#"(() => {
   const out = { overflow: [], narrow: [], panels: 0 };
@@ -87,13 +93,17 @@ const MEASURE: &str = r#"(() => {
       const b = e.getBoundingClientRect();
       const scrolls = e.closest('.legend, .legend-table');
       const inside = b.left >= r.left - 1 && b.right <= r.right + 1 && (scrolls || (b.top >= r.top - 1 && b.bottom <= r.bottom + 1));
-      if (!inside || e.scrollWidth > e.clientWidth + 1) out.overflow.push(id + ': ' + e.tagName + '.' + e.className + ' ' + e.textContent.trim().slice(0, 40));
+      const cut = getComputedStyle(e).textOverflow === 'ellipsis';
+      if (!inside || (!cut && e.scrollWidth > e.clientWidth + 1)) out.overflow.push(id + ': ' + e.tagName + '.' + e.className + ' ' + e.textContent.trim().slice(0, 40));
     }
     const svg = p.querySelector(':scope > svg');
     if (svg && p.querySelector('.legend, .legend-table')) {
       const style = getComputedStyle(p);
       const inner = p.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-      const share = svg.getBoundingClientRect().width / inner;
+      // The drawing keeps its aspect ratio: its width is what the box's height allows.
+      const box = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal;
+      const drawn = vb && vb.height ? Math.min(box.width, box.height * vb.width / vb.height) : box.width;
+      const share = drawn / inner;
       if (share < 0.9) out.narrow.push(id + ': ' + share.toFixed(2));
     }
   }
@@ -118,7 +128,7 @@ fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
     let mut page = common::browser::Browser::open(&format!("{}/d/fit?from=now-2m", v.base), (1400, 1000));
     page.screenshot("fit");
     let m = page.eval(MEASURE);
-    assert_eq!(m["panels"], 6, "{m}");
+    assert_eq!(m["panels"], 8, "{m}");
     assert_eq!(m["overflow"], serde_json::json!([]), "clipped or overflowing: {m}");
     assert_eq!(m["narrow"], serde_json::json!([]), "charts narrower than 90 % of their panel: {m}");
 }

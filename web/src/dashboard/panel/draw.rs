@@ -5,7 +5,7 @@
 use super::colour::{gradient, named_colour, scheme};
 use super::legend::value_legend;
 use super::query::Series;
-use super::{share_of_totals, Cell, Frame, LegendEntry, PanelTime, PanelView, MAX_LINES, PAGE_WIDTH};
+use super::{inner_height, inner_width, share_of_totals, Cell, Frame, LegendEntry, PanelTime, PanelView, MAX_LINES};
 use crate::chart::{self, Line, TimeChart};
 use crate::dashboard::model::{calc_title, reduce};
 use crate::dashboard::model::{AxisPlacement, FieldOptions, Panel, SeriesRef, StackMode, Threshold};
@@ -27,19 +27,6 @@ struct Drawing<'a> {
     /// The drawing's size in pixels.
     w: u32,
     h: u32,
-}
-
-/// The height in pixels under a panel's title, on Grafana's grid of 30 px
-/// rows 8 px apart (less the panel's padding, border and title).
-fn inner_height(rows: u32) -> u32 {
-    (rows * 38).saturating_sub(8 + 14 + 24).max(20)
-}
-
-/// The width in pixels inside a panel `columns` wide on a page laid out
-/// for `PAGE_WIDTH`: 24 columns 8 px apart, less padding and border.
-fn inner_width(columns: u32) -> f64 {
-    let column = (PAGE_WIDTH as f64 - 23.0 * 8.0) / 24.0;
-    f64::from(columns) * column + f64::from(columns.saturating_sub(1)) * 8.0 - 22.0
 }
 
 /// Draws `series` into `view` as `p`'s kind.
@@ -282,6 +269,33 @@ impl Drawing<'_> {
         view.stat_font = self.stat_font_px(&view.stat);
     }
 
+    /// The height the page gives a legend (12 px monospace lines of 16 px):
+    /// a table's rows under its header, or a list's entries wrapped across
+    /// the panel's width; at most 40 % of the panel, where it scrolls.
+    fn legend_height(&self, legend: &[LegendEntry]) -> u32 {
+        if legend.is_empty() {
+            return 0;
+        }
+        let lines = if self.p.legend_calcs.is_empty() {
+            // Each entry: a swatch, its name at about 7.2 px a character, and the gap.
+            let width = inner_width(self.p.grid.w).max(1.0);
+            let mut lines = 1u32;
+            let mut used = 0.0;
+            for l in legend {
+                let w = (24.0 + 7.2 * l.name.chars().count() as f64).min(width);
+                if used > 0.0 && used + w > width {
+                    lines += 1;
+                    used = 0.0;
+                }
+                used += w + 19.0;
+            }
+            lines
+        } else {
+            legend.len() as u32 + 1
+        };
+        (lines * 16 + 6).min(self.h * 2 / 5 + 6)
+    }
+
     /// Grafana sizes a stat's value to its box: the largest font (10 to
     /// 80 px) at which the text fits the panel's width and the height under
     /// the title (a sparkline lies behind it).
@@ -327,10 +341,8 @@ impl Drawing<'_> {
                     .collect(),
             })
             .collect();
-        let height = self
-            .f
-            .image
-            .map_or((p.grid.h * 38).saturating_sub(80 + 14 * p.legend_calcs.len().min(1) as u32).max(60), |(_, h)| h);
+        let height =
+            self.f.image.map_or_else(|| self.h.saturating_sub(self.legend_height(&view.legend)).max(40), |(_, h)| h);
         let (mut drawn, drawn_options): (Vec<Line>, Vec<&FieldOptions>) =
             lines.into_iter().zip(options).filter(|(_, o)| !o.hide_in_viz).unzip();
         // Grafana gives each unit its own scale: the first on the left, the

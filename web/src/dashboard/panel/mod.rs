@@ -16,7 +16,7 @@ pub(super) use colour::named_colour;
 pub(super) use legend::legend_name;
 
 /// Pixel width the grid is laid out for (panel widths and data points follow it).
-pub(super) const PAGE_WIDTH: i64 = 1400;
+const PAGE_WIDTH: i64 = 1400;
 
 /// Most series one panel draws.
 const MAX_LINES: usize = 50;
@@ -103,6 +103,19 @@ impl<'a> Frame<'a> {
         b.extend(self.extra.iter().cloned());
         b
     }
+}
+
+/// The height in pixels under a panel's title, on Grafana's grid of 30 px
+/// rows 8 px apart (less the panel's padding, border and title).
+pub(super) fn inner_height(rows: u32) -> u32 {
+    (rows * 38).saturating_sub(8 + 14 + 24).max(20)
+}
+
+/// The width in pixels inside a panel `columns` wide on a page laid out
+/// for `PAGE_WIDTH`: 24 columns 8 px apart, less padding and border.
+pub(super) fn inner_width(columns: u32) -> f64 {
+    let column = (PAGE_WIDTH as f64 - 23.0 * 8.0) / 24.0;
+    f64::from(columns) * column + f64::from(columns.saturating_sub(1)) * 8.0 - 22.0
 }
 
 /// Each point as its share of the sum of all lines' values at its time
@@ -253,7 +266,8 @@ impl PanelTime {
         if let Some(ms) = panel_duration(&time_shift) {
             (from, to) = (from - ms, to - ms);
         }
-        let width_px = f.image.map_or((i64::from(p.grid.w) * PAGE_WIDTH / 24).max(100), |(w, _)| i64::from(w));
+        // Charts are drawn at the size they are shown, so that their text is too.
+        let width_px = f.image.map_or((inner_width(p.grid.w) as i64).max(100), |(w, _)| i64::from(w));
         let panel_min = panel_duration(&p.interval).unwrap_or(f.scrape_ms);
         // `$__interval` before each query's own floor and factor (Grafana's `adjustInterval`).
         let interval = vars::interval_ms(to - from, p.max_data_points.unwrap_or(width_px), panel_min);
