@@ -45,6 +45,9 @@ const DASHBOARD: &str = r#"{
        {"refId": "B", "expr": "sum(rate(http_requests_total[5m]))", "legendFormat": "Total"}]},
     {"id": 4, "type": "timeseries", "title": "nothing", "gridPos": {"x": 0, "y": 18, "w": 8, "h": 6},
      "options": {"legend": {"calcs": ["min", "mean", "max"]}},
+     "fieldConfig": {"defaults": {}, "overrides": [
+       {"matcher": {"id": "byMagic", "options": "x"}, "properties": []},
+       {"matcher": {"id": "byName", "options": "x"}, "properties": [{"id": "custom.gradientMode", "value": "hue"}]}]},
      "targets": [{"refId": "A", "expr": "up{job=\"nope\"}"}]},
     {"id": 5, "type": "stat", "title": "plain", "gridPos": {"x": 8, "y": 18, "w": 4, "h": 4},
      "options": {"colorMode": "none", "graphMode": "none"},
@@ -185,4 +188,14 @@ async fn table_columns_take_their_overrides_display_names_units_and_colours() {
     // The CPU column in percent, its text in the threshold colour (0.5 CPU-s per 15 s → 3.33 %, red).
     assert!(p.contains("<td style=\"color: #F2495C\">3.33%</td>"), "{p}");
     assert!(p.contains("<td>1</td>"), "Up keeps the panel's plain cells: {p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_panel_asks_for_and_vigil_does_not_draw_is_named_in_its_info() {
+    let page = page().await;
+    let p = panel(&page, 4);
+    let info = &p[p.find("class=\"panel-info\" title=\"").unwrap_or_else(|| panic!("{p}"))..];
+    let title = &info[..info.find("\">").unwrap()];
+    assert!(title.contains("byMagic") && title.contains("custom.gradientMode"), "{title}");
+    assert!(!panel(&page, 1).contains("panel-info"), "everything of panel 1 is drawn");
 }

@@ -102,6 +102,30 @@ impl FieldMatcher {
     }
 }
 
+/// Whether Vigil draws what a property sets (the others are kept, resolved,
+/// and named in the panel's info as ignored).
+fn is_drawn(id: &str) -> bool {
+    const STANDARD: [&str; 5] = ["unit", "decimals", "displayName", "color", "thresholds"];
+    const CUSTOM: [&str; 12] = [
+        "drawStyle",
+        "lineWidth",
+        "lineStyle",
+        "fillOpacity",
+        "showPoints",
+        "pointSize",
+        "stacking",
+        "axisPlacement",
+        "transform",
+        "hideFrom",
+        "cellOptions",
+        "displayMode",
+    ];
+    match id.strip_prefix("custom.") {
+        Some(key) => CUSTOM.contains(&key),
+        None => STANDARD.contains(&id),
+    }
+}
+
 /// `/pattern/flags` or a bare pattern, compiled with a size limit.
 pub(super) fn js_regex(r: &str) -> Option<regex::Regex> {
     let (pattern, flags) = match r.strip_prefix('/').and_then(|x| x.rsplit_once('/')) {
@@ -198,12 +222,17 @@ impl FieldConfig {
             }
             match matcher(&o["matcher"]) {
                 Ok(matcher) => {
-                    let properties = o["properties"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|prop| Some((prop["id"].as_str()?.to_string(), prop["value"].clone())))
-                        .collect();
+                    let mut properties = Vec::new();
+                    for prop in o["properties"].as_array().into_iter().flatten() {
+                        let Some(id) = prop["id"].as_str() else { continue };
+                        if !is_drawn(id) {
+                            let what = format!("override property {id:?}");
+                            if !out.ignored.contains(&what) {
+                                out.ignored.push(what);
+                            }
+                        }
+                        properties.push((id.to_string(), prop["value"].clone()));
+                    }
                     out.overrides.push(FieldOverride { matcher, properties });
                 }
                 Err(why) => out.ignored.push(why),
@@ -719,6 +748,16 @@ mod tests {
         assert_eq!(fc.overrides.len(), 1);
         assert_eq!(fc.ignored.len(), 2, "{:?}", fc.ignored);
         assert!(fc.ignored[0].contains("byMagic") && fc.ignored[1].contains("does not compile"));
+        let panel = json!({"type": "timeseries", "fieldConfig": {"defaults": {}, "overrides": [
+            {"matcher": {"id": "byName", "options": "x"}, "properties": [
+                {"id": "custom.gradientMode", "value": "hue"}, {"id": "custom.lineWidth", "value": 2}, {"id": "links", "value": []}]},
+            {"matcher": {"id": "byName", "options": "y"}, "properties": [{"id": "custom.gradientMode", "value": "none"}]}]}});
+        let fc = FieldConfig::from_panel(&panel, "timeseries");
+        assert_eq!(
+            fc.ignored,
+            ["override property \"custom.gradientMode\"", "override property \"links\""],
+            "named once, the drawn ones not at all"
+        );
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub(super) struct PanelView {
     pub(super) stat_background: bool,
     /// The stat's font size in pixels, fitted to the panel (0: the page's default).
     pub(super) stat_font: u32,
+    /// What the panel's JSON asks for that Vigil does not draw, for its info mark.
+    pub(super) ignored: String,
     pub(super) text: String,
     pub(super) error: String,
     pub(super) placeholder: String,
@@ -193,6 +195,7 @@ pub(super) fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         stat_colour: String::new(),
         stat_background: false,
         stat_font: 0,
+        ignored: p.field_config.ignored.join("; "),
         text: String::new(),
         error: String::new(),
         placeholder: String::new(),
