@@ -316,8 +316,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/tsdb/snapshot", post(api::snapshot).put(api::snapshot))
         .fallback(api::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(api::MAX_FORM_BODY))
-        // gzip when the client asks for it, as Prometheus compresses its
-        // API and pages; tiny answers and images are sent as they are.
+        // gzip or brotli when the client asks for it, as Prometheus compresses
+        // its API and pages; tiny answers and images are sent as they are.
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }

@@ -5,7 +5,7 @@ use crate::html::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::atomic::Ordering;
 
@@ -220,12 +220,23 @@ pub async fn status(State(st): State<AppState>) -> Response {
 }
 
 /// GET /static/vigil.css (embedded in the binary).
-pub async fn stylesheet() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
-        include_str!("../static/vigil.css"),
-    )
-        .into_response()
+pub async fn stylesheet(headers: axum::http::HeaderMap) -> Response {
+    static CSS: &str = include_str!("../static/vigil.css");
+    static ETAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    // The same bytes give the same tag across restarts and builds (FNV-1a over the file).
+    let etag = ETAG.get_or_init(|| {
+        let hash = CSS.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        format!("\"{hash:016x}\"")
+    });
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let cache = [(header::ETAG, etag.as_str()), (header::CACHE_CONTROL, "max-age=3600")];
+    if matches {
+        return (StatusCode::NOT_MODIFIED, cache).into_response();
+    }
+    (cache, [(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
 }
 
 #[cfg(test)]
