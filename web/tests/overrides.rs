@@ -57,6 +57,9 @@ const DASHBOARD: &str = r#"{
      "options": {"colorMode": "background"},
      "fieldConfig": {"defaults": {"thresholds": {"mode": "absolute", "steps": [{"value": null, "color": "green"}]}}},
      "targets": [{"refId": "A", "expr": "sum(up)"}]},
+    {"id": 8, "type": "timeseries", "title": "steps", "gridPos": {"x": 0, "y": 24, "w": 8, "h": 6},
+     "fieldConfig": {"defaults": {"custom": {"lineInterpolation": "stepAfter"}}},
+     "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m])) + (time() % 600 > bool 300)"}]},
     {"id": 7, "type": "table", "title": "columns", "gridPos": {"x": 16, "y": 18, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "Up"}]},
@@ -198,4 +201,20 @@ async fn what_a_panel_asks_for_and_vigil_does_not_draw_is_named_in_its_info() {
     let title = &info[..info.find("\">").unwrap()];
     assert!(title.contains("byMagic") && title.contains("custom.gradientMode"), "{title}");
     assert!(!panel(&page, 1).contains("panel-info"), "everything of panel 1 is drawn");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stepped_line_moves_only_across_and_up_or_down() {
+    let page = page().await;
+    let p = panel(&page, 8);
+    let d = &p[p.find("<path class=\"line\"").unwrap_or_else(|| panic!("{p}"))..];
+    let d = &d[d.find(" d=\"M").unwrap() + 5..];
+    let d = &d[..d.find('"').unwrap()];
+    let rel = &d[d.find('l').unwrap() + 1..];
+    // Relative moves "dx dy" pairs: each is horizontal or vertical.
+    let nums: Vec<i32> =
+        rel.replace('-', " -").split_whitespace().map(|n| n.parse().unwrap_or_else(|_| panic!("{n} in {d}"))).collect();
+    assert!(nums.len() > 4, "{d}");
+    assert!(nums.chunks(2).all(|m| m[0] == 0 || m[1] == 0), "only steps: {d}");
+    assert!(nums.chunks(2).any(|m| m[0] == 0 && m[1] != 0), "the value changes somewhere: {d}");
 }

@@ -41,11 +41,27 @@ pub enum Draw {
     Points,
 }
 
+/// How a line goes from one sample to the next.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Interpolation {
+    /// Straight.
+    #[default]
+    Linear,
+    /// A monotone curve through the samples.
+    Smooth,
+    /// The value holds until the next sample.
+    StepAfter,
+    /// The value changes at the previous sample.
+    StepBefore,
+}
+
 /// One series' drawing style, as a time series panel's field options set it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesStyle {
     /// Line, bars or points.
     pub draw: Draw,
+    /// How the line joins the samples.
+    pub interpolation: Interpolation,
     /// Line width in pixels (0: no line).
     pub width: f64,
     /// Dash and gap lengths in pixels (empty: solid).
@@ -69,6 +85,7 @@ impl Default for SeriesStyle {
     fn default() -> Self {
         SeriesStyle {
             draw: Draw::Line,
+            interpolation: Interpolation::Linear,
             width: 1.0,
             dash: Vec::new(),
             round: false,

@@ -2,7 +2,9 @@
 //! areas, bars and points per series, stacked by group, broken where data
 //! is missing, with hover titles and annotation marks.
 
-use super::{is_safe_colour, time_label, units, xml_escape, Draw, Line, SeriesStyle, TimeChart, PALETTE};
+use super::{
+    is_safe_colour, time_label, units, xml_escape, Draw, Interpolation, Line, SeriesStyle, TimeChart, PALETTE,
+};
 use plotters::prelude::*;
 use std::fmt::Write;
 
@@ -221,7 +223,8 @@ impl Drawn {
             if seg.len() < 2 || s.draw == Draw::Points {
                 continue;
             }
-            let mut pts: Vec<(i32, i32)> = seg.iter().map(|&(t, v)| at(t, v)).collect();
+            let line: Vec<(i32, i32)> = seg.iter().map(|&(t, v)| at(t, v)).collect();
+            let mut pts = interpolated(&line, s.interpolation);
             if s.width > 0.0 {
                 let _ = write!(self.strokes, r#"<path class="line" fill="none" stroke="{hex}"{stroke} d=""#);
                 write_path(&mut self.strokes, &pts, false);
@@ -230,7 +233,8 @@ impl Drawn {
             if s.fill > 0 {
                 // Down to what the series stands on: its stack, or zero (two corners).
                 if stacked {
-                    pts.extend(seg.iter().rev().map(|&(t, _)| at(t, bottom_at(t))));
+                    let below: Vec<(i32, i32)> = seg.iter().map(|&(t, _)| at(t, bottom_at(t))).collect();
+                    pts.extend(interpolated(&below, s.interpolation).into_iter().rev());
                 } else {
                     let (first, last) = (seg[0].0, seg[seg.len() - 1].0);
                     pts.push(at(last, bottom_at(last)));
@@ -242,6 +246,67 @@ impl Drawn {
             }
         }
     }
+}
+
+/// The points a line passes through between its samples (pixels, x
+/// increasing): straight, in steps (the value holds until the next sample,
+/// or changes at the previous one), or smooth as a monotone cubic (no
+/// overshoot past the samples, as uPlot's spline), sampled every few pixels.
+fn interpolated(pts: &[(i32, i32)], how: Interpolation) -> Vec<(i32, i32)> {
+    let mut out = Vec::with_capacity(pts.len() * 2);
+    match how {
+        Interpolation::Linear => return pts.to_vec(),
+        Interpolation::StepAfter | Interpolation::StepBefore => {
+            for (k, &p) in pts.iter().enumerate() {
+                if let Some(&prev) = k.checked_sub(1).map(|j| &pts[j]) {
+                    out.push(if how == Interpolation::StepAfter { (p.0, prev.1) } else { (prev.0, p.1) });
+                }
+                out.push(p);
+            }
+        }
+        Interpolation::Smooth => {
+            let n = pts.len();
+            let (x, y): (Vec<f64>, Vec<f64>) = pts.iter().map(|p| (f64::from(p.0), f64::from(p.1))).unzip();
+            let d: Vec<f64> =
+                (0..n - 1).map(|k| if x[k + 1] > x[k] { (y[k + 1] - y[k]) / (x[k + 1] - x[k]) } else { 0.0 }).collect();
+            // Tangents (Fritsch–Carlson): flat at turning points, limited so the curve stays monotone.
+            let mut m: Vec<f64> = (0..n)
+                .map(|k| match (k.checked_sub(1).map(|j| d[j]), d.get(k).copied()) {
+                    (Some(a), Some(b)) if a * b > 0.0 => (a + b) / 2.0,
+                    (Some(_), Some(_)) => 0.0,
+                    (Some(a), None) => a,
+                    (None, Some(b)) => b,
+                    (None, None) => 0.0,
+                })
+                .collect();
+            for k in 0..n - 1 {
+                if d[k] == 0.0 {
+                    (m[k], m[k + 1]) = (0.0, 0.0);
+                    continue;
+                }
+                let (a, b) = (m[k] / d[k], m[k + 1] / d[k]);
+                if a * a + b * b > 9.0 {
+                    let tau = 3.0 / (a * a + b * b).sqrt();
+                    (m[k], m[k + 1]) = (tau * a * d[k], tau * b * d[k]);
+                }
+            }
+            out.push(pts[0]);
+            for k in 0..n - 1 {
+                let h = x[k + 1] - x[k];
+                let steps = (h / 4.0).ceil().max(1.0) as usize;
+                for s in 1..=steps {
+                    let t = s as f64 / steps as f64;
+                    let (t2, t3) = (t * t, t * t * t);
+                    let v = (2.0 * t3 - 3.0 * t2 + 1.0) * y[k]
+                        + (t3 - 2.0 * t2 + t) * h * m[k]
+                        + (-2.0 * t3 + 3.0 * t2) * y[k + 1]
+                        + (t3 - t2) * h * m[k + 1];
+                    out.push(((x[k] + h * t).round() as i32, v.round() as i32));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A line's width and dashes as SVG attributes (nothing for Grafana's
@@ -551,6 +616,26 @@ mod tests {
             .collect();
         assert_eq!(tops.len(), 2);
         assert!((tops[0] - tops[1]).abs() <= 2, "{tops:?}: {svg}");
+    }
+
+    #[test]
+    fn steps_hold_the_value_until_the_next_sample_or_change_at_the_last() {
+        let pts = [(0, 10), (10, 20), (20, 5)];
+        assert_eq!(interpolated(&pts, Interpolation::StepAfter), [(0, 10), (10, 10), (10, 20), (20, 20), (20, 5)]);
+        assert_eq!(interpolated(&pts, Interpolation::StepBefore), [(0, 10), (0, 20), (10, 20), (10, 5), (20, 5)]);
+        assert_eq!(interpolated(&pts, Interpolation::Linear), pts);
+    }
+
+    #[test]
+    fn smooth_lines_pass_through_the_samples_without_overshooting() {
+        let pts = [(0, 50), (40, 10), (80, 10), (120, 90)];
+        let curve = interpolated(&pts, Interpolation::Smooth);
+        for p in pts {
+            assert!(curve.contains(&p), "{p:?} on the curve");
+        }
+        assert!(curve.iter().all(|p| (10..=90).contains(&p.1)), "monotone: no overshoot: {curve:?}");
+        assert!(curve.windows(2).all(|w| w[0].0 <= w[1].0), "x increases");
+        assert!(curve.len() > 20, "sampled between the points");
     }
 
     #[test]

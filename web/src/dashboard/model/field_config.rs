@@ -106,8 +106,9 @@ impl FieldMatcher {
 /// and named in the panel's info as ignored).
 fn is_drawn(id: &str) -> bool {
     const STANDARD: [&str; 5] = ["unit", "decimals", "displayName", "color", "thresholds"];
-    const CUSTOM: [&str; 12] = [
+    const CUSTOM: [&str; 13] = [
         "drawStyle",
+        "lineInterpolation",
         "lineWidth",
         "lineStyle",
         "fillOpacity",
@@ -517,6 +518,8 @@ pub struct FieldOptions {
     pub fixed_colour: Option<String>,
     /// `custom.drawStyle`.
     pub draw: DrawStyle,
+    /// `custom.lineInterpolation`: `linear`, `smooth`, `stepBefore`, `stepAfter`.
+    pub interpolation: String,
     /// `custom.lineWidth` in pixels.
     pub line_width: f64,
     /// `custom.lineStyle`: dash and gap lengths (empty: solid).
@@ -596,6 +599,7 @@ impl FieldOptions {
                 Some("points") => DrawStyle::Points,
                 _ => DrawStyle::Line,
             },
+            interpolation: text(&custom["lineInterpolation"]).unwrap_or_else(|| "linear".into()),
             line_width: num(&custom["lineWidth"]).filter(|w| w.is_finite()).unwrap_or(1.0).clamp(0.0, 10.0),
             dotted: line_fill == "dot",
             dash,

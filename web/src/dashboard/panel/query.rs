@@ -81,6 +81,12 @@ fn series_style(o: &FieldOptions) -> SeriesStyle {
             DrawStyle::Bars => chart::Draw::Bars,
             DrawStyle::Points => chart::Draw::Points,
         },
+        interpolation: match o.interpolation.as_str() {
+            "smooth" => chart::Interpolation::Smooth,
+            "stepAfter" => chart::Interpolation::StepAfter,
+            "stepBefore" => chart::Interpolation::StepBefore,
+            _ => chart::Interpolation::Linear,
+        },
         width: o.line_width,
         dash: o.dash.clone(),
         round: o.dotted,
