@@ -198,10 +198,44 @@ impl Theme {
 }
 
 /// Grafana's classic palette, in its order.
-pub const PALETTE: [&str; 12] = [
+pub const PALETTE: [&str; 56] = [
     "#7EB26D", "#EAB839", "#6ED0E0", "#EF843C", "#E24D42", "#1F78C1", "#BA43A9", "#705DA0", "#508642", "#CCA300",
-    "#447EBC", "#C15C17",
+    "#447EBC", "#C15C17", "#890F02", "#0A437C", "#6D1F62", "#584477", "#B7DBAB", "#F4D598", "#70DBED", "#F9BA8F",
+    "#F29191", "#82B5D8", "#E5A8E2", "#AEA2E0", "#629E51", "#E5AC0E", "#64B0C8", "#E0752D", "#BF1B00", "#0A50A1",
+    "#962D82", "#614D93", "#9AC48A", "#F2C96D", "#65C5DB", "#F9934E", "#EA6460", "#5195CE", "#D683CE", "#806EB7",
+    "#3F6833", "#967302", "#2F575E", "#99440A", "#58140C", "#052B51", "#511749", "#3F2B5B", "#E0F9D7", "#FCEACA",
+    "#CFFAFF", "#F9E2D2", "#FCE2DE", "#BADFF4", "#F9D9F9", "#DEDAF7",
 ];
+
+/// The palette colour Grafana's `palette-classic-by-name` gives a series
+/// name: the `string-hash` of the name picks among the palette's colours
+/// that stand out on a light page (contrast with white of at least 3, as
+/// Grafana filters them for its light theme).
+pub fn colour_by_name(name: &str) -> &'static str {
+    static READABLE: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let colours = READABLE.get_or_init(|| PALETTE.iter().copied().filter(|c| contrast_with_white(c) >= 3.0).collect());
+    colours[string_hash(name) as usize % colours.len()]
+}
+
+/// npm's `string-hash`: djb2 with XOR over the UTF-16 code units, from the last.
+fn string_hash(s: &str) -> u32 {
+    let units: Vec<u16> = s.encode_utf16().collect();
+    units.iter().rev().fold(5381i32, |h, &c| h.wrapping_mul(33) ^ i32::from(c)) as u32
+}
+
+/// WCAG contrast ratio of `#rrggbb` against white.
+fn contrast_with_white(hex: &str) -> f64 {
+    let channel = |k: usize| {
+        let c = f64::from(u8::from_str_radix(&hex[1 + 2 * k..3 + 2 * k], 16).unwrap_or(0)) / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let luminance = 0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2);
+    1.05 / (luminance + 0.05)
+}
 
 /// The palette colour of series `i`.
 pub fn colour(i: usize) -> &'static str {
@@ -258,6 +292,21 @@ fn is_safe_colour(c: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn by_name_colours_follow_npm_string_hash_over_the_readable_palette() {
+        // string-hash("a") = (5381 * 33) ^ 97 = 177604.
+        // Values from the JavaScript function itself (node): past 32 bits it
+        // wraps as Int32 before the XOR; characters outside the BMP count as two units.
+        assert_eq!(string_hash("a"), 177_604);
+        assert_eq!(string_hash("hello world"), 2_616_892_229);
+        assert_eq!(string_hash("cpu0"), 2_085_910_099);
+        assert_eq!(string_hash("ü€😀"), 1_359_176_360);
+        assert!(contrast_with_white("#7EB26D") < 3.0 && contrast_with_white("#1F78C1") > 3.0);
+        let c = colour_by_name("cpu0");
+        assert_eq!(c, colour_by_name("cpu0"), "the same name, the same colour");
+        assert!(contrast_with_white(c) >= 3.0, "{c}");
+    }
 
     #[test]
     fn time_labels_by_span_in_utc() {

@@ -56,7 +56,10 @@ pub(super) fn run(st: &AppState, p: &Panel, f: &Frame, time: &PanelTime) -> Resu
             if opts.negative_y {
                 points.iter_mut().for_each(|x| x.1 = -x.1);
             }
-            let fixed = opts.fixed_colour.as_deref().map(named_colour).filter(|c| c.starts_with('#'));
+            let fixed = match opts.colour_mode.as_str() {
+                "palette-classic-by-name" => Some(chart::colour_by_name(&name).to_string()),
+                _ => opts.fixed_colour.as_deref().map(named_colour).filter(|c| c.starts_with('#')),
+            };
             out.lines.push(Line {
                 name: opts
                     .display_name
