@@ -52,7 +52,7 @@ fn every_page_renders_in_chromium() {
 /// A dashboard of the shapes Grafana users keep: short stats, a gauge, time
 /// series with overrides and table legends, a legacy graph; over Vigil's own
 /// metrics.
-const FIT_DASHBOARD: &str = r#"{"uid": "fit", "title": "fit",
+const FIT_DASHBOARD: &str = r#"{"uid": "fit", "title": "fit", "graphTooltip": 1,
  "panels": [
   {"id": 1, "type": "stat", "title": "Memory", "gridPos": {"x": 0, "y": 0, "w": 3, "h": 2},
    "fieldConfig": {"defaults": {"unit": "bytes"}}, "targets": [{"refId": "A", "expr": "process_resident_memory_bytes"}]},
@@ -131,4 +131,28 @@ fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
     assert_eq!(m["panels"], 8, "{m}");
     assert_eq!(m["overflow"], serde_json::json!([]), "clipped or overflowing: {m}");
     assert_eq!(m["narrow"], serde_json::json!([]), "charts narrower than 90 % of their panel: {m}");
+
+    // graphTooltip 1: the pointer over one chart marks its time on every chart.
+    page.wait_until("document.documentElement.dataset.crosshair === '1'", Duration::from_secs(10));
+    let at = page.eval(
+        "(() => { const s = document.querySelector('[data-panel-id=\"4\"] svg[data-start]'); const r = s.getBoundingClientRect(); \
+         const k = r.width / s.viewBox.baseVal.width; \
+         return [r.left + k * (+s.dataset.plotLeft + 0.75 * (s.dataset.plotRight - s.dataset.plotLeft)), r.top + r.height / 2]; })()",
+    );
+    page.mouse_move(at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+    let lines = page.eval(
+        "Array.from(document.querySelectorAll('svg[data-start] line.crosshair')).map(l => { \
+           const s = l.ownerSVGElement, x = +l.getAttribute('x1'); \
+           return { visible: l.getAttribute('visibility') === 'visible', \
+                    t: +s.dataset.start + (s.dataset.end - s.dataset.start) * (x - s.dataset.plotLeft) / (s.dataset.plotRight - s.dataset.plotLeft) }; })",
+    );
+    let lines = lines.as_array().expect("crosshair lines");
+    assert_eq!(lines.len(), 5, "one per time series chart: {lines:?}");
+    let t0 = lines[0]["t"].as_f64().unwrap();
+    for l in lines {
+        assert_eq!(l["visible"], true, "{lines:?}");
+        // The same time on every chart, to a pixel's worth of the range (2 min over some 600 px).
+        assert!((l["t"].as_f64().unwrap() - t0).abs() < 500.0, "{lines:?}");
+    }
+    page.screenshot("fit-crosshair");
 }

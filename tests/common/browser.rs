@@ -96,6 +96,11 @@ impl Browser {
         }
     }
 
+    /// Moves the (real) pointer to `(x, y)` in the page's CSS pixels.
+    pub fn mouse_move(&mut self, x: f64, y: f64) {
+        self.call("Input.dispatchMouseEvent", serde_json::json!({ "type": "mouseMoved", "x": x, "y": y }));
+    }
+
     /// A PNG of the page as it is now, kept under `target/screenshots/<name>.png`.
     pub fn screenshot(&mut self, name: &str) {
         let r =

@@ -162,7 +162,8 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
     }
     // Where the time axis runs, for the page's drag-to-zoom.
     if let Some(end) = svg.starts_with("<svg ").then(|| svg.find('>')).flatten() {
-        svg.insert_str(end, &format!(" data-plot-left=\"{}\" data-plot-right=\"{}\"", plot_x.0, plot_x.1));
+        let times = format!(" data-start=\"{}\" data-end=\"{}\"", c.start, c.end);
+        svg.insert_str(end, &format!(" data-plot-left=\"{}\" data-plot-right=\"{}\"{times}", plot_x.0, plot_x.1));
     }
     c.theme.finish(svg)
 }
@@ -577,7 +578,10 @@ mod tests {
         let page = time_series(&lines, &frame(300, 10, 10, Theme::Page));
         assert!(page.contains("fill=\"currentColor\"") && page.contains("stroke=\"currentColor\""), "{page}");
         assert!(page.starts_with("<svg width=\"300\" height=\"100\""), "{page}");
-        assert!(page.contains(" data-plot-left=\"72\" data-plot-right=\"272\">"), "the time axis for zooming: {page}");
+        assert!(
+            page.contains(" data-plot-left=\"72\" data-plot-right=\"272\" data-start=\"0\" data-end=\"10\">"),
+            "the time axis for zooming and the crosshair: {page}"
+        );
         assert!(!page.contains("#010203") && !page.contains("#FFFFFF"), "no stand-in colour, no background");
         let dark = time_series(&lines, &frame(300, 10, 10, Theme::Dark));
         assert!(dark.contains("fill=\"#181B1F\"") && !dark.contains("currentColor"), "dark background");

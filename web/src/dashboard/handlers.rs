@@ -161,6 +161,8 @@ struct DashboardPage {
     theme: String,
     /// What the form does not show but must keep: `viewPanel` and opened rows.
     hidden: Vec<(String, String)>,
+    /// A crosshair follows the pointer across every time series (`graphTooltip` 1 or 2).
+    crosshair: bool,
 }
 
 /// `GET /d/<uid>`
@@ -275,6 +277,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
             keep_query,
             theme,
             hidden,
+            crosshair: d.graph_tooltip > 0,
         }
     })
     .await;

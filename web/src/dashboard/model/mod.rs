@@ -44,6 +44,9 @@ pub struct Dashboard {
     pub annotations: Vec<Annotation>,
     /// Dashboard links shown under the title.
     pub links: Vec<Link>,
+    /// `graphTooltip`: 0 each panel on its own, 1 a shared crosshair, 2 a
+    /// shared crosshair and tooltip.
+    pub graph_tooltip: u8,
 }
 
 /// A dashboard link: to a URL (`type: link`) or to the dashboards carrying
@@ -358,6 +361,7 @@ pub fn parse(bytes: &[u8], fallback_uid: &str) -> Result<Dashboard, ModelError> 
         from: Some(s(&d["time"], "from")).filter(|t| !t.is_empty()).unwrap_or_else(|| "now-6h".into()),
         to: Some(s(&d["time"], "to")).filter(|t| !t.is_empty()).unwrap_or_else(|| "now".into()),
         refresh,
+        graph_tooltip: num(&d["graphTooltip"]).map_or(0, |g| g.clamp(0.0, 2.0) as u8),
         panels: pack(panels),
         variables,
         links: d["links"]
