@@ -84,7 +84,7 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert!(b.contains("class=\"line\""), "the time series panel draws");
     assert_eq!(b.matches("class=\"swatch\"").count(), 9, "legends of the time series, bars and pie");
     assert!(!b.contains("panel-error"), "no panel fails");
-    assert!(b.contains("<th>Min</th><th>Max</th><th>Mean</th><th>Last</th>"), "a table legend with its calculations");
+    assert!(b.contains("<th>Min</th><th>Max</th><th>Mean</th><th>Last *</th>"), "a table legend with its calculations");
     let overridden = b.split("data-panel-id=\"8\"").nth(1).unwrap().split("</section>").next().unwrap();
     assert!(overridden.contains("background: #B877D9\"></span>two</li>"), "colour and display name by name");
     assert!(overridden.contains("stroke=\"#B877D9\"") || overridden.contains("fill=\"#B877D9\""), "drawn in it");
