@@ -76,7 +76,10 @@ const FIT_DASHBOARD: &str = r#"{"uid": "fit", "title": "fit", "graphTooltip": 1,
    "options": {"legend": {"displayMode": "table", "calcs": ["min", "mean", "max"]}},
    "targets": [{"refId": "A", "expr": "sum by (kind) (vigil_tsdb_storage_bytes)", "legendFormat": "{{kind}} bytes of storage on this disk"}]},
   {"id": 8, "type": "timeseries", "title": "Many series in a list legend", "gridPos": {"x": 6, "y": 10, "w": 10, "h": 7},
-   "targets": [{"refId": "A", "expr": "{__name__=~\"vigil_tsdb_.*\"}", "legendFormat": "{{__name__}} {{kind}}"}]}
+   "targets": [{"refId": "A", "expr": "{__name__=~\"vigil_tsdb_.*\"}", "legendFormat": "{{__name__}} {{kind}}"}]},
+  {"id": 9, "type": "timeseries", "title": "A table legend on the right", "gridPos": {"x": 16, "y": 10, "w": 8, "h": 7},
+   "options": {"legend": {"displayMode": "table", "placement": "right", "calcs": ["max"], "sortBy": "Max", "sortDesc": true}},
+   "targets": [{"refId": "A", "expr": "sum by (kind) (vigil_tsdb_storage_bytes)", "legendFormat": "{{kind}}"}]}
  ]}"#;
 
 /// What overflows its panel, measured in the page Chromium laid out: titles,
@@ -98,8 +101,9 @@ const MEASURE: &str = r#"(() => {
     }
     const svg = p.querySelector(':scope > svg');
     if (svg && p.querySelector('.legend, .legend-table')) {
-      const style = getComputedStyle(p);
-      const inner = p.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      const style = getComputedStyle(p), legend = p.querySelector('.legend, .legend-table');
+      const beside = p.classList.contains('legend-right') ? legend.getBoundingClientRect().width + 8 : 0;
+      const inner = p.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - beside;
       // The drawing keeps its aspect ratio: its width is what the box's height allows.
       const box = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal;
       const drawn = vb && vb.height ? Math.min(box.width, box.height * vb.width / vb.height) : box.width;
@@ -128,7 +132,7 @@ fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
     let mut page = common::browser::Browser::open(&format!("{}/d/fit?from=now-2m", v.base), (1400, 1000));
     page.screenshot("fit");
     let m = page.eval(MEASURE);
-    assert_eq!(m["panels"], 8, "{m}");
+    assert_eq!(m["panels"], 9, "{m}");
     assert_eq!(m["overflow"], serde_json::json!([]), "clipped or overflowing: {m}");
     assert_eq!(m["narrow"], serde_json::json!([]), "charts narrower than 90 % of their panel: {m}");
 
@@ -147,7 +151,7 @@ fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
                     t: +s.dataset.start + (s.dataset.end - s.dataset.start) * (x - s.dataset.plotLeft) / (s.dataset.plotRight - s.dataset.plotLeft) }; })",
     );
     let lines = lines.as_array().expect("crosshair lines");
-    assert_eq!(lines.len(), 5, "one per time series chart: {lines:?}");
+    assert_eq!(lines.len(), 6, "one per time series chart: {lines:?}");
     let t0 = lines[0]["t"].as_f64().unwrap();
     for l in lines {
         assert_eq!(l["visible"], true, "{lines:?}");

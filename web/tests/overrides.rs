@@ -60,6 +60,12 @@ const DASHBOARD: &str = r#"{
     {"id": 8, "type": "timeseries", "title": "steps", "gridPos": {"x": 0, "y": 24, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {"custom": {"lineInterpolation": "stepAfter"}}},
      "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m])) + (time() % 600 > bool 300)"}]},
+    {"id": 9, "type": "timeseries", "title": "sorted right", "gridPos": {"x": 8, "y": 24, "w": 16, "h": 6},
+     "options": {"legend": {"displayMode": "table", "placement": "right", "calcs": ["max"], "sortBy": "Max"}},
+     "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"}]},
+    {"id": 10, "type": "timeseries", "title": "no legend", "gridPos": {"x": 0, "y": 30, "w": 8, "h": 6},
+     "options": {"legend": {"showLegend": false}},
+     "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m]))"}]},
     {"id": 7, "type": "table", "title": "columns", "gridPos": {"x": 16, "y": 18, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "Up"}]},
@@ -217,4 +223,17 @@ async fn a_stepped_line_moves_only_across_and_up_or_down() {
     assert!(nums.len() > 4, "{d}");
     assert!(nums.chunks(2).all(|m| m[0] == 0 || m[1] == 0), "only steps: {d}");
     assert!(nums.chunks(2).any(|m| m[0] == 0 && m[1] != 0), "the value changes somewhere: {d}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legends_sort_stand_right_or_hide_as_asked() {
+    let page = page().await;
+    let section = page[..page.find("data-panel-id=\"9\"").unwrap()].rsplit("<section").next().unwrap();
+    assert!(section.contains("legend-right\"") && section.contains("--legend-width: "), "{section}");
+    let p = panel(&page, 9);
+    // Codes by their largest rate, smallest first (the query gives them largest first).
+    let names: Vec<&str> = p.split("</span>").skip(1).filter_map(|r| r.split("</td>").next()).collect();
+    assert_eq!(&names[..5], ["503", "500", "404", "201", "200"], "{p}");
+    let q = panel(&page, 10);
+    assert!(!q.contains("class=\"legend") && q.contains("<svg"), "{q}");
 }

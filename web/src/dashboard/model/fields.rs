@@ -190,6 +190,60 @@ pub(super) fn thresholds(p: &Value) -> Vec<Threshold> {
     out
 }
 
+/// How a panel's legend is shown (`options.legend`, or a legacy graph's `legend`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LegendOptions {
+    /// Shown at all (`showLegend`, `displayMode: hidden`, legacy `show`).
+    pub shown: bool,
+    /// To the right of the chart (`placement: right`, legacy `rightSide`).
+    pub right: bool,
+    /// Its width in pixels when on the right (`width`, legacy `sideWidth`).
+    pub width: Option<u32>,
+    /// The column entries are sorted by: `Name` or a calculation's title (`Max`, `Last *`, …).
+    pub sort_by: String,
+    /// Largest first.
+    pub sort_desc: bool,
+}
+
+impl Default for LegendOptions {
+    fn default() -> Self {
+        LegendOptions { shown: true, right: false, width: None, sort_by: String::new(), sort_desc: false }
+    }
+}
+
+pub(super) fn legend_options(p: &Value) -> LegendOptions {
+    let o = &p["options"]["legend"];
+    if o.is_object() {
+        return LegendOptions {
+            shown: o["showLegend"] != false && o["displayMode"] != "hidden",
+            right: o["placement"] == "right",
+            width: num(&o["width"]).filter(|w| *w >= 1.0).map(|w| w.min(2000.0) as u32),
+            sort_by: s(o, "sortBy"),
+            sort_desc: truthy(&o["sortDesc"]),
+        };
+    }
+    let l = &p["legend"];
+    if !l.is_object() {
+        return LegendOptions::default();
+    }
+    // The legacy sort key names a calculation; its column is titled as the migration titles it.
+    let sort_by = match l["sort"].as_str() {
+        Some("avg") => "Mean",
+        Some("current") => "Last *",
+        Some("total") => "Total",
+        Some("min") => "Min",
+        Some("max") => "Max",
+        _ => "",
+    };
+    LegendOptions {
+        shown: l["show"] != false,
+        right: truthy(&l["rightSide"]),
+        width: num(&l["sideWidth"]).filter(|w| *w >= 1.0).map(|w| w.min(2000.0) as u32),
+        sort_by: sort_by.into(),
+        sort_desc: truthy(&l["sortDesc"]),
+    }
+}
+
 /// `options.legend.calcs`, or the legacy graph legend's `min`/`max`/`avg`/`current`/`total`.
 pub(super) fn legend_calcs(p: &Value) -> Vec<String> {
     if let Some(c) = p["options"]["legend"]["calcs"].as_array() {

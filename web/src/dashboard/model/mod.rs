@@ -11,8 +11,8 @@ mod reducers;
 pub use field_config::{
     AxisPlacement, DrawStyle, FieldConfig, FieldMatcher, FieldOptions, FieldOverride, SeriesRef, StackMode,
 };
-use fields::{legend_calcs, mappings, organize, thresholds};
-pub use fields::{Mapping, Organize};
+use fields::{legend_calcs, legend_options, mappings, organize, thresholds};
+pub use fields::{LegendOptions, Mapping, Organize};
 pub use reducers::{calc_title, reduce};
 use serde_json::Value;
 
@@ -203,6 +203,8 @@ pub struct Panel {
     pub pie_donut: bool,
     /// Legend calculations shown as columns (`min`, `max`, `mean`, `lastNotNull`…).
     pub legend_calcs: Vec<String>,
+    /// Where and how the legend shows, and its order.
+    pub legend: LegendOptions,
     /// Per-series options: `fieldConfig` defaults and overrides (legacy
     /// graph settings, `seriesOverrides` and `aliasColors` migrated in).
     pub field_config: FieldConfig,
@@ -486,6 +488,7 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         },
         pie_donut: s(&p["options"], "pieType") == "donut",
         legend_calcs: legend_calcs(p),
+        legend: legend_options(p),
         field_config: FieldConfig::from_panel(p, &kind),
         mappings: mappings(p),
         text_mode: Some(s(&p["options"], "mode")).filter(|m| !m.is_empty()).unwrap_or_else(|| s(p, "mode")),
@@ -645,6 +648,30 @@ mod tests {
         let p = &parse(json, "s").unwrap().panels[0];
         assert_eq!(p.map_value(5.0), Some(("low".into(), String::new())), "a range without ends matches nothing");
         assert_eq!(p.map_value(50.0), None);
+    }
+
+    #[test]
+    fn legend_options_read_from_the_panel_and_the_legacy_graph() {
+        let d = parse(
+            br#"{"panels": [
+                {"type": "timeseries", "options": {"legend": {"displayMode": "table", "placement": "right", "width": 300,
+                  "calcs": ["max"], "sortBy": "Max", "sortDesc": true}}},
+                {"type": "timeseries", "options": {"legend": {"showLegend": false}}},
+                {"type": "graph", "legend": {"show": true, "rightSide": true, "values": true, "max": true, "current": true,
+                  "sort": "current", "sortDesc": true, "sideWidth": 250}},
+                {"type": "graph", "legend": {"show": false}},
+                {"type": "timeseries"}]}"#,
+            "l",
+        )
+        .unwrap();
+        let l: Vec<&LegendOptions> = d.panels.iter().map(|p| &p.legend).collect();
+        assert_eq!(
+            *l[0],
+            LegendOptions { shown: true, right: true, width: Some(300), sort_by: "Max".into(), sort_desc: true }
+        );
+        assert!(!l[1].shown && !l[3].shown && l[4].shown && !l[4].right);
+        assert_eq!((l[2].right, l[2].width, l[2].sort_by.as_str(), l[2].sort_desc), (true, Some(250), "Last *", true));
+        assert_eq!(d.panels[2].legend_calcs, ["max", "lastNotNull"]);
     }
 
     #[test]

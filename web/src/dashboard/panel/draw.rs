@@ -269,6 +269,51 @@ impl Drawing<'_> {
         view.stat_font = self.stat_font_px(&view.stat);
     }
 
+    /// The legend's entries (those not hidden from it), with their
+    /// calculations in each series' unit, in the order the legend sorts
+    /// them by (a calculation's column or the name); on the right, its width.
+    fn legend(&self, view: &mut PanelView, lines: &[Line], options: &[FieldOptions]) {
+        let p = self.p;
+        view.legend_calcs = p.legend_calcs.iter().map(|c| calc_title(c)).collect();
+        let mut entries: Vec<(LegendEntry, Vec<Option<f64>>)> = lines
+            .iter()
+            .zip(options)
+            .filter(|(_, o)| !o.hide_in_legend)
+            .map(|(l, o)| {
+                let values: Vec<Option<f64>> = p.legend_calcs.iter().map(|c| reduce(&l.points, c)).collect();
+                let calcs = values
+                    .iter()
+                    .map(|v| v.map_or("—".into(), |v| crate::units::format(v, &o.unit, o.decimals)))
+                    .collect();
+                (LegendEntry { colour: l.colour.clone().unwrap_or_default(), name: l.name.clone(), calcs }, values)
+            })
+            .collect();
+        let (sort, desc) = (&p.legend.sort_by, p.legend.sort_desc);
+        if sort == "Name" {
+            entries.sort_by(|a, b| if desc { b.0.name.cmp(&a.0.name) } else { a.0.name.cmp(&b.0.name) });
+        } else if let Some(k) = view.legend_calcs.iter().position(|t| t == sort) {
+            // Missing values last either way.
+            entries.sort_by(|a, b| match (a.1[k], b.1[k]) {
+                (Some(x), Some(y)) if desc => y.total_cmp(&x),
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            });
+        }
+        view.legend = entries.into_iter().map(|(e, _)| e).collect();
+        if p.legend.right && !view.legend.is_empty() {
+            // As wide as asked, else as its longest row (at most 40 % of the panel).
+            // A swatch, the name, and each value with its cell's padding (12 px monospace: 7.2 px a character).
+            let row = |e: &LegendEntry| {
+                44.0 + 7.2 * e.name.chars().count() as f64
+                    + e.calcs.iter().map(|c| 18.0 + 7.2 * c.chars().count().max(4) as f64).sum::<f64>()
+            };
+            let fit = view.legend.iter().map(row).fold(0.0, f64::max) as u32;
+            view.legend_width = p.legend.width.unwrap_or(fit).min(self.time.width_px as u32 * 2 / 5).max(60);
+        }
+    }
+
     /// The height the page gives a legend (12 px monospace lines of 16 px):
     /// a table's rows under its header, or a list's entries wrapped across
     /// the panel's width; at most 40 % of the panel, where it scrolls.
@@ -324,25 +369,11 @@ impl Drawing<'_> {
         for (i, l) in lines.iter_mut().enumerate() {
             l.colour.get_or_insert_with(|| chart::colour(i).to_string());
         }
-        view.legend_calcs = p.legend_calcs.iter().map(|c| calc_title(c).to_string()).collect();
-        view.legend = lines
-            .iter()
-            .zip(options)
-            .filter(|(_, o)| !o.hide_in_legend)
-            .map(|(l, o)| LegendEntry {
-                colour: l.colour.clone().unwrap_or_default(),
-                name: l.name.clone(),
-                calcs: p
-                    .legend_calcs
-                    .iter()
-                    .map(|c| {
-                        reduce(&l.points, c).map_or("—".into(), |v| crate::units::format(v, &o.unit, o.decimals))
-                    })
-                    .collect(),
-            })
-            .collect();
-        let height =
-            self.f.image.map_or_else(|| self.h.saturating_sub(self.legend_height(&view.legend)).max(40), |(_, h)| h);
+        if p.legend.shown {
+            self.legend(view, &lines, options);
+        }
+        let legend_below = if p.legend.right { 0 } else { self.legend_height(&view.legend) };
+        let height = self.f.image.map_or_else(|| self.h.saturating_sub(legend_below).max(40), |(_, h)| h);
         let (mut drawn, drawn_options): (Vec<Line>, Vec<&FieldOptions>) =
             lines.into_iter().zip(options).filter(|(_, o)| !o.hide_in_viz).unzip();
         // Grafana gives each unit its own scale: the first on the left, the
@@ -358,7 +389,10 @@ impl Drawing<'_> {
         }
         let right = drawn.iter().zip(&drawn_options).find(|(l, _)| l.style.right);
         let right = right.map(|(_, o)| chart::Axis { unit: o.unit.as_str(), decimals: o.decimals });
-        let frame = TimeChart { unit: left.0, decimals: left.1, right, marks: self.f.marks, ..self.frame(height) };
+        let mut frame = TimeChart { unit: left.0, decimals: left.1, right, marks: self.f.marks, ..self.frame(height) };
+        if view.legend_width > 0 {
+            frame.width = frame.width.saturating_sub(view.legend_width + 8).max(100);
+        }
         if drawn_options.iter().any(|o| o.stack == StackMode::Percent) {
             // Each time's values as shares of its total, on an axis of percent.
             share_of_totals(&mut drawn);

@@ -60,6 +60,8 @@ pub(super) struct PanelView {
     pub(super) no_data: bool,
     /// Titles of the legend's calculation columns (a table legend when any).
     pub(super) legend_calcs: Vec<String>,
+    /// The legend's width in pixels when it stands right of the chart (0: below it).
+    pub(super) legend_width: u32,
     /// A text panel's markdown, rendered (escaped first).
     pub(super) text_html: String,
     /// The panel's own range in words (`Last 1 hour timeshift -1d`), if shown.
@@ -204,6 +206,7 @@ pub(super) fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         table_rows: Vec::new(),
         no_data: false,
         legend_calcs: Vec::new(),
+        legend_width: 0,
         text_html: String::new(),
         time_info: if p.hide_time_override { String::new() } else { time_info(&time.time_from, &time.time_shift) },
     };
