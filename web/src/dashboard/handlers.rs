@@ -4,9 +4,10 @@
 
 use super::annotations::annotation_marks;
 use super::links::{link_views, LinkView};
-use super::model::{self, Panel};
-use super::panel::{render_all, render_panel, scrape_ms, Frame, PanelView};
+use super::model;
+use super::panel::{render_all, render_panel, scrape_ms, Frame, Job, PanelView};
 use super::provision::{host_listed, HOST_UID};
+use super::repeat;
 use super::var_options::{resolve, VarView};
 use crate::chart;
 use crate::AppState;
@@ -216,17 +217,20 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
         let (marks, annotation_errors) = annotation_marks(&st2, &d, &frame);
         let frame = Frame { marks: &marks, ..frame };
         // The panels to draw, in page order: each with the style it takes
-        // instead of its own, and whether it is a row opened in the URL.
-        let mut jobs: Vec<(&Panel, Option<String>, bool)> = Vec::new();
+        // instead of its own, whether it is a row opened in the URL, and the
+        // variables a repeated copy sees.
+        let (placed, repeat_notes) = repeat::expand(&d.panels, &resolved);
+        let mut jobs: Vec<Job> = Vec::new();
         let alone = || Some("grid-column: 1 / span 24; grid-row: span 20;".to_string());
-        for p in &d.panels {
+        for placed in &placed {
+            let (p, own) = (placed.panel.as_ref(), placed.resolved.as_deref());
             if view_panel.is_some_and(|id| id != p.id && !p.children.iter().any(|c| c.id == id)) {
                 continue;
             }
             // A collapsed row's panels are not queried (as Grafana) until it is opened.
             let opened = view_panel.is_none() && p.kind == "row" && p.collapsed && is_open(p.id);
             if view_panel.is_none() || view_panel == Some(p.id) {
-                jobs.push((p, view_panel.and_then(|_| alone()), opened));
+                jobs.push((p, view_panel.and_then(|_| alone()), opened, own));
             }
             for c in p.children.iter().filter(|c| opened || view_panel == Some(c.id)) {
                 let style = match view_panel {
@@ -239,13 +243,13 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
                         c.grid.h
                     )),
                 };
-                jobs.push((c, style, false));
+                jobs.push((c, style, false, own));
             }
         }
         let panels = render_all(&st2, &jobs, &frame);
         DashboardPage {
             links: link_views(&d, &all_dashboards, &resolved, &extra, (&from_s, &to_s)),
-            notes: annotation_errors,
+            notes: annotation_errors.into_iter().chain(repeat_notes).collect(),
             uid: d.uid.clone(),
             title: d.title.clone(),
             from: from_s,

@@ -10,6 +10,7 @@
 //! - `var_options`: each variable's options and selection for one view;
 //! - `panel`: one panel drawn: its time range and step, its queries, its
 //!   colours and legend, and the drawing per panel kind;
+//! - `repeat`: panels repeated for each value of a variable;
 //! - `links` and `annotations`: what the page shows around the panels;
 //! - `handlers`: the HTTP handlers (list, import, show, one panel as an image);
 //! - `provision`: the built-in dashboards and those read from a directory;
@@ -22,6 +23,7 @@ pub mod markdown;
 pub mod model;
 mod panel;
 mod provision;
+mod repeat;
 mod var_options;
 pub mod vars;
 

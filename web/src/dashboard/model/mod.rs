@@ -205,6 +205,12 @@ pub struct Panel {
     pub legend_calcs: Vec<String>,
     /// Where and how the legend shows, and its order.
     pub legend: LegendOptions,
+    /// The variable the panel is repeated for (`repeat`), one copy per selected value.
+    pub repeat: String,
+    /// Copies one under the other (`repeatDirection: v`) rather than side by side.
+    pub repeat_vertical: bool,
+    /// Most copies side by side (`maxPerRow`, 4 by default).
+    pub max_per_row: u32,
     /// Per-series options: `fieldConfig` defaults and overrides (legacy
     /// graph settings, `seriesOverrides` and `aliasColors` migrated in).
     pub field_config: FieldConfig,
@@ -489,6 +495,9 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         pie_donut: s(&p["options"], "pieType") == "donut",
         legend_calcs: legend_calcs(p),
         legend: legend_options(p),
+        repeat: s(p, "repeat"),
+        repeat_vertical: p["repeatDirection"] == "v",
+        max_per_row: num(&p["maxPerRow"]).map_or(4, |m| m.clamp(1.0, 24.0) as u32),
         field_config: FieldConfig::from_panel(p, &kind),
         mappings: mappings(p),
         text_mode: Some(s(&p["options"], "mode")).filter(|m| !m.is_empty()).unwrap_or_else(|| s(p, "mode")),

@@ -69,6 +69,7 @@ pub(super) struct PanelView {
 }
 
 /// What every panel of one page view shares.
+#[derive(Clone, Copy)]
 pub(super) struct Frame<'a> {
     pub(super) resolved: &'a [Resolved],
     pub(super) extra: &'a [(String, String)],
@@ -307,7 +308,11 @@ fn panel_weight(st: &AppState, p: &Panel, f: &Frame) -> usize {
 /// Renders the panels on all cores, as a browser queries a dashboard's
 /// panels at once, the heaviest first (so that no heavy panel starts last
 /// and keeps the page waiting); the views come back in page order.
-pub(super) fn render_all(st: &AppState, jobs: &[(&Panel, Option<String>, bool)], frame: &Frame) -> Vec<PanelView> {
+/// One panel to draw: the panel, the style it takes instead of its own, whether
+/// it is a row opened in the URL, and the variables it sees (a repeated copy's own).
+pub(super) type Job<'a> = (&'a Panel, Option<String>, bool, Option<&'a [Resolved]>);
+
+pub(super) fn render_all(st: &AppState, jobs: &[Job], frame: &Frame) -> Vec<PanelView> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(jobs.len().max(1));
     let mut order: Vec<(usize, usize)> =
         jobs.iter().enumerate().map(|(k, j)| (panel_weight(st, j.0, frame), k)).collect();
@@ -321,8 +326,9 @@ pub(super) fn render_all(st: &AppState, jobs: &[(&Panel, Option<String>, bool)],
                     loop {
                         let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(&(_, k)) = order.get(n) else { break done };
-                        let (p, style, opened) = &jobs[k];
-                        let mut v = render_panel(st, p, frame);
+                        let (p, style, opened, own) = &jobs[k];
+                        let frame = Frame { resolved: own.unwrap_or(frame.resolved), ..*frame };
+                        let mut v = render_panel(st, p, &frame);
                         if let Some(style) = style {
                             v.style = style.clone();
                         }

@@ -1,0 +1,140 @@
+//! Panels repeated by a variable (`repeat`, `repeatDirection`, `maxPerRow`)
+//! as Grafana repeats them: one copy per selected value, each seeing only its
+//! value of the variable, laid side by side (wrapping at `maxPerRow`) or one
+//! under the other; the panels below move down by the rows the copies take.
+
+use super::model::Panel;
+use super::vars::Resolved;
+use std::borrow::Cow;
+
+/// Most copies of one repeated panel (the rest are left out and said so).
+pub(super) const MAX_REPEATS: usize = 100;
+
+/// A panel as this page draws it: the dashboard's own, or a copy for one
+/// value of its repeat variable (with the variables that copy sees).
+pub(super) struct Placed<'a> {
+    /// The panel, moved where its copy goes.
+    pub(super) panel: Cow<'a, Panel>,
+    /// The page's variables with the repeat variable set to this copy's value.
+    pub(super) resolved: Option<Vec<Resolved>>,
+}
+
+/// The top-level panels in page order, repeats expanded; and a note for
+/// each repeat cut at [`MAX_REPEATS`].
+pub(super) fn expand<'a>(panels: &'a [Panel], resolved: &[Resolved]) -> (Vec<Placed<'a>>, Vec<String>) {
+    let (mut out, mut notes) = (Vec::with_capacity(panels.len()), Vec::new());
+    // Rows added by the repeats so far, and from which row on they push panels down.
+    let mut pushes: Vec<(u32, u32)> = Vec::new();
+    for p in panels {
+        let pushed = pushes.iter().filter(|(from, _)| p.grid.y >= *from).map(|(_, by)| by).sum::<u32>();
+        let Some(var) = resolved.iter().find(|r| !p.repeat.is_empty() && r.name == p.repeat) else {
+            out.push(Placed { panel: moved(p, pushed), resolved: None });
+            continue;
+        };
+        let values = &var.values[..var.values.len().min(MAX_REPEATS)];
+        if var.values.len() > MAX_REPEATS {
+            notes.push(format!(
+                "panel {:?} repeats for {} values of ${}: the first {MAX_REPEATS} are drawn",
+                p.title,
+                var.values.len(),
+                var.name
+            ));
+        }
+        if values.is_empty() {
+            out.push(Placed { panel: moved(p, pushed), resolved: None });
+            continue;
+        }
+        let (y0, h) = (p.grid.y + pushed, p.grid.h);
+        // Grafana's widths: an equal share of the row, never narrower than 24 / maxPerRow.
+        let w = (24 / values.len() as u32).max(24 / p.max_per_row.clamp(1, 24)).clamp(1, 24);
+        let (mut x, mut y) = (0u32, y0);
+        for (k, value) in values.iter().enumerate() {
+            let mut copy = p.clone();
+            if p.repeat_vertical {
+                copy.grid.y = y0 + k as u32 * h;
+            } else {
+                if k > 0 && x + w > 24 {
+                    x = 0;
+                    y += h;
+                }
+                copy.grid.x = x;
+                copy.grid.y = y;
+                copy.grid.w = w;
+                x += w;
+            }
+            let mine: Vec<Resolved> = resolved
+                .iter()
+                .map(|r| match r.name == var.name {
+                    true => Resolved { values: vec![value.clone()], all_value: None, ..r.clone() },
+                    false => r.clone(),
+                })
+                .collect();
+            out.push(Placed { panel: Cow::Owned(copy), resolved: Some(mine) });
+        }
+        let bottom = out.last().map_or(y0 + h, |l| l.panel.grid.y + h);
+        if bottom > y0 + h {
+            pushes.push((p.grid.y + h, bottom - y0 - h));
+        }
+    }
+    (out, notes)
+}
+
+/// `p`, moved down by `rows`.
+fn moved(p: &Panel, rows: u32) -> Cow<'_, Panel> {
+    if rows == 0 {
+        return Cow::Borrowed(p);
+    }
+    let mut p = p.clone();
+    p.grid.y += rows;
+    Cow::Owned(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dashboard::model::GridPos;
+
+    fn panel(id: u64, grid: (u32, u32, u32, u32), repeat: &str) -> Panel {
+        let (x, y, w, h) = grid;
+        Panel { id, grid: GridPos { x, y, w, h }, repeat: repeat.into(), max_per_row: 4, ..Default::default() }
+    }
+
+    fn var(name: &str, n: usize) -> Resolved {
+        Resolved { name: name.into(), values: (0..n).map(|i| format!("v{i}")).collect(), ..Default::default() }
+    }
+
+    #[test]
+    fn repeats_lay_copies_across_wrapping_at_max_per_row_and_push_panels_down() {
+        let panels = [panel(1, (0, 0, 8, 5), "host"), panel(2, (0, 5, 24, 4), "")];
+        let (placed, notes) = expand(&panels, &[var("host", 6)]);
+        assert!(notes.is_empty());
+        let grids: Vec<(u32, u32, u32, u32)> =
+            placed.iter().map(|p| (p.panel.grid.x, p.panel.grid.y, p.panel.grid.w, p.panel.grid.h)).collect();
+        // Six copies, at most four a row (w = max(24/6, 24/4) = 6); the next panel below them.
+        assert_eq!(
+            grids,
+            [(0, 0, 6, 5), (6, 0, 6, 5), (12, 0, 6, 5), (18, 0, 6, 5), (0, 5, 6, 5), (6, 5, 6, 5), (0, 10, 24, 4)]
+        );
+        let values: Vec<&str> =
+            placed[..6].iter().map(|p| p.resolved.as_ref().unwrap()[0].values[0].as_str()).collect();
+        assert_eq!(values, ["v0", "v1", "v2", "v3", "v4", "v5"], "each copy sees its own value");
+        assert!(placed[6].resolved.is_none());
+    }
+
+    #[test]
+    fn vertical_repeats_stack_and_huge_repeats_are_cut_with_a_note() {
+        let mut p = panel(1, (4, 2, 10, 3), "x");
+        p.repeat_vertical = true;
+        let (placed, _) = expand(std::slice::from_ref(&p), &[var("x", 3)]);
+        let grids: Vec<(u32, u32, u32)> =
+            placed.iter().map(|p| (p.panel.grid.x, p.panel.grid.y, p.panel.grid.w)).collect();
+        assert_eq!(grids, [(4, 2, 10), (4, 5, 10), (4, 8, 10)]);
+        let huge = [panel(1, (0, 0, 6, 3), "x")];
+        let (placed, notes) = expand(&huge, &[var("x", 10_000)]);
+        assert_eq!(placed.len(), MAX_REPEATS);
+        assert!(notes[0].contains("10000 values"), "{notes:?}");
+        let unknown = [panel(1, (0, 0, 6, 3), "missing")];
+        let (placed, _) = expand(&unknown, &[var("x", 3)]);
+        assert_eq!(placed.len(), 1, "a repeat by an unknown variable draws the panel once");
+    }
+}
