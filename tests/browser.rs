@@ -79,7 +79,10 @@ const FIT_DASHBOARD: &str = r#"{"uid": "fit", "title": "fit", "graphTooltip": 1,
    "targets": [{"refId": "A", "expr": "{__name__=~\"vigil_tsdb_.*\"}", "legendFormat": "{{__name__}} {{kind}}"}]},
   {"id": 9, "type": "timeseries", "title": "A table legend on the right", "gridPos": {"x": 16, "y": 10, "w": 8, "h": 7},
    "options": {"legend": {"displayMode": "table", "placement": "right", "calcs": ["max"], "sortBy": "Max", "sortDesc": true}},
-   "targets": [{"refId": "A", "expr": "sum by (kind) (vigil_tsdb_storage_bytes)", "legendFormat": "{{kind}}"}]}
+   "targets": [{"refId": "A", "expr": "sum by (kind) (vigil_tsdb_storage_bytes)", "legendFormat": "{{kind}}"}]},
+  {"id": 10, "type": "heatmap", "title": "Query durations", "gridPos": {"x": 0, "y": 17, "w": 24, "h": 7},
+   "fieldConfig": {"defaults": {"unit": "s"}},
+   "targets": [{"refId": "A", "expr": "sum by (le) (increase(vigil_engine_query_duration_seconds_bucket[20s]))", "format": "heatmap"}]}
  ]}"#;
 
 /// What overflows its panel, measured in the page Chromium laid out: titles,
@@ -132,7 +135,7 @@ fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
     let mut page = common::browser::Browser::open(&format!("{}/d/fit?from=now-2m", v.base), (1400, 1000));
     page.screenshot("fit");
     let m = page.eval(MEASURE);
-    assert_eq!(m["panels"], 9, "{m}");
+    assert_eq!(m["panels"], 10, "{m}");
     assert_eq!(m["overflow"], serde_json::json!([]), "clipped or overflowing: {m}");
     assert_eq!(m["narrow"], serde_json::json!([]), "charts narrower than 90 % of their panel: {m}");
 

@@ -18,7 +18,7 @@ const HOSTILE: &str = r#"{
      "targets": [{"refId": "A", "expr": "m", "legendFormat": "{{a}}"}],
      "fieldConfig": {"defaults": {"custom": {"fillOpacity": 20, "stacking": {"mode": "normal"}}}},
      "options": {"legend": {"displayMode": "table", "calcs": ["min", "max", "mean", "lastNotNull"]}}},
-    {"id": 3, "type": "heatmap", "title": "not drawn", "gridPos": {"x": 0, "y": 8, "w": 24, "h": 4}},
+    {"id": 3, "type": "flamegraph", "title": "not drawn", "gridPos": {"x": 0, "y": 8, "w": 24, "h": 4}},
     {"id": 4, "type": "gauge", "title": "g", "gridPos": {"x": 0, "y": 12, "w": 6, "h": 6},
      "targets": [{"refId": "A", "expr": "sum(m)"}], "fieldConfig": {"defaults": {"max": 4, "unit": "none",
        "thresholds": {"steps": [{"value": null, "color": "green"}, {"value": 2, "color": "red"}]}}}},
@@ -74,7 +74,7 @@ fn dashboards_are_listed_rendered_and_escaped() {
     assert_eq!(page.status, 200);
     let b = &page.body;
     assert!(!b.contains("<script>alert") && !b.contains("<img"), "dashboard strings and label values escaped");
-    assert!(b.contains("Panel type &#34;heatmap&#34; is not drawn"), "a placeholder names the type");
+    assert!(b.contains("Panel type &#34;flamegraph&#34; is not drawn"), "a placeholder names the type");
     assert!(
         // A line opening with <script> is an HTML block in CommonMark: shown as text, whole.
         b.contains("<div class=\"markdown\">&lt;script&gt;alert('text')&lt;/script&gt; a</div>"),

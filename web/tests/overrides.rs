@@ -66,6 +66,9 @@ const DASHBOARD: &str = r#"{
     {"id": 10, "type": "timeseries", "title": "no legend", "gridPos": {"x": 0, "y": 30, "w": 8, "h": 6},
      "options": {"legend": {"showLegend": false}},
      "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m]))"}]},
+    {"id": 11, "type": "heatmap", "title": "latency", "gridPos": {"x": 0, "y": 36, "w": 24, "h": 8},
+     "fieldConfig": {"defaults": {"unit": "s"}},
+     "targets": [{"refId": "A", "expr": "sum by (le) (rate(http_request_duration_seconds_bucket[5m]))", "format": "heatmap"}]},
     {"id": 7, "type": "table", "title": "columns", "gridPos": {"x": 16, "y": 18, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "Up"}]},
@@ -236,4 +239,21 @@ async fn legends_sort_stand_right_or_hide_as_asked() {
     assert_eq!(&names[..5], ["503", "500", "404", "201", "200"], "{p}");
     let q = panel(&page, 10);
     assert!(!q.contains("class=\"legend") && q.contains("<svg"), "{q}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heatmap_draws_a_cell_per_bucket_and_step_with_counts_per_bucket() {
+    let page = page().await;
+    let p = panel(&page, 11);
+    let cells: Vec<&str> = p.split("<rect class=\"cell\"").skip(1).collect();
+    // 12 buckets, at each step of the range (the first steps have no rate yet).
+    assert!(cells.len() >= 12 * 50 && cells.len() % 12 == 0, "{} cells", cells.len());
+    assert!(p.contains("\n+Inf: ") && p.contains("\n5 ms: "), "rows by bound, in the unit: {}", &cells[0][..200]);
+    // Each bucket of the fixture gains the same amount per step (its cumulative count grows in
+    // step with its bound's rank): once de-accumulated, every bucket of a step has the same count
+    // and colour. Cells come a row at a time; the last of each row is the newest step.
+    let columns = cells.len() / 12;
+    let colour = |c: &str| c.split("fill=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let newest: std::collections::BTreeSet<String> = (0..12).map(|r| colour(cells[(r + 1) * columns - 1])).collect();
+    assert_eq!(newest.len(), 1, "{newest:?}");
 }

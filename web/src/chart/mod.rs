@@ -5,12 +5,14 @@
 //! Series names (label values from targets) never enter the SVG except
 //! through [`xml_escape`]; legends are the page's HTML.
 
+mod heatmap;
 mod shapes;
 mod time_series;
 
 use crate::units;
 use plotters::prelude::*;
 
+pub use heatmap::{heatmap, Cells};
 pub use shapes::{bars, gauge, pie, sparkline};
 pub use time_series::time_series;
 

@@ -72,6 +72,8 @@ pub(super) fn draw(view: &mut PanelView, p: &Panel, f: &Frame, time: &PanelTime,
             view.svg = chart::pie(&d.reduced, p.pie_donut, d.w.min(d.h.max(60) * 2), d.h.max(60), f.theme);
         }
         "table" => d.table(view, &lines, &meta),
+        "heatmap" if view.no_data => view.stat = d.no_value.into(),
+        "heatmap" => view.svg = super::heatmap::draw(p, f, time, &lines, &meta, d.h),
         "stat" | "singlestat" => d.stat(view, lines),
         _ => d.time_series(view, lines, &options),
     }

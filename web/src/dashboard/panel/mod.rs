@@ -4,6 +4,7 @@
 
 mod colour;
 mod draw;
+mod heatmap;
 mod legend;
 mod query;
 
@@ -225,7 +226,7 @@ pub(super) fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
             }
             return view;
         }
-        "timeseries" | "graph" | "stat" | "singlestat" | "gauge" | "bargauge" | "piechart" | "table" => {}
+        "timeseries" | "graph" | "stat" | "singlestat" | "gauge" | "bargauge" | "piechart" | "table" | "heatmap" => {}
         other => {
             view.placeholder = format!("Panel type \"{other}\" is not drawn by Vigil yet.");
             return view;
