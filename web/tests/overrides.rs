@@ -247,7 +247,7 @@ async fn a_heatmap_draws_a_cell_per_bucket_and_step_with_counts_per_bucket() {
     let p = panel(&page, 11);
     let cells: Vec<&str> = p.split("<rect class=\"cell\"").skip(1).collect();
     // 12 buckets, at each step of the range (the first steps have no rate yet).
-    assert!(cells.len() >= 12 * 50 && cells.len() % 12 == 0, "{} cells", cells.len());
+    assert!(cells.len() >= 12 * 50 && cells.len().is_multiple_of(12), "{} cells", cells.len());
     assert!(p.contains("\n+Inf: ") && p.contains("\n5 ms: "), "rows by bound, in the unit: {}", &cells[0][..200]);
     // Each bucket of the fixture gains the same amount per step (its cumulative count grows in
     // step with its bound's rank): once de-accumulated, every bucket of a step has the same count
