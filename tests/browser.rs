@@ -82,7 +82,12 @@ const FIT_DASHBOARD: &str = r#"{"uid": "fit", "title": "fit", "graphTooltip": 1,
    "targets": [{"refId": "A", "expr": "sum by (kind) (vigil_tsdb_storage_bytes)", "legendFormat": "{{kind}}"}]},
   {"id": 10, "type": "heatmap", "title": "Query durations", "gridPos": {"x": 0, "y": 17, "w": 24, "h": 7},
    "fieldConfig": {"defaults": {"unit": "s"}},
-   "targets": [{"refId": "A", "expr": "sum by (le) (increase(vigil_engine_query_duration_seconds_bucket[20s]))", "format": "heatmap"}]}
+   "targets": [{"refId": "A", "expr": "sum by (le) (increase(vigil_engine_query_duration_seconds_bucket[20s]))", "format": "heatmap"}]},
+  {"id": 11, "type": "state-timeline", "title": "States", "gridPos": {"x": 0, "y": 24, "w": 24, "h": 5},
+   "fieldConfig": {"defaults": {"mappings": [{"type": "value", "options": {
+     "0": {"text": "off", "color": "red"}, "1": {"text": "on", "color": "green"}}}]}},
+   "targets": [{"refId": "A", "expr": "up", "legendFormat": "vigil up"},
+               {"refId": "B", "expr": "time() % 40 >= bool 20", "legendFormat": "every 20 s"}]}
  ]}"#;
 
 /// What overflows its panel, measured in the page Chromium laid out: titles,
@@ -135,7 +140,7 @@ fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
     let mut page = common::browser::Browser::open(&format!("{}/d/fit?from=now-2m", v.base), (1400, 1000));
     page.screenshot("fit");
     let m = page.eval(MEASURE);
-    assert_eq!(m["panels"], 10, "{m}");
+    assert_eq!(m["panels"], 11, "{m}");
     assert_eq!(m["overflow"], serde_json::json!([]), "clipped or overflowing: {m}");
     assert_eq!(m["narrow"], serde_json::json!([]), "charts narrower than 90 % of their panel: {m}");
 

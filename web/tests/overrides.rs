@@ -69,6 +69,11 @@ const DASHBOARD: &str = r#"{
     {"id": 11, "type": "heatmap", "title": "latency", "gridPos": {"x": 0, "y": 36, "w": 24, "h": 8},
      "fieldConfig": {"defaults": {"unit": "s"}},
      "targets": [{"refId": "A", "expr": "sum by (le) (rate(http_request_duration_seconds_bucket[5m]))", "format": "heatmap"}]},
+    {"id": 12, "type": "state-timeline", "title": "states", "gridPos": {"x": 0, "y": 44, "w": 24, "h": 6},
+     "fieldConfig": {"defaults": {"mappings": [{"type": "value", "options": {
+       "0": {"text": "OFF", "color": "red"}, "1": {"text": "ON", "color": "green"}}}]}},
+     "targets": [{"refId": "A", "expr": "time() % 1200 >= bool 600", "legendFormat": "switch"},
+                 {"refId": "B", "expr": "sum(up)", "legendFormat": "up"}]},
     {"id": 7, "type": "table", "title": "columns", "gridPos": {"x": 16, "y": 18, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "Up"}]},
@@ -256,4 +261,18 @@ async fn a_heatmap_draws_a_cell_per_bucket_and_step_with_counts_per_bucket() {
     let colour = |c: &str| c.split("fill=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     let newest: std::collections::BTreeSet<String> = (0..12).map(|r| colour(cells[(r + 1) * columns - 1])).collect();
     assert_eq!(newest.len(), 1, "{newest:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_timeline_cuts_each_series_where_its_state_changes() {
+    let page = page().await;
+    let p = panel(&page, 12);
+    let states: Vec<&str> = p.split("<rect class=\"state\"").skip(1).collect();
+    // The switch flips every 10 minutes over the hour (six or seven stretches); `up` is one stretch.
+    let (switch, up): (Vec<&str>, Vec<&str>) = states.iter().partition(|s| s.contains("<title>switch"));
+    assert!((6..=7).contains(&switch.len()), "{}", switch.len());
+    assert_eq!(up.len(), 1, "{up:?}");
+    assert!(switch.iter().any(|s| s.contains("fill=\"#F2495C\"") && s.contains("\nOFF</title>")), "{switch:?}");
+    assert!(switch.iter().any(|s| s.contains("fill=\"#73BF69\"") && s.contains("\nON</title>")), "{switch:?}");
+    assert!(p.contains(">ON</text>") && p.contains(">OFF</text>"), "texts where they fit");
 }

@@ -8,6 +8,7 @@
 mod heatmap;
 mod shapes;
 mod time_series;
+mod timeline;
 
 use crate::units;
 use plotters::prelude::*;
@@ -15,6 +16,7 @@ use plotters::prelude::*;
 pub use heatmap::{heatmap, Cells};
 pub use shapes::{bars, gauge, pie, sparkline};
 pub use time_series::time_series;
+pub use timeline::{state_timeline, Stretch};
 
 /// One series: its name, its points (ms, value), its colour and how it is
 /// drawn; NaN or a missing step is a gap. `colour` overrides the palette's

@@ -72,7 +72,8 @@ pub(super) fn draw(view: &mut PanelView, p: &Panel, f: &Frame, time: &PanelTime,
             view.svg = chart::pie(&d.reduced, p.pie_donut, d.w.min(d.h.max(60) * 2), d.h.max(60), f.theme);
         }
         "table" => d.table(view, &lines, &meta),
-        "heatmap" if view.no_data => view.stat = d.no_value.into(),
+        "heatmap" | "state-timeline" if view.no_data => view.stat = d.no_value.into(),
+        "state-timeline" => d.state_timeline(view, &lines),
         "heatmap" => view.svg = super::heatmap::draw(p, f, time, &lines, &meta, d.h),
         "stat" | "singlestat" => d.stat(view, lines),
         _ => d.time_series(view, lines, &options),
@@ -224,6 +225,42 @@ impl Drawing<'_> {
         if view.table_rows.is_empty() {
             view.stat = self.no_value.into();
         }
+    }
+
+    /// A band per series, cut where its value changes: each stretch in its
+    /// value mapping's colour (else its threshold colour) and text (else the
+    /// value in the panel's unit), as Grafana's state timeline.
+    fn state_timeline(&self, view: &mut PanelView, lines: &[Line]) {
+        let p = self.p;
+        let rows: Vec<(String, Vec<chart::Stretch>)> = lines
+            .iter()
+            .map(|l| {
+                let mut stretches: Vec<chart::Stretch> = Vec::new();
+                let mut last: Option<f64> = None;
+                for (k, &(t, v)) in l.points.iter().enumerate() {
+                    let end = l.points.get(k + 1).map_or(t + self.time.step, |next| next.0.min(t + 2 * self.time.step));
+                    if !v.is_finite() {
+                        last = None;
+                        continue;
+                    }
+                    match stretches.last_mut() {
+                        Some(s) if last == Some(v) && s.end == t => s.end = end,
+                        _ => {
+                            let (text, colour) = p.map_value(v).unwrap_or_default();
+                            stretches.push(chart::Stretch {
+                                start: t,
+                                end,
+                                colour: if colour.is_empty() { self.colour_of(v) } else { named_colour(&colour) },
+                                text: if text.is_empty() { crate::units::format(v, &p.unit, p.decimals) } else { text },
+                            });
+                        }
+                    }
+                    last = Some(v);
+                }
+                (l.name.clone(), stretches)
+            })
+            .collect();
+        view.svg = chart::state_timeline(&rows, &self.frame(self.h));
     }
 
     /// The first series reduced, in its threshold or mapping colour, over its sparkline.
