@@ -52,7 +52,7 @@ pub fn state_timeline(rows: &[(String, Vec<Stretch>)], c: &TimeChart) -> String 
             .label_style(("sans-serif", 11).into_font().color(&fg))
             .x_labels(((c.width / 110) as usize).max(2))
             .y_labels(n * 2 + 1)
-            .y_label_formatter(&|y| name(&(y)))
+            .y_label_formatter(&name)
             .x_label_formatter(&|x| time_label(*x, span))
             .draw();
         for (r, (series, stretches)) in rows.iter().enumerate() {
