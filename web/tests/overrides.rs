@@ -74,6 +74,9 @@ const DASHBOARD: &str = r#"{
        "0": {"text": "OFF", "color": "red"}, "1": {"text": "ON", "color": "green"}}}]}},
      "targets": [{"refId": "A", "expr": "time() % 1200 >= bool 600", "legendFormat": "switch"},
                  {"refId": "B", "expr": "sum(up)", "legendFormat": "up"}]},
+    {"id": 13, "type": "status-history", "title": "history", "gridPos": {"x": 0, "y": 50, "w": 24, "h": 6},
+     "interval": "5m",
+     "targets": [{"refId": "A", "expr": "sum(up)", "legendFormat": "up"}]},
     {"id": 7, "type": "table", "title": "columns", "gridPos": {"x": 16, "y": 18, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "Up"}]},
@@ -275,4 +278,13 @@ async fn a_state_timeline_cuts_each_series_where_its_state_changes() {
     assert!(switch.iter().any(|s| s.contains("fill=\"#F2495C\"") && s.contains("\nOFF</title>")), "{switch:?}");
     assert!(switch.iter().any(|s| s.contains("fill=\"#73BF69\"") && s.contains("\nON</title>")), "{switch:?}");
     assert!(p.contains(">ON</text>") && p.contains(">OFF</text>"), "texts where they fit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_history_draws_a_cell_per_sample_even_when_the_state_stays() {
+    let page = page().await;
+    let p = panel(&page, 13);
+    // An hour at a 5-minute step: 12 or 13 samples of the same state, a cell each.
+    let cells = p.matches("<rect class=\"state\"").count();
+    assert!((12..=13).contains(&cells), "{cells}: {p}");
 }

@@ -72,8 +72,9 @@ pub(super) fn draw(view: &mut PanelView, p: &Panel, f: &Frame, time: &PanelTime,
             view.svg = chart::pie(&d.reduced, p.pie_donut, d.w.min(d.h.max(60) * 2), d.h.max(60), f.theme);
         }
         "table" => d.table(view, &lines, &meta),
-        "heatmap" | "state-timeline" if view.no_data => view.stat = d.no_value.into(),
-        "state-timeline" => d.state_timeline(view, &lines),
+        "heatmap" | "state-timeline" | "status-history" if view.no_data => view.stat = d.no_value.into(),
+        "state-timeline" => d.state_timeline(view, &lines, true),
+        "status-history" => d.state_timeline(view, &lines, false),
         "heatmap" => view.svg = super::heatmap::draw(p, f, time, &lines, &meta, d.h),
         "stat" | "singlestat" => d.stat(view, lines),
         _ => d.time_series(view, lines, &options),
@@ -227,10 +228,11 @@ impl Drawing<'_> {
         }
     }
 
-    /// A band per series, cut where its value changes: each stretch in its
-    /// value mapping's colour (else its threshold colour) and text (else the
-    /// value in the panel's unit), as Grafana's state timeline.
-    fn state_timeline(&self, view: &mut PanelView, lines: &[Line]) {
+    /// A band per series, cut where its value changes (`merge`, Grafana's
+    /// state timeline) or at every sample (its status history): each
+    /// stretch in its value mapping's colour (else its threshold colour) and
+    /// text (else the value in the panel's unit).
+    fn state_timeline(&self, view: &mut PanelView, lines: &[Line], merge: bool) {
         let p = self.p;
         let rows: Vec<(String, Vec<chart::Stretch>)> = lines
             .iter()
@@ -244,7 +246,7 @@ impl Drawing<'_> {
                         continue;
                     }
                     match stretches.last_mut() {
-                        Some(s) if last == Some(v) && s.end == t => s.end = end,
+                        Some(s) if merge && last == Some(v) && s.end == t => s.end = end,
                         _ => {
                             let (text, colour) = p.map_value(v).unwrap_or_default();
                             stretches.push(chart::Stretch {

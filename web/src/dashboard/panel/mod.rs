@@ -227,7 +227,7 @@ pub(super) fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
             return view;
         }
         "timeseries" | "graph" | "stat" | "singlestat" | "gauge" | "bargauge" | "piechart" | "table" | "heatmap"
-        | "state-timeline" => {}
+        | "state-timeline" | "status-history" => {}
         other => {
             view.placeholder = format!("Panel type \"{other}\" is not drawn by Vigil yet.");
             return view;
