@@ -83,6 +83,12 @@ const FIT_DASHBOARD: &str = r#"{"uid": "fit", "title": "fit", "graphTooltip": 1,
   {"id": 10, "type": "heatmap", "title": "Query durations", "gridPos": {"x": 0, "y": 17, "w": 24, "h": 7},
    "fieldConfig": {"defaults": {"unit": "s"}},
    "targets": [{"refId": "A", "expr": "sum by (le) (increase(vigil_engine_query_duration_seconds_bucket[20s]))", "format": "heatmap"}]},
+  {"id": 12, "type": "stat", "title": "Storage by kind", "gridPos": {"x": 0, "y": 29, "w": 12, "h": 3},
+   "fieldConfig": {"defaults": {"unit": "bytes"}},
+   "targets": [{"refId": "A", "expr": "sum by (kind) (vigil_tsdb_storage_bytes)", "legendFormat": "{{kind}}"}]},
+  {"id": 13, "type": "stat", "title": "Down", "gridPos": {"x": 12, "y": 29, "w": 3, "h": 6}, "options": {"orientation": "horizontal"},
+   "fieldConfig": {"defaults": {"unit": "bytes"}},
+   "targets": [{"refId": "A", "expr": "sum by (kind) (vigil_tsdb_storage_bytes)", "legendFormat": "{{kind}}"}]},
   {"id": 11, "type": "state-timeline", "title": "States", "gridPos": {"x": 0, "y": 24, "w": 24, "h": 5},
    "fieldConfig": {"defaults": {"mappings": [{"type": "value", "options": {
      "0": {"text": "off", "color": "red"}, "1": {"text": "on", "color": "green"}}}]}},
@@ -100,7 +106,7 @@ const MEASURE: &str = r#"(() => {
   for (const p of document.querySelectorAll('section.panel')) {
     out.panels++;
     const r = p.getBoundingClientRect(), id = p.dataset.panelId;
-    for (const e of p.querySelectorAll('h3, .stat, .legend li, .legend-table td, .legend-table th')) {
+    for (const e of p.querySelectorAll('h3, .stat, .stat-name, .stat-value, .legend li, .legend-table td, .legend-table th')) {
       const b = e.getBoundingClientRect();
       const scrolls = e.closest('.legend, .legend-table');
       const inside = b.left >= r.left - 1 && b.right <= r.right + 1 && (scrolls || (b.top >= r.top - 1 && b.bottom <= r.bottom + 1));
@@ -140,7 +146,7 @@ fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
     let mut page = common::browser::Browser::open(&format!("{}/d/fit?from=now-2m", v.base), (1400, 1000));
     page.screenshot("fit");
     let m = page.eval(MEASURE);
-    assert_eq!(m["panels"], 11, "{m}");
+    assert_eq!(m["panels"], 13, "{m}");
     assert_eq!(m["overflow"], serde_json::json!([]), "clipped or overflowing: {m}");
     assert_eq!(m["narrow"], serde_json::json!([]), "charts narrower than 90 % of their panel: {m}");
 

@@ -77,6 +77,9 @@ const DASHBOARD: &str = r#"{
     {"id": 13, "type": "status-history", "title": "history", "gridPos": {"x": 0, "y": 50, "w": 24, "h": 6},
      "interval": "5m",
      "targets": [{"refId": "A", "expr": "sum(up)", "legendFormat": "up"}]},
+    {"id": 14, "type": "stat", "title": "codes", "gridPos": {"x": 0, "y": 56, "w": 24, "h": 4},
+     "fieldConfig": {"defaults": {"unit": "reqps"}},
+     "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"}]},
     {"id": 7, "type": "table", "title": "columns", "gridPos": {"x": 16, "y": 18, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "Up"}]},
@@ -287,4 +290,15 @@ async fn a_status_history_draws_a_cell_per_sample_even_when_the_state_stays() {
     // An hour at a 5-minute step: 12 or 13 samples of the same state, a cell each.
     let cells = p.matches("<rect class=\"state\"").count();
     assert!((12..=13).contains(&cells), "{cells}: {p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stat_of_several_series_shows_a_named_box_for_each() {
+    let page = page().await;
+    let p = panel(&page, 14);
+    let names: Vec<&str> =
+        p.split("<span class=\"stat-name\">").skip(1).map(|s| &s[..s.find("</span>").unwrap()]).collect();
+    assert_eq!(names, ["200", "201", "404", "500", "503"], "{p}");
+    assert_eq!(p.matches(" reqps</span>").count(), 5, "each value in its unit: {p}");
+    assert!(!p.contains("stats-down"), "a wide panel lays them side by side");
 }

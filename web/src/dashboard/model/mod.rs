@@ -199,6 +199,10 @@ pub struct Panel {
     pub sparkline: bool,
     /// Stat panels: `colorMode` (`value`, `background`, `background_solid`, `none`).
     pub stat_colour_mode: String,
+    /// Stat panels: `textMode` (`auto`, `value`, `value_and_name`, `name`, `none`).
+    pub stat_text_mode: String,
+    /// Stat panels: `orientation` (`auto`, `horizontal`: boxes one under the other, `vertical`: side by side).
+    pub stat_orientation: String,
     /// Pie charts: drawn as a donut.
     pub pie_donut: bool,
     /// Legend calculations shown as columns (`min`, `max`, `mean`, `lastNotNull`…).
@@ -488,6 +492,8 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
             "singlestat" => truthy(&p["sparkline"]["show"]),
             _ => p["options"]["graphMode"] != "none",
         },
+        stat_text_mode: p["options"]["textMode"].as_str().unwrap_or("auto").to_string(),
+        stat_orientation: p["options"]["orientation"].as_str().unwrap_or("auto").to_string(),
         stat_colour_mode: match kind.as_str() {
             "singlestat" if truthy(&p["colorBackground"]) => "background".into(),
             "singlestat" if truthy(&p["colorValue"]) => "value".into(),

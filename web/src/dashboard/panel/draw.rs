@@ -5,7 +5,9 @@
 use super::colour::{gradient, named_colour, scheme};
 use super::legend::value_legend;
 use super::query::Series;
-use super::{inner_height, inner_width, share_of_totals, Cell, Frame, LegendEntry, PanelTime, PanelView, MAX_LINES};
+use super::{
+    inner_height, inner_width, share_of_totals, Cell, Frame, LegendEntry, PanelTime, PanelView, StatBox, MAX_LINES,
+};
 use crate::chart::{self, Line, TimeChart};
 use crate::dashboard::model::{calc_title, reduce};
 use crate::dashboard::model::{AxisPlacement, FieldOptions, Panel, SeriesRef, StackMode, Threshold};
@@ -27,6 +29,13 @@ struct Drawing<'a> {
     /// The drawing's size in pixels.
     w: u32,
     h: u32,
+}
+
+/// The largest font (10 to 80 px) at which `text` fits a box `w` × `h`
+/// pixels: a digit is about 0.62 em wide in the page's sans-serif, bold.
+fn fit_font(text: &str, w: f64, h: f64) -> u32 {
+    let chars = text.chars().count().max(1) as f64;
+    (w / (0.62 * chars)).min(h * 0.85).clamp(10.0, 80.0) as u32
 }
 
 /// Draws `series` into `view` as `p`'s kind.
@@ -76,7 +85,7 @@ pub(super) fn draw(view: &mut PanelView, p: &Panel, f: &Frame, time: &PanelTime,
         "state-timeline" => d.state_timeline(view, &lines, true),
         "status-history" => d.state_timeline(view, &lines, false),
         "heatmap" => view.svg = super::heatmap::draw(p, f, time, &lines, &meta, d.h),
-        "stat" | "singlestat" => d.stat(view, lines),
+        "stat" | "singlestat" => d.stat(view, lines, &options),
         _ => d.time_series(view, lines, &options),
     }
 }
@@ -266,39 +275,13 @@ impl Drawing<'_> {
     }
 
     /// The first series reduced, in its threshold or mapping colour, over its sparkline.
-    fn stat(&self, view: &mut PanelView, lines: Vec<Line>) {
+    fn stat(&self, view: &mut PanelView, lines: Vec<Line>, options: &[FieldOptions]) {
         let p = self.p;
-        let mapped = match lines.first().and_then(|l| reduce(&l.points, &p.reducer)) {
-            None => {
-                view.stat = self.no_value.into();
-                p.map_missing()
-            }
-            Some(v) => {
-                view.stat = crate::units::format(v, &p.unit, p.decimals);
-                // Without thresholds or a scheme the value keeps the text's colour.
-                view.stat_colour = if p.thresholds.is_empty() && !p.colour_mode.starts_with("continuous-") {
-                    "inherit".into()
-                } else {
-                    self.colour_of(v)
-                };
-                p.map_value(v)
-            }
-        };
-        if let Some((text, colour)) = mapped {
-            if !text.is_empty() {
-                view.stat = text;
-            }
-            if !colour.is_empty() {
-                view.stat_colour = named_colour(&colour);
-            }
+        if lines.len() > 1 {
+            return self.stat_boxes(view, &lines, options);
         }
-        match p.stat_colour_mode.as_str() {
-            "none" => view.stat_colour = "inherit".into(),
-            "background" | "background_solid" if view.stat_colour != "inherit" && !view.stat_colour.is_empty() => {
-                view.stat_background = true
-            }
-            _ => {}
-        }
+        let (text, colour, background) = self.stat_reading(lines.first(), &p.unit, p.decimals);
+        (view.stat, view.stat_colour, view.stat_background) = (text, colour, background);
         if p.sparkline && !view.no_data {
             if let Some(l) = lines.first() {
                 // Behind the value, in its colour (the palette's first when the value is plain).
@@ -308,6 +291,83 @@ impl Drawing<'_> {
             }
         }
         view.stat_font = self.stat_font_px(&view.stat);
+    }
+
+    /// One series' stat: its reduced value as shown (mapped, or in `unit`),
+    /// its colour, and whether the colour fills the box (`colorMode`).
+    fn stat_reading(&self, line: Option<&Line>, unit: &str, decimals: Option<usize>) -> (String, String, bool) {
+        let p = self.p;
+        let (mut text, mut colour) = (self.no_value.to_string(), String::new());
+        let mapped = match line.and_then(|l| reduce(&l.points, &p.reducer)) {
+            None => p.map_missing(),
+            Some(v) => {
+                text = crate::units::format(v, unit, decimals);
+                // Without thresholds or a scheme the value keeps the text's colour.
+                colour = if p.thresholds.is_empty() && !p.colour_mode.starts_with("continuous-") {
+                    "inherit".into()
+                } else {
+                    self.colour_of(v)
+                };
+                p.map_value(v)
+            }
+        };
+        if let Some((mapped_text, mapped_colour)) = mapped {
+            if !mapped_text.is_empty() {
+                text = mapped_text;
+            }
+            if !mapped_colour.is_empty() {
+                colour = named_colour(&mapped_colour);
+            }
+        }
+        let background = match p.stat_colour_mode.as_str() {
+            "none" => {
+                colour = "inherit".into();
+                false
+            }
+            "background" | "background_solid" => colour != "inherit" && !colour.is_empty(),
+            _ => false,
+        };
+        (text, colour, background)
+    }
+
+    /// Several series: a box each, side by side when the panel is wider
+    /// than tall (else one under the other), named when `textMode` says so
+    /// (by default when there are several), each value sized to its box.
+    fn stat_boxes(&self, view: &mut PanelView, lines: &[Line], options: &[FieldOptions]) {
+        let p = self.p;
+        let n = lines.len().min(MAX_LINES);
+        let (w, h) = (inner_width(p.grid.w), f64::from(self.h));
+        let across = match p.stat_orientation.as_str() {
+            "horizontal" => false,
+            "vertical" => true,
+            _ => w >= h,
+        };
+        let named = matches!(p.stat_text_mode.as_str(), "auto" | "" | "value_and_name" | "name");
+        let (box_w, box_h) = if across { (w / n as f64, h) } else { (w, h / n as f64) };
+        view.stat_across = across;
+        view.stats = lines
+            .iter()
+            .zip(options)
+            .take(n)
+            .map(|(l, o)| {
+                let (value, colour, background) = self.stat_reading(Some(l), &o.unit, o.decimals);
+                let value = match p.stat_text_mode.as_str() {
+                    "name" => l.name.clone(),
+                    "none" => String::new(),
+                    _ => value,
+                };
+                // The name takes a line of the box when shown.
+                let room = if named { box_h - 16.0 } else { box_h };
+                let font = fit_font(&value, box_w - 8.0, room);
+                StatBox {
+                    name: if named && p.stat_text_mode != "name" { l.name.clone() } else { String::new() },
+                    value,
+                    colour,
+                    background,
+                    font,
+                }
+            })
+            .collect();
     }
 
     /// The legend's entries (those not hidden from it), with their
@@ -382,17 +442,14 @@ impl Drawing<'_> {
         (lines * 16 + 6).min(self.h * 2 / 5 + 6)
     }
 
-    /// Grafana sizes a stat's value to its box: the largest font (10 to
-    /// 80 px) at which the text fits the panel's width and the height under
-    /// the title (a sparkline lies behind it).
+    /// Grafana sizes a stat's value to its box: the panel under its title
+    /// (a sparkline lies behind the value).
     fn stat_font_px(&self, text: &str) -> u32 {
         let (w, h) = match self.f.image {
             Some((w, h)) => (f64::from(w), f64::from(h)),
             None => (inner_width(self.p.grid.w), f64::from(self.h)),
         };
-        let chars = text.chars().count().max(1) as f64;
-        // A digit is about 0.6 em wide in the page's sans-serif, bold.
-        (w / (0.62 * chars)).min(h * 0.85).clamp(10.0, 80.0) as u32
+        fit_font(text, w, h)
     }
 
     /// Each series in its own style, with a legend and its calculations;

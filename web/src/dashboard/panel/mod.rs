@@ -29,6 +29,20 @@ pub(super) struct Cell {
     pub(super) style: String,
 }
 
+/// One value box of a stat panel showing several series.
+pub(super) struct StatBox {
+    /// The series' name (empty when the text mode hides it).
+    pub(super) name: String,
+    /// The value as shown.
+    pub(super) value: String,
+    /// Its colour (`inherit`: the text's).
+    pub(super) colour: String,
+    /// The colour fills the box instead of the text.
+    pub(super) background: bool,
+    /// The value's font size in pixels, fitted to the box.
+    pub(super) font: u32,
+}
+
 pub(super) struct LegendEntry {
     pub(super) colour: String,
     pub(super) name: String,
@@ -49,6 +63,10 @@ pub(super) struct PanelView {
     pub(super) stat_background: bool,
     /// The stat's font size in pixels, fitted to the panel (0: the page's default).
     pub(super) stat_font: u32,
+    /// Stat panels of several series: a box each.
+    pub(super) stats: Vec<StatBox>,
+    /// Those boxes side by side (else one under the other).
+    pub(super) stat_across: bool,
     /// What the panel's JSON asks for that Vigil does not draw, for its info mark.
     pub(super) ignored: String,
     pub(super) text: String,
@@ -199,6 +217,8 @@ pub(super) fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         stat_colour: String::new(),
         stat_background: false,
         stat_font: 0,
+        stats: Vec::new(),
+        stat_across: true,
         ignored: p.field_config.ignored.join("; "),
         text: String::new(),
         error: String::new(),
