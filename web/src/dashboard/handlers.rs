@@ -166,6 +166,39 @@ struct DashboardPage {
     crosshair: bool,
 }
 
+/// The panels to draw, in page order: each with the style it takes instead
+/// of its own (alone for `viewPanel`, after its row's header when opened),
+/// whether it is a row opened in the URL, and the variables a repeated copy sees.
+fn jobs<'a>(placed: &'a [repeat::Placed], view_panel: Option<u64>, is_open: &dyn Fn(u64) -> bool) -> Vec<Job<'a>> {
+    let mut jobs: Vec<Job> = Vec::new();
+    let alone = || Some("grid-column: 1 / span 24; grid-row: span 20;".to_string());
+    for placed in placed {
+        let (p, own) = (placed.panel.as_ref(), placed.resolved.as_deref());
+        if view_panel.is_some_and(|id| id != p.id && !p.children.iter().any(|c| c.id == id)) {
+            continue;
+        }
+        // A collapsed row's panels are not queried (as Grafana) until it is opened.
+        let opened = view_panel.is_none() && p.kind == "row" && p.collapsed && is_open(p.id);
+        if view_panel.is_none() || view_panel == Some(p.id) {
+            jobs.push((p, view_panel.and_then(|_| alone()), opened, own));
+        }
+        for c in p.children.iter().filter(|c| opened || view_panel == Some(c.id)) {
+            let style = match view_panel {
+                Some(_) => alone(),
+                // Its own rows follow the row's header (their y is as if expanded).
+                None => Some(format!(
+                    "grid-column: {} / span {}; grid-row: span {};",
+                    c.grid.x + 1,
+                    c.grid.w.min(24 - c.grid.x),
+                    c.grid.h
+                )),
+            };
+            jobs.push((c, style, false, own));
+        }
+    }
+    jobs
+}
+
 /// `GET /d/<uid>`
 pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(q): RawQuery) -> Response {
     let found = {
@@ -216,36 +249,8 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
         let frame = Frame::new(&resolved, &extra, (from, to), &d.uid, scrape_ms(&st2), now);
         let (marks, annotation_errors) = annotation_marks(&st2, &d, &frame);
         let frame = Frame { marks: &marks, ..frame };
-        // The panels to draw, in page order: each with the style it takes
-        // instead of its own, whether it is a row opened in the URL, and the
-        // variables a repeated copy sees.
         let (placed, repeat_notes) = repeat::expand(&d.panels, &resolved);
-        let mut jobs: Vec<Job> = Vec::new();
-        let alone = || Some("grid-column: 1 / span 24; grid-row: span 20;".to_string());
-        for placed in &placed {
-            let (p, own) = (placed.panel.as_ref(), placed.resolved.as_deref());
-            if view_panel.is_some_and(|id| id != p.id && !p.children.iter().any(|c| c.id == id)) {
-                continue;
-            }
-            // A collapsed row's panels are not queried (as Grafana) until it is opened.
-            let opened = view_panel.is_none() && p.kind == "row" && p.collapsed && is_open(p.id);
-            if view_panel.is_none() || view_panel == Some(p.id) {
-                jobs.push((p, view_panel.and_then(|_| alone()), opened, own));
-            }
-            for c in p.children.iter().filter(|c| opened || view_panel == Some(c.id)) {
-                let style = match view_panel {
-                    Some(_) => alone(),
-                    // Its own rows follow the row's header (their y is as if expanded).
-                    None => Some(format!(
-                        "grid-column: {} / span {}; grid-row: span {};",
-                        c.grid.x + 1,
-                        c.grid.w.min(24 - c.grid.x),
-                        c.grid.h
-                    )),
-                };
-                jobs.push((c, style, false, own));
-            }
-        }
+        let jobs = jobs(&placed, view_panel, &is_open);
         let panels = render_all(&st2, &jobs, &frame);
         DashboardPage {
             links: link_views(&d, &all_dashboards, &resolved, &extra, (&from_s, &to_s)),
