@@ -249,7 +249,8 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
         let frame = Frame::new(&resolved, &extra, (from, to), &d.uid, scrape_ms(&st2), now);
         let (marks, annotation_errors) = annotation_marks(&st2, &d, &frame);
         let frame = Frame { marks: &marks, ..frame };
-        let (placed, repeat_notes) = repeat::expand(&d.panels, &resolved);
+        let (mut placed, repeat_notes) = repeat::expand(&d.panels, &resolved);
+        repeat::compact(&mut placed);
         let jobs = jobs(&placed, view_panel, &is_open);
         let panels = render_all(&st2, &jobs, &frame);
         DashboardPage {

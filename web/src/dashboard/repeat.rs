@@ -2,6 +2,8 @@
 //! as Grafana repeats them: one copy per selected value, each seeing only its
 //! value of the variable, laid side by side (wrapping at `maxPerRow`) or one
 //! under the other; the panels below move down by the rows the copies take.
+//! Then the grid's gravity: every panel floats up as far as the panels above
+//! it let it, as Grafana's layout compacts the grid.
 
 use super::model::Panel;
 use super::vars::Resolved;
@@ -79,6 +81,28 @@ pub(super) fn expand<'a>(panels: &'a [Panel], resolved: &[Resolved]) -> (Vec<Pla
     (out, notes)
 }
 
+/// Moves each panel up as far as it goes without overlapping one placed
+/// before it (in order of row, then column), as Grafana's grid compacts.
+pub(super) fn compact(placed: &mut [Placed]) {
+    let mut order: Vec<usize> = (0..placed.len()).collect();
+    order.sort_by_key(|&k| (placed[k].panel.grid.y, placed[k].panel.grid.x));
+    let mut settled: Vec<(u32, u32, u32, u32)> = Vec::with_capacity(placed.len());
+    for k in order {
+        let g = &placed[k].panel.grid;
+        let (x, w, h) = (g.x, g.w.min(24 - g.x.min(23)), g.h);
+        let overlaps =
+            |y: u32| settled.iter().any(|&(sx, sy, sw, sh)| x < sx + sw && sx < x + w && y < sy + sh && sy < y + h);
+        let mut y = g.y;
+        while y > 0 && !overlaps(y - 1) {
+            y -= 1;
+        }
+        if y != g.y {
+            placed[k].panel.to_mut().grid.y = y;
+        }
+        settled.push((x, y, w, h));
+    }
+}
+
 /// `p`, moved down by `rows`.
 fn moved(p: &Panel, rows: u32) -> Cow<'_, Panel> {
     if rows == 0 {
@@ -119,6 +143,16 @@ mod tests {
             placed[..6].iter().map(|p| p.resolved.as_ref().unwrap()[0].values[0].as_str()).collect();
         assert_eq!(values, ["v0", "v1", "v2", "v3", "v4", "v5"], "each copy sees its own value");
         assert!(placed[6].resolved.is_none());
+    }
+
+    #[test]
+    fn panels_float_up_into_the_room_above_them() {
+        let panels = [panel(1, (0, 0, 12, 4), ""), panel(2, (12, 6, 12, 3), ""), panel(3, (0, 10, 24, 2), "")];
+        let (mut placed, _) = expand(&panels, &[]);
+        compact(&mut placed);
+        let ys: Vec<u32> = placed.iter().map(|p| p.panel.grid.y).collect();
+        // The second has nothing above it; the third stops under the first (its bottom is row 4).
+        assert_eq!(ys, [0, 0, 4]);
     }
 
     #[test]
