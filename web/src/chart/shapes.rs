@@ -15,8 +15,25 @@ fn arc(cx: f64, cy: f64, r: f64, a0: f64, a1: f64) -> Vec<(i32, i32)> {
         .collect()
 }
 
-/// A gauge: a 240° arc from `min` to `max`, filled up to `value` in `colour`.
-pub fn gauge(value: f64, min: f64, max: f64, colour: &str, width: u32, height: u32, theme: Theme) -> String {
+/// What a gauge shows: a value on `min..max` in its colour, and the
+/// threshold bands marked around the arc (`(from, to, colour)` as fractions
+/// of the arc, Grafana's threshold markers).
+pub struct Gauge<'a> {
+    /// The value.
+    pub value: f64,
+    /// The arc's start.
+    pub min: f64,
+    /// The arc's end.
+    pub max: f64,
+    /// The value's colour (`#rrggbb`).
+    pub colour: &'a str,
+    /// Threshold bands outside the arc (none: no markers).
+    pub bands: &'a [(f64, f64, String)],
+}
+
+/// A gauge: a 240° arc from `min` to `max`, filled up to `value` in its
+/// colour, the thresholds' bands in a thin arc around it.
+pub fn gauge(g: &Gauge, width: u32, height: u32, theme: Theme) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
@@ -27,11 +44,22 @@ pub fn gauge(value: f64, min: f64, max: f64, colour: &str, width: u32, height: u
         let (cx, cy) = (w / 2.0, h * 0.62);
         let thick = (r * 0.18).max(4.0) as u32;
         let (start, end) = (210f64.to_radians(), -30f64.to_radians());
+        let along = |f: f64| start + (end - start) * f.clamp(0.0, 1.0);
+        // The markers: a thin band around the outside, the arc within it.
+        let band = (thick / 3).max(2);
+        for (from, to, colour) in g.bands.iter().filter(|(a, b, _)| b > a) {
+            let ring = arc(cx, cy, r - f64::from(band) / 2.0, along(*from), along(*to));
+            let _ = root.draw(&PathElement::new(ring, rgb(colour).stroke_width(band)));
+        }
+        let r = if g.bands.is_empty() { r } else { r - f64::from(band) - 3.0 - f64::from(thick) / 2.0 };
         let _ = root.draw(&PathElement::new(arc(cx, cy, r, start, end), track.stroke_width(thick)));
-        let frac = if max > min && value.is_finite() { ((value - min) / (max - min)).clamp(0.0, 1.0) } else { 0.0 };
+        let frac = if g.max > g.min && g.value.is_finite() {
+            ((g.value - g.min) / (g.max - g.min)).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         if frac > 0.0 {
-            let a = start + (end - start) * frac;
-            let _ = root.draw(&PathElement::new(arc(cx, cy, r, start, a), rgb(colour).stroke_width(thick)));
+            let _ = root.draw(&PathElement::new(arc(cx, cy, r, start, along(frac)), rgb(g.colour).stroke_width(thick)));
         }
         let _ = root.present();
     }
@@ -153,14 +181,17 @@ mod tests {
 
     #[test]
     fn gauges_bars_and_pies_draw_with_escaped_names() {
-        let g = gauge(50.0, 0.0, 100.0, "#73BF69", 200, 120, Theme::Light);
+        let at = |value: f64, bands: &[(f64, f64, String)]| {
+            gauge(&Gauge { value, min: 0.0, max: 100.0, colour: "#73BF69", bands }, 200, 120, Theme::Light)
+        };
+        let g = at(50.0, &[]);
         assert_eq!(g.matches("<polyline").count(), 2, "the track and the value");
         assert!(g.contains("stroke=\"#73BF69\""));
-        assert_eq!(
-            gauge(-5.0, 0.0, 100.0, "#73BF69", 200, 120, Theme::Light).matches("<polyline").count(),
-            1,
-            "nothing filled"
-        );
+        assert_eq!(at(-5.0, &[]).matches("<polyline").count(), 1, "nothing filled");
+        let bands = [(0.0, 0.8, "#73BF69".to_string()), (0.8, 1.0, "#F2495C".to_string())];
+        let marked = at(50.0, &bands);
+        assert_eq!(marked.matches("<polyline").count(), 4, "two threshold bands, the track and the value");
+        assert!(marked.contains("stroke=\"#F2495C\""));
         let b = bars(
             &[("<a>".into(), 3.0, "#5794F2".into()), ("b".into(), 1.0, "#F2495C".into())],
             0.0,

@@ -454,7 +454,7 @@ fn marks(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{bars, gauge, Axis, Theme};
+    use super::super::{bars, gauge, Axis, Gauge, Theme};
     use super::*;
 
     fn frame(width: u32, end: i64, step: i64, theme: Theme) -> TimeChart<'static> {
@@ -586,7 +586,7 @@ mod tests {
         let dark = time_series(&lines, &frame(300, 10, 10, Theme::Dark));
         assert!(dark.contains("fill=\"#181B1F\"") && !dark.contains("currentColor"), "dark background");
         for svg in [
-            gauge(1.0, 0.0, 2.0, "#73BF69", 100, 80, Theme::Page),
+            gauge(&Gauge { value: 1.0, min: 0.0, max: 2.0, colour: "#73BF69", bands: &[] }, 100, 80, Theme::Page),
             bars(&[("a".into(), 1.0, "#73BF69".into())], 0.0, 2.0, 100, 20, Theme::Page),
         ] {
             assert!(svg.contains("\"currentColor\"") && !svg.contains("#010203"), "{svg}");

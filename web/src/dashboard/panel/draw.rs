@@ -153,9 +153,31 @@ impl Drawing<'_> {
                 view.stat = crate::units::format(*v, &p.unit, p.decimals);
                 view.stat_colour = self.colour_of(*v);
                 let height = self.h.max(40);
-                view.svg = chart::gauge(*v, self.lo, self.hi, &view.stat_colour, self.w, height, self.f.theme);
+                let bands = if p.threshold_markers { self.threshold_bands() } else { Vec::new() };
+                let g =
+                    chart::Gauge { value: *v, min: self.lo, max: self.hi, colour: &view.stat_colour, bands: &bands };
+                view.svg = chart::gauge(&g, self.w, height, self.f.theme);
             }
         }
+    }
+
+    /// The thresholds as bands along `lo..hi`: each step from its value (the
+    /// base from `lo`) to the next, as fractions, in its colour.
+    fn threshold_bands(&self) -> Vec<(f64, f64, String)> {
+        let (p, lo, hi) = (self.p, self.lo, self.hi);
+        if hi <= lo {
+            return Vec::new();
+        }
+        let at = |x: f64| if p.thresholds_percent { lo + (hi - lo) * x / 100.0 } else { x };
+        let frac = |v: f64| ((v - lo) / (hi - lo)).clamp(0.0, 1.0);
+        let steps: Vec<(f64, String)> =
+            p.thresholds.iter().map(|t| (t.value.map_or(lo, at), named_colour(&t.colour))).collect();
+        steps
+            .iter()
+            .enumerate()
+            .map(|(k, (from, colour))| (frac(*from), steps.get(k + 1).map_or(1.0, |next| frac(next.0)), colour.clone()))
+            .filter(|(_, _, c)| c.starts_with('#'))
+            .collect()
     }
 
     fn bar_gauge(&self, view: &mut PanelView) {
