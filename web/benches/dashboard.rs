@@ -57,6 +57,7 @@ fn bench(c: &mut Criterion) {
         right: None,
         theme: chart::Theme::Page,
         marks: &[],
+        thresholds: Default::default(),
     };
     eprintln!("chart: {} bytes of SVG", chart::time_series(&lines, &frame).len());
     c.bench_function("chart/10_series_720_points_svg", |b| {

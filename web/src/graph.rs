@@ -214,6 +214,7 @@ fn chart_of(m: Vec<promql::Series>, start: i64, end: i64, step: i64) -> (String,
         right: None,
         theme: chart::Theme::Page,
         marks: &[],
+        thresholds: Default::default(),
     };
     (chart::time_series(&lines, &c), legend)
 }

@@ -65,6 +65,8 @@ const DASHBOARD: &str = r#"{
      "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"}]},
     {"id": 10, "type": "timeseries", "title": "no legend", "gridPos": {"x": 0, "y": 30, "w": 8, "h": 6},
      "options": {"legend": {"showLegend": false}},
+     "fieldConfig": {"defaults": {"custom": {"thresholdsStyle": {"mode": "dashed+area"}},
+       "thresholds": {"mode": "absolute", "steps": [{"value": null, "color": "green"}, {"value": 200, "color": "red"}]}}},
      "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m]))"}]},
     {"id": 11, "type": "heatmap", "title": "latency", "gridPos": {"x": 0, "y": 36, "w": 24, "h": 8},
      "fieldConfig": {"defaults": {"unit": "s"}},
@@ -250,6 +252,12 @@ async fn legends_sort_stand_right_or_hide_as_asked() {
     assert_eq!(&names[..5], ["503", "500", "404", "201", "200"], "{p}");
     let q = panel(&page, 10);
     assert!(!q.contains("class=\"legend") && q.contains("<svg"), "{q}");
+    // Its thresholds, dashed and shaded across the plot.
+    assert!(
+        q.contains("<line class=\"threshold\"") && q.contains("stroke=\"#F2495C\" stroke-dasharray=\"10 10\""),
+        "{q}"
+    );
+    assert_eq!(q.matches("<rect class=\"threshold-area\"").count(), 2, "{q}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

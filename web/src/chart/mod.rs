@@ -124,6 +124,23 @@ pub struct TimeChart<'a> {
     pub theme: Theme,
     /// Times marked across the plot (annotations).
     pub marks: &'a [Mark],
+    /// Thresholds drawn across the plot (`thresholdsStyle`), on the left axis.
+    pub thresholds: Thresholds<'a>,
+}
+
+/// Thresholds across a time series plot: `(from value, colour)` steps,
+/// lowest first (the first from −∞), drawn as lines, dashed lines, and/or
+/// areas, as Grafana's `custom.thresholdsStyle.mode` asks.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Thresholds<'a> {
+    /// The steps: where each starts (`None`: −∞) and its colour (`#rrggbb`).
+    pub steps: &'a [(Option<f64>, String)],
+    /// A line at each step's value.
+    pub line: bool,
+    /// The lines dashed.
+    pub dashed: bool,
+    /// Each step's band shaded.
+    pub area: bool,
 }
 
 /// How an axis labels its values.

@@ -155,6 +155,8 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         let x_of = |t: i64| chart.backend_coord(&(t, lo)).0;
         hover_columns(&mut hover, lines, c, x_of, (xs.start, xs.end), (ys.start, ys.end));
         marks(&mut hover, c, x_of, (xs.start, xs.end), (ys.start, ys.end));
+        let y_of = |v: f64| chart.backend_coord(&(c.start, v.clamp(lo, hi))).1;
+        thresholds(&mut paths.fills, &c.thresholds, y_of, (xs.start, xs.end), (ys.start, ys.end));
         let _ = root.present();
     }
     if let Some(at) = svg.rfind("</svg>") {
@@ -310,6 +312,37 @@ fn interpolated(pts: &[(i32, i32)], how: Interpolation) -> Vec<(i32, i32)> {
     out
 }
 
+/// Thresholds across the plot: bands under the series, lines over the
+/// areas (both in `out`, which is drawn first).
+fn thresholds(
+    out: &mut String,
+    t: &super::Thresholds,
+    y_of: impl Fn(f64) -> i32,
+    (left, right): (i32, i32),
+    (top, bottom): (i32, i32),
+) {
+    for (k, (from, colour)) in t.steps.iter().enumerate() {
+        let colour = xml_escape(colour);
+        let y_from = from.map_or(bottom, &y_of);
+        let y_to = t.steps.get(k + 1).and_then(|n| n.0).map_or(top, &y_of);
+        if t.area && y_from > y_to {
+            let _ = write!(
+                out,
+                r#"<rect class="threshold-area" x="{left}" y="{y_to}" width="{}" height="{}" fill="{colour}" fill-opacity="0.15"/>"#,
+                right - left,
+                y_from - y_to
+            );
+        }
+        if t.line && from.is_some() && (top..=bottom).contains(&y_from) {
+            let dash = if t.dashed { r#" stroke-dasharray="10 10""# } else { "" };
+            let _ = write!(
+                out,
+                r#"<line class="threshold" x1="{left}" y1="{y_from}" x2="{right}" y2="{y_from}" stroke="{colour}"{dash}/>"#
+            );
+        }
+    }
+}
+
 /// A line's width and dashes as SVG attributes (nothing for Grafana's
 /// default 1 px solid line).
 fn style_attributes(s: &SeriesStyle) -> String {
@@ -454,11 +487,23 @@ fn marks(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{bars, gauge, Axis, Gauge, Theme};
+    use super::super::{bars, gauge, Axis, Gauge, Theme, Thresholds};
     use super::*;
 
     fn frame(width: u32, end: i64, step: i64, theme: Theme) -> TimeChart<'static> {
-        TimeChart { width, height: 100, start: 0, end, step, unit: "", decimals: None, right: None, theme, marks: &[] }
+        TimeChart {
+            width,
+            height: 100,
+            start: 0,
+            end,
+            step,
+            unit: "",
+            decimals: None,
+            right: None,
+            theme,
+            marks: &[],
+            thresholds: Default::default(),
+        }
     }
 
     fn line(name: &str, points: Vec<(i64, f64)>, style: SeriesStyle) -> Line {
@@ -640,6 +685,26 @@ mod tests {
         assert!(curve.iter().all(|p| (10..=90).contains(&p.1)), "monotone: no overshoot: {curve:?}");
         assert!(curve.windows(2).all(|w| w[0].0 <= w[1].0), "x increases");
         assert!(curve.len() > 20, "sampled between the points");
+    }
+
+    #[test]
+    fn thresholds_draw_as_lines_dashes_and_areas() {
+        let lines = vec![line("a", vec![(0, 10.0), (10, 90.0)], SeriesStyle::default())];
+        let steps = [(None, "#73BF69".to_string()), (Some(80.0), "#F2495C".to_string())];
+        let with = |line, dashed, area| {
+            let c = TimeChart {
+                thresholds: Thresholds { steps: &steps, line, dashed, area },
+                ..frame(300, 10, 10, Theme::Light)
+            };
+            time_series(&lines, &c)
+        };
+        let lined = with(true, false, false);
+        assert_eq!(lined.matches("<line class=\"threshold\"").count(), 1, "no line for the base step");
+        assert!(lined.contains("stroke=\"#F2495C\"/>") && !lined.contains("threshold-area"));
+        assert!(with(true, true, false).contains("stroke-dasharray=\"10 10\"/>"));
+        let areas = with(false, false, true);
+        assert_eq!(areas.matches("<rect class=\"threshold-area\"").count(), 2, "{areas}");
+        assert!(!with(false, false, false).contains("threshold"));
     }
 
     #[test]

@@ -113,6 +113,7 @@ mod tests {
             right: None,
             theme: Theme::Light,
             marks: &[],
+            thresholds: Default::default(),
         };
         let svg = state_timeline(&rows, &c);
         assert_eq!(svg.matches("<rect class=\"state\"").count(), 3, "{svg}");

@@ -142,6 +142,7 @@ impl Drawing<'_> {
             right: None,
             theme: self.f.theme,
             marks: &[],
+            thresholds: Default::default(),
         }
     }
 
@@ -509,7 +510,24 @@ impl Drawing<'_> {
         }
         let right = drawn.iter().zip(&drawn_options).find(|(l, _)| l.style.right);
         let right = right.map(|(_, o)| chart::Axis { unit: o.unit.as_str(), decimals: o.decimals });
-        let mut frame = TimeChart { unit: left.0, decimals: left.1, right, marks: self.f.marks, ..self.frame(height) };
+        // Thresholds across the plot as the first series' field options draw them.
+        let style = drawn_options.first().map_or("off", |o| o.thresholds_style.as_str());
+        let steps: Vec<(Option<f64>, String)> = drawn_options
+            .first()
+            .map(|o| if o.thresholds.is_empty() { &p.thresholds } else { &o.thresholds })
+            .into_iter()
+            .flatten()
+            .map(|t| (t.value, named_colour(&t.colour)))
+            .filter(|(_, c)| c.starts_with('#'))
+            .collect();
+        let thresholds = chart::Thresholds {
+            steps: &steps,
+            line: matches!(style, "line" | "line+area" | "dashed" | "dashed+area"),
+            dashed: style.starts_with("dashed"),
+            area: style.ends_with("area"),
+        };
+        let mut frame =
+            TimeChart { unit: left.0, decimals: left.1, right, marks: self.f.marks, thresholds, ..self.frame(height) };
         if view.legend_width > 0 {
             frame.width = frame.width.saturating_sub(view.legend_width + 8).max(100);
         }

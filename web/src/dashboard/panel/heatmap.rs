@@ -110,6 +110,7 @@ pub(super) fn draw(
         right: None,
         theme: f.theme,
         marks: &[],
+        thresholds: Default::default(),
     };
     chart::heatmap(&Cells { rows: &rows, times: &times, counts: &counts }, &frame, colour)
 }

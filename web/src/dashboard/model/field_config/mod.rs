@@ -109,7 +109,8 @@ impl FieldMatcher {
 /// and named in the panel's info as ignored).
 fn is_drawn(id: &str) -> bool {
     const STANDARD: [&str; 5] = ["unit", "decimals", "displayName", "color", "thresholds"];
-    const CUSTOM: [&str; 13] = [
+    const CUSTOM: [&str; 14] = [
+        "thresholdsStyle",
         "drawStyle",
         "lineInterpolation",
         "lineWidth",
@@ -388,6 +389,8 @@ pub struct FieldOptions {
     pub hide_in_tooltip: bool,
     /// `custom.hideFrom.viz`: not drawn (still listed in the legend).
     pub hide_in_viz: bool,
+    /// `custom.thresholdsStyle.mode`: `off`, `line`, `dashed`, `area`, `line+area`, `dashed+area`.
+    pub thresholds_style: String,
     /// `thresholds` steps, lowest first (empty: none set).
     pub thresholds: Vec<Threshold>,
     /// `thresholds.mode: percentage`.
@@ -467,6 +470,7 @@ impl FieldOptions {
             hide_in_legend: truthy(&custom["hideFrom"]["legend"]),
             hide_in_tooltip: truthy(&custom["hideFrom"]["tooltip"]),
             hide_in_viz: truthy(&custom["hideFrom"]["viz"]),
+            thresholds_style: text(&custom["thresholdsStyle"]["mode"]).unwrap_or_else(|| "off".into()),
             thresholds: threshold_steps(&c["thresholds"]).unwrap_or_default(),
             thresholds_percent: c["thresholds"]["mode"] == "percentage",
             cell_type: text(&custom["cellOptions"]["type"])
