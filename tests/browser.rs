@@ -93,6 +93,11 @@ const FIT_DASHBOARD: &str = r#"{"uid": "fit", "title": "fit", "graphTooltip": 1,
   {"id": 13, "type": "stat", "title": "Down", "gridPos": {"x": 12, "y": 29, "w": 3, "h": 6}, "options": {"orientation": "horizontal"},
    "fieldConfig": {"defaults": {"unit": "bytes"}},
    "targets": [{"refId": "A", "expr": "sum by (kind) (vigil_tsdb_storage_bytes)", "legendFormat": "{{kind}}"}]},
+  {"id": 14, "type": "bargauge", "title": "Bars", "gridPos": {"x": 15, "y": 29, "w": 9, "h": 6},
+   "options": {"displayMode": "lcd"},
+   "fieldConfig": {"defaults": {"unit": "bytes", "min": 0, "max": 8192, "thresholds": {"mode": "absolute",
+     "steps": [{"value": null, "color": "green"}, {"value": 4096, "color": "orange"}, {"value": 6144, "color": "red"}]}}},
+   "targets": [{"refId": "A", "expr": "sum by (kind) (vigil_tsdb_storage_bytes)", "legendFormat": "{{kind}}"}]},
   {"id": 11, "type": "state-timeline", "title": "States", "gridPos": {"x": 0, "y": 24, "w": 24, "h": 5},
    "fieldConfig": {"defaults": {"mappings": [{"type": "value", "options": {
      "0": {"text": "off", "color": "red"}, "1": {"text": "on", "color": "green"}}}]}},
@@ -110,7 +115,7 @@ const MEASURE: &str = r#"(() => {
   for (const p of document.querySelectorAll('section.panel')) {
     out.panels++;
     const r = p.getBoundingClientRect(), id = p.dataset.panelId;
-    for (const e of p.querySelectorAll('h3, .stat, .stat-name, .stat-value, .legend li, .legend-table td, .legend-table th')) {
+    for (const e of p.querySelectorAll('h3, .stat, .stat-name, .stat-value, .legend li, .legend-table td, .legend-table th, .bar-gauge text')) {
       const b = e.getBoundingClientRect();
       const scrolls = e.closest('.legend, .legend-table');
       const inside = b.left >= r.left - 1 && b.right <= r.right + 1 && (scrolls || (b.top >= r.top - 1 && b.bottom <= r.bottom + 1));
@@ -150,7 +155,7 @@ fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
     let mut page = common::browser::Browser::open(&format!("{}/d/fit?from=now-2m", v.base), (1400, 1000));
     page.screenshot("fit");
     let m = page.eval(MEASURE);
-    assert_eq!(m["panels"], 13, "{m}");
+    assert_eq!(m["panels"], 14, "{m}");
     assert_eq!(m["overflow"], serde_json::json!([]), "clipped or overflowing: {m}");
     assert_eq!(m["narrow"], serde_json::json!([]), "charts narrower than 90 % of their panel: {m}");
 

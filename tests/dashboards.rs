@@ -82,7 +82,9 @@ fn dashboards_are_listed_rendered_and_escaped() {
         b.split("class=\"markdown\"").nth(1).map_or("", |t| &t[..t.len().min(120)])
     );
     assert!(b.contains("class=\"line\""), "the time series panel draws");
-    assert_eq!(b.matches("class=\"swatch\"").count(), 9, "legends of the time series, bars and pie");
+    assert_eq!(b.matches("class=\"swatch\"").count(), 7, "legends of the time series and pie");
+    let bars = b.split("data-panel-id=\"5\"").nth(1).unwrap().split("</section>").next().unwrap();
+    assert_eq!(bars.matches("<g class=\"bar-gauge\">").count(), 2, "a bar per series, named in the gauge: {bars}");
     assert!(!b.contains("panel-error"), "no panel fails");
     assert!(b.contains("<th>Min</th><th>Max</th><th>Mean</th><th>Last *</th>"), "a table legend with its calculations");
     let overridden = b.split("data-panel-id=\"8\"").nth(1).unwrap().split("</section>").next().unwrap();

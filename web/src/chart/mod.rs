@@ -14,7 +14,7 @@ use crate::units;
 use plotters::prelude::*;
 
 pub use heatmap::{heatmap, Cells};
-pub use shapes::{bars, gauge, pie, sparkline, Gauge};
+pub use shapes::{bars, gauge, pie, sparkline, Bar, BarMode, Gauge};
 pub use time_series::time_series;
 pub use timeline::{state_timeline, Stretch};
 

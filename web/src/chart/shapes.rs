@@ -97,36 +97,170 @@ pub fn sparkline(points: &[(i64, f64)], (start, end): (i64, i64), colour: &str, 
     )
 }
 
-/// Horizontal bars, one per (name, value, colour), scaled from `min` to `max`.
-pub fn bars(items: &[(String, f64, String)], min: f64, max: f64, width: u32, height: u32, theme: Theme) -> String {
-    let mut svg = String::new();
-    let mut titles = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        let track = theme.colours().0.mix(0.15);
-        theme.fill(&root);
-        let n = items.len().max(1) as i32;
-        let slot = (height as i32 / n).max(4);
-        for (i, (name, v, colour)) in items.iter().enumerate() {
-            let y0 = i as i32 * slot + 2;
-            let y1 = y0 + slot - 4;
-            let frac = if max > min && v.is_finite() { ((v - min) / (max - min)).clamp(0.0, 1.0) } else { 0.0 };
-            let x1 = (f64::from(width) * frac) as i32;
-            let _ = root.draw(&Rectangle::new([(0, y0), (width as i32, y1)], track.filled()));
-            let _ = root.draw(&Rectangle::new([(0, y0), (x1, y1)], rgb(colour).filled()));
+/// How a bar gauge fills its bars (Grafana's `displayMode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BarMode {
+    /// One colour: the value's.
+    #[default]
+    Basic,
+    /// A gradient through the colours of the range up to the value.
+    Gradient,
+    /// Cells, each in the colour of its place in the range, lit up to the value.
+    Lcd,
+}
+
+/// One bar: its name, its value (and as shown), and the value's colour (`#rrggbb`).
+pub struct Bar {
+    /// Shown by the bar.
+    pub name: String,
+    /// Its value.
+    pub value: f64,
+    /// The value as shown (unit, mapping).
+    pub text: String,
+    /// The value's colour.
+    pub colour: String,
+}
+
+/// A bar gauge: one bar per item scaled from `min` to `max`, across (each
+/// row named above, its value at the end) or `vertical` (side by side),
+/// filled as `mode` says; `colour_at` gives the colour of a value of the
+/// range (for gradients and cells).
+pub fn bars(
+    items: &[Bar],
+    (min, max): (f64, f64),
+    (width, height): (u32, u32),
+    (mode, vertical): (BarMode, bool),
+    colour_at: &dyn Fn(f64) -> String,
+    theme: Theme,
+) -> String {
+    let RGBColor(r, g, b) = theme.colours().0;
+    let fg = format!("#{r:02x}{g:02x}{b:02x}");
+    let (w, h) = (f64::from(width), f64::from(height));
+    let n = items.len().max(1) as f64;
+    // Across, the values stand at the rows' ends: room for the longest, at the rows' font.
+    let font = ((h / n - 18.0) * 0.8).clamp(10.0, 16.0);
+    let longest = items.iter().map(|b| b.text.chars().count()).max().unwrap_or(1) as f64;
+    let reserve = (longest * font * 0.62 + 10.0).min(w / 2.0);
+    let frac = |v: f64| if max > min && v.is_finite() { ((v - min) / (max - min)).clamp(0.0, 1.0) } else { 0.0 };
+    let mut out = String::new();
+    let mut defs = String::new();
+    let _ = write!(
+        out,
+        r#"<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">"#
+    );
+    if let Some(bg) = theme.colours().1 {
+        let RGBColor(r, g, b) = bg;
+        let _ = write!(out, "<rect width=\"100%\" height=\"100%\" fill=\"#{r:02x}{g:02x}{b:02x}\"/>");
+    }
+    for (k, bar) in items.iter().enumerate() {
+        let k = k as f64;
+        // The bar's box: across, a row with its name above; down, a column with its value above.
+        let (x, y, bw, bh, horizontal) = if vertical {
+            let slot = w / n;
+            (k * slot + 2.0, 16.0, slot - 4.0, (h - 34.0).max(4.0), false)
+        } else {
+            let slot = h / n;
+            (0.0, k * slot + 14.0, (w - reserve).max(10.0), (slot - 18.0).max(3.0), true)
+        };
+        let name = xml_escape(&bar.name);
+        let text = xml_escape(&bar.text);
+        let f = frac(bar.value);
+        let track = format!(r#"fill="{fg}" fill-opacity="0.1""#);
+        let _ = write!(out, "<g class=\"bar-gauge\"><title>{name}: {text}</title>");
+        if horizontal {
             let _ = write!(
-                titles,
-                r#"<rect x="0" y="{y0}" width="{width}" height="{}" fill="transparent"><title>{}: {v}</title></rect>"#,
-                y1 - y0,
-                xml_escape(name)
+                out,
+                r#"<text x="{x}" y="{}" font-family="sans-serif" font-size="11" fill="{fg}">{name}</text>"#,
+                y - 3.0
+            );
+        } else {
+            let _ = write!(
+                out,
+                r#"<text x="{}" y="{}" text-anchor="middle" font-family="sans-serif" font-size="11" fill="{fg}">{name}</text>"#,
+                x + bw / 2.0,
+                h - 4.0
             );
         }
-        let _ = root.present();
+        match mode {
+            BarMode::Lcd => {
+                // Cells of about 8 px with 2 px between them.
+                let cells = ((if horizontal { bw } else { bh }) / 10.0).floor().max(1.0) as usize;
+                for c in 0..cells {
+                    let (t0, t1) = (c as f64 / cells as f64, (c + 1) as f64 / cells as f64);
+                    let colour = colour_at(min + (max - min) * (t0 + t1) / 2.0);
+                    let lit = t1 <= f + 1e-9;
+                    let (cx, cy, cw, ch) = if horizontal {
+                        (x + bw * t0, y, bw / cells as f64 - 2.0, bh)
+                    } else {
+                        (x, y + bh * (1.0 - t1), bw, bh / cells as f64 - 2.0)
+                    };
+                    let opacity = if lit { 1.0 } else { 0.15 };
+                    let _ = write!(
+                        out,
+                        r#"<rect class="cell" x="{cx:.1}" y="{cy:.1}" width="{:.1}" height="{:.1}" fill="{colour}" fill-opacity="{opacity}"/>"#,
+                        cw.max(1.0),
+                        ch.max(1.0)
+                    );
+                }
+            }
+            _ => {
+                let _ = write!(out, r#"<rect x="{x:.1}" y="{y:.1}" width="{bw:.1}" height="{bh:.1}" {track}/>"#);
+                let fill = if mode == BarMode::Gradient {
+                    // From the range's start to the value, through the colours on the way.
+                    let id = format!("bar-gradient-{}", k as usize);
+                    let (x2, y2) = if horizontal { ("100%", "0%") } else { ("0%", "0%") };
+                    let y1 = if horizontal { "0%" } else { "100%" };
+                    let _ = write!(defs, r#"<linearGradient id="{id}" x1="0%" y1="{y1}" x2="{x2}" y2="{y2}">"#);
+                    for s in 0..=4 {
+                        let t = f64::from(s) / 4.0;
+                        let _ = write!(
+                            defs,
+                            r#"<stop offset="{}%" stop-color="{}"/>"#,
+                            t * 100.0,
+                            colour_at(min + (max - min) * f * t)
+                        );
+                    }
+                    defs.push_str("</linearGradient>");
+                    format!("url(#{id})")
+                } else {
+                    bar.colour.clone()
+                };
+                let (fx, fy, fw, fh) =
+                    if horizontal { (x, y, bw * f, bh) } else { (x, y + bh * (1.0 - f), bw, bh * f) };
+                if f > 0.0 {
+                    let _ = write!(
+                        out,
+                        r#"<rect class="bar" x="{fx:.1}" y="{fy:.1}" width="{fw:.1}" height="{fh:.1}" fill="{fill}"/>"#
+                    );
+                }
+            }
+        }
+        // The value in its colour: at the end of the row, or above the column.
+        if horizontal {
+            let _ = write!(
+                out,
+                r#"<text x="{}" y="{}" font-family="sans-serif" font-size="{}" font-weight="600" fill="{}">{text}</text>"#,
+                x + bw + 6.0,
+                y + bh / 2.0 + 5.0,
+                (bh * 0.8).clamp(10.0, 18.0),
+                bar.colour
+            );
+        } else {
+            let _ = write!(
+                out,
+                r#"<text x="{}" y="12" text-anchor="middle" font-family="sans-serif" font-size="12" font-weight="600" fill="{}">{text}</text>"#,
+                x + bw / 2.0,
+                bar.colour
+            );
+        }
+        out.push_str("</g>");
     }
-    if let Some(at) = svg.rfind("</svg>") {
-        svg.insert_str(at, &titles);
+    if !defs.is_empty() {
+        let at = out.find('>').map_or(0, |i| i + 1);
+        out.insert_str(at, &format!("<defs>{defs}</defs>"));
     }
-    theme.finish(svg)
+    out.push_str("</svg>");
+    theme.finish(out)
 }
 
 /// A pie (or a donut): one slice per (name, value), palette colours in order.
@@ -192,15 +326,26 @@ mod tests {
         let marked = at(50.0, &bands);
         assert_eq!(marked.matches("<polyline").count(), 4, "two threshold bands, the track and the value");
         assert!(marked.contains("stroke=\"#F2495C\""));
-        let b = bars(
-            &[("<a>".into(), 3.0, "#5794F2".into()), ("b".into(), 1.0, "#F2495C".into())],
-            0.0,
-            4.0,
-            200,
-            60,
-            Theme::Page,
-        );
+        let items = [
+            Bar { name: "<a>".into(), value: 3.0, text: "3".into(), colour: "#5794F2".into() },
+            Bar { name: "b".into(), value: 1.0, text: "1".into(), colour: "#F2495C".into() },
+        ];
+        let colour_at = |v: f64| if v < 2.0 { "#73BF69".to_string() } else { "#F2495C".to_string() };
+        let bar = |mode, vertical| bars(&items, (0.0, 4.0), (200, 60), (mode, vertical), &colour_at, Theme::Page);
+        let b = bar(BarMode::Basic, false);
         assert!(b.contains("&lt;a&gt;") && !b.contains("<a>"));
+        assert_eq!(b.matches("<rect class=\"bar\"").count(), 2);
+        assert!(
+            bar(BarMode::Gradient, false).contains("url(#bar-gradient-0)")
+                && bar(BarMode::Gradient, false).contains("<linearGradient")
+        );
+        let lcd = bar(BarMode::Lcd, true);
+        assert!(
+            lcd.contains("<rect class=\"cell\"")
+                && lcd.contains("fill-opacity=\"0.15\"")
+                && lcd.contains("fill-opacity=\"1\""),
+            "{lcd}"
+        );
         let p = pie(&[("x".into(), 1.0), ("<y>".into(), 3.0), ("zero".into(), 0.0)], true, 200, 200, Theme::Page);
         assert!(p.contains("<polygon") && p.contains("75.0%") && p.contains("&lt;y&gt;"));
         // A donut is drawn as ring slices, with no hole painted in a background colour.

@@ -487,7 +487,7 @@ fn marks(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{bars, gauge, Axis, Gauge, Theme, Thresholds};
+    use super::super::{bars, gauge, Axis, Bar, BarMode, Gauge, Theme, Thresholds};
     use super::*;
 
     fn frame(width: u32, end: i64, step: i64, theme: Theme) -> TimeChart<'static> {
@@ -632,7 +632,14 @@ mod tests {
         assert!(dark.contains("fill=\"#181B1F\"") && !dark.contains("currentColor"), "dark background");
         for svg in [
             gauge(&Gauge { value: 1.0, min: 0.0, max: 2.0, colour: "#73BF69", bands: &[] }, 100, 80, Theme::Page),
-            bars(&[("a".into(), 1.0, "#73BF69".into())], 0.0, 2.0, 100, 20, Theme::Page),
+            bars(
+                &[Bar { name: "a".into(), value: 1.0, text: "1".into(), colour: "#73BF69".into() }],
+                (0.0, 2.0),
+                (100, 40),
+                (BarMode::Basic, false),
+                &|_| "#73BF69".to_string(),
+                Theme::Page,
+            ),
         ] {
             assert!(svg.contains("\"currentColor\"") && !svg.contains("#010203"), "{svg}");
         }

@@ -215,6 +215,8 @@ pub struct Panel {
     pub repeat_vertical: bool,
     /// Most copies side by side (`maxPerRow`, 4 by default).
     pub max_per_row: u32,
+    /// Bar gauges: `displayMode` (`gradient`, the default, `basic`, `lcd`).
+    pub bar_mode: String,
     /// Gauges: the thresholds marked around the arc (`showThresholdMarkers`, on by default).
     pub threshold_markers: bool,
     /// Heatmaps: the colour scheme of the cells (`options.color.scheme`, Oranges by default).
@@ -509,6 +511,7 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         repeat_vertical: p["repeatDirection"] == "v",
         max_per_row: num(&p["maxPerRow"]).map_or(4, |m| m.clamp(1.0, 24.0) as u32),
         threshold_markers: p["options"]["showThresholdMarkers"] != false,
+        bar_mode: p["options"]["displayMode"].as_str().unwrap_or("gradient").to_string(),
         heatmap_scheme: p["options"]["color"]["scheme"].as_str().unwrap_or("Oranges").to_string(),
         field_config: FieldConfig::from_panel(p, &kind),
         mappings: mappings(p),

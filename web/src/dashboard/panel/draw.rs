@@ -185,10 +185,39 @@ impl Drawing<'_> {
         if self.reduced.is_empty() {
             view.stat = self.no_value.into();
         }
-        let items: Vec<(String, f64, String)> =
-            self.reduced.iter().map(|(n, v)| (n.clone(), *v, self.colour_of(*v))).collect();
-        view.legend = value_legend(&self.reduced, |i| items[i].2.clone(), self.p);
-        view.svg = chart::bars(&items, self.lo, self.hi, self.w, self.h.saturating_sub(20).max(20), self.f.theme);
+        let p = self.p;
+        let items: Vec<chart::Bar> = self
+            .reduced
+            .iter()
+            .map(|(name, v)| {
+                let (text, colour) = p.map_value(*v).unwrap_or_default();
+                chart::Bar {
+                    name: name.clone(),
+                    value: *v,
+                    text: if text.is_empty() { crate::units::format(*v, &p.unit, p.decimals) } else { text },
+                    colour: if colour.is_empty() { self.colour_of(*v) } else { named_colour(&colour) },
+                }
+            })
+            .collect();
+        let mode = match p.bar_mode.as_str() {
+            "lcd" => chart::BarMode::Lcd,
+            "basic" => chart::BarMode::Basic,
+            _ => chart::BarMode::Gradient,
+        };
+        let vertical = match p.stat_orientation.as_str() {
+            "vertical" => true,
+            "horizontal" => false,
+            _ => self.w < self.h,
+        };
+        let colour_at = |v: f64| self.colour_of(v);
+        view.svg = chart::bars(
+            &items,
+            (self.lo, self.hi),
+            (self.w, self.h.max(20)),
+            (mode, vertical),
+            &colour_at,
+            self.f.theme,
+        );
     }
 
     /// One row per label set; a value column per query, as Grafana joins them.
