@@ -133,7 +133,8 @@ pub struct TimeChart<'a> {
 /// areas, as Grafana's `custom.thresholdsStyle.mode` asks.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Thresholds<'a> {
-    /// The steps: where each starts (`None`: −∞) and its colour (`#rrggbb`).
+    /// The steps: where each starts (`None`: −∞) and its colour (`#rrggbb`;
+    /// empty: transparent, drawn as nothing).
     pub steps: &'a [(Option<f64>, String)],
     /// A line at each step's value.
     pub line: bool,

@@ -322,6 +322,9 @@ fn thresholds(
     (top, bottom): (i32, i32),
 ) {
     for (k, (from, colour)) in t.steps.iter().enumerate() {
+        if colour.is_empty() {
+            continue;
+        }
         let colour = xml_escape(colour);
         let y_from = from.map_or(bottom, &y_of);
         let y_to = t.steps.get(k + 1).and_then(|n| n.0).map_or(top, &y_of);

@@ -546,8 +546,8 @@ impl Drawing<'_> {
             .map(|o| if o.thresholds.is_empty() { &p.thresholds } else { &o.thresholds })
             .into_iter()
             .flatten()
-            .map(|t| (t.value, named_colour(&t.colour)))
-            .filter(|(_, c)| c.starts_with('#'))
+            // A transparent step (or any colour that is not one) bounds its neighbours and draws nothing.
+            .map(|t| (t.value, Some(named_colour(&t.colour)).filter(|c| c.starts_with('#')).unwrap_or_default()))
             .collect();
         let thresholds = chart::Thresholds {
             steps: &steps,

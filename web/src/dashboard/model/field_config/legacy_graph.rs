@@ -84,8 +84,58 @@ pub(super) fn legacy_graph_defaults(p: &Value) -> Value {
         let mode = if truthy(&p["percentage"]) { "percent" } else { "normal" };
         custom.insert("stacking".into(), json!({"mode": mode, "group": "A"}));
     }
+    if let Some((steps, mode)) = legacy_thresholds(&p["thresholds"]) {
+        custom.insert("thresholdsStyle".into(), json!({ "mode": mode }));
+        out["thresholds"] = json!({"mode": "absolute", "steps": steps});
+    }
     out["custom"] = Value::Object(custom);
     out
+}
+
+/// A legacy graph's `thresholds` (`[{value, op: gt|lt, colorMode, fill, line}]`) as
+/// threshold steps and a `thresholdsStyle` mode, as Grafana's migration builds
+/// them: `gt` starts a coloured step, `lt` colours what lies below it (the
+/// rest transparent, which draws nothing).
+fn legacy_thresholds(t: &Value) -> Option<(Vec<Value>, &'static str)> {
+    let mut list: Vec<&Value> = t.as_array()?.iter().filter(|x| num(&x["value"]).is_some()).collect();
+    if list.is_empty() {
+        return None;
+    }
+    list.sort_by(|a, b| num(&a["value"]).unwrap_or(0.0).total_cmp(&num(&b["value"]).unwrap_or(0.0)));
+    let colour = |x: &Value| match x["colorMode"].as_str() {
+        Some("warning") => "orange".to_string(),
+        Some("custom") => x["fillColor"].as_str().or(x["lineColor"].as_str()).unwrap_or("red").to_string(),
+        _ => "red".to_string(),
+    };
+    let (mut steps, mut area, mut line) = (Vec::new(), false, false);
+    for (k, x) in list.iter().enumerate() {
+        let value = num(&x["value"]);
+        area |= truthy(&x["fill"]);
+        line |= truthy(&x["line"]);
+        let next = list.get(k + 1);
+        match x["op"].as_str() {
+            Some("lt") => {
+                if steps.is_empty() {
+                    steps.push(json!({"value": null, "color": colour(x)}));
+                }
+                let after = match next {
+                    Some(n) if n["op"] == "lt" => colour(n),
+                    _ => "transparent".into(),
+                };
+                steps.push(json!({"value": value, "color": after}));
+            }
+            _ => steps.push(json!({"value": value, "color": colour(x)})),
+        }
+    }
+    if steps.first().is_some_and(|s| !s["value"].is_null()) {
+        steps.insert(0, json!({"value": null, "color": "transparent"}));
+    }
+    let mode = match (line, area) {
+        (true, true) => "line+area",
+        (false, true) => "area",
+        _ => "line",
+    };
+    Some((steps, mode))
 }
 
 /// A legacy graph's `aliasColors` and `seriesOverrides` as overrides, after

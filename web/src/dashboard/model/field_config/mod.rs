@@ -628,6 +628,23 @@ mod tests {
     }
 
     #[test]
+    fn legacy_graph_thresholds_migrate_to_steps_and_a_style() {
+        let panel = json!({"type": "graph", "thresholds": [
+            {"value": 90, "op": "gt", "colorMode": "critical", "fill": true, "line": true},
+            {"value": 70, "op": "gt", "colorMode": "warning", "fill": true, "line": false},
+            {"value": 10, "op": "lt", "colorMode": "custom", "fillColor": "blue", "fill": false, "line": true}]});
+        let fc = FieldConfig::from_panel(&panel, "graph");
+        assert_eq!(fc.defaults["custom"]["thresholdsStyle"]["mode"], "line+area");
+        assert_eq!(
+            fc.defaults["thresholds"]["steps"],
+            json!([{"value": null, "color": "blue"}, {"value": 10.0, "color": "transparent"},
+                   {"value": 70.0, "color": "orange"}, {"value": 90.0, "color": "red"}])
+        );
+        let o = resolve(panel, "x");
+        assert_eq!((o.thresholds_style.as_str(), o.thresholds.len()), ("line+area", 4));
+    }
+
+    #[test]
     fn set_path_replaces_whole_objects_and_creates_missing_parents() {
         let mut c = Map::new();
         set_path(&mut c, "custom.stacking", &json!({"mode": "normal"}));
