@@ -182,27 +182,7 @@ pub fn bars(
             );
         }
         match mode {
-            BarMode::Lcd => {
-                // Cells of about 8 px with 2 px between them.
-                let cells = ((if horizontal { bw } else { bh }) / 10.0).floor().max(1.0) as usize;
-                for c in 0..cells {
-                    let (t0, t1) = (c as f64 / cells as f64, (c + 1) as f64 / cells as f64);
-                    let colour = colour_at(min + (max - min) * (t0 + t1) / 2.0);
-                    let lit = t1 <= f + 1e-9;
-                    let (cx, cy, cw, ch) = if horizontal {
-                        (x + bw * t0, y, bw / cells as f64 - 2.0, bh)
-                    } else {
-                        (x, y + bh * (1.0 - t1), bw, bh / cells as f64 - 2.0)
-                    };
-                    let opacity = if lit { 1.0 } else { 0.15 };
-                    let _ = write!(
-                        out,
-                        r#"<rect class="cell" x="{cx:.1}" y="{cy:.1}" width="{:.1}" height="{:.1}" fill="{colour}" fill-opacity="{opacity}"/>"#,
-                        cw.max(1.0),
-                        ch.max(1.0)
-                    );
-                }
-            }
+            BarMode::Lcd => lcd_cells(&mut out, (x, y, bw, bh, horizontal), f, &|t| colour_at(min + (max - min) * t)),
             _ => {
                 let _ = write!(out, r#"<rect x="{x:.1}" y="{y:.1}" width="{bw:.1}" height="{bh:.1}" {track}/>"#);
                 let fill = if mode == BarMode::Gradient {
@@ -261,6 +241,34 @@ pub fn bars(
     }
     out.push_str("</svg>");
     theme.finish(out)
+}
+
+/// An lcd bar: cells of about 8 px with 2 px between them along the box
+/// `(x, y, w, h, across)`, each in the colour of its place (`colour_at` a
+/// fraction of the range), lit up to the fraction `f`.
+fn lcd_cells(
+    out: &mut String,
+    (x, y, bw, bh, horizontal): (f64, f64, f64, f64, bool),
+    f: f64,
+    colour_at: &dyn Fn(f64) -> String,
+) {
+    let cells = ((if horizontal { bw } else { bh }) / 10.0).floor().max(1.0) as usize;
+    for c in 0..cells {
+        let (t0, t1) = (c as f64 / cells as f64, (c + 1) as f64 / cells as f64);
+        let colour = colour_at((t0 + t1) / 2.0);
+        let opacity = if t1 <= f + 1e-9 { 1.0 } else { 0.15 };
+        let (cx, cy, cw, ch) = if horizontal {
+            (x + bw * t0, y, bw / cells as f64 - 2.0, bh)
+        } else {
+            (x, y + bh * (1.0 - t1), bw, bh / cells as f64 - 2.0)
+        };
+        let _ = write!(
+            out,
+            r#"<rect class="cell" x="{cx:.1}" y="{cy:.1}" width="{:.1}" height="{:.1}" fill="{colour}" fill-opacity="{opacity}"/>"#,
+            cw.max(1.0),
+            ch.max(1.0)
+        );
+    }
 }
 
 /// A pie (or a donut): one slice per (name, value), palette colours in order.
