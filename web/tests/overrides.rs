@@ -82,6 +82,11 @@ const DASHBOARD: &str = r#"{
     {"id": 14, "type": "stat", "title": "codes", "gridPos": {"x": 0, "y": 56, "w": 24, "h": 4},
      "fieldConfig": {"defaults": {"unit": "reqps"}},
      "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"}]},
+    {"id": 15, "type": "table", "title": "reduced", "gridPos": {"x": 0, "y": 60, "w": 12, "h": 6},
+     "fieldConfig": {"defaults": {"unit": "reqps"}},
+     "transformations": [{"id": "reduce", "options": {"reducers": ["max", "lastNotNull"]}},
+                         {"id": "organize", "options": {"renameByName": {"Field": "Code"}}}],
+     "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"}]},
     {"id": 7, "type": "table", "title": "columns", "gridPos": {"x": 16, "y": 18, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "Up"}]},
@@ -309,4 +314,14 @@ async fn a_stat_of_several_series_shows_a_named_box_for_each() {
     assert_eq!(names, ["200", "201", "404", "500", "503"], "{p}");
     assert_eq!(p.matches(" reqps</span>").count(), 5, "each value in its unit: {p}");
     assert!(!p.contains("stats-down"), "a wide panel lays them side by side");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reduce_transformation_gives_a_row_per_series_and_a_column_per_reducer() {
+    let page = page().await;
+    let p = panel(&page, 15);
+    assert!(p.contains("<thead><tr><th>Code</th><th>Max</th><th>Last *</th></tr></thead>"), "{p}");
+    let rows = p.matches("<tr><td>").count();
+    assert_eq!(rows, 5, "one row per code: {p}");
+    assert!(p.contains("<tr><td>200</td><td>") && p.contains(" reqps</td>"), "{p}");
 }

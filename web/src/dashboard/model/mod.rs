@@ -11,7 +11,7 @@ mod reducers;
 pub use field_config::{
     AxisPlacement, DrawStyle, FieldConfig, FieldMatcher, FieldOptions, FieldOverride, SeriesRef, StackMode,
 };
-use fields::{legend_calcs, legend_options, mappings, organize, thresholds};
+use fields::{legend_calcs, legend_options, mappings, organize, reduce_transform, thresholds};
 pub use fields::{LegendOptions, Mapping, Organize};
 pub use reducers::{calc_title, reduce};
 use serde_json::Value;
@@ -173,6 +173,8 @@ pub struct Panel {
     pub no_value: String,
     /// Tables: the `organize` transformation (columns hidden, ordered, renamed).
     pub organize: Organize,
+    /// Tables: a `reduce` transformation's reducers (a row per series, a column per reducer).
+    pub reduce_rows: Option<Vec<String>>,
     /// Tables: value cells coloured by thresholds (`color-background`, `color-text`).
     pub cell_colour: String,
     /// Panel `interval`: the smallest step its queries may use.
@@ -480,6 +482,7 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
             .filter(|c| !c.is_empty() && matches!(s(&defaults["color"], "mode").as_str(), "fixed" | "shades")),
         no_value: s(defaults, "noValue"),
         organize: organize(p),
+        reduce_rows: reduce_transform(p),
         cell_colour: Some(s(&custom["cellOptions"], "type"))
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| s(custom, "displayMode")),

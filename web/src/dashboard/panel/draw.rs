@@ -80,6 +80,7 @@ pub(super) fn draw(view: &mut PanelView, p: &Panel, f: &Frame, time: &PanelTime,
             view.legend = value_legend(&d.reduced, |i| chart::colour(i).to_string(), p);
             view.svg = chart::pie(&d.reduced, p.pie_donut, d.w.min(d.h.max(60) * 2), d.h.max(60), f.theme);
         }
+        "table" if p.reduce_rows.is_some() => d.reduced_table(view, &lines, &options),
         "table" => d.table(view, &lines, &meta),
         "heatmap" | "state-timeline" | "status-history" if view.no_data => view.stat = d.no_value.into(),
         "state-timeline" => d.state_timeline(view, &lines, true),
@@ -218,6 +219,35 @@ impl Drawing<'_> {
             &colour_at,
             self.f.theme,
         );
+    }
+
+    /// Grafana's `reduce` transformation (series to rows): a row per series,
+    /// its name under `Field` and a column per reducer (titled as Grafana
+    /// titles it), each value in the series' unit and coloured as the cells say.
+    fn reduced_table(&self, view: &mut PanelView, lines: &[Line], options: &[FieldOptions]) {
+        let p = self.p;
+        let reducers = p.reduce_rows.as_deref().unwrap_or_default();
+        let head: Vec<String> =
+            std::iter::once("Field".to_string()).chain(reducers.iter().map(|r| calc_title(r))).collect();
+        let cols = p.organize.apply(&head);
+        view.table_head = cols.iter().map(|(_, title)| title.clone()).collect();
+        view.table_rows = lines
+            .iter()
+            .zip(options)
+            .map(|(l, o)| {
+                let mut cells = vec![Cell { text: l.name.clone(), style: String::new() }];
+                cells.extend(reducers.iter().map(|r| match reduce(&l.points, r) {
+                    Some(v) => {
+                        Cell { text: crate::units::format(v, &o.unit, o.decimals), style: self.cell_style(v, o) }
+                    }
+                    None => Cell { text: String::new(), style: String::new() },
+                }));
+                cols.iter().map(|(i, _)| cells[*i].clone()).collect()
+            })
+            .collect();
+        if view.table_rows.is_empty() {
+            view.stat = self.no_value.into();
+        }
     }
 
     /// One row per label set; a value column per query, as Grafana joins them.
