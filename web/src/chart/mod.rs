@@ -81,6 +81,9 @@ pub struct SeriesStyle {
     pub point_size: f64,
     /// The stacking group it is summed in (`None`: not stacked).
     pub stack: Option<String>,
+    /// Gaps (missing or NaN points) bridged when at most this long, in ms
+    /// (`spanNulls`; `None`: every gap breaks the line).
+    pub span_nulls: Option<i64>,
     /// Scaled on the right axis.
     pub right: bool,
 }
@@ -97,6 +100,7 @@ impl Default for SeriesStyle {
             show_points: None,
             point_size: 4.0,
             stack: None,
+            span_nulls: None,
             right: false,
         }
     }

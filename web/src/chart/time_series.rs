@@ -44,11 +44,17 @@ fn stack_lines(lines: &[Line]) -> (Vec<Points>, Vec<Option<Points>>) {
 
 /// Runs of points to be joined: split at NaN and at steps longer than 1.5 × `step`.
 fn segments(points: &[(i64, f64)], step: i64) -> Vec<&[(i64, f64)]> {
+    segments_within(points, step.saturating_mul(3) / 2)
+}
+
+/// Runs of points to be joined: split at NaN and where the next point is
+/// more than `max_gap` ms away.
+fn segments_within(points: &[(i64, f64)], max_gap: i64) -> Vec<&[(i64, f64)]> {
     let mut out = Vec::new();
     let mut start = None;
     for i in 0..points.len() {
         let ok = points[i].1.is_finite();
-        let joined = i > 0 && points[i - 1].1.is_finite() && (points[i].0 - points[i - 1].0) * 2 <= step * 3;
+        let joined = i > 0 && points[i - 1].1.is_finite() && points[i].0 - points[i - 1].0 <= max_gap;
         match (start, ok) {
             (Some(s), true) if joined => {
                 let _ = s;
@@ -214,7 +220,16 @@ impl Drawn {
             return;
         }
         let stroke = style_attributes(s);
-        for seg in segments(top, step) {
+        // spanNulls: gaps (missing or NaN points) up to its length are bridged.
+        let spanned: Vec<(i64, f64)>;
+        let runs = match s.span_nulls {
+            Some(span) => {
+                spanned = top.iter().copied().filter(|p| p.1.is_finite()).collect();
+                segments_within(&spanned, span.max(step.saturating_mul(3) / 2))
+            }
+            None => segments(top, step),
+        };
+        for seg in runs {
             let isolated = seg.len() == 1 && s.show_points != Some(false);
             if s.draw == Draw::Points || s.show_points == Some(true) || isolated {
                 let r = s.point_size / 2.0;
@@ -552,6 +567,20 @@ mod tests {
             vec![(0, 1.0), (10, 2.0), (20, f64::NAN), (30, 3.0), (40, 4.0), (100, 5.0), (110, 6.0)];
         let segs: Vec<Vec<i64>> = segments(&p, 10).iter().map(|s| s.iter().map(|x| x.0).collect()).collect();
         assert_eq!(segs, vec![vec![0, 10], vec![30, 40], vec![100, 110]]);
+    }
+
+    #[test]
+    fn span_nulls_bridges_gaps_up_to_its_length() {
+        let p = vec![(0, 1.0), (10, 2.0), (20, f64::NAN), (30, 3.0), (40, 4.0), (100, 5.0), (110, 6.0)];
+        let drawn = |span| {
+            let style = SeriesStyle { span_nulls: span, ..SeriesStyle::default() };
+            time_series(&[line("a", p.clone(), style)], &frame(300, 110, 10, Theme::Light))
+                .matches("<path class=\"line\"")
+                .count()
+        };
+        assert_eq!(drawn(None), 3, "broken at the NaN and at the long gap");
+        assert_eq!(drawn(Some(20)), 2, "the NaN bridged, the 60 ms gap not");
+        assert_eq!(drawn(Some(i64::MAX)), 1, "spanNulls: true joins everything");
     }
 
     #[test]

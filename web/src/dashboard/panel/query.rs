@@ -101,6 +101,7 @@ fn series_style(o: &FieldOptions) -> SeriesStyle {
         },
         point_size: o.point_size,
         stack: (o.stack != StackMode::None).then(|| o.stack_group.clone()),
+        span_nulls: o.span_nulls,
         // The side is chosen with the other series (see `draw`).
         right: false,
     }

@@ -109,7 +109,8 @@ impl FieldMatcher {
 /// and named in the panel's info as ignored).
 fn is_drawn(id: &str) -> bool {
     const STANDARD: [&str; 5] = ["unit", "decimals", "displayName", "color", "thresholds"];
-    const CUSTOM: [&str; 14] = [
+    const CUSTOM: [&str; 15] = [
+        "spanNulls",
         "thresholdsStyle",
         "drawStyle",
         "lineInterpolation",
