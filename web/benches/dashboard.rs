@@ -55,6 +55,7 @@ fn bench(c: &mut Criterion) {
         unit: "bytes",
         decimals: None,
         right: None,
+        bounds: Default::default(),
         theme: chart::Theme::Page,
         marks: &[],
         thresholds: Default::default(),

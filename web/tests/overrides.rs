@@ -65,7 +65,7 @@ const DASHBOARD: &str = r#"{
      "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"}]},
     {"id": 10, "type": "timeseries", "title": "no legend", "gridPos": {"x": 0, "y": 30, "w": 8, "h": 6},
      "options": {"legend": {"showLegend": false}},
-     "fieldConfig": {"defaults": {"custom": {"thresholdsStyle": {"mode": "dashed+area"}},
+     "fieldConfig": {"defaults": {"min": 0, "max": 1000, "custom": {"thresholdsStyle": {"mode": "dashed+area"}},
        "thresholds": {"mode": "absolute", "steps": [{"value": null, "color": "green"}, {"value": 200, "color": "red"}]}}},
      "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m]))"}]},
     {"id": 11, "type": "heatmap", "title": "latency", "gridPos": {"x": 0, "y": 36, "w": 24, "h": 8},
@@ -263,6 +263,8 @@ async fn legends_sort_stand_right_or_hide_as_asked() {
         "{q}"
     );
     assert_eq!(q.matches("<rect class=\"threshold-area\"").count(), 2, "{q}");
+    // Its axis from the panel's min to its max, not the data's range.
+    assert!(q.contains("\n1 K\n</text>") && q.contains("\n0\n</text>"), "{q}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

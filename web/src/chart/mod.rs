@@ -124,6 +124,8 @@ pub struct TimeChart<'a> {
     pub decimals: Option<usize>,
     /// The right axis's unit and decimals, drawn when a series is on it.
     pub right: Option<Axis<'a>>,
+    /// The left and the right axis's bounds (`min`, `max`, `axisSoftMin`, `axisSoftMax`).
+    pub bounds: (Bounds, Bounds),
     /// Light or dark.
     pub theme: Theme,
     /// Times marked across the plot (annotations).
@@ -155,6 +157,35 @@ pub struct Axis<'a> {
     pub unit: &'a str,
     /// Decimals (`None`: chosen by the value).
     pub decimals: Option<usize>,
+}
+
+/// An axis's bounds: hard ones replace the data's range at that end, soft
+/// ones widen it to take them in (Grafana's `min`/`max` and `axisSoftMin`/`axisSoftMax`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Bounds {
+    /// `min`.
+    pub min: Option<f64>,
+    /// `max`.
+    pub max: Option<f64>,
+    /// `axisSoftMin`.
+    pub soft_min: Option<f64>,
+    /// `axisSoftMax`.
+    pub soft_max: Option<f64>,
+}
+
+impl Bounds {
+    /// The range `(lo, hi)` from the data's, bounded.
+    pub fn apply(&self, (mut lo, mut hi): (f64, f64)) -> (f64, f64) {
+        lo = self.soft_min.map_or(lo, |s| lo.min(s));
+        hi = self.soft_max.map_or(hi, |s| hi.max(s));
+        lo = self.min.unwrap_or(lo);
+        hi = self.max.unwrap_or(hi);
+        if hi > lo {
+            (lo, hi)
+        } else {
+            (lo, lo + 1.0)
+        }
+    }
 }
 
 /// A time (`start == end`) or a span marked across a time series chart, as

@@ -105,14 +105,18 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         if lines.iter().filter(|l| l.style.right == right).any(on_zero) && lo > 0.0 {
             lo = 0.0;
         }
-        (lo, hi)
+        if right {
+            c.bounds.1.apply((lo, hi))
+        } else {
+            c.bounds.0.apply((lo, hi))
+        }
     };
     let ((lo, hi), (lo2, hi2)) = (range(false), range(true));
     let right_axis = c.right.filter(|_| lines.iter().any(|l| l.style.right));
     let span = (c.end - c.start).max(1);
     let mut paths = Drawn { step: c.step, ..Drawn::default() };
     let mut hover = String::new();
-    let plot_x: (i32, i32);
+    let (plot_x, plot_y): ((i32, i32), (i32, i32));
     {
         let root = SVGBackend::with_string(&mut svg, (c.width, c.height)).into_drawing_area();
         c.theme.fill(&root);
@@ -148,8 +152,11 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
                 .y_label_formatter(&|y| units::format(*y, axis.unit, axis.decimals))
                 .draw();
         }
-        let at_left = |t: i64, v: f64| chart.backend_coord(&(t, v.clamp(lo, hi)));
-        let at_right = |t: i64, v: f64| chart.borrow_secondary().backend_coord(&(t, v.clamp(lo2, hi2)));
+        // Values past the axis's bounds run off the plot (clipped below), as in
+        // Grafana; kept within ten plot heights so pixels stay finite.
+        let past = |v: f64, lo: f64, hi: f64| v.clamp(lo - 10.0 * (hi - lo), hi + 10.0 * (hi - lo));
+        let at_left = |t: i64, v: f64| chart.backend_coord(&(t, past(v, lo, hi)));
+        let at_right = |t: i64, v: f64| chart.borrow_secondary().backend_coord(&(t, past(v, lo2, hi2)));
         for (i, l) in lines.iter().enumerate() {
             let hex = xml_escape(l.colour.as_deref().unwrap_or(PALETTE[i % PALETTE.len()]));
             let at: &dyn Fn(i64, f64) -> (i32, i32) = if l.style.right { &at_right } else { &at_left };
@@ -158,6 +165,7 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         }
         let (xs, ys) = chart.plotting_area().get_pixel_range();
         plot_x = (xs.start, xs.end);
+        plot_y = (ys.start, ys.end);
         let x_of = |t: i64| chart.backend_coord(&(t, lo)).0;
         hover_columns(&mut hover, lines, c, x_of, (xs.start, xs.end), (ys.start, ys.end));
         marks(&mut hover, c, x_of, (xs.start, xs.end), (ys.start, ys.end));
@@ -166,7 +174,13 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         let _ = root.present();
     }
     if let Some(at) = svg.rfind("</svg>") {
-        svg.insert_str(at, &(paths.fills + &paths.strokes + &paths.points + &hover));
+        // The series in a viewport of the plot's own size: what runs past it is clipped.
+        let (x, y, w, h) = (plot_x.0, plot_y.0 - 1, plot_x.1 - plot_x.0 + 1, plot_y.1 - plot_y.0 + 2);
+        let series = format!(
+            "<svg class=\"plot\" x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" viewBox=\"{x} {y} {w} {h}\">{}{}{}</svg>",
+            paths.fills, paths.strokes, paths.points
+        );
+        svg.insert_str(at, &(series + &hover));
     }
     // Where the time axis runs, for the page's drag-to-zoom.
     if let Some(end) = svg.starts_with("<svg ").then(|| svg.find('>')).flatten() {
@@ -505,7 +519,7 @@ fn marks(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{bars, gauge, Axis, Bar, BarMode, Gauge, Theme, Thresholds};
+    use super::super::{bars, gauge, Axis, Bar, BarMode, Bounds, Gauge, Theme, Thresholds};
     use super::*;
 
     fn frame(width: u32, end: i64, step: i64, theme: Theme) -> TimeChart<'static> {
@@ -518,6 +532,7 @@ mod tests {
             unit: "",
             decimals: None,
             right: None,
+            bounds: Default::default(),
             theme,
             marks: &[],
             thresholds: Default::default(),
@@ -744,6 +759,35 @@ mod tests {
         let areas = with(false, false, true);
         assert_eq!(areas.matches("<rect class=\"threshold-area\"").count(), 2, "{areas}");
         assert!(!with(false, false, false).contains("threshold"));
+    }
+
+    #[test]
+    fn hard_bounds_replace_the_data_range_and_soft_ones_widen_it() {
+        let b = Bounds { min: Some(0.0), max: Some(100.0), ..Bounds::default() };
+        assert_eq!(b.apply((12.0, 40.0)), (0.0, 100.0));
+        let soft = Bounds { soft_min: Some(0.0), soft_max: Some(100.0), ..Bounds::default() };
+        assert_eq!(soft.apply((12.0, 140.0)), (0.0, 140.0), "data past a soft bound keeps its room");
+        assert_eq!(
+            Bounds { min: Some(5.0), ..Bounds::default() }.apply((0.0, 2.0)),
+            (5.0, 6.0),
+            "never an empty range"
+        );
+        let lines = vec![line("a", vec![(0, 10.0), (10, 20.0)], SeriesStyle::default())];
+        let c = TimeChart {
+            bounds: (Bounds { min: Some(0.0), max: Some(100.0), ..Bounds::default() }, Bounds::default()),
+            ..frame(300, 10, 10, Theme::Light)
+        };
+        assert!(time_series(&lines, &c).contains("\n100\n</text>"), "the axis reaches the max");
+        // A series past the max runs off the plot: drawn inside the plot's own
+        // viewport (which clips it), not flattened along the top.
+        let over = vec![line("a", vec![(0, 10.0), (10, 400.0)], SeriesStyle::default())];
+        let svg = time_series(&over, &c);
+        let plot = &svg[svg.find("<svg class=\"plot\"").expect("a plot viewport")..];
+        let d = &plot[plot.find("<path class=\"line\"").expect("the line")..];
+        let d = &d[d.find(" d=\"").unwrap() + 4..];
+        let ys: Vec<i32> = path_points(&d[..d.find('"').unwrap()]).iter().map(|p| p.1).collect();
+        let top: i32 = plot["<svg class=\"plot\" x=\"".len()..].split('"').nth(2).unwrap().parse().unwrap();
+        assert!(ys.iter().any(|y| *y < top), "the line leaves the plot's top ({top}): {ys:?}");
     }
 
     #[test]

@@ -111,6 +111,7 @@ mod tests {
             unit: "",
             decimals: None,
             right: None,
+            bounds: Default::default(),
             theme: Theme::Light,
             marks: &[],
             thresholds: Default::default(),

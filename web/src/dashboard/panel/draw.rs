@@ -141,6 +141,7 @@ impl Drawing<'_> {
             unit: &self.p.unit,
             decimals: self.p.decimals,
             right: None,
+            bounds: Default::default(),
             theme: self.f.theme,
             marks: &[],
             thresholds: Default::default(),
@@ -567,6 +568,17 @@ impl Drawing<'_> {
                 AxisPlacement::Left | AxisPlacement::Hidden => false,
             };
         }
+        // Each axis bounded by the first of its series' options.
+        let bounds_of = |right: bool| {
+            let o = drawn.iter().zip(&drawn_options).find(|(l, _)| l.style.right == right).map(|(_, o)| *o);
+            o.map_or_else(chart::Bounds::default, |o| chart::Bounds {
+                min: o.min,
+                max: o.max,
+                soft_min: o.soft_min,
+                soft_max: o.soft_max,
+            })
+        };
+        let bounds = (bounds_of(false), bounds_of(true));
         let right = drawn.iter().zip(&drawn_options).find(|(l, _)| l.style.right);
         let right = right.map(|(_, o)| chart::Axis { unit: o.unit.as_str(), decimals: o.decimals });
         // Thresholds across the plot as the first series' field options draw them.
@@ -585,8 +597,15 @@ impl Drawing<'_> {
             dashed: style.starts_with("dashed"),
             area: style.ends_with("area"),
         };
-        let mut frame =
-            TimeChart { unit: left.0, decimals: left.1, right, marks: self.f.marks, thresholds, ..self.frame(height) };
+        let mut frame = TimeChart {
+            unit: left.0,
+            decimals: left.1,
+            right,
+            bounds,
+            marks: self.f.marks,
+            thresholds,
+            ..self.frame(height)
+        };
         if view.legend_width > 0 {
             frame.width = frame.width.saturating_sub(view.legend_width + 8).max(100);
         }

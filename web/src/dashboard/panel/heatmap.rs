@@ -108,6 +108,7 @@ pub(super) fn draw(
         unit: &p.unit,
         decimals: p.decimals,
         right: None,
+        bounds: Default::default(),
         theme: f.theme,
         marks: &[],
         thresholds: Default::default(),

@@ -108,8 +108,10 @@ impl FieldMatcher {
 /// Whether Vigil draws what a property sets (the others are kept, resolved,
 /// and named in the panel's info as ignored).
 fn is_drawn(id: &str) -> bool {
-    const STANDARD: [&str; 5] = ["unit", "decimals", "displayName", "color", "thresholds"];
-    const CUSTOM: [&str; 15] = [
+    const STANDARD: [&str; 7] = ["unit", "decimals", "displayName", "color", "thresholds", "min", "max"];
+    const CUSTOM: [&str; 17] = [
+        "axisSoftMin",
+        "axisSoftMax",
         "spanNulls",
         "thresholdsStyle",
         "drawStyle",
@@ -380,6 +382,10 @@ pub struct FieldOptions {
     pub axis: AxisPlacement,
     /// `custom.axisLabel`.
     pub axis_label: String,
+    /// `custom.axisSoftMin`: the axis reaches at least this low.
+    pub soft_min: Option<f64>,
+    /// `custom.axisSoftMax`: the axis reaches at least this high.
+    pub soft_max: Option<f64>,
     /// `custom.scaleDistribution`: the log base, for a log scale.
     pub log_base: Option<f64>,
     /// `custom.transform: negative-Y`: drawn below zero.
@@ -464,6 +470,8 @@ impl FieldOptions {
                 _ => AxisPlacement::Auto,
             },
             axis_label: text(&custom["axisLabel"]).unwrap_or_default(),
+            soft_min: num(&custom["axisSoftMin"]).filter(|v| v.is_finite()),
+            soft_max: num(&custom["axisSoftMax"]).filter(|v| v.is_finite()),
             log_base: (custom["scaleDistribution"]["type"] == "log")
                 .then(|| num(&custom["scaleDistribution"]["log"]).unwrap_or(2.0))
                 .filter(|b| *b > 1.0),
