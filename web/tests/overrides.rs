@@ -12,6 +12,7 @@ use fixture::{HOUR, T0};
 
 const DASHBOARD: &str = r#"{
   "uid": "o", "title": "overrides",
+  "templating": {"list": [{"name": "code", "type": "custom", "query": "200,500", "current": {"value": "200"}}]},
   "panels": [
     {"id": 1, "type": "timeseries", "title": "stacked with a total", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 9},
      "fieldConfig": {
@@ -87,6 +88,12 @@ const DASHBOARD: &str = r#"{
      "transformations": [{"id": "reduce", "options": {"reducers": ["max", "lastNotNull"]}},
                          {"id": "organize", "options": {"renameByName": {"Field": "Code"}}}],
      "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"}]},
+    {"id": 16, "type": "timeseries", "title": "in and out", "gridPos": {"x": 12, "y": 60, "w": 12, "h": 6},
+     "fieldConfig": {"defaults": {"unit": "reqps"}, "overrides": [
+       {"matcher": {"id": "byRegexp", "options": "/out/"}, "properties": [{"id": "custom.transform", "value": "negative-Y"}]}]},
+     "options": {"legend": {"displayMode": "table", "calcs": ["min", "max"]}},
+     "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total{code=\"$code\"}[5m]))", "legendFormat": "in"},
+                 {"refId": "B", "expr": "sum(rate(http_requests_total[5m]))", "legendFormat": "out"}]},
     {"id": 7, "type": "table", "title": "columns", "gridPos": {"x": 16, "y": 18, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "Up"}]},
@@ -326,4 +333,32 @@ async fn a_reduce_transformation_gives_a_row_per_series_and_a_column_per_reducer
     let rows = p.matches("<tr><td>").count();
     assert_eq!(rows, 5, "one row per code: {p}");
     assert!(p.contains("<tr><td>200</td><td>") && p.contains(" reqps</td>"), "{p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_negative_y_series_is_drawn_below_zero_and_its_legend_keeps_the_values_as_queried() {
+    let page = page().await;
+    let p = panel(&page, 16);
+    let row = |name: &str| {
+        let r = &p[p.find(&format!("{name}</td>")).unwrap_or_else(|| panic!("{name} in {p}"))..];
+        r[..r.find("</tr>").unwrap()].to_string()
+    };
+    let out = row("out");
+    assert!(out.contains(" reqps</td>") && !out.contains(">-"), "min and max of the rates, not negated: {out}");
+    // The axis reaches below zero for it.
+    assert!(p.contains("\n-") && p.contains(" reqps\n</text>"), "{p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panels_menu_lists_its_queries_as_run_and_opens_each_in_the_query_page() {
+    let page = page().await;
+    let p = panel(&page, 16);
+    let menu = &p[p.find("<details class=\"panel-queries\">").expect("a query menu")..];
+    // Variables interpolated, text escaped, each query a link to /graph over the panel's range.
+    assert!(menu.contains("sum(rate(http_requests_total{code=&#34;200&#34;}[5m]))"), "{menu}");
+    let hrefs: Vec<&str> = menu.split("<a href=\"").skip(1).map(|h| &h[..h.find('"').unwrap()]).collect();
+    assert_eq!(hrefs.len(), 2, "{menu}");
+    assert!(hrefs[0].starts_with("/graph?expr=sum%28rate%28http_requests_total%7Bcode%3D%22200%22"), "{}", hrefs[0]);
+    assert!(hrefs[0].contains("&#38;range=3600s&#38;end="), "{}", hrefs[0]);
+    assert!(!panel(&page, 4).is_empty());
 }

@@ -232,8 +232,8 @@ impl Theme {
     fn colours(self) -> (RGBColor, Option<RGBColor>) {
         match self {
             Theme::Page => (PAGE_FG, None),
-            Theme::Light => (rgb("#464c54"), Some(rgb("#ffffff"))),
-            Theme::Dark => (rgb("#c7d0d9"), Some(rgb("#181b1f"))),
+            Theme::Light => (RGBColor(0x46, 0x4c, 0x54), Some(RGBColor(0xff, 0xff, 0xff))),
+            Theme::Dark => (RGBColor(0xc7, 0xd0, 0xd9), Some(RGBColor(0x18, 0x1b, 0x1f))),
         }
     }
 
@@ -299,9 +299,33 @@ pub fn colour(i: usize) -> &'static str {
     PALETTE[i % PALETTE.len()]
 }
 
-fn rgb(hex: &str) -> RGBColor {
-    let v = u32::from_str_radix(hex.trim_start_matches('#'), 16).unwrap_or(0x808080);
-    RGBColor((v >> 16) as u8, (v >> 8) as u8, v as u8)
+/// A colour as Grafana writes them: `#rgb`, `#rrggbb`, `#rrggbbaa`, `rgb(r, g, b)`
+/// or `rgba(r, g, b, a)` (grey for anything else).
+fn rgb(c: &str) -> RGBAColor {
+    const GREY: RGBAColor = RGBAColor(128, 128, 128, 1.0);
+    let c = c.trim();
+    if let Some(hex) = c.strip_prefix('#') {
+        let full: String = match hex.len() {
+            3 | 4 => hex.chars().flat_map(|d| [d, d]).collect(),
+            _ => hex.to_string(),
+        };
+        let Ok(v) = u32::from_str_radix(&full, 16) else { return GREY };
+        return match full.len() {
+            6 => RGBAColor((v >> 16) as u8, (v >> 8) as u8, v as u8, 1.0),
+            8 => RGBAColor((v >> 24) as u8, (v >> 16) as u8, (v >> 8) as u8, f64::from(v as u8) / 255.0),
+            _ => GREY,
+        };
+    }
+    let Some(args) = c.strip_prefix("rgba(").or_else(|| c.strip_prefix("rgb(")).and_then(|a| a.strip_suffix(')'))
+    else {
+        return GREY;
+    };
+    let n: Vec<f64> = args.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+    match n[..] {
+        [r, g, b] => RGBAColor(r as u8, g as u8, b as u8, 1.0),
+        [r, g, b, a] => RGBAColor(r as u8, g as u8, b as u8, a.clamp(0.0, 1.0)),
+        _ => GREY,
+    }
 }
 
 /// `&`, `<`, `>`, `"` and `'` escaped for XML text and attributes.
@@ -363,6 +387,16 @@ mod tests {
         let c = colour_by_name("cpu0");
         assert_eq!(c, colour_by_name("cpu0"), "the same name, the same colour");
         assert!(contrast_with_white(c) >= 3.0, "{c}");
+    }
+
+    #[test]
+    fn colours_are_read_in_every_notation_grafana_writes() {
+        assert_eq!(rgb("#73BF69"), RGBAColor(0x73, 0xbf, 0x69, 1.0));
+        assert_eq!(rgb("#fff"), RGBAColor(255, 255, 255, 1.0));
+        assert_eq!(rgb("rgba(50, 172, 45, 0.97)"), RGBAColor(50, 172, 45, 0.97));
+        assert_eq!(rgb("rgb(245,54,54)"), RGBAColor(245, 54, 54, 1.0));
+        assert_eq!(rgb("#ff000080").0, 255);
+        assert_eq!(rgb("purple"), RGBAColor(128, 128, 128, 1.0), "names are resolved before drawing");
     }
 
     #[test]

@@ -131,7 +131,8 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         let Ok(chart) = chart else { return String::new() };
         let mut chart = chart.set_secondary_coord(c.start..c.end.max(c.start + 1), lo2..hi2);
         let label_style = ("sans-serif", 11).into_font().color(&fg);
-        let y_labels = ((c.height / 40) as usize).max(2);
+        // About one label per 30 px of height, as Grafana spaces them (at least three).
+        let y_labels = ((c.height / 30) as usize).max(3);
         let _ = chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)

@@ -464,7 +464,15 @@ impl Drawing<'_> {
             .zip(options)
             .filter(|(_, o)| !o.hide_in_legend)
             .map(|(l, o)| {
-                let values: Vec<Option<f64>> = p.legend_calcs.iter().map(|c| reduce(&l.points, c)).collect();
+                // Negative-Y only draws below zero: the legend reduces the values as queried.
+                let unflipped: Vec<(i64, f64)>;
+                let points = if o.negative_y {
+                    unflipped = l.points.iter().map(|&(t, v)| (t, -v)).collect();
+                    &unflipped
+                } else {
+                    &l.points
+                };
+                let values: Vec<Option<f64>> = p.legend_calcs.iter().map(|c| reduce(points, c)).collect();
                 let calcs = values
                     .iter()
                     .map(|v| v.map_or("—".into(), |v| crate::units::format(v, &o.unit, o.decimals)))

@@ -85,6 +85,8 @@ pub(super) struct PanelView {
     pub(super) text_html: String,
     /// The panel's own range in words (`Last 1 hour timeshift -1d`), if shown.
     pub(super) time_info: String,
+    /// Its queries as run, for the panel's menu.
+    pub(super) queries: Vec<query::PanelQueryRun>,
 }
 
 /// What every panel of one page view shares.
@@ -231,6 +233,7 @@ pub(super) fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         legend_width: 0,
         text_html: String::new(),
         time_info: if p.hide_time_override { String::new() } else { time_info(&time.time_from, &time.time_shift) },
+        queries: Vec::new(),
     };
     match p.kind.as_str() {
         "row" => return view,
@@ -253,7 +256,10 @@ pub(super) fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
             return view;
         }
     }
-    match query::run(st, p, f, &time) {
+    let mut queries = Vec::new();
+    let run = query::run(st, p, f, &time, &mut queries);
+    view.queries = queries;
+    match run {
         Ok(series) => draw::draw(&mut view, p, f, &time, series),
         Err(e) => view.error = e,
     }

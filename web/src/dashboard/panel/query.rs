@@ -20,15 +20,46 @@ pub(super) struct Series {
     pub(super) options: Vec<FieldOptions>,
 }
 
-/// Runs every target of `p`; the first failure (parse or evaluation) is the
-/// panel's error, named by its `refId`.
-pub(super) fn run(st: &AppState, p: &Panel, f: &Frame, time: &PanelTime) -> Result<Series, String> {
+/// One target's query as run, and where the query page shows it (Grafana's
+/// panel menu, Explore).
+pub(in crate::dashboard) struct PanelQueryRun {
+    /// The target's `refId`.
+    pub(in crate::dashboard) ref_id: String,
+    /// Its expression, variables interpolated.
+    pub(in crate::dashboard) expr: String,
+    /// `/graph` over the same range, end and step.
+    pub(in crate::dashboard) href: String,
+}
+
+impl PanelQueryRun {
+    fn new(ref_id: &str, expr: &str, time: &PanelTime, step: i64) -> PanelQueryRun {
+        let q = form_urlencoded::Serializer::new(String::new())
+            .append_pair("expr", expr)
+            .append_pair("range", &format!("{}s", ((time.to - time.from) / 1000).max(1)))
+            .append_pair("end", &format!("{:.3}", time.to as f64 / 1000.0))
+            .append_pair("step", &format!("{}s", (step / 1000).max(1)))
+            .finish();
+        PanelQueryRun { ref_id: ref_id.to_string(), expr: expr.to_string(), href: format!("/graph?{q}") }
+    }
+}
+
+/// Runs every target of `p`, each expression as run (variables interpolated)
+/// kept in `queries`; the first failure (parse or evaluation) is the panel's
+/// error, named by its `refId`.
+pub(super) fn run(
+    st: &AppState,
+    p: &Panel,
+    f: &Frame,
+    time: &PanelTime,
+    queries: &mut Vec<PanelQueryRun>,
+) -> Result<Series, String> {
     let (from, to) = (time.from, time.to);
     let mut out = Series { lines: Vec::new(), meta: Vec::new(), options: Vec::new() };
     for t in &p.targets {
         let (step, scrape) = time.query_step(t, f);
         let b = f.vars((from, to), step, scrape);
         let expr = vars::interpolate(&t.expr, f.resolved, &b, Destination::Query);
+        queries.push(PanelQueryRun::new(&t.ref_id, &expr, time, step));
         let failed = |e: &dyn std::fmt::Display| format!("{}: {e}", t.ref_id);
         let parsed = promql::parse(&expr).map_err(|e| failed(&e))?;
         // The range query's series, then the instant query's (a point at `to`).
