@@ -105,38 +105,6 @@ const FIT_DASHBOARD: &str = r#"{"uid": "fit", "title": "fit", "graphTooltip": 1,
                {"refId": "B", "expr": "time() % 40 >= bool 20", "legendFormat": "every 20 s"}]}
  ]}"#;
 
-/// What overflows its panel, measured in the page Chromium laid out: titles,
-/// stat values, legend entries and values (legends may scroll up and down
-/// inside the panel, never out of its sides; text cut with an ellipsis, as
-/// Grafana cuts long names, is not overflow); and each chart's width as a
-/// share of its panel's inner width.
-const MEASURE: &str = r#"(() => {
-  const out = { overflow: [], narrow: [], panels: 0 };
-  for (const p of document.querySelectorAll('section.panel')) {
-    out.panels++;
-    const r = p.getBoundingClientRect(), id = p.dataset.panelId;
-    for (const e of p.querySelectorAll('h3, .stat, .stat-name, .stat-value, .legend li, .legend-table td, .legend-table th, .bar-gauge text')) {
-      const b = e.getBoundingClientRect();
-      const scrolls = e.closest('.legend, .legend-table');
-      const inside = b.left >= r.left - 1 && b.right <= r.right + 1 && (scrolls || (b.top >= r.top - 1 && b.bottom <= r.bottom + 1));
-      const cut = getComputedStyle(e).textOverflow === 'ellipsis';
-      if (!inside || (!cut && e.scrollWidth > e.clientWidth + 1)) out.overflow.push(id + ': ' + e.tagName + '.' + e.className + ' ' + e.textContent.trim().slice(0, 40));
-    }
-    const svg = p.querySelector(':scope > svg');
-    if (svg && p.querySelector('.legend, .legend-table')) {
-      const style = getComputedStyle(p), legend = p.querySelector('.legend, .legend-table');
-      const beside = p.classList.contains('legend-right') ? legend.getBoundingClientRect().width + 8 : 0;
-      const inner = p.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - beside;
-      // The drawing keeps its aspect ratio: its width is what the box's height allows.
-      const box = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal;
-      const drawn = vb && vb.height ? Math.min(box.width, box.height * vb.width / vb.height) : box.width;
-      const share = drawn / inner;
-      if (share < 0.9) out.narrow.push(id + ': ' + share.toFixed(2));
-    }
-  }
-  return out;
-})()"#;
-
 #[test]
 #[ignore = "needs Debian's chromium package; .ci/run installs it"]
 fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
@@ -154,7 +122,7 @@ fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
     });
     let mut page = common::browser::Browser::open(&format!("{}/d/fit?from=now-2m", v.base), (1400, 1000));
     page.screenshot("fit");
-    let m = page.eval(MEASURE);
+    let m = page.eval(common::browser::MEASURE_PANELS);
     assert_eq!(m["panels"], 14, "{m}");
     assert_eq!(m["overflow"], serde_json::json!([]), "clipped or overflowing: {m}");
     assert_eq!(m["narrow"], serde_json::json!([]), "charts narrower than 90 % of their panel: {m}");

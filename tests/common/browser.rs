@@ -221,3 +221,36 @@ fn base64_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+/// What overflows its panel, measured in the page Chromium laid out: titles,
+/// stat values, legend entries and values (legends may scroll up and down
+/// inside the panel, never out of its sides; text cut with an ellipsis, as
+/// Grafana cuts long names, is not overflow); and each chart's width as a
+/// share of its panel's inner width.
+#[allow(dead_code)] // not every test that opens a browser measures panels
+pub const MEASURE_PANELS: &str = r#"(() => {
+  const out = { overflow: [], narrow: [], panels: 0 };
+  for (const p of document.querySelectorAll('section.panel')) {
+    out.panels++;
+    const r = p.getBoundingClientRect(), id = p.dataset.panelId;
+    for (const e of p.querySelectorAll('h3, .stat, .stat-name, .stat-value, .legend li, .legend-table td, .legend-table th, .bar-gauge text')) {
+      const b = e.getBoundingClientRect();
+      const scrolls = e.closest('.legend, .legend-table, .bar-scroll');
+      const inside = b.left >= r.left - 1 && b.right <= r.right + 1 && (scrolls || (b.top >= r.top - 1 && b.bottom <= r.bottom + 1));
+      const cut = getComputedStyle(e).textOverflow === 'ellipsis';
+      if (!inside || (!cut && e.scrollWidth > e.clientWidth + 1)) out.overflow.push(id + ': ' + e.tagName + '.' + e.className + ' ' + e.textContent.trim().slice(0, 40));
+    }
+    const svg = p.querySelector(':scope > svg');
+    if (svg && p.querySelector('.legend, .legend-table')) {
+      const style = getComputedStyle(p), legend = p.querySelector('.legend, .legend-table');
+      const beside = p.classList.contains('legend-right') ? legend.getBoundingClientRect().width + 8 : 0;
+      const inner = p.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - beside;
+      // The drawing keeps its aspect ratio: its width is what the box's height allows.
+      const box = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal;
+      const drawn = vb && vb.height ? Math.min(box.width, box.height * vb.width / vb.height) : box.width;
+      const share = drawn / inner;
+      if (share < 0.9) out.narrow.push(id + ': ' + share.toFixed(2));
+    }
+  }
+  return out;
+})()"#;

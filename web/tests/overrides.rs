@@ -94,6 +94,18 @@ const DASHBOARD: &str = r#"{
      "options": {"legend": {"displayMode": "table", "calcs": ["min", "max"]}},
      "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total{code=\"$code\"}[5m]))", "legendFormat": "in"},
                  {"refId": "B", "expr": "sum(rate(http_requests_total[5m]))", "legendFormat": "out"}]},
+    {"id": 17, "type": "gauge", "title": "swap used", "gridPos": {"x": 0, "y": 66, "w": 4, "h": 4},
+     "fieldConfig": {"defaults": {"unit": "percent", "mappings": [{"type": "special", "options": {"match": "null", "result": {"text": "N/A"}}}]}},
+     "options": {"reduceOptions": {"calcs": ["lastNotNull"]}},
+     "targets": [{"refId": "A", "expr": "(sum(up) > bool 5) * (sum(up) / 0 * 0)"}]},
+    {"id": 18, "type": "gauge", "title": "nothing", "gridPos": {"x": 4, "y": 66, "w": 4, "h": 4},
+     "fieldConfig": {"defaults": {"mappings": [{"type": "special", "options": {"match": "null", "result": {"text": "N/A"}}}]}},
+     "targets": [{"refId": "A", "expr": "up{job=\"absent\"}"}]},
+    {"id": 19, "type": "timeseries", "title": "not a number", "gridPos": {"x": 8, "y": 66, "w": 8, "h": 4},
+     "targets": [{"refId": "A", "expr": "sum(up) / 0 * 0", "legendFormat": "ratio"}]},
+    {"id": 20, "type": "bargauge", "title": "many bars", "gridPos": {"x": 16, "y": 66, "w": 4, "h": 3},
+     "options": {"displayMode": "basic", "orientation": "horizontal"},
+     "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"}]},
     {"id": 7, "type": "table", "title": "columns", "gridPos": {"x": 16, "y": 18, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "Up"}]},
@@ -361,4 +373,28 @@ async fn a_panels_menu_lists_its_queries_as_run_and_opens_each_in_the_query_page
     assert!(hrefs[0].starts_with("/graph?expr=sum%28rate%28http_requests_total%7Bcode%3D%22200%22"), "{}", hrefs[0]);
     assert!(hrefs[0].contains("&#38;range=3600s&#38;end="), "{}", hrefs[0]);
     assert!(!panel(&page, 4).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_series_without_a_value_shows_what_null_maps_to_and_no_series_says_no_data() {
+    let page = page().await;
+    // Node Exporter Full's "SWAP Used" on a host without swap: NaN throughout, null mapped to N/A.
+    let swap = panel(&page, 17);
+    assert!(swap.contains(">N/A</div>") && !swap.contains("data-no-data"), "{swap}");
+    let nothing = panel(&page, 18);
+    assert!(nothing.contains("data-no-data") && nothing.contains(">No data</div>"), "{nothing}");
+    // A time series of NaN is listed, its plot empty, as Grafana draws it.
+    let nan = panel(&page, 19);
+    assert!(!nan.contains("data-no-data") && nan.contains("</span>ratio</li>"), "{nan}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bar_gauges_keep_bars_at_their_minimum_height_and_scroll_the_rest() {
+    let page = page().await;
+    let p = panel(&page, 20);
+    // Five bars of at least minVizHeight (16 px) and their names, in a panel of some 90 px: it scrolls.
+    let scroll = &p[p.find("<div class=\"bar-scroll\"><svg width=\"").expect("a scrolling box")..];
+    let height: u32 = scroll.split("height=\"").nth(1).and_then(|h| h.split('"').next()).unwrap().parse().unwrap();
+    assert!(height >= 5 * (16 + 18), "{height}: {p}");
+    assert_eq!(p.matches("<g class=\"bar-gauge\">").count(), 5);
 }

@@ -139,8 +139,9 @@ pub fn bars(
     let n = items.len().max(1) as f64;
     // Across, the values stand at the rows' ends: room for the longest, at the rows' font.
     let font = ((h / n - 18.0) * 0.8).clamp(10.0, 16.0);
+    // Bold digits are some 0.62 of the font wide, "%" and letters more: 0.7 keeps them in.
     let longest = items.iter().map(|b| b.text.chars().count()).max().unwrap_or(1) as f64;
-    let reserve = (longest * font * 0.62 + 10.0).min(w / 2.0);
+    let reserve = (longest * font * 0.7 + 10.0).min(w / 2.0);
     let frac = |v: f64| if max > min && v.is_finite() { ((v - min) / (max - min)).clamp(0.0, 1.0) } else { 0.0 };
     let mut out = String::new();
     let mut defs = String::new();
@@ -221,8 +222,8 @@ pub fn bars(
                 out,
                 r#"<text x="{}" y="{}" font-family="sans-serif" font-size="{}" font-weight="600" fill="{}">{text}</text>"#,
                 x + bw + 6.0,
-                y + bh / 2.0 + 5.0,
-                (bh * 0.8).clamp(10.0, 18.0),
+                y + bh / 2.0 + font * 0.35,
+                font,
                 bar.colour
             );
         } else {

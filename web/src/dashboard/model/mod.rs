@@ -219,6 +219,9 @@ pub struct Panel {
     pub max_per_row: u32,
     /// Bar gauges: `displayMode` (`gradient`, the default, `basic`, `lcd`).
     pub bar_mode: String,
+    /// A bar gauge's `minVizHeight` and `minVizWidth`: bars are never thinner
+    /// (the panel scrolls instead), 16 and 8 px by default as in Grafana.
+    pub min_viz: (u32, u32),
     /// Gauges: the thresholds marked around the arc (`showThresholdMarkers`, on by default).
     pub threshold_markers: bool,
     /// Heatmaps: the colour scheme of the cells (`options.color.scheme`, Oranges by default).
@@ -515,6 +518,10 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         max_per_row: num(&p["maxPerRow"]).map_or(4, |m| m.clamp(1.0, 24.0) as u32),
         threshold_markers: p["options"]["showThresholdMarkers"] != false,
         bar_mode: p["options"]["displayMode"].as_str().unwrap_or("gradient").to_string(),
+        min_viz: (
+            p["options"]["minVizHeight"].as_u64().map_or(16, |v| v.min(300) as u32),
+            p["options"]["minVizWidth"].as_u64().map_or(8, |v| v.min(300) as u32),
+        ),
         heatmap_scheme: p["options"]["color"]["scheme"].as_str().unwrap_or("Oranges").to_string(),
         field_config: FieldConfig::from_panel(p, &kind),
         mappings: mappings(p),

@@ -41,7 +41,9 @@ fn fit_font(text: &str, w: f64, h: f64) -> u32 {
 /// Draws `series` into `view` as `p`'s kind.
 pub(super) fn draw(view: &mut PanelView, p: &Panel, f: &Frame, time: &PanelTime, series: Series) {
     let Series { mut lines, meta, options } = series;
-    view.no_data = lines.iter().all(|l| l.points.iter().all(|p| !p.1.is_finite()));
+    // Series of NaN only are series (Grafana lists them, and maps their
+    // missing value): "No data" is for queries that return none.
+    view.no_data = lines.is_empty();
     let reduced: Vec<(String, f64)> =
         lines.iter().filter_map(|l| Some((l.name.clone(), reduce(&l.points, &p.reducer)?))).collect();
     // Gauges and bars span the explicit min/max, else the unit's, else zero to the largest value.
@@ -151,6 +153,11 @@ impl Drawing<'_> {
     fn gauge(&self, view: &mut PanelView) {
         let p = self.p;
         match self.reduced.first() {
+            // A series without a value (NaN or none in the range) shows what null maps to.
+            None if !view.no_data => {
+                let mapped = p.map_missing().filter(|(t, _)| !t.is_empty());
+                view.stat = mapped.map_or_else(|| self.no_value.into(), |(t, _)| t);
+            }
             None => view.stat = self.no_value.into(),
             Some((_, v)) => {
                 view.stat = crate::units::format(*v, &p.unit, p.decimals);
@@ -212,14 +219,18 @@ impl Drawing<'_> {
             _ => self.w < self.h,
         };
         let colour_at = |v: f64| self.colour_of(v);
-        view.svg = chart::bars(
-            &items,
-            (self.lo, self.hi),
-            (self.w, self.h.max(20)),
-            (mode, vertical),
-            &colour_at,
-            self.f.theme,
-        );
+        // Bars never thinner than minVizHeight (across) or minVizWidth (down),
+        // with room for their names: what does not fit scrolls, as in Grafana.
+        let (w, h, n) = (self.w, self.h.max(20), items.len() as u32);
+        let size = if vertical {
+            (w.max(n.saturating_mul(p.min_viz.1 + 4)), h)
+        } else {
+            (w, h.max(n.saturating_mul(p.min_viz.0 + 18)))
+        };
+        view.svg = chart::bars(&items, (self.lo, self.hi), size, (mode, vertical), &colour_at, self.f.theme);
+        if size != (w, h) {
+            view.svg = format!("<div class=\"bar-scroll\">{}</div>", view.svg);
+        }
     }
 
     /// Grafana's `reduce` transformation (series to rows): a row per series,

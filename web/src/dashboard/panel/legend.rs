@@ -22,6 +22,15 @@ pub(crate) fn legend_name(format: &str, labels: &Labels) -> String {
         rest = &rest[i + end + 2..];
     }
     out.push_str(rest);
+    if out.is_empty() {
+        // A format naming labels the series lacks: Grafana names it from its
+        // labels, a single label by its value.
+        let mut own = labels.iter().filter(|l| l.name != "__name__");
+        return match (own.next(), own.next()) {
+            (Some(l), None) => l.value.to_string(),
+            _ => crate::html::series_name(labels),
+        };
+    }
     out
 }
 
@@ -48,5 +57,8 @@ mod tests {
         let l = Labels::from_pairs([("__name__", "up"), ("job", "a"), ("instance", "h:1")]);
         assert_eq!(legend_name("{{job}} on {{ instance }}{{missing}}", &l), "a on h:1");
         assert_eq!(legend_name("", &l), "up{instance=\"h:1\", job=\"a\"}");
+        // A format of labels the series lacks: named by its labels, one label by its value.
+        assert_eq!(legend_name("{{ node }}", &Labels::from_pairs([("instance", "h:1")])), "h:1");
+        assert_eq!(legend_name("{{node}}", &l), "up{instance=\"h:1\", job=\"a\"}");
     }
 }
