@@ -36,6 +36,35 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    // Node Exporter Full, every row open, over a day of one host.
+    let built = std::time::Instant::now();
+    let host = fixture::host::host_store();
+    eprintln!("host store: {} series in {:.1?}", host.num_series(), built.elapsed());
+    let router = web::router(fixture::state_with(host, &[fixture::host::dashboard_json()]));
+    let url = fixture::host::url();
+    let (status, page) = rt.block_on(fixture::get(router.clone(), &url));
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page.matches("<section class=\"panel").count(), 125);
+    assert!(!page.contains("panel-error"), "no panel fails");
+    let (_, _, zipped) = rt.block_on(fixture::get_encoded(router.clone(), &url, Some("gzip")));
+    let (_, _, brotli) = rt.block_on(fixture::get_encoded(router.clone(), &url, Some("br")));
+    eprintln!(
+        "host page: {} bytes, {} gzipped, {} brotli; {} panels without data",
+        page.len(),
+        zipped.len(),
+        brotli.len(),
+        page.matches("data-no-data").count()
+    );
+    let mut g = c.benchmark_group("dashboard");
+    g.sample_size(10);
+    g.bench_function("node_exporter_full_125_panels_24h", |b| {
+        b.iter(|| rt.block_on(fixture::get(router.clone(), black_box(&url))).1.len())
+    });
+    g.bench_function("node_exporter_full_125_panels_24h_gzip", |b| {
+        b.iter(|| rt.block_on(fixture::get_encoded(router.clone(), black_box(&url), Some("gzip"))).2.len())
+    });
+    g.finish();
+
     let lines: Vec<Line> = (0..10)
         .map(|i| Line {
             name: format!("series {i}"),
