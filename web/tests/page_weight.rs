@@ -16,6 +16,23 @@ async fn a_twenty_panel_dashboard_draws_everything_in_under_a_megabyte() {
     assert!(page.len() < 1_000_000, "{} bytes", page.len());
 }
 
+/// Node Exporter Full, its 125 panels open, over a day of one host: every
+/// panel drawn or saying No data, and under 400 KB on the wire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_125_panel_host_dashboard_over_a_day_weighs_under_400_kb_gzipped() {
+    let router = web::router(fixture::state_with(fixture::host::host_store(), &[fixture::host::dashboard_json()]));
+    let url = fixture::host::url();
+    let (status, page) = fixture::get(router.clone(), &url).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page.matches("<section class=\"panel").count(), 125);
+    assert!(!page.contains("panel-error"), "no panel fails");
+    // The page's node_exporter lacks a few collectors (swap, hwmon, systemd): at most those say No data.
+    assert!(page.matches("data-no-data").count() <= 20, "{}", page.matches("data-no-data").count());
+    let (_, encoding, zipped) = fixture::get_encoded(router, &url, Some("gzip")).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    assert!(zipped.len() < 400_000, "{} bytes gzipped", zipped.len());
+}
+
 /// Pages and API answers are gzipped when the client asks (as browsers and
 /// Grafana do), and sent as they are when it does not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
