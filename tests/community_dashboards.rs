@@ -417,7 +417,12 @@ fn community_dashboards_draw_what_prometheus_answers_with_their_overrides() {
                 }
                 let fill = src["fieldConfig"]["defaults"]["custom"]["fillOpacity"].as_f64().unwrap_or(0.0);
                 let fill_off = set("custom.fillOpacity").any(|v| v == 0);
-                if fill > 0.0 && !fill_off && svg.contains("<path class=\"line\"") && !svg.contains("fill-opacity=") {
+                if fill > 0.0
+                    && !fill_off
+                    && svg.contains("<path class=\"line\"")
+                    && !svg.contains("fill-opacity=")
+                    && !svg.contains("<path class=\"fill\" fill=\"url(#")
+                {
                     report.push(format!("{place}: fillOpacity {fill} and nothing filled"));
                 }
                 if let Some(suffix) = src["fieldConfig"]["defaults"]["unit"].as_str().and_then(unit_suffix) {

@@ -88,6 +88,7 @@ fn bench(c: &mut Criterion) {
         theme: chart::Theme::Page,
         marks: &[],
         thresholds: Default::default(),
+        scheme: None,
     };
     eprintln!("chart: {} bytes of SVG", chart::time_series(&lines, &frame).len());
     c.bench_function("chart/10_series_720_points_svg", |b| {

@@ -216,6 +216,7 @@ fn chart_of(m: Vec<promql::Series>, start: i64, end: i64, step: i64) -> (String,
         theme: chart::Theme::Page,
         marks: &[],
         thresholds: Default::default(),
+        scheme: None,
     };
     (chart::time_series(&lines, &c), legend)
 }

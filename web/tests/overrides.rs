@@ -48,7 +48,7 @@ const DASHBOARD: &str = r#"{
      "options": {"legend": {"calcs": ["min", "mean", "max"]}},
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byMagic", "options": "x"}, "properties": []},
-       {"matcher": {"id": "byName", "options": "x"}, "properties": [{"id": "custom.gradientMode", "value": "hue"}]}]},
+       {"matcher": {"id": "byName", "options": "x"}, "properties": [{"id": "custom.barAlignment", "value": 1}]}]},
      "targets": [{"refId": "A", "expr": "up{job=\"nope\"}"}]},
     {"id": 5, "type": "stat", "title": "plain", "gridPos": {"x": 8, "y": 18, "w": 4, "h": 4},
      "options": {"colorMode": "none", "graphMode": "none"},
@@ -106,6 +106,13 @@ const DASHBOARD: &str = r#"{
     {"id": 20, "type": "bargauge", "title": "many bars", "gridPos": {"x": 16, "y": 66, "w": 4, "h": 3},
      "options": {"displayMode": "basic", "orientation": "horizontal"},
      "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"}]},
+    {"id": 21, "type": "timeseries", "title": "faded", "gridPos": {"x": 0, "y": 70, "w": 12, "h": 6},
+     "fieldConfig": {"defaults": {"custom": {"fillOpacity": 30, "gradientMode": "opacity"}}},
+     "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m]))"}]},
+    {"id": 22, "type": "timeseries", "title": "by scheme", "gridPos": {"x": 12, "y": 70, "w": 12, "h": 6},
+     "fieldConfig": {"defaults": {"color": {"mode": "thresholds"}, "custom": {"fillOpacity": 20, "gradientMode": "scheme"},
+       "thresholds": {"mode": "absolute", "steps": [{"value": null, "color": "green"}, {"value": 200, "color": "red"}]}}},
+     "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m]))"}]},
     {"id": 7, "type": "table", "title": "columns", "gridPos": {"x": 16, "y": 18, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "Up"}]},
@@ -245,7 +252,7 @@ async fn what_a_panel_asks_for_and_vigil_does_not_draw_is_named_in_its_info() {
     let p = panel(&page, 4);
     let info = &p[p.find("class=\"panel-info\" title=\"").unwrap_or_else(|| panic!("{p}"))..];
     let title = &info[..info.find("\">").unwrap()];
-    assert!(title.contains("byMagic") && title.contains("custom.gradientMode"), "{title}");
+    assert!(title.contains("byMagic") && title.contains("custom.barAlignment"), "{title}");
     assert!(!panel(&page, 1).contains("panel-info"), "everything of panel 1 is drawn");
 }
 
@@ -397,4 +404,19 @@ async fn bar_gauges_keep_bars_at_their_minimum_height_and_scroll_the_rest() {
     let height: u32 = scroll.split("height=\"").nth(1).and_then(|h| h.split('"').next()).unwrap().parse().unwrap();
     assert!(height >= 5 * (16 + 18), "{height}: {p}");
     assert_eq!(p.matches("<g class=\"bar-gauge\">").count(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gradient_modes_fade_the_area_down_the_plot_or_colour_it_by_the_value_at_each_height() {
+    let page = page().await;
+    // opacity: the area from its fill opacity at the plot's top to nothing at its bottom; the line plain.
+    let faded = panel(&page, 21);
+    let fill = drawn_in(faded, "url(#vg");
+    assert_eq!(fill.len(), 1, "{faded}");
+    assert!(faded.contains("stop-opacity=\"0.300\"/>") && faded.contains("stop-opacity=\"0.000\"/>"), "{faded}");
+    assert!(faded.contains("<path class=\"line\" fill=\"none\" stroke=\"#"), "{faded}");
+    // scheme: line and area by the thresholds' colours of the heights they cross (green below 200, red above).
+    let scheme = panel(&page, 22);
+    assert!(scheme.contains("<path class=\"line\" fill=\"none\" stroke=\"url(#vg"), "{scheme}");
+    assert!(scheme.contains("stop-color=\"#F2495C\"") && scheme.contains("stop-color=\"#73BF69\""), "{scheme}");
 }

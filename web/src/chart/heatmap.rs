@@ -111,6 +111,7 @@ mod tests {
             theme: Theme::Light,
             marks: &[],
             thresholds: Default::default(),
+            scheme: None,
         };
         let svg = heatmap(&Cells { rows: &rows, times: &times, counts: &counts }, &c, |v| format!("#{:06x}", v as u32));
         assert_eq!(svg.matches("<rect class=\"cell\"").count(), 5, "no cell where the count is missing: {svg}");

@@ -5,6 +5,7 @@
 //! Series names (label values from targets) never enter the SVG except
 //! through [`xml_escape`]; legends are the page's HTML.
 
+mod gradient;
 mod heatmap;
 mod shapes;
 mod time_series;
@@ -13,6 +14,7 @@ mod timeline;
 use crate::units;
 use plotters::prelude::*;
 
+pub use gradient::Gradient;
 pub use heatmap::{heatmap, Cells};
 pub use shapes::{bars, gauge, pie, sparkline, Bar, BarMode, Gauge};
 pub use time_series::time_series;
@@ -86,6 +88,8 @@ pub struct SeriesStyle {
     pub span_nulls: Option<i64>,
     /// Scaled on the right axis.
     pub right: bool,
+    /// How its colour runs across the plot (`gradientMode`).
+    pub gradient: Gradient,
 }
 
 impl Default for SeriesStyle {
@@ -102,6 +106,7 @@ impl Default for SeriesStyle {
             stack: None,
             span_nulls: None,
             right: false,
+            gradient: Gradient::None,
         }
     }
 }
@@ -132,6 +137,8 @@ pub struct TimeChart<'a> {
     pub marks: &'a [Mark],
     /// Thresholds drawn across the plot (`thresholdsStyle`), on the left axis.
     pub thresholds: Thresholds<'a>,
+    /// The colour of a value, for series coloured by scheme (`gradientMode: scheme`).
+    pub scheme: Option<&'a dyn Fn(f64) -> String>,
 }
 
 /// Thresholds across a time series plot: `(from value, colour)` steps,

@@ -115,6 +115,7 @@ mod tests {
             theme: Theme::Light,
             marks: &[],
             thresholds: Default::default(),
+            scheme: None,
         };
         let svg = state_timeline(&rows, &c);
         assert_eq!(svg.matches("<rect class=\"state\"").count(), 3, "{svg}");

@@ -147,6 +147,7 @@ impl Drawing<'_> {
             theme: self.f.theme,
             marks: &[],
             thresholds: Default::default(),
+            scheme: None,
         }
     }
 
@@ -616,6 +617,7 @@ impl Drawing<'_> {
             dashed: style.starts_with("dashed"),
             area: style.ends_with("area"),
         };
+        let scheme = |v: f64| self.colour_of(v);
         let mut frame = TimeChart {
             unit: left.0,
             decimals: left.1,
@@ -623,6 +625,7 @@ impl Drawing<'_> {
             bounds,
             marks: self.f.marks,
             thresholds,
+            scheme: Some(&scheme),
             ..self.frame(height)
         };
         if view.legend_width > 0 {

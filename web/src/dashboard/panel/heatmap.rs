@@ -112,6 +112,7 @@ pub(super) fn draw(
         theme: f.theme,
         marks: &[],
         thresholds: Default::default(),
+        scheme: None,
     };
     chart::heatmap(&Cells { rows: &rows, times: &times, counts: &counts }, &frame, colour)
 }

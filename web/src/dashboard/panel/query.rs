@@ -135,5 +135,6 @@ fn series_style(o: &FieldOptions) -> SeriesStyle {
         span_nulls: o.span_nulls,
         // The side is chosen with the other series (see `draw`).
         right: false,
+        gradient: chart::Gradient::parse(&o.gradient_mode),
     }
 }

@@ -109,9 +109,10 @@ impl FieldMatcher {
 /// and named in the panel's info as ignored).
 fn is_drawn(id: &str) -> bool {
     const STANDARD: [&str; 7] = ["unit", "decimals", "displayName", "color", "thresholds", "min", "max"];
-    const CUSTOM: [&str; 17] = [
+    const CUSTOM: [&str; 18] = [
         "axisSoftMin",
         "axisSoftMax",
+        "gradientMode",
         "spanNulls",
         "thresholdsStyle",
         "drawStyle",
@@ -368,6 +369,8 @@ pub struct FieldOptions {
     pub dotted: bool,
     /// `custom.fillOpacity`, 0–100.
     pub fill_opacity: f64,
+    /// `custom.gradientMode`: `none`, `opacity`, `hue` or `scheme`.
+    pub gradient_mode: String,
     /// `custom.showPoints`: `auto`, `always` or `never`.
     pub show_points: String,
     /// `custom.pointSize` in pixels.
@@ -449,6 +452,7 @@ impl FieldOptions {
             line_width: num(&custom["lineWidth"]).filter(|w| w.is_finite()).unwrap_or(1.0).clamp(0.0, 10.0),
             dotted: line_fill == "dot",
             dash,
+            gradient_mode: text(&custom["gradientMode"]).unwrap_or_default(),
             fill_opacity: num(&custom["fillOpacity"]).filter(|f| f.is_finite()).unwrap_or(0.0).clamp(0.0, 100.0),
             show_points: text(&custom["showPoints"]).unwrap_or_else(|| "auto".into()),
             point_size: num(&custom["pointSize"]).filter(|s| s.is_finite()).unwrap_or(5.0).clamp(1.0, 40.0),
@@ -603,12 +607,12 @@ mod tests {
         assert!(fc.ignored[0].contains("byMagic") && fc.ignored[1].contains("does not compile"));
         let panel = json!({"type": "timeseries", "fieldConfig": {"defaults": {}, "overrides": [
             {"matcher": {"id": "byName", "options": "x"}, "properties": [
-                {"id": "custom.gradientMode", "value": "hue"}, {"id": "custom.lineWidth", "value": 2}, {"id": "links", "value": []}]},
-            {"matcher": {"id": "byName", "options": "y"}, "properties": [{"id": "custom.gradientMode", "value": "none"}]}]}});
+                {"id": "custom.barAlignment", "value": 1}, {"id": "custom.lineWidth", "value": 2}, {"id": "links", "value": []}]},
+            {"matcher": {"id": "byName", "options": "y"}, "properties": [{"id": "custom.barAlignment", "value": 0}]}]}});
         let fc = FieldConfig::from_panel(&panel, "timeseries");
         assert_eq!(
             fc.ignored,
-            ["override property \"custom.gradientMode\"", "override property \"links\""],
+            ["override property \"custom.barAlignment\"", "override property \"links\""],
             "named once, the drawn ones not at all"
         );
     }
