@@ -217,6 +217,8 @@ fn chart_of(m: Vec<promql::Series>, start: i64, end: i64, step: i64) -> (String,
         marks: &[],
         thresholds: Default::default(),
         scheme: None,
+        // The query page lists every series at the pointer, largest first.
+        tooltip: chart::Tooltip { mode: chart::TooltipMode::Multi, sort: chart::TooltipSort::Desc },
     };
     (chart::time_series(&lines, &c), legend)
 }

@@ -70,6 +70,7 @@ const DASHBOARD: &str = r#"{
        {"refId": "C", "expr": "sum(up) - 1", "legendFormat": "none"}]},
     {"id": 11, "type": "timeseries", "title": "shares", "gridPos": {"x": 0, "y": 22, "w": 12, "h": 6},
      "fieldConfig": {"defaults": {"unit": "bytes", "custom": {"stacking": {"mode": "percent"}, "fillOpacity": 10}}},
+     "options": {"tooltip": {"mode": "multi", "sort": "desc"}},
      "targets": [{"refId": "A", "expr": "sum(up)", "legendFormat": "one"}, {"refId": "B", "expr": "sum(up) * 3", "legendFormat": "three"}]},
     {"id": 12, "type": "table", "title": "organized", "gridPos": {"x": 12, "y": 22, "w": 12, "h": 6},
      "targets": [{"refId": "A", "expr": "up", "format": "table", "instant": true}],

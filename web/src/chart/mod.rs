@@ -90,6 +90,8 @@ pub struct SeriesStyle {
     pub right: bool,
     /// How its colour runs across the plot (`gradientMode`).
     pub gradient: Gradient,
+    /// Left out of the hover values (`hideFrom.tooltip`).
+    pub hide_tooltip: bool,
 }
 
 impl Default for SeriesStyle {
@@ -107,6 +109,7 @@ impl Default for SeriesStyle {
             span_nulls: None,
             right: false,
             gradient: Gradient::None,
+            hide_tooltip: false,
         }
     }
 }
@@ -139,6 +142,59 @@ pub struct TimeChart<'a> {
     pub thresholds: Thresholds<'a>,
     /// The colour of a value, for series coloured by scheme (`gradientMode: scheme`).
     pub scheme: Option<&'a dyn Fn(f64) -> String>,
+    /// What hovering shows (`options.tooltip`).
+    pub tooltip: Tooltip,
+}
+
+/// What hovering over a time series shows (Grafana's `options.tooltip`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tooltip {
+    /// One series, all of them, or nothing.
+    pub mode: TooltipMode,
+    /// The order of the series listed.
+    pub sort: TooltipSort,
+}
+
+/// Grafana's `tooltip.mode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TooltipMode {
+    /// The series nearest the pointer (`single`, Grafana's default).
+    #[default]
+    Single,
+    /// Every series at the pointer's time (`multi`).
+    Multi,
+    /// No tooltip (`none`).
+    Hidden,
+}
+
+/// Grafana's `tooltip.sort`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TooltipSort {
+    /// In the series' order.
+    #[default]
+    None,
+    /// Smallest value first.
+    Asc,
+    /// Largest value first.
+    Desc,
+}
+
+impl Tooltip {
+    /// From a panel's `options.tooltip` (or a legacy graph's `tooltip`:
+    /// `shared`, and `sort` 0 none, 1 increasing, 2 decreasing).
+    pub fn from_options(t: &serde_json::Value) -> Tooltip {
+        let mode = match (t["mode"].as_str(), t["shared"].as_bool()) {
+            (Some("multi"), _) | (None, Some(true)) => TooltipMode::Multi,
+            (Some("none" | "hidden"), _) => TooltipMode::Hidden,
+            _ => TooltipMode::Single,
+        };
+        let sort = match (t["sort"].as_str(), t["sort"].as_u64()) {
+            (Some("asc"), _) | (_, Some(1)) => TooltipSort::Asc,
+            (Some("desc"), _) | (_, Some(2)) => TooltipSort::Desc,
+            _ => TooltipSort::None,
+        };
+        Tooltip { mode, sort }
+    }
 }
 
 /// Thresholds across a time series plot: `(from value, colour)` steps,
@@ -394,6 +450,26 @@ mod tests {
         let c = colour_by_name("cpu0");
         assert_eq!(c, colour_by_name("cpu0"), "the same name, the same colour");
         assert!(contrast_with_white(c) >= 3.0, "{c}");
+    }
+
+    #[test]
+    fn tooltip_options_read_as_grafana_writes_them_single_by_default() {
+        let t = |v: serde_json::Value| Tooltip::from_options(&v);
+        assert_eq!(
+            t(serde_json::json!({"mode": "multi", "sort": "desc"})),
+            Tooltip { mode: TooltipMode::Multi, sort: TooltipSort::Desc }
+        );
+        assert_eq!(t(serde_json::json!({"mode": "none"})).mode, TooltipMode::Hidden);
+        assert_eq!(t(serde_json::json!({})), Tooltip::default(), "Grafana's default: single, unsorted");
+        // A legacy graph: shared, sort 1 increasing.
+        assert_eq!(
+            t(serde_json::json!({"shared": true, "sort": 1})),
+            Tooltip { mode: TooltipMode::Multi, sort: TooltipSort::Asc }
+        );
+        assert_eq!(
+            t(serde_json::json!({"shared": false, "sort": 2})),
+            Tooltip { mode: TooltipMode::Single, sort: TooltipSort::Desc }
+        );
     }
 
     #[test]

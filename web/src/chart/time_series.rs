@@ -4,7 +4,7 @@
 
 use super::{
     gradient, is_safe_colour, time_label, units, xml_escape, Draw, Gradient, Interpolation, Line, SeriesStyle,
-    TimeChart, PALETTE,
+    TimeChart, TooltipMode, TooltipSort, PALETTE,
 };
 use plotters::prelude::*;
 use std::fmt::Write;
@@ -173,7 +173,13 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         plot_x = (xs.start, xs.end);
         plot_y = (ys.start, ys.end);
         let x_of = |t: i64| chart.backend_coord(&(t, lo)).0;
-        hover_columns(&mut hover, lines, c, x_of, (xs.start, xs.end), (ys.start, ys.end));
+        // Where each series is drawn at a time (stacked series at their stack's top).
+        let y_of = |i: usize, t: i64| {
+            let k = tops[i].binary_search_by_key(&t, |p| p.0).ok()?;
+            let at: &dyn Fn(i64, f64) -> (i32, i32) = if lines[i].style.right { &at_right } else { &at_left };
+            Some(at(t, tops[i][k].1).1)
+        };
+        hover_columns(&mut hover, lines, c, (x_of, &y_of), (xs.start, xs.end), (ys.start, ys.end));
         marks(&mut hover, c, x_of, (xs.start, xs.end), (ys.start, ys.end));
         let y_of = |v: f64| chart.backend_coord(&(c.start, v.clamp(lo, hi))).1;
         thresholds(&mut paths.fills, &c.thresholds, y_of, (xs.start, xs.end), (ys.start, ys.end));
@@ -453,22 +459,29 @@ fn write_path(out: &mut String, pts: &[(i32, i32)], close: bool) {
 /// Hover columns at least this many pixels wide.
 const HOVER_COLUMN_PX: i32 = 10;
 
-/// Series named in one hover title (the largest values first).
+/// Series named in one hover title.
 const HOVER_SERIES: usize = 6;
 
 /// Hover values as Grafana's tooltip shows them: for each time across the
 /// plot (at most one per [`HOVER_COLUMN_PX`]) a transparent column whose
-/// title gives the time and each series' value there, largest first. Bounded
-/// by the chart's width, not by its series and points, so a page of many
-/// busy charts stays light.
+/// title gives the time and the series' values there: every series in the
+/// tooltip's order (`multi`), or (`single`) the column cut into a band per
+/// series around where it is drawn, each band's title naming that series
+/// alone, the nearest to the pointer. Series hidden from the tooltip are left
+/// out. Bounded by the chart's width and [`HOVER_SERIES`], not by the series'
+/// points, so a page of many busy charts stays light. `y_of` is where series
+/// `i` is drawn at a time, if it has a value there.
 fn hover_columns(
     out: &mut String,
     lines: &[Line],
     c: &TimeChart,
-    x_of: impl Fn(i64) -> i32,
+    (x_of, y_of): (impl Fn(i64) -> i32, &dyn Fn(usize, i64) -> Option<i32>),
     (left, right): (i32, i32),
     (top, bottom): (i32, i32),
 ) {
+    if c.tooltip.mode == TooltipMode::Hidden {
+        return;
+    }
     let mut times: Vec<i64> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).collect();
     times.sort_unstable();
     times.dedup();
@@ -479,36 +492,63 @@ fn hover_columns(
             columns.push((t, x));
         }
     }
+    let value = |l: &Line, v: f64| {
+        let (unit, decimals) = match c.right {
+            Some(axis) if l.style.right => (axis.unit, axis.decimals),
+            _ => (c.unit, c.decimals),
+        };
+        format!("{}: {}", xml_escape(&l.name), xml_escape(&units::format(v, unit, decimals)))
+    };
     for (k, &(t, x)) in columns.iter().enumerate() {
-        let mut at: Vec<(&Line, f64)> = lines
+        let mut at: Vec<(usize, f64)> = lines
             .iter()
-            .filter_map(|l| l.points.binary_search_by_key(&t, |p| p.0).ok().map(|i| (l, l.points[i].1)))
+            .enumerate()
+            .filter(|(_, l)| !l.style.hide_tooltip)
+            .filter_map(|(i, l)| l.points.binary_search_by_key(&t, |p| p.0).ok().map(|k| (i, l.points[k].1)))
             .filter(|(_, v)| v.is_finite())
             .collect();
         if at.is_empty() {
             continue;
         }
-        at.sort_by(|a, b| b.1.total_cmp(&a.1));
+        match c.tooltip.sort {
+            TooltipSort::Asc => at.sort_by(|a, b| a.1.total_cmp(&b.1)),
+            TooltipSort::Desc => at.sort_by(|a, b| b.1.total_cmp(&a.1)),
+            TooltipSort::None => {}
+        }
         let x0 = if k == 0 { left } else { (columns[k - 1].1 + x) / 2 };
         let x1 = columns.get(k + 1).map_or(right, |n| (x + n.1) / 2);
-        let _ = write!(
-            out,
-            r#"<rect x="{x0}" y="{top}" width="{}" height="{}" fill="transparent"><title>{}"#,
-            (x1 - x0).max(1),
-            (bottom - top).max(1),
-            time_label(t, 0)
-        );
-        for (l, v) in at.iter().take(HOVER_SERIES) {
-            let (unit, decimals) = match c.right {
-                Some(axis) if l.style.right => (axis.unit, axis.decimals),
-                _ => (c.unit, c.decimals),
-            };
-            let _ = write!(out, "\n{}: {}", xml_escape(&l.name), xml_escape(&units::format(*v, unit, decimals)));
+        let width = (x1 - x0).max(1);
+        let when = time_label(t, 0);
+        if c.tooltip.mode == TooltipMode::Multi {
+            let _ = write!(
+                out,
+                r#"<rect x="{x0}" y="{top}" width="{width}" height="{}" fill="transparent"><title>{when}"#,
+                (bottom - top).max(1)
+            );
+            for &(i, v) in at.iter().take(HOVER_SERIES) {
+                let _ = write!(out, "\n{}", value(&lines[i], v));
+            }
+            if at.len() > HOVER_SERIES {
+                let _ = write!(out, "\n… and {} more", at.len() - HOVER_SERIES);
+            }
+            out.push_str("</title></rect>");
+            continue;
         }
-        if at.len() > HOVER_SERIES {
-            let _ = write!(out, "\n… and {} more", at.len() - HOVER_SERIES);
+        // Single: from the top down, each series owns the height up to halfway to the next.
+        let mut drawn: Vec<(i32, usize, f64)> =
+            at.iter().filter_map(|&(i, v)| Some((y_of(i, t)?.clamp(top, bottom), i, v))).collect();
+        drawn.sort_by_key(|d| d.0);
+        drawn.dedup_by_key(|d| d.0);
+        for (n, &(y, i, v)) in drawn.iter().enumerate() {
+            let y0 = if n == 0 { top } else { (drawn[n - 1].0 + y) / 2 };
+            let y1 = drawn.get(n + 1).map_or(bottom, |next| (y + next.0) / 2);
+            let _ = write!(
+                out,
+                "<rect x=\"{x0}\" y=\"{y0}\" width=\"{width}\" height=\"{}\" fill=\"transparent\"><title>{when}\n{}</title></rect>",
+                (y1 - y0).max(1),
+                value(&lines[i], v)
+            );
         }
-        out.push_str("</title></rect>");
     }
 }
 

@@ -116,6 +116,7 @@ mod tests {
             marks: &[],
             thresholds: Default::default(),
             scheme: None,
+            tooltip: Default::default(),
         };
         let svg = state_timeline(&rows, &c);
         assert_eq!(svg.matches("<rect class=\"state\"").count(), 3, "{svg}");

@@ -1,6 +1,6 @@
 //! The time series chart: ranges, styles, axes, layers and hover columns.
 
-use super::super::{bars, gauge, Axis, Bar, BarMode, Bounds, Gauge, Theme, Thresholds};
+use super::super::{bars, gauge, Axis, Bar, BarMode, Bounds, Gauge, Theme, Thresholds, Tooltip};
 use super::*;
 
 fn frame(width: u32, end: i64, step: i64, theme: Theme) -> TimeChart<'static> {
@@ -18,6 +18,7 @@ fn frame(width: u32, end: i64, step: i64, theme: Theme) -> TimeChart<'static> {
         marks: &[],
         thresholds: Default::default(),
         scheme: None,
+        tooltip: Default::default(),
     }
 }
 
@@ -183,7 +184,7 @@ fn a_series_on_the_right_axis_has_its_own_scale_and_labels() {
     let one_axis = time_series(&lines[..1], &frame(300, 10, 10, Theme::Light));
     let c = TimeChart { right: Some(Axis { unit: "bytes", decimals: None }), ..frame(300, 10, 10, Theme::Light) };
     let svg = time_series(&lines, &c);
-    assert!(svg.contains("4 KiB") && !one_axis.contains("KiB"), "right axis labels in bytes: {svg}");
+    assert!(svg.contains(" KiB\n</text>") && !one_axis.contains("KiB"), "right axis labels in bytes: {svg}");
     let plot_right = |s: &str| -> i32 {
         let at = s.find("data-plot-right=\"").unwrap() + 17;
         s[at..at + s[at..].find('"').unwrap()].parse().unwrap()
@@ -270,4 +271,35 @@ fn hard_bounds_replace_the_data_range_and_soft_ones_widen_it() {
 #[test]
 fn without_data_the_frame_still_draws() {
     assert!(time_series(&[], &frame(300, 1000, 10, Theme::Dark)).contains("</svg>"));
+}
+
+#[test]
+fn tooltips_list_every_series_in_order_or_the_nearest_one_or_nothing() {
+    let hidden = SeriesStyle { hide_tooltip: true, ..SeriesStyle::default() };
+    let lines = vec![
+        line("low", vec![(0, 1.0), (10, 1.0)], SeriesStyle::default()),
+        line("high", vec![(0, 9.0), (10, 9.0)], SeriesStyle::default()),
+        line("secret", vec![(0, 5.0), (10, 5.0)], hidden),
+    ];
+    let with = |mode, sort| {
+        time_series(&lines, &TimeChart { tooltip: Tooltip { mode, sort }, ..frame(300, 10, 10, Theme::Light) })
+    };
+    let titles = |svg: &str| -> Vec<String> {
+        svg.split("<title>").skip(1).map(|t| t[..t.find("</title>").unwrap()].to_string()).collect()
+    };
+    // Multi: every series but the hidden one, in the series' order unless sorted.
+    let multi = titles(&with(TooltipMode::Multi, TooltipSort::None));
+    assert_eq!(multi.len(), 2, "one title per time: {multi:?}");
+    assert!(multi[0].ends_with("\nlow: 1\nhigh: 9"), "{multi:?}");
+    let desc = titles(&with(TooltipMode::Multi, TooltipSort::Desc));
+    assert!(desc[0].ends_with("\nhigh: 9\nlow: 1"), "{desc:?}");
+    // Single: a band per series, each title naming that series alone.
+    let single = titles(&with(TooltipMode::Single, TooltipSort::None));
+    assert_eq!(single.len(), 4, "two series at two times: {single:?}");
+    assert!(single.iter().all(|t| t.matches(": ").count() == 1 && !t.contains("secret")), "{single:?}");
+    assert!(
+        single[0].ends_with("\nhigh: 9") && single[1].ends_with("\nlow: 1"),
+        "the top band is the upper series: {single:?}"
+    );
+    assert!(titles(&with(TooltipMode::Hidden, TooltipSort::None)).is_empty());
 }

@@ -211,6 +211,8 @@ pub struct Panel {
     pub legend_calcs: Vec<String>,
     /// Where and how the legend shows, and its order.
     pub legend: LegendOptions,
+    /// What hovering a time series shows (`options.tooltip`, a legacy graph's `tooltip`).
+    pub tooltip: crate::chart::Tooltip,
     /// The variable the panel is repeated for (`repeat`), one copy per selected value.
     pub repeat: String,
     /// Copies one under the other (`repeatDirection: v`) rather than side by side.
@@ -513,6 +515,14 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         pie_donut: s(&p["options"], "pieType") == "donut",
         legend_calcs: legend_calcs(p),
         legend: legend_options(p),
+        tooltip: match (&p["options"]["tooltip"], kind.as_str()) {
+            (t, _) if t.is_object() => crate::chart::Tooltip::from_options(t),
+            // A legacy graph's tooltip is shared unless it says otherwise.
+            (_, "graph") if p["tooltip"]["shared"].is_null() => {
+                crate::chart::Tooltip { mode: crate::chart::TooltipMode::Multi, ..Default::default() }
+            }
+            _ => crate::chart::Tooltip::from_options(&p["tooltip"]),
+        },
         repeat: s(p, "repeat"),
         repeat_vertical: p["repeatDirection"] == "v",
         max_per_row: num(&p["maxPerRow"]).map_or(4, |m| m.clamp(1.0, 24.0) as u32),

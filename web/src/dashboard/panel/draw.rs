@@ -148,6 +148,7 @@ impl Drawing<'_> {
             marks: &[],
             thresholds: Default::default(),
             scheme: None,
+            tooltip: Default::default(),
         }
     }
 
@@ -626,6 +627,7 @@ impl Drawing<'_> {
             marks: self.f.marks,
             thresholds,
             scheme: Some(&scheme),
+            tooltip: self.p.tooltip,
             ..self.frame(height)
         };
         if view.legend_width > 0 {

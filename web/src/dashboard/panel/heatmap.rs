@@ -113,6 +113,7 @@ pub(super) fn draw(
         marks: &[],
         thresholds: Default::default(),
         scheme: None,
+        tooltip: Default::default(),
     };
     chart::heatmap(&Cells { rows: &rows, times: &times, counts: &counts }, &frame, colour)
 }

@@ -136,5 +136,6 @@ fn series_style(o: &FieldOptions) -> SeriesStyle {
         // The side is chosen with the other series (see `draw`).
         right: false,
         gradient: chart::Gradient::parse(&o.gradient_mode),
+        hide_tooltip: o.hide_in_tooltip,
     }
 }
