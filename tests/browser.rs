@@ -150,4 +150,34 @@ fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
         assert!((l["t"].as_f64().unwrap() - t0).abs() < 500.0, "{lines:?}");
     }
     page.screenshot("fit-crosshair");
+
+    // A click on a legend entry shows that series alone; ctrl-click adds another.
+    let entry = |page: &mut common::browser::Browser, name: &str| {
+        let at = page.eval(&format!(
+            "(() => {{ const li = Array.from(document.querySelectorAll('[data-panel-id=\"8\"] .legend li')).find(l => l.textContent.trim() === '{name}'); \
+             const r = li.getBoundingClientRect(); return [r.left + 20, r.top + r.height / 2]; }})()"
+        ));
+        (at[0].as_f64().unwrap(), at[1].as_f64().unwrap())
+    };
+    let drawn = "new Set(Array.from(document.querySelectorAll('[data-panel-id=\"8\"] path.line')).map(p => p.getAttribute('stroke'))).size";
+    let all = page.eval("document.querySelectorAll('[data-panel-id=\"8\"] .legend li').length").as_u64().unwrap();
+    assert!(page.eval(drawn).as_u64().unwrap() >= 3, "several series drawn");
+    let (x, y) = entry(&mut page, "vigil_tsdb_storage_bytes wal");
+    page.click(x, y, false);
+    page.wait_until(
+        &format!("location.search.includes('isolate=8') && document.readyState === 'complete' && {drawn} === 1"),
+        Duration::from_secs(10),
+    );
+    let (x, y) = entry(&mut page, "vigil_tsdb_storage_bytes index");
+    page.click(x, y, true);
+    page.wait_until(
+        &format!(
+            "new URL(location.href).searchParams.getAll('isolate').length === 2 && document.readyState === 'complete' && {drawn} === 2"
+        ),
+        Duration::from_secs(10),
+    );
+    let greyed =
+        page.eval("document.querySelectorAll('[data-panel-id=\"8\"] .legend li.off').length").as_u64().unwrap();
+    assert_eq!(greyed, all - 2, "the others stay listed, greyed");
+    page.screenshot("fit-isolated");
 }

@@ -101,6 +101,17 @@ impl Browser {
         self.call("Input.dispatchMouseEvent", serde_json::json!({ "type": "mouseMoved", "x": x, "y": y }));
     }
 
+    /// A left click at `(x, y)`, with ctrl held when `ctrl`.
+    pub fn click(&mut self, x: f64, y: f64, ctrl: bool) {
+        let modifiers = if ctrl { 2 } else { 0 };
+        for kind in ["mousePressed", "mouseReleased"] {
+            self.call(
+                "Input.dispatchMouseEvent",
+                serde_json::json!({ "type": kind, "x": x, "y": y, "button": "left", "clickCount": 1, "modifiers": modifiers }),
+            );
+        }
+    }
+
     /// A PNG of the page as it is now, kept under `target/screenshots/<name>.png`.
     pub fn screenshot(&mut self, name: &str) {
         let r =

@@ -181,7 +181,8 @@ async fn hide_all_series_except_one_draws_that_one_and_lists_all() {
     let page = page().await;
     let p = panel(&page, 2);
     assert_eq!(p.matches("<path class=\"line\"").count(), 1, "only the total is drawn: {p}");
-    assert_eq!(p.matches("<li><span class=\"swatch\"").count(), 6, "every series stays in the legend");
+    assert_eq!(p.matches("<span class=\"swatch\"").count(), 6, "every series stays in the legend");
+    assert_eq!(p.matches("<li class=\"off\">").count(), 5, "the hidden ones greyed: {p}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -419,4 +420,27 @@ async fn gradient_modes_fade_the_area_down_the_plot_or_colour_it_by_the_value_at
     let scheme = panel(&page, 22);
     assert!(scheme.contains("<path class=\"line\" fill=\"none\" stroke=\"url(#vg"), "{scheme}");
     assert!(scheme.contains("stop-color=\"#F2495C\"") && scheme.contains("stop-color=\"#73BF69\""), "{scheme}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_click_on_a_legend_entry_shows_that_series_alone_and_again_shows_all() {
+    let router = web::router(fixture::state_with(fixture::store(1), &[DASHBOARD]));
+    let base = format!("/d/o?from={T0}&to={}", T0 + HOUR);
+    let (_, page) = fixture::get(router.clone(), &base).await;
+    let p = panel(&page, 9);
+    assert_eq!(p.matches("<path class=\"line\"").count(), 5, "every code drawn: {p}");
+    // Each entry links to the page with its series isolated in this panel.
+    let link = p.split("<a class=\"legend-link\" href=\"").nth(1).unwrap();
+    let href = link[..link.find('"').unwrap()].replace("&#38;", "&").replace("&amp;", "&");
+    assert!(href.contains("isolate=9%3A"), "{href}");
+    let (_, isolated) = fixture::get(router.clone(), &href).await;
+    let q = panel(&isolated, 9);
+    assert_eq!(q.matches("<path class=\"line\"").count(), 1, "one series drawn: {q}");
+    assert_eq!(q.matches("<tr class=\"off\">").count(), 4, "the others listed, greyed: {q}");
+    let lines = |p: &str| p.matches("<path class=\"line\"").count();
+    assert_eq!(lines(panel(&isolated, 1)), lines(panel(&page, 1)), "other panels untouched");
+    // The isolated entry's link shows every series again.
+    let again = q.split("<tr>").find(|r| r.contains("legend-link")).and_then(|r| r.split("href=\"").nth(1)).unwrap();
+    let again = again[..again.find('"').unwrap()].replace("&#38;", "&");
+    assert!(!again.contains("isolate="), "{again}");
 }

@@ -248,7 +248,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
         let (resolved, var_views, extra) = resolve(&st2, &d.variables, &params, from, to);
         let frame = Frame::new(&resolved, &extra, (from, to), &d.uid, scrape_ms(&st2), now);
         let (marks, annotation_errors) = annotation_marks(&st2, &d, &frame);
-        let frame = Frame { marks: &marks, ..frame };
+        let frame = Frame { marks: &marks, query: &params, ..frame };
         let (mut placed, repeat_notes) = repeat::expand(&d.panels, &resolved);
         repeat::compact(&mut placed);
         let jobs = jobs(&placed, view_panel, &is_open);
@@ -334,6 +334,7 @@ pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> 
         let (resolved, _, extra) = resolve(&st, &d.variables, &params, from, to);
         let frame =
             Frame { theme, image: Some((w, h)), ..Frame::new(&resolved, &extra, (from, to), &d.uid, scrape_ms(&st), now) };
+        let frame = Frame { query: &params, ..frame };
         let (marks, _) = annotation_marks(&st, &d, &frame);
         let frame = Frame { marks: &marks, ..frame };
         let v = render_panel(&st, &panel, &frame);

@@ -472,6 +472,7 @@ impl Drawing<'_> {
     fn legend(&self, view: &mut PanelView, lines: &[Line], options: &[FieldOptions]) {
         let p = self.p;
         view.legend_calcs = p.legend_calcs.iter().map(|c| calc_title(c)).collect();
+        let isolated = super::isolated(self.f.query, p.id);
         let mut entries: Vec<(LegendEntry, Vec<Option<f64>>)> = lines
             .iter()
             .zip(options)
@@ -490,7 +491,18 @@ impl Drawing<'_> {
                     .iter()
                     .map(|v| v.map_or("—".into(), |v| crate::units::format(v, &o.unit, o.decimals)))
                     .collect();
-                (LegendEntry { colour: l.colour.clone().unwrap_or_default(), name: l.name.clone(), calcs }, values)
+                // A click shows this series alone, or all again when it already is.
+                let alone = isolated.len() == 1 && isolated[0] == l.name;
+                let names: &[&str] = if alone { &[] } else { &[l.name.as_str()] };
+                let entry = LegendEntry {
+                    colour: l.colour.clone().unwrap_or_default(),
+                    name: l.name.clone(),
+                    calcs,
+                    href: format!("/d/{}?{}", self.f.uid, super::with_isolated(self.f.query, p.id, names)),
+                    isolate: format!("{}:{}", p.id, l.name),
+                    off: o.hide_in_viz,
+                };
+                (entry, values)
             })
             .collect();
         let (sort, desc) = (&p.legend.sort_by, p.legend.sort_desc);

@@ -43,6 +43,9 @@ pub(crate) fn value_legend(reduced: &[(String, f64)], colour: impl Fn(usize) -> 
             colour: colour(i),
             name: format!("{n}: {}", crate::units::format(*v, &p.unit, p.decimals)),
             calcs: Vec::new(),
+            href: String::new(),
+            isolate: String::new(),
+            off: false,
         })
         .collect()
 }

@@ -48,6 +48,14 @@ pub(super) struct LegendEntry {
     pub(super) name: String,
     /// The legend's calculations (min, max, mean, last…), formatted.
     pub(super) calcs: Vec<String>,
+    /// The page showing only this series in its chart, or every series again
+    /// when it is the only one shown (Grafana's click on a legend entry); empty
+    /// where a legend does not isolate.
+    pub(super) href: String,
+    /// `panel:name` for the page's script: ctrl-click adds or removes the series.
+    pub(super) isolate: String,
+    /// Hidden from the chart (greyed in the legend).
+    pub(super) off: bool,
 }
 
 pub(super) struct PanelView {
@@ -107,6 +115,8 @@ pub(super) struct Frame<'a> {
     pub(super) now: i64,
     /// The dashboard's annotations over `[from, to]`, marked on time series.
     pub(super) marks: &'a [chart::Mark],
+    /// The page's URL parameters, for links that change one of them.
+    pub(super) query: &'a [(String, String)],
 }
 
 impl<'a> Frame<'a> {
@@ -119,7 +129,8 @@ impl<'a> Frame<'a> {
         scrape_ms: i64,
         now: i64,
     ) -> Self {
-        Frame { resolved, extra, from, to, uid, theme: chart::Theme::Page, image: None, scrape_ms, now, marks: &[] }
+        let (theme, image) = (chart::Theme::Page, None);
+        Frame { resolved, extra, from, to, uid, theme, image, scrape_ms, now, marks: &[], query: &[] }
     }
 
     /// What `$name`s stand for in a query over `(from, to)` at `step`: the
@@ -372,4 +383,22 @@ pub(super) fn render_all(st: &AppState, jobs: &[Job], frame: &Frame) -> Vec<Pane
     });
     views.sort_by_key(|(k, _)| *k);
     views.into_iter().map(|(_, v)| v).collect()
+}
+
+/// The series isolated in panel `id` by the page's URL (`isolate=<id>:<name>`,
+/// repeatable): only these are drawn, as Grafana draws after a click on a legend entry.
+pub(super) fn isolated(query: &[(String, String)], id: u64) -> Vec<&str> {
+    let prefix = format!("{id}:");
+    query.iter().filter(|(k, _)| k == "isolate").filter_map(|(_, v)| v.strip_prefix(prefix.as_str())).collect()
+}
+
+/// The page's URL query with panel `id`'s isolated series replaced by `names`.
+pub(super) fn with_isolated(query: &[(String, String)], id: u64, names: &[&str]) -> String {
+    let prefix = format!("{id}:");
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.extend_pairs(query.iter().filter(|(k, v)| k != "isolate" || !v.starts_with(prefix.as_str())));
+    for n in names {
+        q.append_pair("isolate", &format!("{id}:{n}"));
+    }
+    q.finish()
 }

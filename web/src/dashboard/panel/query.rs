@@ -55,6 +55,7 @@ pub(super) fn run(
 ) -> Result<Series, String> {
     let (from, to) = (time.from, time.to);
     let mut out = Series { lines: Vec::new(), meta: Vec::new(), options: Vec::new() };
+    let isolated = super::isolated(f.query, p.id);
     for t in &p.targets {
         let (step, scrape) = time.query_step(t, f);
         let b = f.vars((from, to), step, scrape);
@@ -83,7 +84,11 @@ pub(super) fn run(
         }
         for (labels, mut points) in series {
             let name = vars::interpolate(&legend_name(&t.legend, &labels), f.resolved, &b, Destination::Text);
-            let opts = p.field_config.resolve(&SeriesRef { name: &name, ref_id: &t.ref_id, points: &points });
+            let mut opts = p.field_config.resolve(&SeriesRef { name: &name, ref_id: &t.ref_id, points: &points });
+            if !isolated.is_empty() {
+                let shown = opts.display_name.as_deref().unwrap_or(&name);
+                opts.hide_in_viz = !isolated.contains(&shown);
+            }
             if opts.negative_y {
                 points.iter_mut().for_each(|x| x.1 = -x.1);
             }
