@@ -101,7 +101,7 @@ fn stat(page: &str, id: u32) -> &str {
 /// A time series panel's legend names.
 fn legend(page: &str, id: u32) -> Vec<String> {
     panel(page, id)
-        .split("<li><span class=\"swatch\"")
+        .split("<span class=\"swatch\"")
         .skip(1)
         .map(|l| l[l.find("</span>").unwrap() + 7..l.find("</li>").unwrap()].to_string())
         .collect()

@@ -92,6 +92,8 @@ pub struct SeriesStyle {
     pub gradient: Gradient,
     /// Left out of the hover values (`hideFrom.tooltip`).
     pub hide_tooltip: bool,
+    /// The series (by name) its area fills down to, instead of zero (`fillBelowTo`).
+    pub fill_below_to: Option<String>,
 }
 
 impl Default for SeriesStyle {
@@ -110,6 +112,7 @@ impl Default for SeriesStyle {
             right: false,
             gradient: Gradient::None,
             hide_tooltip: false,
+            fill_below_to: None,
         }
     }
 }
@@ -234,20 +237,49 @@ pub struct Bounds {
     pub soft_min: Option<f64>,
     /// `axisSoftMax`.
     pub soft_max: Option<f64>,
+    /// A logarithmic scale of this base (`scaleDistribution: log`).
+    pub log: Option<f64>,
+    /// Zero in the middle (`axisCenteredZero`).
+    pub centered_zero: bool,
 }
 
 impl Bounds {
-    /// The range `(lo, hi)` from the data's, bounded.
+    /// The range `(lo, hi)` from the data's, bounded (on a log scale, all in
+    /// logarithms: the data's as given, the bounds' taken here, and the range
+    /// widened to whole powers of the base).
     pub fn apply(&self, (mut lo, mut hi): (f64, f64)) -> (f64, f64) {
-        lo = self.soft_min.map_or(lo, |s| lo.min(s));
-        hi = self.soft_max.map_or(hi, |s| hi.max(s));
-        lo = self.min.unwrap_or(lo);
-        hi = self.max.unwrap_or(hi);
+        let scaled = |v: f64| self.scaled(v);
+        lo = self.soft_min.map(scaled).filter(|s| s.is_finite()).map_or(lo, |s| lo.min(s));
+        hi = self.soft_max.map(scaled).filter(|s| s.is_finite()).map_or(hi, |s| hi.max(s));
+        lo = self.min.map(scaled).filter(|s| s.is_finite()).unwrap_or(lo);
+        hi = self.max.map(scaled).filter(|s| s.is_finite()).unwrap_or(hi);
+        if self.log.is_some() {
+            (lo, hi) = (lo.floor(), hi.ceil());
+        }
+        if self.centered_zero {
+            let m = lo.abs().max(hi.abs());
+            (lo, hi) = (-m, m);
+        }
         if hi > lo {
             (lo, hi)
         } else {
             (lo, lo + 1.0)
         }
+    }
+
+    /// A value where it stands on this axis: itself, or its logarithm (NaN
+    /// for values a log scale cannot show).
+    pub fn scaled(&self, v: f64) -> f64 {
+        match self.log {
+            Some(base) if v > 0.0 => v.log(base),
+            Some(_) => f64::NAN,
+            None => v,
+        }
+    }
+
+    /// The value a position on this axis stands for.
+    pub fn unscaled(&self, y: f64) -> f64 {
+        self.log.map_or(y, |base| base.powf(y))
     }
 }
 

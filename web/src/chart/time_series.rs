@@ -74,12 +74,15 @@ fn segments_within(points: &[(i64, f64)], max_gap: i64) -> Vec<&[(i64, f64)]> {
     out
 }
 
-/// The y range covering every finite value, padded; `0..1` without data.
-fn y_range<'a>(series: impl Iterator<Item = &'a Points>) -> (f64, f64) {
+/// The y range covering every finite value, padded unless `exact`; `0..1` without data.
+fn y_range<'a>(series: impl Iterator<Item = &'a Points>, exact: bool) -> (f64, f64) {
     let vals = series.flat_map(|p| p.iter().map(|p| p.1)).filter(|v| v.is_finite());
     let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
     if lo > hi {
         return (0.0, 1.0);
+    }
+    if exact {
+        return (lo, hi);
     }
     if lo == hi {
         let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
@@ -91,26 +94,45 @@ fn y_range<'a>(series: impl Iterator<Item = &'a Points>) -> (f64, f64) {
     (lo, hi + pad)
 }
 
+/// A series as its axis places it: its values, or their logarithms.
+fn on_scale(l: &Line, axis: &super::Bounds) -> Line {
+    Line { points: l.points.iter().map(|&(t, v)| (t, axis.scaled(v))).collect(), ..l.clone() }
+}
+
 /// Draws `lines` as an SVG time series chart, each in its own style.
 pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
+    // On a log axis the series are drawn by their logarithms (hover titles keep the values).
+    let values = lines;
+    let scaled: Vec<Line>;
+    let lines = if c.bounds.0.log.is_some() || c.bounds.1.log.is_some() {
+        scaled = lines.iter().map(|l| on_scale(l, if l.style.right { &c.bounds.1 } else { &c.bounds.0 })).collect();
+        &scaled[..]
+    } else {
+        lines
+    };
     let mut svg = String::new();
     let (fg, _) = c.theme.colours();
     let grid = fg.mix(0.18);
-    let (tops, bottoms) = stack_lines(lines);
+    let (tops, mut bottoms) = stack_lines(lines);
+    // fillBelowTo: the area runs down to the named series instead of zero.
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(j) = l.style.fill_below_to.as_ref().and_then(|n| lines.iter().position(|o| &o.name == n)) {
+            bottoms[i] = Some(tops[j].clone());
+        }
+    }
     // Each axis spans its own series (areas, bars and stacks stand on zero).
     let range = |right: bool| {
         let on = |k: &usize| lines[*k].style.right == right;
-        let (mut lo, hi) =
-            y_range((0..lines.len()).filter(on).flat_map(|k| std::iter::once(&tops[k]).chain(&bottoms[k])));
+        let axis = if right { &c.bounds.1 } else { &c.bounds.0 };
+        let (mut lo, hi) = y_range(
+            (0..lines.len()).filter(on).flat_map(|k| std::iter::once(&tops[k]).chain(&bottoms[k])),
+            axis.log.is_some(),
+        );
         let on_zero = |l: &Line| l.style.fill > 0 || l.style.draw == Draw::Bars || l.style.stack.is_some();
-        if lines.iter().filter(|l| l.style.right == right).any(on_zero) && lo > 0.0 {
+        if lines.iter().filter(|l| l.style.right == right).any(on_zero) && lo > 0.0 && axis.log.is_none() {
             lo = 0.0;
         }
-        if right {
-            c.bounds.1.apply((lo, hi))
-        } else {
-            c.bounds.0.apply((lo, hi))
-        }
+        axis.apply((lo, hi))
     };
     let ((lo, hi), (lo2, hi2)) = (range(false), range(true));
     let right_axis = c.right.filter(|_| lines.iter().any(|l| l.style.right));
@@ -133,7 +155,11 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
         let mut chart = chart.set_secondary_coord(c.start..c.end.max(c.start + 1), lo2..hi2);
         let label_style = ("sans-serif", 11).into_font().color(&fg);
         // About one label per 30 px of height, as Grafana spaces them (at least three).
-        let y_labels = ((c.height / 30) as usize).max(3);
+        let mut y_labels = ((c.height / 30) as usize).max(3);
+        if c.bounds.0.log.is_some() {
+            // A label per power of the base (as many as fit).
+            y_labels = y_labels.min((hi - lo).round() as usize + 1);
+        }
         let _ = chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
@@ -143,7 +169,7 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
             .x_labels(((c.width / 110) as usize).max(2))
             .y_labels(y_labels)
             .x_label_formatter(&|x| time_label(*x, span))
-            .y_label_formatter(&|y| units::format(*y, c.unit, c.decimals))
+            .y_label_formatter(&|y| units::format(c.bounds.0.unscaled(*y), c.unit, c.decimals))
             .draw();
         if let Some(axis) = right_axis {
             let _ = chart
@@ -151,7 +177,7 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
                 .axis_style(grid)
                 .label_style(label_style)
                 .y_labels(y_labels)
-                .y_label_formatter(&|y| units::format(*y, axis.unit, axis.decimals))
+                .y_label_formatter(&|y| units::format(c.bounds.1.unscaled(*y), axis.unit, axis.decimals))
                 .draw();
         }
         // Values past the axis's bounds run off the plot (clipped below), as in
@@ -179,9 +205,9 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
             let at: &dyn Fn(i64, f64) -> (i32, i32) = if lines[i].style.right { &at_right } else { &at_left };
             Some(at(t, tops[i][k].1).1)
         };
-        hover_columns(&mut hover, lines, c, (x_of, &y_of), (xs.start, xs.end), (ys.start, ys.end));
+        hover_columns(&mut hover, values, c, (x_of, &y_of), (xs.start, xs.end), (ys.start, ys.end));
         marks(&mut hover, c, x_of, (xs.start, xs.end), (ys.start, ys.end));
-        let y_of = |v: f64| chart.backend_coord(&(c.start, v.clamp(lo, hi))).1;
+        let y_of = |v: f64| chart.backend_coord(&(c.start, c.bounds.0.scaled(v).clamp(lo, hi))).1;
         thresholds(&mut paths.fills, &c.thresholds, y_of, (xs.start, xs.end), (ys.start, ys.end));
         let _ = root.present();
     }

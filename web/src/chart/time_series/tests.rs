@@ -303,3 +303,46 @@ fn tooltips_list_every_series_in_order_or_the_nearest_one_or_nothing() {
     );
     assert!(titles(&with(TooltipMode::Hidden, TooltipSort::None)).is_empty());
 }
+
+#[test]
+fn a_log_axis_labels_powers_of_its_base_and_leaves_out_what_it_cannot_show() {
+    let lines = vec![line("a", vec![(0, 1.0), (5, 0.0), (10, 1000.0)], SeriesStyle::default())];
+    let log = Bounds { log: Some(10.0), ..Bounds::default() };
+    let c = TimeChart { height: 200, bounds: (log, Bounds::default()), ..frame(300, 10, 10, Theme::Light) };
+    let svg = time_series(&lines, &c);
+    let labels: Vec<&str> = svg.split("</text>").filter_map(|t| t.rsplit('\n').nth(1)).collect();
+    for want in ["1", "10", "100", "1 K"] {
+        assert!(labels.contains(&want), "{want} in {labels:?}");
+    }
+    // Zero has no logarithm: the line breaks there, as on Grafana's log axis.
+    assert_eq!(svg.matches("<path class=\"line\"").count(), 0, "no two neighbouring drawable points: {svg}");
+    // Hover titles keep the values.
+    assert!(svg.contains("a: 1 K</title>"), "{svg}");
+}
+
+#[test]
+fn centred_zero_puts_zero_in_the_middle_and_fill_below_to_fills_between_two_series() {
+    let b = Bounds { centered_zero: true, ..Bounds::default() };
+    assert_eq!(b.apply((-2.0, 10.0)), (-10.0, 10.0));
+    let lines = vec![
+        line(
+            "max",
+            vec![(0, 10.0), (10, 12.0)],
+            SeriesStyle { fill: 20, fill_below_to: Some("min".into()), ..SeriesStyle::default() },
+        ),
+        line("min", vec![(0, 4.0), (10, 5.0)], SeriesStyle::default()),
+    ];
+    let svg = time_series(&lines, &frame(300, 10, 10, Theme::Light));
+    let fill = svg.split("<path class=\"fill\"").nth(1).expect("an area");
+    let d = &fill[fill.find(" d=\"").unwrap() + 4..];
+    let pts = path_points(&d[..d.find('"').unwrap()]);
+    let bottom = svg.split("data-plot-left").count(); // the plot exists
+    assert!(bottom > 1);
+    // Four corners: along max, then back along min (not down to zero).
+    assert_eq!(pts.len(), 4, "{pts:?}");
+    let zero_y = pts.iter().map(|p| p.1).max().unwrap();
+    let min_line = svg.split("<path class=\"line\"").nth(2).unwrap();
+    let d = &min_line[min_line.find(" d=\"").unwrap() + 4..];
+    let min_pts = path_points(&d[..d.find('"').unwrap()]);
+    assert_eq!(zero_y, min_pts.iter().map(|p| p.1).max().unwrap(), "the area's lowest edge is the min line");
+}

@@ -609,6 +609,8 @@ impl Drawing<'_> {
                 max: o.max,
                 soft_min: o.soft_min,
                 soft_max: o.soft_max,
+                log: o.log_base,
+                centered_zero: o.centered_zero,
             })
         };
         let bounds = (bounds_of(false), bounds_of(true));

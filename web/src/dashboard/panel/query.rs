@@ -142,5 +142,6 @@ fn series_style(o: &FieldOptions) -> SeriesStyle {
         right: false,
         gradient: chart::Gradient::parse(&o.gradient_mode),
         hide_tooltip: o.hide_in_tooltip,
+        fill_below_to: o.fill_below_to.clone(),
     }
 }

@@ -109,7 +109,10 @@ impl FieldMatcher {
 /// and named in the panel's info as ignored).
 fn is_drawn(id: &str) -> bool {
     const STANDARD: [&str; 7] = ["unit", "decimals", "displayName", "color", "thresholds", "min", "max"];
-    const CUSTOM: [&str; 18] = [
+    const CUSTOM: [&str; 21] = [
+        "axisCenteredZero",
+        "scaleDistribution",
+        "fillBelowTo",
         "axisSoftMin",
         "axisSoftMax",
         "gradientMode",
@@ -391,6 +394,10 @@ pub struct FieldOptions {
     pub soft_max: Option<f64>,
     /// `custom.scaleDistribution`: the log base, for a log scale.
     pub log_base: Option<f64>,
+    /// `custom.axisCenteredZero`: zero in the middle of the axis.
+    pub centered_zero: bool,
+    /// `custom.fillBelowTo`: the series (by display name) its area fills down to.
+    pub fill_below_to: Option<String>,
     /// `custom.transform: negative-Y`: drawn below zero.
     pub negative_y: bool,
     /// `custom.hideFrom.legend`.
@@ -476,6 +483,8 @@ impl FieldOptions {
             axis_label: text(&custom["axisLabel"]).unwrap_or_default(),
             soft_min: num(&custom["axisSoftMin"]).filter(|v| v.is_finite()),
             soft_max: num(&custom["axisSoftMax"]).filter(|v| v.is_finite()),
+            centered_zero: truthy(&custom["axisCenteredZero"]),
+            fill_below_to: text(&custom["fillBelowTo"]).filter(|t| !t.is_empty()),
             log_base: (custom["scaleDistribution"]["type"] == "log")
                 .then(|| num(&custom["scaleDistribution"]["log"]).unwrap_or(2.0))
                 .filter(|b| *b > 1.0),
