@@ -99,6 +99,38 @@ fn on_scale(l: &Line, axis: &super::Bounds) -> Line {
     Line { points: l.points.iter().map(|&(t, v)| (t, axis.scaled(v))).collect(), ..l.clone() }
 }
 
+/// Each series' drawn points (stacked where it stacks) and what its area
+/// stands on: the stack below it, or the series its `fillBelowTo` names.
+fn stacked_with_fills(lines: &[Line]) -> (Vec<Points>, Vec<Option<Points>>) {
+    let (tops, mut bottoms) = stack_lines(lines);
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(j) = l.style.fill_below_to.as_ref().and_then(|n| lines.iter().position(|o| &o.name == n)) {
+            bottoms[i] = Some(tops[j].clone());
+        }
+    }
+    (tops, bottoms)
+}
+
+/// The y range of one axis: its series' points and what they stand on
+/// (areas, bars and stacks stand on zero), bounded as the axis says.
+fn axis_range(
+    lines: &[Line],
+    (tops, bottoms): (&[Points], &[Option<Points>]),
+    axis: &super::Bounds,
+    right: bool,
+) -> (f64, f64) {
+    let on = |k: &usize| lines[*k].style.right == right;
+    let (mut lo, hi) = y_range(
+        (0..lines.len()).filter(on).flat_map(|k| std::iter::once(&tops[k]).chain(&bottoms[k])),
+        axis.log.is_some(),
+    );
+    let on_zero = |l: &Line| l.style.fill > 0 || l.style.draw == Draw::Bars || l.style.stack.is_some();
+    if lines.iter().filter(|l| l.style.right == right).any(on_zero) && lo > 0.0 && axis.log.is_none() {
+        lo = 0.0;
+    }
+    axis.apply((lo, hi))
+}
+
 /// Draws `lines` as an SVG time series chart, each in its own style.
 pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
     // On a log axis the series are drawn by their logarithms (hover titles keep the values).
@@ -113,27 +145,9 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
     let mut svg = String::new();
     let (fg, _) = c.theme.colours();
     let grid = fg.mix(0.18);
-    let (tops, mut bottoms) = stack_lines(lines);
-    // fillBelowTo: the area runs down to the named series instead of zero.
-    for (i, l) in lines.iter().enumerate() {
-        if let Some(j) = l.style.fill_below_to.as_ref().and_then(|n| lines.iter().position(|o| &o.name == n)) {
-            bottoms[i] = Some(tops[j].clone());
-        }
-    }
-    // Each axis spans its own series (areas, bars and stacks stand on zero).
-    let range = |right: bool| {
-        let on = |k: &usize| lines[*k].style.right == right;
-        let axis = if right { &c.bounds.1 } else { &c.bounds.0 };
-        let (mut lo, hi) = y_range(
-            (0..lines.len()).filter(on).flat_map(|k| std::iter::once(&tops[k]).chain(&bottoms[k])),
-            axis.log.is_some(),
-        );
-        let on_zero = |l: &Line| l.style.fill > 0 || l.style.draw == Draw::Bars || l.style.stack.is_some();
-        if lines.iter().filter(|l| l.style.right == right).any(on_zero) && lo > 0.0 && axis.log.is_none() {
-            lo = 0.0;
-        }
-        axis.apply((lo, hi))
-    };
+    let (tops, bottoms) = stacked_with_fills(lines);
+    let range =
+        |right: bool| axis_range(lines, (&tops, &bottoms), if right { &c.bounds.1 } else { &c.bounds.0 }, right);
     let ((lo, hi), (lo2, hi2)) = (range(false), range(true));
     let right_axis = c.right.filter(|_| lines.iter().any(|l| l.style.right));
     let span = (c.end - c.start).max(1);

@@ -33,25 +33,9 @@ impl Organize {
     }
 }
 
-/// The reducers of a `reduce` transformation in its `seriesToRows` mode (the
-/// default): a table row per series, a column per reducer. `None` without one.
-pub(super) fn reduce_transform(p: &Value) -> Option<Vec<String>> {
-    let t = p["transformations"].as_array()?.iter().find(|t| t["id"] == "reduce" && t["disabled"] != true)?;
-    let o = &t["options"];
-    if o["mode"] == "reduceFields" {
-        return None;
-    }
-    let reducers: Vec<String> =
-        o["reducers"].as_array().into_iter().flatten().filter_map(|r| r.as_str().map(String::from)).collect();
-    Some(if reducers.is_empty() { vec!["lastNotNull".into()] } else { reducers })
-}
-
-pub(super) fn organize(p: &Value) -> Organize {
+/// An `organize` transformation from its options.
+pub(super) fn organize_options(o: &Value) -> Organize {
     let mut out = Organize::default();
-    let Some(t) = p["transformations"].as_array().into_iter().flatten().find(|t| t["id"] == "organize") else {
-        return out;
-    };
-    let o = &t["options"];
     if let Some(m) = o["excludeByName"].as_object() {
         out.exclude = m.iter().filter(|(_, v)| truthy(v)).map(|(k, _)| k.clone()).collect();
     }

@@ -7,14 +7,16 @@
 mod field_config;
 mod fields;
 mod reducers;
+mod transform;
 
 pub use field_config::{
     AxisPlacement, DrawStyle, FieldConfig, FieldMatcher, FieldOptions, FieldOverride, SeriesRef, StackMode,
 };
-use fields::{legend_calcs, legend_options, mappings, organize, reduce_transform, thresholds};
+use fields::{legend_calcs, legend_options, mappings, thresholds};
 pub use fields::{LegendOptions, Mapping, Organize};
 pub use reducers::{calc_title, reduce};
 use serde_json::Value;
+pub use transform::Transformation;
 
 /// Largest dashboard JSON accepted, in bytes.
 pub const MAX_JSON_BYTES: usize = 8 << 20;
@@ -128,6 +130,8 @@ pub struct PanelQuery {
     pub interval: String,
     /// Legacy resolution divisor: the step is multiplied by it (1–10).
     pub interval_factor: i64,
+    /// `format: table`: one frame of rows (a row per series) instead of a frame per series.
+    pub table: bool,
 }
 
 /// One step of a panel's thresholds.
@@ -171,10 +175,6 @@ pub struct Panel {
     pub fixed_colour: Option<String>,
     /// Shown instead of "No data" (`noValue`).
     pub no_value: String,
-    /// Tables: the `organize` transformation (columns hidden, ordered, renamed).
-    pub organize: Organize,
-    /// Tables: a `reduce` transformation's reducers (a row per series, a column per reducer).
-    pub reduce_rows: Option<Vec<String>>,
     /// Tables: value cells coloured by thresholds (`color-background`, `color-text`).
     pub cell_colour: String,
     /// Panel `interval`: the smallest step its queries may use.
@@ -231,6 +231,8 @@ pub struct Panel {
     /// Per-series options: `fieldConfig` defaults and overrides (legacy
     /// graph settings, `seriesOverrides` and `aliasColors` migrated in).
     pub field_config: FieldConfig,
+    /// Tables: the `transformations` Vigil applies, in order.
+    pub transformations: Vec<Transformation>,
     /// Value mappings for stat-like panels.
     pub mappings: Vec<Mapping>,
     /// Text panels: `markdown` (the default), `html` or `code`.
@@ -460,6 +462,7 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
                     interval: s(t, "interval"),
                     interval_factor: num(&t["intervalFactor"]).filter(|f| f.is_finite()).unwrap_or(1.0).clamp(1.0, 10.0)
                         as i64,
+                    table: t["format"] == "table",
                 }
             })
             .collect()
@@ -486,8 +489,6 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         fixed_colour: Some(s(&defaults["color"], "fixedColor"))
             .filter(|c| !c.is_empty() && matches!(s(&defaults["color"], "mode").as_str(), "fixed" | "shades")),
         no_value: s(defaults, "noValue"),
-        organize: organize(p),
-        reduce_rows: reduce_transform(p),
         cell_colour: Some(s(&custom["cellOptions"], "type"))
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| s(custom, "displayMode")),
@@ -533,7 +534,13 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
             p["options"]["minVizWidth"].as_u64().map_or(8, |v| v.min(300) as u32),
         ),
         heatmap_scheme: p["options"]["color"]["scheme"].as_str().unwrap_or("Oranges").to_string(),
-        field_config: FieldConfig::from_panel(p, &kind),
+        field_config: {
+            // Transformations not applied are named in the panel's info with the options not drawn.
+            let mut fc = FieldConfig::from_panel(p, &kind);
+            fc.ignored.extend(transform::transformations(p).1);
+            fc
+        },
+        transformations: transform::transformations(p).0,
         mappings: mappings(p),
         text_mode: Some(s(&p["options"], "mode")).filter(|m| !m.is_empty()).unwrap_or_else(|| s(p, "mode")),
     }

@@ -3,6 +3,7 @@
 //! the panel's thresholds, scheme or fixed colour.
 
 use super::colour::{gradient, named_colour, scheme};
+use super::frames;
 use super::legend::value_legend;
 use super::query::Series;
 use super::{
@@ -11,7 +12,6 @@ use super::{
 use crate::chart::{self, Line, TimeChart};
 use crate::dashboard::model::{calc_title, reduce};
 use crate::dashboard::model::{AxisPlacement, FieldOptions, Panel, SeriesRef, StackMode, Threshold};
-use std::collections::BTreeSet;
 use storage::Labels;
 
 /// What drawing one panel's series shares.
@@ -82,7 +82,6 @@ pub(super) fn draw(view: &mut PanelView, p: &Panel, f: &Frame, time: &PanelTime,
             view.legend = value_legend(&d.reduced, |i| chart::colour(i).to_string(), p);
             view.svg = chart::pie(&d.reduced, p.pie_donut, d.w.min(d.h.max(60) * 2), d.h.max(60), f.theme);
         }
-        "table" if p.reduce_rows.is_some() => d.reduced_table(view, &lines, &options),
         "table" => d.table(view, &lines, &meta),
         "heatmap" | "state-timeline" | "status-history" if view.no_data => view.stat = d.no_value.into(),
         "state-timeline" => d.state_timeline(view, &lines, true),
@@ -235,97 +234,42 @@ impl Drawing<'_> {
         }
     }
 
-    /// Grafana's `reduce` transformation (series to rows): a row per series,
-    /// its name under `Field` and a column per reducer (titled as Grafana
-    /// titles it), each value in the series' unit and coloured as the cells say.
-    fn reduced_table(&self, view: &mut PanelView, lines: &[Line], options: &[FieldOptions]) {
-        let p = self.p;
-        let reducers = p.reduce_rows.as_deref().unwrap_or_default();
-        let head: Vec<String> =
-            std::iter::once("Field".to_string()).chain(reducers.iter().map(|r| calc_title(r))).collect();
-        let cols = p.organize.apply(&head);
-        view.table_head = cols.iter().map(|(_, title)| title.clone()).collect();
-        view.table_rows = lines
-            .iter()
-            .zip(options)
-            .map(|(l, o)| {
-                let mut cells = vec![Cell { text: l.name.clone(), style: String::new() }];
-                cells.extend(reducers.iter().map(|r| match reduce(&l.points, r) {
-                    Some(v) => {
-                        Cell { text: crate::units::format(v, &o.unit, o.decimals), style: self.cell_style(v, o) }
-                    }
-                    None => Cell { text: String::new(), style: String::new() },
-                }));
-                cols.iter().map(|(i, _)| cells[*i].clone()).collect()
-            })
-            .collect();
-        if view.table_rows.is_empty() {
-            view.stat = self.no_value.into();
-        }
-    }
-
-    /// One row per label set; a value column per query, as Grafana joins them.
+    /// A table as Grafana's table panel shows it: the queries' frames through
+    /// the panel's transformations (see `frames`), the first frame drawn, each
+    /// column titled and formatted by the field options its name (and query)
+    /// resolve to: display name, unit, decimals, thresholds, cell colouring.
     fn table(&self, view: &mut PanelView, lines: &[Line], meta: &[(String, Labels)]) {
         let p = self.p;
-        let mut names: BTreeSet<String> = BTreeSet::new();
-        let refs: Vec<String> = p.targets.iter().map(|t| t.ref_id.clone()).collect();
-        // Joined on the labels other than the metric name (an operation drops it).
-        // Each row's value per query.
-        let mut rows: Vec<(Labels, Labels, Vec<Option<f64>>)> = Vec::new();
-        for (l, (ref_id, labels)) in lines.iter().zip(meta) {
-            names.extend(labels.iter().map(|x| x.name.to_string()));
-            let value = reduce(&l.points, "lastNotNull");
-            let col = refs.iter().position(|r| r == ref_id).unwrap_or(0);
-            let key = labels.without_metric_name();
-            match rows.iter_mut().find(|(k, _, _)| *k == key) {
-                Some((_, _, vals)) => vals[col] = value,
-                None => {
-                    let mut vals = vec![None; refs.len().max(1)];
-                    vals[col] = value;
-                    rows.push((key, labels.clone(), vals));
-                }
-            }
-        }
-        let names: Vec<String> = names.into_iter().collect();
-        let mut head = names.clone();
-        if refs.len() > 1 {
-            head.extend(refs.iter().map(|r| format!("Value #{r}")));
-        } else {
-            head.push("Value".into());
-        }
-        // Each column's field options (display name, unit, thresholds, cell
-        // colouring), as overrides give them by the column's name or query.
-        let col_options: Vec<FieldOptions> = head
+        let frame = frames::apply(frames::from_series(p, lines, meta), &p.transformations).into_iter().next();
+        let frame = frame.unwrap_or_default();
+        let options: Vec<FieldOptions> = frame
+            .fields
             .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let ref_id = i.checked_sub(names.len()).and_then(|k| refs.get(k)).map_or("", String::as_str);
-                p.field_config.resolve(&SeriesRef { name, ref_id, points: &[] })
-            })
+            .map(|f| p.field_config.resolve(&SeriesRef { name: &f.name, ref_id: &f.ref_id, points: &[] }))
             .collect();
-        // Columns as the `organize` transformation leaves them, then titled
-        // by their display names where organize does not rename them.
-        let cols = p.organize.apply(&head);
-        view.table_head = cols
+        view.table_head = frame
+            .fields
             .iter()
-            .map(|(i, title)| match &col_options[*i].display_name {
-                Some(d) if *title == head[*i] => d.clone(),
-                _ => title.clone(),
-            })
+            .zip(&options)
+            .map(|(f, o)| o.display_name.clone().unwrap_or_else(|| f.name.clone()))
             .collect();
-        view.table_rows = rows
-            .into_iter()
-            .map(|(_, labels, vals)| {
-                let mut cells: Vec<Cell> = names
+        view.table_rows = (0..frame.rows())
+            .map(|row| {
+                frame
+                    .fields
                     .iter()
-                    .map(|n| Cell { text: labels.get(n).unwrap_or("").to_string(), style: String::new() })
-                    .collect();
-                cells.extend(vals.iter().enumerate().map(|(k, raw)| {
-                    let o = &col_options[names.len() + k];
-                    let text = raw.map_or(String::new(), |v| crate::units::format(v, &o.unit, o.decimals));
-                    Cell { text, style: raw.map_or(String::new(), |v| self.cell_style(v, o)) }
-                }));
-                cols.iter().map(|(i, _)| cells[*i].clone()).collect()
+                    .zip(&options)
+                    .map(|(f, o)| match (f.values.get(row), f.role) {
+                        (Some(frames::V::Num(t)), frames::Role::Time) => {
+                            Cell { text: table_time(*t), style: String::new() }
+                        }
+                        (Some(frames::V::Num(v)), _) => {
+                            Cell { text: crate::units::format(*v, &o.unit, o.decimals), style: self.cell_style(*v, o) }
+                        }
+                        (Some(frames::V::Text(t)), _) => Cell { text: t.clone(), style: String::new() },
+                        _ => Cell { text: String::new(), style: String::new() },
+                    })
+                    .collect()
             })
             .collect();
         if view.table_rows.is_empty() {
@@ -655,4 +599,10 @@ impl Drawing<'_> {
             view.svg = chart::time_series(&drawn, &frame);
         }
     }
+}
+
+/// A time in a table cell, as Grafana's table shows times (UTC here).
+fn table_time(ms: f64) -> String {
+    jiff::Timestamp::from_millisecond(ms as i64)
+        .map_or_else(|_| String::new(), |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
 }

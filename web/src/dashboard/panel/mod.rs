@@ -4,6 +4,7 @@
 
 mod colour;
 mod draw;
+mod frames;
 mod heatmap;
 mod legend;
 mod query;

@@ -1,0 +1,121 @@
+//! A panel's `transformations`, read in order: what each asks of the data
+//! frames the queries return (merging, joining, turning series into rows,
+//! labels into columns, filtering, sorting, organizing, reducing). Disabled
+//! ones are skipped; ones Vigil does not apply are named in the panel's info.
+
+use super::field_config::js_regex;
+use super::fields::{organize_options, Organize};
+use serde_json::Value;
+
+/// One transformation.
+#[derive(Clone, Debug)]
+pub enum Transformation {
+    /// `merge`: every frame into one, rows of equal labels and time joined.
+    Merge,
+    /// `seriesToRows`: a row per series and time (`Time`, `Metric`, `Value`).
+    SeriesToRows,
+    /// `joinByField` (and the older `seriesToColumns`): frames joined on a
+    /// field (`Time` by default), outer.
+    JoinByField {
+        /// The field joined on.
+        field: String,
+    },
+    /// `labelsToFields` (columns mode): each series' labels as columns.
+    LabelsToFields {
+        /// The label whose value names the value column (`valueLabel`).
+        value_label: Option<String>,
+    },
+    /// `filterFieldsByName`: the fields kept.
+    FilterFieldsByName {
+        /// Names kept (all when empty and without a pattern).
+        include: Vec<String>,
+        /// A pattern of names kept.
+        include_pattern: Option<regex::Regex>,
+        /// Names dropped.
+        exclude: Vec<String>,
+        /// A pattern of names dropped.
+        exclude_pattern: Option<regex::Regex>,
+    },
+    /// `sortBy`: rows ordered by a field.
+    SortBy {
+        /// The field.
+        field: String,
+        /// Largest first.
+        desc: bool,
+    },
+    /// `organize`: fields hidden, ordered, renamed.
+    Organize(Organize),
+    /// `reduce` (series to rows): a row per field, a column per reducer.
+    Reduce {
+        /// The reducers (Grafana's ids).
+        reducers: Vec<String>,
+    },
+}
+
+/// The transformations Vigil applies, in order, and the ids of those it does not.
+pub fn transformations(p: &Value) -> (Vec<Transformation>, Vec<String>) {
+    let (mut out, mut ignored) = (Vec::new(), Vec::new());
+    for t in p["transformations"].as_array().into_iter().flatten().filter(|t| t["disabled"] != true) {
+        let o = &t["options"];
+        let names = |v: &Value| -> Vec<String> {
+            v.as_array().into_iter().flatten().filter_map(|n| n.as_str().map(String::from)).collect()
+        };
+        let id = t["id"].as_str().unwrap_or("");
+        out.push(match id {
+            "merge" => Transformation::Merge,
+            "seriesToRows" => Transformation::SeriesToRows,
+            "joinByField" | "seriesToColumns" => Transformation::JoinByField {
+                field: o["byField"].as_str().filter(|f| !f.is_empty()).unwrap_or("Time").to_string(),
+            },
+            "labelsToFields" if o["mode"].as_str().is_none_or(|m| m == "columns") => Transformation::LabelsToFields {
+                value_label: o["valueLabel"].as_str().filter(|v| !v.is_empty()).map(String::from),
+            },
+            "filterFieldsByName" => Transformation::FilterFieldsByName {
+                include: names(&o["include"]["names"]),
+                include_pattern: o["include"]["pattern"].as_str().and_then(js_regex),
+                exclude: names(&o["exclude"]["names"]),
+                exclude_pattern: o["exclude"]["pattern"].as_str().and_then(js_regex),
+            },
+            "sortBy" => match o["sort"][0]["field"].as_str() {
+                Some(field) => Transformation::SortBy { field: field.to_string(), desc: o["sort"][0]["desc"] == true },
+                None => continue,
+            },
+            "organize" => Transformation::Organize(organize_options(o)),
+            "reduce" if o["mode"] != "reduceFields" => {
+                let reducers = names(&o["reducers"]);
+                Transformation::Reduce {
+                    reducers: if reducers.is_empty() { vec!["lastNotNull".into()] } else { reducers },
+                }
+            }
+            _ => {
+                ignored.push(format!("transformation \"{id}\""));
+                continue;
+            }
+        });
+    }
+    (out, ignored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn transformations_are_read_in_order_disabled_ones_skipped_unknown_ones_named() {
+        let p = json!({"transformations": [
+            {"id": "merge", "options": {}},
+            {"id": "seriesToColumns", "options": {"byField": "instance"}},
+            {"id": "filterFieldsByName", "options": {"include": {"names": ["a", "b"]}}},
+            {"id": "sortBy", "options": {"sort": [{"field": "b", "desc": true}]}},
+            {"id": "calculateField", "options": {}},
+            {"id": "organize", "disabled": true, "options": {}},
+            {"id": "reduce", "options": {"reducers": []}}]});
+        let (t, ignored) = transformations(&p);
+        assert_eq!(t.len(), 5);
+        assert!(matches!(&t[1], Transformation::JoinByField { field } if field == "instance"));
+        assert!(matches!(&t[3], Transformation::SortBy { field, desc: true } if field == "b"));
+        assert!(matches!(&t[4], Transformation::Reduce { reducers } if reducers == &["lastNotNull"]));
+        assert_eq!(ignored, ["transformation \"calculateField\""]);
+    }
+}

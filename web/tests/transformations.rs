@@ -1,0 +1,116 @@
+//! Tables through Grafana's transformations, over the benchmark's store of
+//! one instance: frames merged, joined on time, turned into rows, labels
+//! into columns, fields filtered, rows sorted; what Vigil does not apply is
+//! named in the panel's info.
+
+#[path = "../benches/fixture/mod.rs"]
+#[allow(dead_code)] // shared with the benchmark and other tests
+mod fixture;
+
+use fixture::{HOUR, T0};
+
+const DASHBOARD: &str = r#"{
+  "uid": "t", "title": "transformations",
+  "panels": [
+    {"id": 1, "type": "table", "title": "merged", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8},
+     "targets": [
+       {"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "format": "table", "instant": true},
+       {"refId": "B", "expr": "sum by (code) (rate(http_requests_total[5m])) * 2", "format": "table", "instant": true}],
+     "transformations": [{"id": "merge", "options": {}},
+       {"id": "sortBy", "options": {"sort": [{"field": "Value #A", "desc": true}]}}]},
+    {"id": 2, "type": "table", "title": "rows", "gridPos": {"x": 12, "y": 0, "w": 12, "h": 8}, "interval": "10m",
+     "targets": [
+       {"refId": "A", "expr": "sum(rate(http_requests_total[5m]))", "legendFormat": "requests"},
+       {"refId": "B", "expr": "sum(up)", "legendFormat": "up"}],
+     "transformations": [{"id": "seriesToRows", "options": {}}]},
+    {"id": 3, "type": "table", "title": "joined", "gridPos": {"x": 0, "y": 8, "w": 12, "h": 8}, "interval": "10m",
+     "targets": [
+       {"refId": "A", "expr": "sum(rate(http_requests_total[5m]))", "legendFormat": "requests"},
+       {"refId": "B", "expr": "sum(up)", "legendFormat": "up"}],
+     "transformations": [{"id": "seriesToColumns", "options": {"byField": "Time"}}]},
+    {"id": 4, "type": "table", "title": "labels as columns", "gridPos": {"x": 12, "y": 8, "w": 12, "h": 8},
+     "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "instant": true}],
+     "transformations": [{"id": "labelsToFields", "options": {}}, {"id": "merge", "options": {}},
+       {"id": "filterFieldsByName", "options": {"include": {"names": ["code", "Value"]}}},
+       {"id": "sortBy", "options": {"sort": [{"field": "code"}]}},
+       {"id": "calculateField", "options": {"mode": "binary"}}]}
+  ]
+}"#;
+
+fn panel(page: &str, id: u32) -> &str {
+    let at = page.find(&format!("data-panel-id=\"{id}\"")).unwrap_or_else(|| panic!("panel {id} in {page}"));
+    let rest = &page[at..];
+    &rest[..rest.find("</section>").unwrap()]
+}
+
+/// A table's header and rows, as text.
+fn table(panel: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let cells = |row: &str, tag: &str| -> Vec<String> {
+        row.split(&format!("<{tag}"))
+            .skip(1)
+            .map(|c| c[c.find('>').unwrap() + 1..c.find(&format!("</{tag}>")).unwrap()].to_string())
+            .collect()
+    };
+    let head =
+        panel.split("<thead>").nth(1).map(|h| cells(&h[..h.find("</thead>").unwrap()], "th")).unwrap_or_default();
+    let body = panel.split("<tbody>").nth(1).map(|b| &b[..b.find("</tbody>").unwrap()]).unwrap_or("");
+    (head, body.split("<tr>").skip(1).map(|r| cells(r, "td")).collect())
+}
+
+async fn page() -> String {
+    let router = web::router(fixture::state_with(fixture::store(1), &[DASHBOARD]));
+    let (status, page) = fixture::get(router, &format!("/d/t?from={T0}&to={}", T0 + HOUR)).await;
+    assert_eq!(status, 200, "{page}");
+    page
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_joins_table_frames_on_time_and_labels_and_sort_by_orders_the_rows() {
+    let page = page().await;
+    let (head, rows) = table(panel(&page, 1));
+    assert_eq!(head, ["Time", "code", "Value #A", "Value #B"], "{}", panel(&page, 1));
+    assert_eq!(rows.len(), 5, "a row per code, both queries in it: {rows:?}");
+    assert!(rows.iter().all(|r| r[0] == "2023-11-14 23:13:20"), "the instant's time: {rows:?}");
+    let a: Vec<f64> = rows.iter().map(|r| r[2].parse().unwrap()).collect();
+    assert!(a.windows(2).all(|w| w[0] >= w[1]), "largest first: {a:?}");
+    for r in &rows {
+        let (x, y): (f64, f64) = (r[2].parse().unwrap(), r[3].parse().unwrap());
+        assert!((y - 2.0 * x).abs() <= 0.01 * y.max(1.0), "B is twice A in the same row: {r:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn series_to_rows_gives_a_row_per_series_and_time_newest_first() {
+    let page = page().await;
+    let (head, rows) = table(panel(&page, 2));
+    assert_eq!(head, ["Time", "Metric", "Value"]);
+    // An hour at a 10-minute step: 7 points of `up`, 6 of the rate (none at the
+    // start: its 5-minute window is still empty there).
+    assert_eq!(rows.len(), 13, "{rows:?}");
+    assert!(rows.windows(2).all(|w| w[0][0] >= w[1][0]), "newest first: {rows:?}");
+    assert_eq!(rows.iter().filter(|r| r[1] == "up").count(), 7);
+    assert!(rows.iter().filter(|r| r[1] == "up").all(|r| r[2] == "1"), "{rows:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn join_by_field_puts_each_series_in_its_own_column_on_shared_times() {
+    let page = page().await;
+    let (head, rows) = table(panel(&page, 3));
+    assert_eq!(head, ["Time", "requests", "up"]);
+    assert_eq!(rows.len(), 7, "one row per time: {rows:?}");
+    assert!(rows.iter().all(|r| r[2] == "1"), "{rows:?}");
+    // Outer: the first time has `up` only (the rate's window is still empty there).
+    assert!(rows[0][1].is_empty() && rows[1..].iter().all(|r| !r[1].is_empty()), "{rows:?}");
+    assert!(rows.windows(2).all(|w| w[0][0] < w[1][0]), "times ascending: {rows:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn labels_become_columns_fields_are_filtered_and_what_is_not_applied_is_named() {
+    let page = page().await;
+    let p = panel(&page, 4);
+    let (head, rows) = table(p);
+    assert_eq!(head, ["code", "Value"], "{p}");
+    let codes: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(codes, ["200", "201", "404", "500", "503"]);
+    assert!(p.contains("panel-info") && p.contains("transformation &#34;calculateField&#34;"), "{p}");
+}
