@@ -33,7 +33,15 @@ const DASHBOARD: &str = r#"{
      "transformations": [{"id": "labelsToFields", "options": {}}, {"id": "merge", "options": {}},
        {"id": "filterFieldsByName", "options": {"include": {"names": ["code", "Value"]}}},
        {"id": "sortBy", "options": {"sort": [{"field": "code"}]}},
-       {"id": "calculateField", "options": {"mode": "binary"}}]}
+       {"id": "calculateField", "options": {"mode": "binary"}}]},
+    {"id": 5, "type": "table", "title": "grouped", "gridPos": {"x": 0, "y": 16, "w": 12, "h": 8}, "interval": "10m",
+     "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "format": "table"}],
+     "fieldConfig": {"defaults": {}, "overrides": [
+       {"matcher": {"id": "byName", "options": "Code"}, "properties": [{"id": "custom.width", "value": 120}]}]},
+     "transformations": [
+       {"id": "groupBy", "options": {"fields": {"code": {"operation": "groupby", "aggregations": []},
+         "Value": {"operation": "aggregate", "aggregations": ["lastNotNull", "count"]}}}},
+       {"id": "organize", "options": {"renameByName": {"code": "Code"}}}]}
   ]
 }"#;
 
@@ -113,4 +121,16 @@ async fn labels_become_columns_fields_are_filtered_and_what_is_not_applied_is_na
     let codes: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(codes, ["200", "201", "404", "500", "503"]);
     assert!(p.contains("panel-info") && p.contains("transformation &#34;calculateField&#34;"), "{p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_by_gives_a_row_per_group_with_each_aggregate_named_by_its_calculation() {
+    let page = page().await;
+    let p = panel(&page, 5);
+    let (head, rows) = table(p);
+    assert_eq!(head, ["Code", "Value (lastNotNull)", "Value (count)"], "{p}");
+    assert_eq!(rows.len(), 5, "a row per code (from a row per code and time): {rows:?}");
+    // Six samples of each rate over the hour at a 10-minute step (none at the start).
+    assert!(rows.iter().all(|r| r[2] == "6"), "{rows:?}");
+    assert!(p.contains("<th style=\"width: 120px\">Code</th>"), "a column's width: {p}");
 }

@@ -45,6 +45,14 @@ pub enum Transformation {
     },
     /// `organize`: fields hidden, ordered, renamed.
     Organize(Organize),
+    /// `groupBy`: a row per distinct value of the grouping fields, the
+    /// aggregated ones reduced over each group (`<name> (<calculation>)`).
+    GroupBy {
+        /// The grouping fields.
+        keys: Vec<String>,
+        /// The aggregated fields and their calculations.
+        aggregates: Vec<(String, Vec<String>)>,
+    },
     /// `reduce` (series to rows): a row per field, a column per reducer.
     Reduce {
         /// The reducers (Grafana's ids).
@@ -81,6 +89,18 @@ pub fn transformations(p: &Value) -> (Vec<Transformation>, Vec<String>) {
                 None => continue,
             },
             "organize" => Transformation::Organize(organize_options(o)),
+            "groupBy" => {
+                let fields = o["fields"].as_object().into_iter().flatten();
+                let (mut keys, mut aggregates) = (Vec::new(), Vec::new());
+                for (name, f) in fields {
+                    match f["operation"].as_str() {
+                        Some("groupby") => keys.push(name.clone()),
+                        Some("aggregate") => aggregates.push((name.clone(), names(&f["aggregations"]))),
+                        _ => {}
+                    }
+                }
+                Transformation::GroupBy { keys, aggregates }
+            }
             "reduce" if o["mode"] != "reduceFields" => {
                 let reducers = names(&o["reducers"]);
                 Transformation::Reduce {

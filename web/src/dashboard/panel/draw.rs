@@ -253,6 +253,8 @@ impl Drawing<'_> {
             .zip(&options)
             .map(|(f, o)| o.display_name.clone().unwrap_or_else(|| f.name.clone()))
             .collect();
+        view.table_widths =
+            options.iter().map(|o| o.width.map_or_else(String::new, |w| format!("width: {w:.0}px"))).collect();
         view.table_rows = (0..frame.rows())
             .map(|row| {
                 frame

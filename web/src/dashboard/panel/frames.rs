@@ -7,7 +7,8 @@
 //! (`Time`, a column per label, `Value`, or `Value #<refId>` among several
 //! queries); a range query gives a frame per series (`Time`, and the values
 //! named as the legend names the series). Without a transformation that
-//! shapes frames (merge, join, series to rows, labels to fields, reduce), a
+//! shapes frames (merge, join, series to rows, labels to fields, group by,
+//! reduce), a
 //! table shows each series' latest value, joined across queries by labels,
 //! as Grafana's older table panel did.
 
@@ -105,6 +106,7 @@ pub(super) fn from_series(p: &Panel, lines: &[Line], meta: &[(String, Labels)]) 
                 | Transformation::SeriesToRows
                 | Transformation::JoinByField { .. }
                 | Transformation::LabelsToFields { .. }
+                | Transformation::GroupBy { .. }
                 | Transformation::Reduce { .. }
         )
     });
@@ -254,6 +256,9 @@ pub(super) fn apply(mut frames: Vec<Frame>, transformations: &[Transformation]) 
                     Frame { fields }
                 })
                 .collect(),
+            Transformation::GroupBy { keys, aggregates } => {
+                frames.into_iter().map(|f| group_by(f, keys, aggregates)).collect()
+            }
             Transformation::Reduce { reducers } => vec![reduce_rows(&frames, reducers)],
         };
     }
@@ -367,6 +372,63 @@ fn labels_to_fields(f: Frame, value_label: Option<&str>) -> Frame {
         out.push(Field { name, labels: None, ..x });
     }
     Frame { fields: out }
+}
+
+/// A row per distinct combination of the `keys` fields' values (in the
+/// order they first appear), each aggregated field reduced over the group's
+/// rows by each of its calculations (`<name> (<calculation>)`); other fields
+/// dropped. A frame without a grouping field stays as it is.
+fn group_by(f: Frame, keys: &[String], aggregates: &[(String, Vec<String>)]) -> Frame {
+    let key_fields: Vec<&Field> = f.fields.iter().filter(|x| keys.contains(&x.name)).collect();
+    if key_fields.is_empty() {
+        return f;
+    }
+    let mut groups: Vec<(Vec<V>, Vec<usize>)> = Vec::new();
+    for row in 0..f.rows() {
+        let key: Vec<V> = key_fields.iter().map(|x| x.values.get(row).cloned().unwrap_or(V::Null)).collect();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, rows)) => rows.push(row),
+            None => groups.push((key, vec![row])),
+        }
+    }
+    let times: Vec<i64> = f
+        .time()
+        .map_or_else(Vec::new, |t| t.values.iter().map(|v| if let V::Num(n) = v { *n as i64 } else { 0 }).collect());
+    let mut fields: Vec<Field> = key_fields
+        .iter()
+        .enumerate()
+        .map(|(k, x)| Field {
+            values: groups.iter().map(|(key, _)| key[k].clone()).collect(),
+            labels: None,
+            ..(*x).clone()
+        })
+        .collect();
+    for x in &f.fields {
+        let Some((_, calcs)) = aggregates.iter().find(|(n, _)| *n == x.name) else { continue };
+        for calc in calcs {
+            let values = groups
+                .iter()
+                .map(|(_, rows)| {
+                    let points: Vec<(i64, f64)> = rows
+                        .iter()
+                        .map(|&r| {
+                            (
+                                times.get(r).copied().unwrap_or(r as i64),
+                                match x.values.get(r) {
+                                    Some(V::Num(n)) => *n,
+                                    _ => f64::NAN,
+                                },
+                            )
+                        })
+                        .collect();
+                    reduce(&points, calc).map_or(V::Null, V::Num)
+                })
+                .collect();
+            let name = format!("{} ({calc})", x.name);
+            fields.push(Field { name, role: Role::Value, labels: None, values, ..x.clone() });
+        }
+    }
+    Frame { fields }
 }
 
 /// A row per value field of every frame: its name under `Field`, a column per reducer.

@@ -83,6 +83,8 @@ pub(super) struct PanelView {
     pub(super) placeholder: String,
     pub(super) collapsed: bool,
     pub(super) table_head: Vec<String>,
+    /// Each column's width (`custom.width`), as a style (empty: as wide as it needs).
+    pub(super) table_widths: Vec<String>,
     pub(super) table_rows: Vec<Vec<Cell>>,
     /// A data panel whose queries returned nothing to draw.
     pub(super) no_data: bool,
@@ -239,6 +241,7 @@ pub(super) fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         placeholder: String::new(),
         collapsed: p.collapsed,
         table_head: Vec::new(),
+        table_widths: Vec::new(),
         table_rows: Vec::new(),
         no_data: false,
         legend_calcs: Vec::new(),

@@ -109,7 +109,8 @@ impl FieldMatcher {
 /// and named in the panel's info as ignored).
 fn is_drawn(id: &str) -> bool {
     const STANDARD: [&str; 7] = ["unit", "decimals", "displayName", "color", "thresholds", "min", "max"];
-    const CUSTOM: [&str; 21] = [
+    const CUSTOM: [&str; 22] = [
+        "width",
         "axisCenteredZero",
         "scaleDistribution",
         "fillBelowTo",
@@ -394,6 +395,8 @@ pub struct FieldOptions {
     pub soft_max: Option<f64>,
     /// `custom.scaleDistribution`: the log base, for a log scale.
     pub log_base: Option<f64>,
+    /// `custom.width`: a table column's width in pixels.
+    pub width: Option<f64>,
     /// `custom.axisCenteredZero`: zero in the middle of the axis.
     pub centered_zero: bool,
     /// `custom.fillBelowTo`: the series (by display name) its area fills down to.
@@ -483,6 +486,7 @@ impl FieldOptions {
             axis_label: text(&custom["axisLabel"]).unwrap_or_default(),
             soft_min: num(&custom["axisSoftMin"]).filter(|v| v.is_finite()),
             soft_max: num(&custom["axisSoftMax"]).filter(|v| v.is_finite()),
+            width: num(&custom["width"]).filter(|w| w.is_finite() && *w > 0.0).map(|w| w.min(4000.0)),
             centered_zero: truthy(&custom["axisCenteredZero"]),
             fill_below_to: text(&custom["fillBelowTo"]).filter(|t| !t.is_empty()),
             log_base: (custom["scaleDistribution"]["type"] == "log")
