@@ -41,7 +41,19 @@ const DASHBOARD: &str = r#"{
      "transformations": [
        {"id": "groupBy", "options": {"fields": {"code": {"operation": "groupby", "aggregations": []},
          "Value": {"operation": "aggregate", "aggregations": ["lastNotNull", "count"]}}}},
-       {"id": "organize", "options": {"renameByName": {"code": "Code"}}}]}
+       {"id": "organize", "options": {"renameByName": {"code": "Code"}}}]},
+    {"id": 6, "type": "table", "title": "calculated", "gridPos": {"x": 12, "y": 16, "w": 12, "h": 8},
+     "targets": [
+       {"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "instant": true},
+       {"refId": "B", "expr": "sum by (code) (rate(http_requests_total[5m])) * 2", "instant": true}],
+     "transformations": [{"id": "calculateField", "options": {"mode": "binary", "alias": "ratio",
+       "binary": {"left": "Value #B", "operator": "/", "right": "Value #A"}}}]},
+    {"id": 7, "type": "timeseries", "title": "summed", "gridPos": {"x": 0, "y": 24, "w": 12, "h": 8},
+     "targets": [
+       {"refId": "A", "expr": "sum(rate(http_requests_total[5m]))", "legendFormat": "one"},
+       {"refId": "B", "expr": "sum(rate(http_requests_total[5m])) * 3", "legendFormat": "three"}],
+     "transformations": [{"id": "calculateField", "options": {"mode": "reduceRow", "reduce": {"reducer": "sum"},
+       "alias": "all", "replaceFields": true}}]}
   ]
 }"#;
 
@@ -133,4 +145,17 @@ async fn group_by_gives_a_row_per_group_with_each_aggregate_named_by_its_calcula
     // Six samples of each rate over the hour at a 10-minute step (none at the start).
     assert!(rows.iter().all(|r| r[2] == "6"), "{rows:?}");
     assert!(p.contains("<th style=\"width: 120px\">Code</th>"), "a column's width: {p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calculate_field_adds_a_column_or_a_series_computed_from_each_row() {
+    let page = page().await;
+    let (head, rows) = table(panel(&page, 6));
+    assert_eq!(head, ["code", "Value #A", "Value #B", "ratio"]);
+    assert!(rows.iter().all(|r| r[3] == "2"), "B over A in each row: {rows:?}");
+    // A time series: the rows' sum replaces the series it was made of.
+    let p = panel(&page, 7);
+    assert!(p.contains("</span>all</li>") && !p.contains("</span>one</li>"), "{p}");
+    assert_eq!(p.matches("<path class=\"line\"").count(), 1, "{p}");
+    assert!(!p.contains("panel-info"), "everything applied: {p}");
 }

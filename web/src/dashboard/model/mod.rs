@@ -16,7 +16,7 @@ use fields::{legend_calcs, legend_options, mappings, thresholds};
 pub use fields::{LegendOptions, Mapping, Organize};
 pub use reducers::{calc_title, reduce};
 use serde_json::Value;
-pub use transform::Transformation;
+pub use transform::{Calc, Transformation};
 
 /// Largest dashboard JSON accepted, in bytes.
 pub const MAX_JSON_BYTES: usize = 8 << 20;

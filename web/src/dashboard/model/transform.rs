@@ -53,11 +53,60 @@ pub enum Transformation {
         /// The aggregated fields and their calculations.
         aggregates: Vec<(String, Vec<String>)>,
     },
+    /// `calculateField`: a new field from each row's values (`reduceRow`, or
+    /// `binary`: two fields, or a field and a number, by `+ - * /`).
+    CalculateField {
+        /// What is calculated.
+        calc: Calc,
+        /// The new field's name (Grafana's default when absent).
+        alias: Option<String>,
+        /// Only the new field (and time) kept.
+        replace: bool,
+    },
     /// `reduce` (series to rows): a row per field, a column per reducer.
     Reduce {
         /// The reducers (Grafana's ids).
         reducers: Vec<String>,
     },
+}
+
+/// What a `calculateField` calculates per row.
+#[derive(Clone, Debug)]
+pub enum Calc {
+    /// A reducer over the row's values (of the named fields, or all).
+    ReduceRow {
+        /// Grafana's reducer id (`mean`, `sum`, `max`…).
+        reducer: String,
+        /// The fields reduced (all numeric ones when empty).
+        include: Vec<String>,
+    },
+    /// `left op right`, each a field's name or a number.
+    Binary {
+        /// A field's name or a number.
+        left: String,
+        /// `+`, `-`, `*` or `/`.
+        op: char,
+        /// A field's name or a number.
+        right: String,
+    },
+}
+
+impl Calc {
+    /// Grafana's name of the new field when the transformation gives none.
+    pub fn default_name(&self) -> String {
+        match self {
+            Calc::ReduceRow { reducer, .. } => super::calc_title(reducer),
+            Calc::Binary { left, op, right } => format!("{left} {op} {right}"),
+        }
+    }
+}
+
+/// A binary operand: a string, or `{"fixed": …}`, or a matcher's options.
+fn operand(v: &Value) -> String {
+    v.as_str()
+        .or_else(|| v["fixed"].as_str())
+        .or_else(|| v["matcher"]["options"].as_str())
+        .map_or_else(|| v.as_f64().map(|n| n.to_string()).unwrap_or_default(), String::from)
 }
 
 /// The transformations Vigil applies, in order, and the ids of those it does not.
@@ -89,6 +138,34 @@ pub fn transformations(p: &Value) -> (Vec<Transformation>, Vec<String>) {
                 None => continue,
             },
             "organize" => Transformation::Organize(organize_options(o)),
+            "calculateField" => {
+                let calc = match o["mode"].as_str().unwrap_or("reduceRow") {
+                    "reduceRow" => Calc::ReduceRow {
+                        reducer: o["reduce"]["reducer"].as_str().unwrap_or("sum").to_string(),
+                        include: names(&o["reduce"]["include"]),
+                    },
+                    "binary" => match o["binary"]["operator"].as_str().and_then(|op| op.chars().next()) {
+                        Some(op @ ('+' | '-' | '*' | '/')) => Calc::Binary {
+                            left: operand(&o["binary"]["left"]),
+                            op,
+                            right: operand(&o["binary"]["right"]),
+                        },
+                        _ => {
+                            ignored.push("transformation \"calculateField\" (operator)".into());
+                            continue;
+                        }
+                    },
+                    mode => {
+                        ignored.push(format!("transformation \"calculateField\" ({mode})"));
+                        continue;
+                    }
+                };
+                Transformation::CalculateField {
+                    calc,
+                    alias: o["alias"].as_str().filter(|a| !a.is_empty()).map(String::from),
+                    replace: o["replaceFields"] == true,
+                }
+            }
             "groupBy" => {
                 let fields = o["fields"].as_object().into_iter().flatten();
                 let (mut keys, mut aggregates) = (Vec::new(), Vec::new());
@@ -128,7 +205,7 @@ mod tests {
             {"id": "seriesToColumns", "options": {"byField": "instance"}},
             {"id": "filterFieldsByName", "options": {"include": {"names": ["a", "b"]}}},
             {"id": "sortBy", "options": {"sort": [{"field": "b", "desc": true}]}},
-            {"id": "calculateField", "options": {}},
+            {"id": "calculateField", "options": {"mode": "window"}},
             {"id": "organize", "disabled": true, "options": {}},
             {"id": "reduce", "options": {"reducers": []}}]});
         let (t, ignored) = transformations(&p);
@@ -136,6 +213,6 @@ mod tests {
         assert!(matches!(&t[1], Transformation::JoinByField { field } if field == "instance"));
         assert!(matches!(&t[3], Transformation::SortBy { field, desc: true } if field == "b"));
         assert!(matches!(&t[4], Transformation::Reduce { reducers } if reducers == &["lastNotNull"]));
-        assert_eq!(ignored, ["transformation \"calculateField\""]);
+        assert_eq!(ignored, ["transformation \"calculateField\" (window)"]);
     }
 }

@@ -13,7 +13,7 @@
 //! as Grafana's older table panel did.
 
 use crate::chart::Line;
-use crate::dashboard::model::{reduce, Panel, Transformation};
+use crate::dashboard::model::{reduce, Calc, Panel, Transformation};
 use std::cmp::Ordering;
 use storage::Labels;
 
@@ -259,6 +259,9 @@ pub(super) fn apply(mut frames: Vec<Frame>, transformations: &[Transformation]) 
             Transformation::GroupBy { keys, aggregates } => {
                 frames.into_iter().map(|f| group_by(f, keys, aggregates)).collect()
             }
+            Transformation::CalculateField { calc, alias, replace } => {
+                frames.into_iter().map(|f| calculate(f, calc, alias.as_deref(), *replace)).collect()
+            }
             Transformation::Reduce { reducers } => vec![reduce_rows(&frames, reducers)],
         };
     }
@@ -429,6 +432,51 @@ fn group_by(f: Frame, keys: &[String], aggregates: &[(String, Vec<String>)]) -> 
         }
     }
     Frame { fields }
+}
+
+/// A new field of `calc` over each row (named `alias`, else Grafana's
+/// default), alone with the time when `replace`.
+fn calculate(mut f: Frame, calc: &Calc, alias: Option<&str>, replace: bool) -> Frame {
+    let rows = f.rows();
+    let number = |x: &V| if let V::Num(n) = x { *n } else { f64::NAN };
+    let values: Vec<V> = (0..rows)
+        .map(|row| {
+            let field = |name: &str| f.fields.iter().find(|x| x.name == name).and_then(|x| x.values.get(row));
+            let v = match calc {
+                Calc::ReduceRow { reducer, include } => {
+                    let points: Vec<(i64, f64)> = f
+                        .fields
+                        .iter()
+                        .filter(|x| x.role == Role::Value && (include.is_empty() || include.contains(&x.name)))
+                        .enumerate()
+                        .map(|(i, x)| (i as i64, x.values.get(row).map_or(f64::NAN, number)))
+                        .collect();
+                    reduce(&points, reducer)
+                }
+                Calc::Binary { left, op, right } => {
+                    let side = |s: &str| s.parse::<f64>().ok().or_else(|| field(s).map(number)).unwrap_or(f64::NAN);
+                    Some(binary(side(left), *op, side(right)))
+                }
+            };
+            v.map_or(V::Null, num)
+        })
+        .collect();
+    let name = alias.map_or_else(|| calc.default_name(), String::from);
+    if replace {
+        f.fields.retain(|x| x.role == Role::Time);
+    }
+    f.fields.push(Field::new(&name, "", Role::Value, values));
+    f
+}
+
+/// `a op b` for `calculateField`'s binary mode.
+pub(super) fn binary(a: f64, op: char, b: f64) -> f64 {
+    match op {
+        '+' => a + b,
+        '-' => a - b,
+        '*' => a * b,
+        _ => a / b,
+    }
 }
 
 /// A row per value field of every frame: its name under `Field`, a column per reducer.

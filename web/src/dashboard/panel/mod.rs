@@ -275,7 +275,12 @@ pub(super) fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
     let run = query::run(st, p, f, &time, &mut queries);
     view.queries = queries;
     match run {
-        Ok(series) => draw::draw(&mut view, p, f, &time, series),
+        Ok(mut series) => {
+            if p.kind != "table" {
+                query::calculate_fields(p, &mut series);
+            }
+            draw::draw(&mut view, p, f, &time, series)
+        }
         Err(e) => view.error = e,
     }
     view

@@ -4,7 +4,7 @@
 
 use super::{legend_name, named_colour, Frame, PanelTime};
 use crate::chart::{self, Line, SeriesStyle};
-use crate::dashboard::model::{DrawStyle, FieldOptions, Panel, SeriesRef, StackMode};
+use crate::dashboard::model::{reduce, Calc, DrawStyle, FieldOptions, Panel, SeriesRef, StackMode, Transformation};
 use crate::dashboard::vars::{self, Destination};
 use crate::AppState;
 use promql::Value;
@@ -110,6 +110,53 @@ pub(super) fn run(
         }
     }
     Ok(out)
+}
+
+/// A chart's series through the panel's `calculateField` transformations
+/// (the ones that apply to series): each adds a series of a value per time
+/// (a reducer across the series, or two series or a series and a number
+/// combined), named and styled by its field options; `replaceFields` keeps it alone.
+pub(super) fn calculate_fields(p: &Panel, series: &mut Series) {
+    for t in &p.transformations {
+        let Transformation::CalculateField { calc, alias, replace } = t else { continue };
+        let mut times: Vec<i64> = series.lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).collect();
+        times.sort_unstable();
+        times.dedup();
+        let at = |l: &Line, t: i64| l.points.binary_search_by_key(&t, |p| p.0).map_or(f64::NAN, |k| l.points[k].1);
+        let by_name = |name: &str| series.lines.iter().find(|l| l.name == name);
+        let points: Vec<(i64, f64)> = times
+            .iter()
+            .map(|&t| {
+                let v = match calc {
+                    Calc::ReduceRow { reducer, include } => {
+                        let row: Vec<(i64, f64)> = series
+                            .lines
+                            .iter()
+                            .filter(|l| include.is_empty() || include.contains(&l.name))
+                            .enumerate()
+                            .map(|(i, l)| (i as i64, at(l, t)))
+                            .collect();
+                        reduce(&row, reducer).unwrap_or(f64::NAN)
+                    }
+                    Calc::Binary { left, op, right } => {
+                        let side = |s: &str| s.parse::<f64>().ok().or_else(|| by_name(s).map(|l| at(l, t)));
+                        super::frames::binary(side(left).unwrap_or(f64::NAN), *op, side(right).unwrap_or(f64::NAN))
+                    }
+                };
+                (t, v)
+            })
+            .collect();
+        let name = alias.clone().unwrap_or_else(|| calc.default_name());
+        let opts = p.field_config.resolve(&SeriesRef { name: &name, ref_id: "", points: &points });
+        if *replace {
+            series.lines.clear();
+            series.meta.clear();
+            series.options.clear();
+        }
+        series.lines.push(Line { name, points, colour: None, style: series_style(&opts) });
+        series.meta.push((String::new(), Labels::empty()));
+        series.options.push(opts);
+    }
 }
 
 /// The chart's style of a series from its field options.
