@@ -27,7 +27,10 @@ pub(super) fn expand<'a>(panels: &'a [Panel], resolved: &[Resolved]) -> (Vec<Pla
     let (mut out, mut notes) = (Vec::with_capacity(panels.len()), Vec::new());
     // Rows added by the repeats so far, and from which row on they push panels down.
     let mut pushes: Vec<(u32, u32)> = Vec::new();
-    for p in panels {
+    let mut i = 0;
+    while i < panels.len() {
+        let p = &panels[i];
+        i += 1;
         let pushed = pushes.iter().filter(|(from, _)| p.grid.y >= *from).map(|(_, by)| by).sum::<u32>();
         let Some(var) = resolved.iter().find(|r| !p.repeat.is_empty() && r.name == p.repeat) else {
             out.push(Placed { panel: moved(p, pushed), resolved: None });
@@ -44,6 +47,44 @@ pub(super) fn expand<'a>(panels: &'a [Panel], resolved: &[Resolved]) -> (Vec<Pla
         }
         if values.is_empty() {
             out.push(Placed { panel: moved(p, pushed), resolved: None });
+            continue;
+        }
+        // Each copy sees only its value of the variable.
+        let mine = |value: &String| -> Vec<Resolved> {
+            resolved
+                .iter()
+                .map(|r| match r.name == var.name {
+                    true => Resolved { values: vec![value.clone()], all_value: None, ..r.clone() },
+                    false => r.clone(),
+                })
+                .collect()
+        };
+        if p.kind == "row" {
+            // An open row's panels are those that follow it, up to the next row.
+            let section_end = if p.collapsed {
+                i
+            } else {
+                panels[i..].iter().position(|q| q.kind == "row").map_or(panels.len(), |k| i + k)
+            };
+            let section = &panels[i..section_end];
+            i = section_end;
+            let bottom = section.iter().map(|q| q.grid.y + q.grid.h).max().unwrap_or(0).max(p.grid.y + 1);
+            let height = bottom - p.grid.y;
+            for (k, value) in values.iter().enumerate() {
+                let by = pushed + k as u32 * height;
+                let mut row = moved(p, by).into_owned();
+                // Copies after the first are rows of their own (opened on their own).
+                row.id = copy_id(p.id, k);
+                out.push(Placed { panel: Cow::Owned(row), resolved: Some(mine(value)) });
+                for q in section {
+                    let mut copy = moved(q, by).into_owned();
+                    copy.id = copy_id(q.id, k);
+                    out.push(Placed { panel: Cow::Owned(copy), resolved: Some(mine(value)) });
+                }
+            }
+            if values.len() > 1 {
+                pushes.push((bottom, (values.len() as u32 - 1) * height));
+            }
             continue;
         }
         let (y0, h) = (p.grid.y + pushed, p.grid.h);
@@ -64,14 +105,7 @@ pub(super) fn expand<'a>(panels: &'a [Panel], resolved: &[Resolved]) -> (Vec<Pla
                 copy.grid.w = w;
                 x += w;
             }
-            let mine: Vec<Resolved> = resolved
-                .iter()
-                .map(|r| match r.name == var.name {
-                    true => Resolved { values: vec![value.clone()], all_value: None, ..r.clone() },
-                    false => r.clone(),
-                })
-                .collect();
-            out.push(Placed { panel: Cow::Owned(copy), resolved: Some(mine) });
+            out.push(Placed { panel: Cow::Owned(copy), resolved: Some(mine(value)) });
         }
         let bottom = out.last().map_or(y0 + h, |l| l.panel.grid.y + h);
         if bottom > y0 + h {
@@ -79,6 +113,16 @@ pub(super) fn expand<'a>(panels: &'a [Panel], resolved: &[Resolved]) -> (Vec<Pla
         }
     }
     (out, notes)
+}
+
+/// The id of copy `k` of a panel in a repeated row: its own for the first,
+/// others apart from every id a dashboard uses (ids above 2^40).
+fn copy_id(id: u64, k: usize) -> u64 {
+    if k == 0 {
+        id
+    } else {
+        (1u64 << 40) + (id << 12) + k as u64
+    }
 }
 
 /// Moves each panel up as far as it goes without overlapping one placed
@@ -153,6 +197,27 @@ mod tests {
         let ys: Vec<u32> = placed.iter().map(|p| p.panel.grid.y).collect();
         // The second has nothing above it; the third stops under the first (its bottom is row 4).
         assert_eq!(ys, [0, 0, 4]);
+    }
+
+    #[test]
+    fn a_repeated_row_repeats_its_panels_for_each_value_and_pushes_the_rest_down() {
+        let mut row = panel(1, (0, 0, 24, 1), "host");
+        row.kind = "row".into();
+        let mut next = panel(4, (0, 6, 24, 1), "");
+        next.kind = "row".into();
+        let panels =
+            [row, panel(2, (0, 1, 12, 5), ""), panel(3, (12, 1, 12, 5), ""), next, panel(5, (0, 7, 24, 3), "")];
+        let (placed, _) = expand(&panels, &[var("host", 3)]);
+        let ys: Vec<(u64, u32)> = placed.iter().map(|p| (p.panel.id, p.panel.grid.y)).collect();
+        // Three sections of six rows (the row and its panels), then the rest twelve rows down.
+        assert_eq!(ys.len(), 3 * 3 + 2);
+        assert_eq!(ys.iter().map(|y| y.1).collect::<Vec<_>>(), [0, 1, 1, 6, 7, 7, 12, 13, 13, 18, 19]);
+        assert_eq!(ys[0].0, 1, "the first copy keeps its ids");
+        assert!(ys[3].0 > 1 << 40 && ys[3].0 != ys[6].0, "the others have their own");
+        let seen: Vec<&str> =
+            [0, 1, 3, 7].iter().map(|&k| placed[k].resolved.as_ref().unwrap()[0].values[0].as_str()).collect();
+        assert_eq!(seen, ["v0", "v0", "v1", "v2"], "each section sees its value");
+        assert!(placed[9].resolved.is_none() && placed[10].resolved.is_none());
     }
 
     #[test]
