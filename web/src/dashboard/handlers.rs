@@ -106,31 +106,9 @@ pub async fn import(State(st): State<AppState>, headers: axum::http::HeaderMap, 
     }
 }
 
-/// Grafana's relative times: `now`, `now-6h`, `now-1d/d`; epoch ms; RFC 3339.
+/// A range's start as Grafana's time picker writes it (see `datemath`).
 pub fn parse_time(s: &str, now: i64) -> Option<i64> {
-    let s = s.trim();
-    if let Some(rest) = s.strip_prefix("now") {
-        // Rounding (`/d`) is not applied: the range keeps its length.
-        let rest = rest.split('/').next().unwrap_or("");
-        if rest.is_empty() {
-            return Some(now);
-        }
-        let (sign, dur) = match rest.as_bytes()[0] {
-            b'-' => (-1, &rest[1..]),
-            b'+' => (1, &rest[1..]),
-            _ => return None,
-        };
-        // Months (`M`) as 30 days; the rest as Prometheus durations.
-        let ms = match dur.strip_suffix('M') {
-            Some(n) => n.parse::<i64>().ok()?.checked_mul(30 * 86_400_000)?,
-            None => promql::duration::parse_duration(dur).ok()?,
-        };
-        return Some(now + sign * ms);
-    }
-    if let Ok(ms) = s.parse::<i64>() {
-        return Some(ms);
-    }
-    crate::time::parse_time(s).ok()
+    super::datemath::parse(s, now, false)
 }
 
 #[derive(Template)]
@@ -150,6 +128,8 @@ struct DashboardPage {
     from_ms: i64,
     to_ms: i64,
     ranges: Vec<(&'static str, &'static str)>,
+    /// Grafana's quick ranges: from, to, name.
+    quick_ranges: &'static [(&'static str, &'static str, &'static str)],
     vars: Vec<VarView>,
     panels: Vec<PanelView>,
     view_panel: bool,
@@ -223,7 +203,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
     let now = storage::model::timestamp::now_ms();
     let from_s = get("from").unwrap_or_else(|| d.from.clone());
     let to_s = get("to").unwrap_or_else(|| d.to.clone());
-    let to = parse_time(&to_s, now).unwrap_or(now);
+    let to = super::datemath::parse(&to_s, now, true).unwrap_or(now);
     let from = parse_time(&from_s, now).filter(|f| *f < to).unwrap_or(to - 6 * 3_600_000);
     let view_panel: Option<u64> = get("viewPanel").and_then(|v| v.parse().ok());
     // Collapsed rows opened in the URL (`open=<row id>`, repeatable, or `open=all`).
@@ -272,6 +252,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
             refresh,
             from_ms: from,
             to_ms: to,
+            quick_ranges: &super::datemath::QUICK_RANGES,
             ranges: vec![
                 ("now-5m", "5m"),
                 ("now-15m", "15m"),
@@ -324,7 +305,7 @@ pub async fn render_image(State(st): State<AppState>, RawQuery(q): RawQuery) -> 
     let size = |k: &str, default: u32| get(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(default).clamp(100, 4000);
     let (w, h) = (size("width", 1000), size("height", 500));
     let now = storage::model::timestamp::now_ms();
-    let to = parse_time(&get("to").unwrap_or_else(|| d.to.clone()), now).unwrap_or(now);
+    let to = super::datemath::parse(&get("to").unwrap_or_else(|| d.to.clone()), now, true).unwrap_or(now);
     let from = parse_time(&get("from").unwrap_or_else(|| d.from.clone()), now)
         .filter(|f| *f < to)
         .unwrap_or(to - 6 * 3_600_000);
@@ -374,7 +355,7 @@ mod tests {
         let now = 10 * 86_400_000;
         assert_eq!(parse_time("now", now), Some(now));
         assert_eq!(parse_time("now-6h", now), Some(now - 6 * 3_600_000));
-        assert_eq!(parse_time("now-1d/d", now), Some(now - 86_400_000));
+        assert_eq!(parse_time("now-1d/d", now), Some(now - 86_400_000 - now.rem_euclid(86_400_000)));
         assert_eq!(parse_time("1700000000000", now), Some(1_700_000_000_000));
         assert_eq!(parse_time("later", now), None);
     }

@@ -13,10 +13,12 @@
 //! - `repeat`: panels repeated for each value of a variable;
 //! - `links` and `annotations`: what the page shows around the panels;
 //! - `handlers`: the HTTP handlers (list, import, show, one panel as an image);
+//! - [`datemath`]: Grafana's relative times (`now-1d/d`) and quick ranges;
 //! - `provision`: the built-in dashboards and those read from a directory;
 //! - [`markdown`]: text panels.
 
 mod annotations;
+pub mod datemath;
 mod handlers;
 mod links;
 pub mod markdown;
