@@ -153,7 +153,7 @@ fn moved(p: &Panel, rows: u32) -> Cow<'_, Panel> {
         return Cow::Borrowed(p);
     }
     let mut p = p.clone();
-    p.grid.y += rows;
+    p.grid.y = p.grid.y.saturating_add(rows);
     Cow::Owned(p)
 }
 

@@ -433,7 +433,8 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
     let g = &p["gridPos"];
     let grid = GridPos {
         x: num(&g["x"]).unwrap_or(0.0).clamp(0.0, 23.0) as u32,
-        y: num(&g["y"]).unwrap_or(0.0).max(0.0) as u32,
+        // Far enough down for any dashboard; no further, so that sums of rows stay finite.
+        y: num(&g["y"]).unwrap_or(0.0).clamp(0.0, 1_000_000.0) as u32,
         // Grafana's default for a panel without one: 6 wide, 3 high.
         w: num(&g["w"]).unwrap_or(6.0).clamp(1.0, 24.0) as u32,
         h: num(&g["h"]).unwrap_or(3.0).clamp(1.0, 100.0) as u32,
@@ -558,7 +559,7 @@ fn migrate_rows(rows: &[Value], count: &mut usize) -> Vec<Panel> {
     for r in rows {
         let height =
             num(&r["height"]).or_else(|| r["height"].as_str().and_then(|h| h.trim_end_matches("px").parse().ok()));
-        let h = ((height.unwrap_or(250.0) / 38.0).ceil() as u32).max(3);
+        let h = ((height.unwrap_or(250.0) / 38.0).ceil().clamp(3.0, 100.0)) as u32;
         let collapsed = truthy(&r["collapse"]);
         let mut children = Vec::new();
         let mut x = 0u32;
