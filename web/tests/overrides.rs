@@ -10,7 +10,7 @@ mod fixture;
 
 use fixture::{HOUR, T0};
 
-const DASHBOARD: &str = r#"{
+const DASHBOARD: &str = r##"{
   "uid": "o", "title": "overrides",
   "templating": {"list": [{"name": "code", "type": "custom", "query": "200,500", "current": {"value": "200"}}]},
   "panels": [
@@ -113,6 +113,12 @@ const DASHBOARD: &str = r#"{
      "fieldConfig": {"defaults": {"color": {"mode": "thresholds"}, "custom": {"fillOpacity": 20, "gradientMode": "scheme"},
        "thresholds": {"mode": "absolute", "steps": [{"value": null, "color": "green"}, {"value": 200, "color": "red"}]}}},
      "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m]))"}]},
+    {"id": 23, "type": "timeseries", "title": "shades", "gridPos": {"x": 0, "y": 76, "w": 12, "h": 6},
+     "fieldConfig": {"defaults": {"color": {"mode": "shades", "fixedColor": "#808080"}}},
+     "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total{code=~\"20.|404\"}[5m]))", "legendFormat": "{{code}}"}]},
+    {"id": 24, "type": "stat", "title": "wide", "gridPos": {"x": 12, "y": 76, "w": 24, "h": 3},
+     "options": {"justifyMode": "center", "graphMode": "none"},
+     "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total{code=~\"20.\"}[5m]))", "legendFormat": "{{code}}"}]},
     {"id": 7, "type": "table", "title": "columns", "gridPos": {"x": 16, "y": 18, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "Up"}]},
@@ -125,7 +131,7 @@ const DASHBOARD: &str = r#"{
      "targets": [{"refId": "A", "expr": "up", "instant": true},
                  {"refId": "B", "expr": "rate(process_cpu_seconds_total[5m])", "instant": true}]}
   ]
-}"#;
+}"##;
 
 /// The HTML of panel `id` on `page`.
 fn panel(page: &str, id: u32) -> &str {
@@ -443,4 +449,21 @@ async fn a_click_on_a_legend_entry_shows_that_series_alone_and_again_shows_all()
     let again = q.split("<tr>").find(|r| r.contains("legend-link")).and_then(|r| r.split("href=\"").nth(1)).unwrap();
     let again = again[..again.find('"').unwrap()].replace("&#38;", "&");
     assert!(!again.contains("isolate="), "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shades_colour_series_by_darker_and_lighter_steps_of_the_fixed_colour() {
+    let page = page().await;
+    let p = panel(&page, 23);
+    let swatches: Vec<&str> = p.split("class=\"swatch\" style=\"background: ").skip(1).map(|s| &s[..7]).collect();
+    assert_eq!(swatches, ["#808080", "#737373", "#8d8d8d"], "{p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stat_box_much_wider_than_tall_puts_its_name_beside_its_value() {
+    let page = page().await;
+    let p = panel(&page, 24);
+    assert_eq!(p.matches("<div class=\"stat-box wide centred\"").count(), 2, "{p}");
+    // Five boxes across a full-width panel four rows high are wide too, left and right (justifyMode auto).
+    assert_eq!(panel(&page, 14).matches("<div class=\"stat-box wide\">").count(), 5);
 }

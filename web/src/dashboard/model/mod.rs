@@ -203,6 +203,8 @@ pub struct Panel {
     pub stat_colour_mode: String,
     /// Stat panels: `textMode` (`auto`, `value`, `value_and_name`, `name`, `none`).
     pub stat_text_mode: String,
+    /// Stat panels: `justifyMode` (`auto`: a wide box puts its name left and value right; `center`).
+    pub stat_justify: String,
     /// Stat panels: `orientation` (`auto`, `horizontal`: boxes one under the other, `vertical`: side by side).
     pub stat_orientation: String,
     /// Pie charts: drawn as a donut.
@@ -507,6 +509,7 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
             _ => p["options"]["graphMode"] != "none",
         },
         stat_text_mode: p["options"]["textMode"].as_str().unwrap_or("auto").to_string(),
+        stat_justify: p["options"]["justifyMode"].as_str().unwrap_or("auto").to_string(),
         stat_orientation: p["options"]["orientation"].as_str().unwrap_or("auto").to_string(),
         stat_colour_mode: match kind.as_str() {
             "singlestat" if truthy(&p["colorBackground"]) => "background".into(),

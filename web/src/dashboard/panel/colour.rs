@@ -56,9 +56,38 @@ pub(crate) fn gradient(stops: &[(u8, u8, u8)], frac: f64) -> String {
     format!("#{:02X}{:02X}{:02X}", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
+/// Grafana's `shades` colour mode: series `index` of a panel takes the fixed
+/// colour, then alternately darker and lighter shades of it (mixed with black
+/// and with white at 90, 80 … 40 %), thirteen in all, round again.
+pub(crate) fn shade(base: &str, index: usize) -> String {
+    let hex = named_colour(base);
+    let rgb = match hex.strip_prefix('#').filter(|h| h.len() == 6).and_then(|h| u32::from_str_radix(h, 16).ok()) {
+        Some(v) => [(v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff].map(f64::from),
+        None => [127.0; 3],
+    };
+    let k = index % 13;
+    if k == 0 {
+        return hex;
+    }
+    let fraction = 0.9 - 0.1 * ((k - 1) / 2) as f64;
+    let towards = if k % 2 == 1 { 0.0 } else { 255.0 };
+    let [r, g, b] = rgb.map(|c| (c * fraction + towards * (1.0 - fraction)).round().clamp(0.0, 255.0) as u8);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shades_alternate_darker_and_lighter_of_the_fixed_colour() {
+        assert_eq!(shade("#808080", 0), "#808080");
+        assert_eq!(shade("#808080", 1), "#737373", "90 % towards black");
+        assert_eq!(shade("#808080", 2), "#8d8d8d", "90 % towards white");
+        assert_eq!(shade("#808080", 12), "#cccccc", "40 % of it, 60 % white");
+        assert_eq!(shade("#808080", 13), "#808080", "round again");
+        assert_eq!(shade("rgb(1,2,3)", 1), "#727272", "non-hex colours shade grey, as Grafana");
+    }
 
     #[test]
     fn continuous_schemes_run_from_low_to_high() {

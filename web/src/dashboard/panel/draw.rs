@@ -398,16 +398,17 @@ impl Drawing<'_> {
                     "none" => String::new(),
                     _ => value,
                 };
-                // The name takes a line of the box when shown.
-                let room = if named { box_h - 16.0 } else { box_h };
-                let font = fit_font(&value, box_w - 8.0, room);
-                StatBox {
-                    name: if named && p.stat_text_mode != "name" { l.name.clone() } else { String::new() },
-                    value,
-                    colour,
-                    background,
-                    font,
-                }
+                let name = if named && p.stat_text_mode != "name" { l.name.clone() } else { String::new() };
+                // Grafana's wide layout: in a box more than 2.5 times wider than tall
+                // the name stands left and the value right (side by side in the
+                // middle with `justifyMode: center`); else the name takes a line above.
+                let wide = !name.is_empty() && box_w > 2.5 * box_h;
+                let font = if wide {
+                    fit_font(&value, box_w / 2.0 - 12.0, box_h)
+                } else {
+                    fit_font(&value, box_w - 8.0, if name.is_empty() { box_h } else { box_h - 16.0 })
+                };
+                StatBox { name, value, colour, background, font, wide }
             })
             .collect();
     }

@@ -42,6 +42,8 @@ pub(super) struct StatBox {
     pub(super) background: bool,
     /// The value's font size in pixels, fitted to the box.
     pub(super) font: u32,
+    /// Name left, value right (a box much wider than tall).
+    pub(super) wide: bool,
 }
 
 pub(super) struct LegendEntry {
@@ -76,6 +78,8 @@ pub(super) struct PanelView {
     pub(super) stats: Vec<StatBox>,
     /// Those boxes side by side (else one under the other).
     pub(super) stat_across: bool,
+    /// Wide boxes keep name and value together in the middle (`justifyMode: center`).
+    pub(super) stat_centred: bool,
     /// What the panel's JSON asks for that Vigil does not draw, for its info mark.
     pub(super) ignored: String,
     pub(super) text: String,
@@ -235,6 +239,7 @@ pub(super) fn render_panel(st: &AppState, p: &Panel, f: &Frame) -> PanelView {
         stat_font: 0,
         stats: Vec::new(),
         stat_across: true,
+        stat_centred: p.stat_justify == "center",
         ignored: p.field_config.ignored.join("; "),
         text: String::new(),
         error: String::new(),

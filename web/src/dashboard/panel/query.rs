@@ -94,6 +94,7 @@ pub(super) fn run(
             }
             let fixed = match opts.colour_mode.as_str() {
                 "palette-classic-by-name" => Some(chart::colour_by_name(&name).to_string()),
+                "shades" => Some(super::colour::shade(opts.fixed_colour.as_deref().unwrap_or("gray"), out.lines.len())),
                 _ => opts.fixed_colour.as_deref().map(named_colour).filter(|c| c.starts_with('#')),
             };
             out.lines.push(Line {
