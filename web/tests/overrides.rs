@@ -119,6 +119,12 @@ const DASHBOARD: &str = r##"{
     {"id": 24, "type": "stat", "title": "wide", "gridPos": {"x": 12, "y": 76, "w": 24, "h": 3},
      "options": {"justifyMode": "center", "graphMode": "none"},
      "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total{code=~\"20.\"}[5m]))", "legendFormat": "{{code}}"}]},
+    {"id": 25, "type": "piechart", "title": "shares", "gridPos": {"x": 0, "y": 82, "w": 12, "h": 8},
+     "options": {"pieType": "donut", "displayLabels": ["percent"], "reduceOptions": {"calcs": ["lastNotNull"]},
+       "legend": {"displayMode": "table", "placement": "right", "values": ["value", "percent"]}},
+     "fieldConfig": {"defaults": {"unit": "reqps"}, "overrides": [
+       {"matcher": {"id": "byName", "options": "200"}, "properties": [{"id": "color", "value": {"mode": "fixed", "fixedColor": "purple"}}]}]},
+     "targets": [{"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "legendFormat": "{{code}}"}]},
     {"id": 7, "type": "table", "title": "columns", "gridPos": {"x": 16, "y": 18, "w": 8, "h": 6},
      "fieldConfig": {"defaults": {}, "overrides": [
        {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "Up"}]},
@@ -466,4 +472,21 @@ async fn a_stat_box_much_wider_than_tall_puts_its_name_beside_its_value() {
     assert_eq!(p.matches("<div class=\"stat-box wide centred\"").count(), 2, "{p}");
     // Five boxes across a full-width panel four rows high are wide too, left and right (justifyMode auto).
     assert_eq!(panel(&page, 14).matches("<div class=\"stat-box wide\">").count(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pie_labels_its_slices_and_lists_values_and_percents_in_its_legend() {
+    let page = page().await;
+    let p = panel(&page, 25);
+    assert!(p.contains("<thead><tr><th></th><th>Value</th><th>Percent</th></tr></thead>"), "{p}");
+    let percents: Vec<f64> = p.split("%</td>").filter_map(|s| s.rsplit("<td>").next()?.parse().ok()).collect();
+    assert_eq!(percents.len(), 5, "{p}");
+    assert!((percents.iter().sum::<f64>() - 100.0).abs() <= 3.0, "{percents:?}");
+    assert!(p.contains(" reqps</td>"), "values in the unit");
+    // The override's colour on its slice and its legend entry; the largest slices labelled.
+    assert!(p.contains("background: #B877D9") && p.contains("fill=\"#B877D9\""), "{p}");
+    assert!(p.contains("<title>200: 337 reqps (82.3%)</title>"), "hover titles in the unit: {p}");
+    assert!(p.contains("%</text>"), "slice labels: {p}");
+    let section = page[..page.find("data-panel-id=\"25\"").unwrap()].rsplit("<section").next().unwrap();
+    assert!(section.contains("legend-right"), "the legend right of the pie");
 }

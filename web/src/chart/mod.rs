@@ -16,7 +16,7 @@ use plotters::prelude::*;
 
 pub use gradient::Gradient;
 pub use heatmap::{heatmap, Cells};
-pub use shapes::{bars, gauge, pie, sparkline, Bar, BarMode, Gauge};
+pub use shapes::{bars, gauge, pie, sparkline, Bar, BarMode, Gauge, Slice};
 pub use time_series::time_series;
 pub use timeline::{state_timeline, Stretch};
 

@@ -1,6 +1,6 @@
 //! Charts of single values: a gauge's arc, bar gauges and pies.
 
-use super::{colour, rgb, xml_escape, Theme};
+use super::{rgb, xml_escape, Theme};
 use plotters::prelude::*;
 use std::fmt::Write;
 
@@ -272,18 +272,33 @@ fn lcd_cells(
     }
 }
 
-/// A pie (or a donut): one slice per (name, value), palette colours in order.
-pub fn pie(items: &[(String, f64)], donut: bool, width: u32, height: u32, theme: Theme) -> String {
+/// One slice of a pie: its series' name, value, colour, and label (empty: none).
+pub struct Slice {
+    /// The series' name.
+    pub name: String,
+    /// Its value (negative and missing values get no slice).
+    pub value: f64,
+    /// Its colour.
+    pub colour: String,
+    /// Drawn on the slice where it fits.
+    pub label: String,
+    /// The value as its hover title shows it (in its unit).
+    pub value_text: String,
+}
+
+/// A pie (or a donut): a slice per item, in its colour, labelled where it fits.
+pub fn pie(items: &[Slice], donut: bool, width: u32, height: u32, theme: Theme) -> String {
     let mut svg = String::new();
     let mut titles = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         theme.fill(&root);
-        let total: f64 = items.iter().map(|(_, v)| v.max(0.0)).filter(|v| v.is_finite()).sum();
+        let total: f64 = items.iter().map(|s| s.value.max(0.0)).filter(|v| v.is_finite()).sum();
         let (cx, cy) = (f64::from(width) / 2.0, f64::from(height) / 2.0);
         let r = cx.min(cy) - 4.0;
         let mut a = std::f64::consts::FRAC_PI_2;
-        for (i, (name, v)) in items.iter().enumerate() {
+        for s in items {
+            let (name, v) = (&s.name, s.value);
             let v = if v.is_finite() { v.max(0.0) } else { 0.0 };
             if total <= 0.0 || v <= 0.0 {
                 continue;
@@ -298,14 +313,24 @@ pub fn pie(items: &[(String, f64)], donut: bool, width: u32, height: u32, theme:
             } else {
                 pts.push((cx.round() as i32, cy.round() as i32));
             }
-            let _ = root.draw(&Polygon::new(pts, rgb(colour(i)).filled()));
+            let _ = root.draw(&Polygon::new(pts, rgb(&s.colour).filled()));
             let mid = a - sweep / 2.0;
-            let (tx, ty) = (cx + r * 0.6 * mid.cos(), cy - r * 0.6 * mid.sin());
+            let at = if donut { 0.775 } else { 0.6 };
+            let (tx, ty) = (cx + r * at * mid.cos(), cy - r * at * mid.sin());
+            // Its label (`displayLabels`) where the slice has room for it.
+            if !s.label.is_empty() && sweep * r * at > 6.0 * s.label.chars().count() as f64 {
+                let _ = write!(
+                    titles,
+                    r##"<text x="{tx:.0}" y="{ty:.0}" dy="0.35em" text-anchor="middle" font-family="sans-serif" font-size="11" fill="#fff">{}</text>"##,
+                    xml_escape(&s.label)
+                );
+            }
             let _ = write!(
                 titles,
-                r#"<circle cx="{tx:.0}" cy="{ty:.0}" r="{:.0}" fill="transparent"><title>{}: {v} ({:.1}%)</title></circle>"#,
+                r#"<circle cx="{tx:.0}" cy="{ty:.0}" r="{:.0}" fill="transparent"><title>{}: {} ({:.1}%)</title></circle>"#,
                 (r * 0.3).max(4.0),
                 xml_escape(name),
+                xml_escape(&s.value_text),
                 v / total * 100.0
             );
             a -= sweep;
@@ -355,10 +380,17 @@ mod tests {
                 && lcd.contains("fill-opacity=\"1\""),
             "{lcd}"
         );
-        let p = pie(&[("x".into(), 1.0), ("<y>".into(), 3.0), ("zero".into(), 0.0)], true, 200, 200, Theme::Page);
+        let slice = |name: &str, value: f64| Slice {
+            name: name.into(),
+            value,
+            colour: "#7EB26D".into(),
+            label: String::new(),
+            value_text: value.to_string(),
+        };
+        let p = pie(&[slice("x", 1.0), slice("<y>", 3.0), slice("zero", 0.0)], true, 200, 200, Theme::Page);
         assert!(p.contains("<polygon") && p.contains("75.0%") && p.contains("&lt;y&gt;"));
         // A donut is drawn as ring slices, with no hole painted in a background colour.
-        let d = pie(&[("x".into(), 1.0), ("y".into(), 1.0)], true, 100, 100, Theme::Page);
+        let d = pie(&[slice("x", 1.0), slice("y", 1.0)], true, 100, 100, Theme::Page);
         assert_eq!(d.matches("<polygon").count(), 2);
         assert!(!d.contains("<circle cx=\"50\" cy=\"50\" r=\"26\"") && !d.contains("#FFFFFF"), "{d}");
     }

@@ -200,11 +200,13 @@ pub struct LegendOptions {
     pub sort_by: String,
     /// Largest first.
     pub sort_desc: bool,
+    /// A table of values (`displayMode: table`, legacy `alignAsTable`).
+    pub table: bool,
 }
 
 impl Default for LegendOptions {
     fn default() -> Self {
-        LegendOptions { shown: true, right: false, width: None, sort_by: String::new(), sort_desc: false }
+        LegendOptions { shown: true, right: false, width: None, sort_by: String::new(), sort_desc: false, table: false }
     }
 }
 
@@ -217,6 +219,7 @@ pub(super) fn legend_options(p: &Value) -> LegendOptions {
             width: num(&o["width"]).filter(|w| *w >= 1.0).map(|w| w.min(2000.0) as u32),
             sort_by: s(o, "sortBy"),
             sort_desc: truthy(&o["sortDesc"]),
+            table: o["displayMode"] == "table",
         };
     }
     let l = &p["legend"];
@@ -238,6 +241,7 @@ pub(super) fn legend_options(p: &Value) -> LegendOptions {
         width: num(&l["sideWidth"]).filter(|w| *w >= 1.0).map(|w| w.min(2000.0) as u32),
         sort_by: sort_by.into(),
         sort_desc: truthy(&l["sortDesc"]),
+        table: truthy(&l["alignAsTable"]),
     }
 }
 

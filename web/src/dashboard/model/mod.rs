@@ -209,6 +209,10 @@ pub struct Panel {
     pub stat_orientation: String,
     /// Pie charts: drawn as a donut.
     pub pie_donut: bool,
+    /// Pie charts: what each slice is labelled with (`displayLabels`: `name`, `value`, `percent`).
+    pub pie_labels: Vec<String>,
+    /// Pie charts: the legend's values (`legend.values`: `value`, `percent`).
+    pub pie_legend_values: Vec<String>,
     /// Legend calculations shown as columns (`min`, `max`, `mean`, `lastNotNull`…).
     pub legend_calcs: Vec<String>,
     /// Where and how the legend shows, and its order.
@@ -430,6 +434,34 @@ pub fn parse(bytes: &[u8], fallback_uid: &str) -> Result<Dashboard, ModelError> 
     })
 }
 
+/// A panel's queries: those not hidden and not empty.
+fn targets(p: &Value) -> Vec<PanelQuery> {
+    p["targets"].as_array().map_or(Vec::new(), |ts| {
+        ts.iter()
+            .filter(|t| !truthy(&t["hide"]) && t["expr"].as_str().is_some_and(|e| !e.trim().is_empty()))
+            .map(|t| {
+                let instant = truthy(&t["instant"]);
+                PanelQuery {
+                    expr: s(t, "expr"),
+                    legend: s(t, "legendFormat"),
+                    ref_id: s(t, "refId"),
+                    instant,
+                    range: truthy(&t["range"]) || !instant,
+                    interval: s(t, "interval"),
+                    interval_factor: num(&t["intervalFactor"]).filter(|f| f.is_finite()).unwrap_or(1.0).clamp(1.0, 10.0)
+                        as i64,
+                    table: t["format"] == "table",
+                }
+            })
+            .collect()
+    })
+}
+
+/// An array of strings (others left out).
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(String::from)).collect()
+}
+
 fn panel(p: &Value, count: &mut usize) -> Panel {
     *count += 1;
     let g = &p["gridPos"];
@@ -451,25 +483,7 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
         _ => s(defaults, "unit"),
     };
     let decimals = num(&defaults["decimals"]).or_else(|| num(&p["decimals"])).map(|d| d.clamp(0.0, 12.0) as usize);
-    let targets = p["targets"].as_array().map_or(Vec::new(), |ts| {
-        ts.iter()
-            .filter(|t| !truthy(&t["hide"]) && t["expr"].as_str().is_some_and(|e| !e.trim().is_empty()))
-            .map(|t| {
-                let instant = truthy(&t["instant"]);
-                PanelQuery {
-                    expr: s(t, "expr"),
-                    legend: s(t, "legendFormat"),
-                    ref_id: s(t, "refId"),
-                    instant,
-                    range: truthy(&t["range"]) || !instant,
-                    interval: s(t, "interval"),
-                    interval_factor: num(&t["intervalFactor"]).filter(|f| f.is_finite()).unwrap_or(1.0).clamp(1.0, 10.0)
-                        as i64,
-                    table: t["format"] == "table",
-                }
-            })
-            .collect()
-    });
+    let targets = targets(p);
     let reducer = p["options"]["reduceOptions"]["calcs"][0]
         .as_str()
         .map(String::from)
@@ -518,6 +532,8 @@ fn panel(p: &Value, count: &mut usize) -> Panel {
             _ => p["options"]["colorMode"].as_str().unwrap_or("value").to_string(),
         },
         pie_donut: s(&p["options"], "pieType") == "donut",
+        pie_labels: strings(&p["options"]["displayLabels"]),
+        pie_legend_values: strings(&p["options"]["legend"]["values"]),
         legend_calcs: legend_calcs(p),
         legend: legend_options(p),
         tooltip: match (&p["options"]["tooltip"], kind.as_str()) {
@@ -722,7 +738,14 @@ mod tests {
         let l: Vec<&LegendOptions> = d.panels.iter().map(|p| &p.legend).collect();
         assert_eq!(
             *l[0],
-            LegendOptions { shown: true, right: true, width: Some(300), sort_by: "Max".into(), sort_desc: true }
+            LegendOptions {
+                shown: true,
+                right: true,
+                width: Some(300),
+                sort_by: "Max".into(),
+                sort_desc: true,
+                table: true
+            }
         );
         assert!(!l[1].shown && !l[3].shown && l[4].shown && !l[4].right);
         assert_eq!((l[2].right, l[2].width, l[2].sort_by.as_str(), l[2].sort_desc), (true, Some(250), "Last *", true));

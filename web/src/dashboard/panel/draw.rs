@@ -4,7 +4,6 @@
 
 use super::colour::{gradient, named_colour, scheme};
 use super::frames;
-use super::legend::value_legend;
 use super::query::Series;
 use super::{
     inner_height, inner_width, share_of_totals, Cell, Frame, LegendEntry, PanelTime, PanelView, StatBox, MAX_LINES,
@@ -78,10 +77,7 @@ pub(super) fn draw(view: &mut PanelView, p: &Panel, f: &Frame, time: &PanelTime,
     match p.kind.as_str() {
         "gauge" => d.gauge(view),
         "bargauge" => d.bar_gauge(view),
-        "piechart" => {
-            view.legend = value_legend(&d.reduced, |i| chart::colour(i).to_string(), p);
-            view.svg = chart::pie(&d.reduced, p.pie_donut, d.w.min(d.h.max(60) * 2), d.h.max(60), f.theme);
-        }
+        "piechart" => d.pie(view, &lines),
         "table" => d.table(view, &lines, &meta),
         "heatmap" | "state-timeline" | "status-history" if view.no_data => view.stat = d.no_value.into(),
         "state-timeline" => d.state_timeline(view, &lines, true),
@@ -413,6 +409,88 @@ impl Drawing<'_> {
             .collect();
     }
 
+    /// A pie or donut: a slice per series (its reduced value, in its colour),
+    /// labelled as `displayLabels` asks; the legend lists each series with
+    /// the values `legend.values` asks for (value, percent), as a table or a
+    /// list, below or right of the pie.
+    fn pie(&self, view: &mut PanelView, lines: &[Line]) {
+        let p = self.p;
+        let items: Vec<(usize, f64)> =
+            lines.iter().enumerate().filter_map(|(i, l)| Some((i, reduce(&l.points, &p.reducer)?))).collect();
+        let total: f64 = items.iter().map(|x| x.1.max(0.0)).filter(|v| v.is_finite()).sum();
+        let percent = |v: f64| if total > 0.0 { format!("{:.0}%", v.max(0.0) / total * 100.0) } else { "0%".into() };
+        let colour = |i: usize| lines[i].colour.clone().unwrap_or_else(|| chart::colour(i).to_string());
+        let describe = |what: &str, i: usize, v: f64| match what {
+            "name" => lines[i].name.clone(),
+            "value" => crate::units::format(v, &p.unit, p.decimals),
+            "percent" => percent(v),
+            _ => String::new(),
+        };
+        let slices: Vec<chart::Slice> = items
+            .iter()
+            .map(|&(i, v)| chart::Slice {
+                name: lines[i].name.clone(),
+                value: v,
+                colour: colour(i),
+                label: p
+                    .pie_labels
+                    .iter()
+                    .map(|w| describe(w, i, v))
+                    .filter(|x| !x.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                value_text: describe("value", i, v),
+            })
+            .collect();
+        let values: Vec<&str> =
+            p.pie_legend_values.iter().map(String::as_str).filter(|v| matches!(*v, "value" | "percent")).collect();
+        let table = p.legend.table;
+        if p.legend.shown {
+            view.legend = items
+                .iter()
+                .map(|&(i, v)| {
+                    let calcs: Vec<String> = values.iter().map(|w| describe(w, i, v)).collect();
+                    let name = if table || calcs.is_empty() {
+                        lines[i].name.clone()
+                    } else {
+                        format!("{} {}", lines[i].name, calcs.join(" "))
+                    };
+                    LegendEntry {
+                        colour: colour(i),
+                        name,
+                        calcs: if table { calcs } else { Vec::new() },
+                        href: String::new(),
+                        isolate: String::new(),
+                        off: false,
+                    }
+                })
+                .collect();
+            if table {
+                view.legend_calcs =
+                    values.iter().map(|w| if *w == "value" { "Value".into() } else { "Percent".into() }).collect();
+            }
+            self.legend_width(view);
+        }
+        let width = self.w.saturating_sub(if view.legend_width > 0 { view.legend_width + 8 } else { 0 }).max(60);
+        let height = self.h.max(60);
+        view.svg = chart::pie(&slices, p.pie_donut, width.min(height * 2), height, self.f.theme);
+    }
+
+    /// The legend's width when it stands right of the chart: as wide as
+    /// asked, else as its longest row (at most 40 % of the panel).
+    fn legend_width(&self, view: &mut PanelView) {
+        let p = self.p;
+        if p.legend.right && !view.legend.is_empty() {
+            // A swatch, the name, and each value with its cell's padding (12 px monospace: 7.2 px a character).
+            let row = |e: &LegendEntry| {
+                44.0 + 7.2 * e.name.chars().count() as f64
+                    + e.calcs.iter().map(|c| 18.0 + 7.2 * c.chars().count().max(4) as f64).sum::<f64>()
+            };
+            let fit = view.legend.iter().map(row).fold(0.0, f64::max) as u32;
+            view.legend_width = p.legend.width.unwrap_or(fit).min(self.time.width_px as u32 * 2 / 5).max(60);
+        }
+    }
+
     /// The legend's entries (those not hidden from it), with their
     /// calculations in each series' unit, in the order the legend sorts
     /// them by (a calculation's column or the name); on the right, its width.
@@ -466,16 +544,7 @@ impl Drawing<'_> {
             });
         }
         view.legend = entries.into_iter().map(|(e, _)| e).collect();
-        if p.legend.right && !view.legend.is_empty() {
-            // As wide as asked, else as its longest row (at most 40 % of the panel).
-            // A swatch, the name, and each value with its cell's padding (12 px monospace: 7.2 px a character).
-            let row = |e: &LegendEntry| {
-                44.0 + 7.2 * e.name.chars().count() as f64
-                    + e.calcs.iter().map(|c| 18.0 + 7.2 * c.chars().count().max(4) as f64).sum::<f64>()
-            };
-            let fit = view.legend.iter().map(row).fold(0.0, f64::max) as u32;
-            view.legend_width = p.legend.width.unwrap_or(fit).min(self.time.width_px as u32 * 2 / 5).max(60);
-        }
+        self.legend_width(view);
     }
 
     /// The height the page gives a legend (12 px monospace lines of 16 px):

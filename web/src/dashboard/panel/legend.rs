@@ -1,7 +1,5 @@
-//! Series names from legend formats, and legends of reduced values.
+//! Series names from legend formats.
 
-use super::LegendEntry;
-use crate::dashboard::model::Panel;
 use storage::Labels;
 
 /// `{{label}}` replaced by the series' label values; the default name otherwise.
@@ -32,22 +30,6 @@ pub(crate) fn legend_name(format: &str, labels: &Labels) -> String {
         };
     }
     out
-}
-
-/// A legend of one reduced value per series, in the colours the chart drew them.
-pub(crate) fn value_legend(reduced: &[(String, f64)], colour: impl Fn(usize) -> String, p: &Panel) -> Vec<LegendEntry> {
-    reduced
-        .iter()
-        .enumerate()
-        .map(|(i, (n, v))| LegendEntry {
-            colour: colour(i),
-            name: format!("{n}: {}", crate::units::format(*v, &p.unit, p.decimals)),
-            calcs: Vec::new(),
-            href: String::new(),
-            isolate: String::new(),
-            off: false,
-        })
-        .collect()
 }
 
 #[cfg(test)]
