@@ -46,6 +46,8 @@ const DASHBOARD: &str = r#"{
      "targets": [
        {"refId": "A", "expr": "sum by (code) (rate(http_requests_total[5m]))", "instant": true},
        {"refId": "B", "expr": "sum by (code) (rate(http_requests_total[5m])) * 2", "instant": true}],
+     "fieldConfig": {"defaults": {}, "overrides": [{"matcher": {"id": "byName", "options": "Value #A"},
+       "properties": [{"id": "custom.cellOptions", "value": {"type": "gauge", "mode": "basic"}}]}]},
      "transformations": [{"id": "calculateField", "options": {"mode": "binary", "alias": "ratio",
        "binary": {"left": "Value #B", "operator": "/", "right": "Value #A"}}}]},
     {"id": 7, "type": "timeseries", "title": "summed", "gridPos": {"x": 0, "y": 24, "w": 12, "h": 8},
@@ -153,6 +155,14 @@ async fn calculate_field_adds_a_column_or_a_series_computed_from_each_row() {
     let (head, rows) = table(panel(&page, 6));
     assert_eq!(head, ["code", "Value #A", "Value #B", "ratio"]);
     assert!(rows.iter().all(|r| r[3] == "2"), "B over A in each row: {rows:?}");
+    // Gauge cells: a bar along the column's range, the largest full.
+    let bars: Vec<f64> = panel(&page, 6)
+        .split("<span class=\"cell-gauge\"><span style=\"width: ")
+        .skip(1)
+        .map(|b| b[..b.find('%').unwrap()].parse().unwrap())
+        .collect();
+    assert_eq!(bars.len(), 5);
+    assert!(bars.contains(&100.0) && bars.iter().all(|b| (0.0..=100.0).contains(b)), "{bars:?}");
     // A time series: the rows' sum replaces the series it was made of.
     let p = panel(&page, 7);
     assert!(p.contains("</span>all</li>") && !p.contains("</span>one</li>"), "{p}");

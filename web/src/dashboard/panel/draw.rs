@@ -127,6 +127,20 @@ impl Drawing<'_> {
         }
     }
 
+    /// A gauge cell's bar (`cellOptions.type: gauge`): `width%` of the cell
+    /// along the field's min..max (else its column's range, from zero), in
+    /// its threshold colour, as a style.
+    fn cell_bar(&self, v: f64, o: &FieldOptions, (lo, hi): (f64, f64)) -> String {
+        let (min, max) = (o.min.unwrap_or(lo.min(0.0)), o.max.unwrap_or(hi));
+        let share = if max > min { ((v - min) / (max - min)).clamp(0.0, 1.0) } else { 1.0 };
+        let (steps, percent) = if o.thresholds.is_empty() {
+            (self.p.thresholds.as_slice(), self.p.thresholds_percent)
+        } else {
+            (o.thresholds.as_slice(), o.thresholds_percent)
+        };
+        format!("width: {:.1}%; background: {}", share * 100.0, self.colour_by(v, steps, percent))
+    }
+
     /// The frame of this panel's time series charts (and sparklines).
     fn frame(&self, height: u32) -> TimeChart<'_> {
         TimeChart {
@@ -251,21 +265,35 @@ impl Drawing<'_> {
             .collect();
         view.table_widths =
             options.iter().map(|o| o.width.map_or_else(String::new, |w| format!("width: {w:.0}px"))).collect();
+        // Each column's range, where gauge cells have no min or max of their own.
+        let ranges: Vec<(f64, f64)> = frame
+            .fields
+            .iter()
+            .map(|f| {
+                let nums = f.values.iter().filter_map(|v| if let frames::V::Num(n) = v { Some(*n) } else { None });
+                nums.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), n| (a.min(n), b.max(n)))
+            })
+            .collect();
         view.table_rows = (0..frame.rows())
             .map(|row| {
                 frame
                     .fields
                     .iter()
                     .zip(&options)
-                    .map(|(f, o)| match (f.values.get(row), f.role) {
+                    .enumerate()
+                    .map(|(k, (f, o))| match (f.values.get(row), f.role) {
                         (Some(frames::V::Num(t)), frames::Role::Time) => {
-                            Cell { text: table_time(*t), style: String::new() }
+                            Cell { text: table_time(*t), style: String::new(), bar: String::new() }
                         }
-                        (Some(frames::V::Num(v)), _) => {
-                            Cell { text: crate::units::format(*v, &o.unit, o.decimals), style: self.cell_style(*v, o) }
+                        (Some(frames::V::Num(v)), _) => Cell {
+                            text: crate::units::format(*v, &o.unit, o.decimals),
+                            style: if o.cell_type == "gauge" { String::new() } else { self.cell_style(*v, o) },
+                            bar: if o.cell_type == "gauge" { self.cell_bar(*v, o, ranges[k]) } else { String::new() },
+                        },
+                        (Some(frames::V::Text(t)), _) => {
+                            Cell { text: t.clone(), style: String::new(), bar: String::new() }
                         }
-                        (Some(frames::V::Text(t)), _) => Cell { text: t.clone(), style: String::new() },
-                        _ => Cell { text: String::new(), style: String::new() },
+                        _ => Cell { text: String::new(), style: String::new(), bar: String::new() },
                     })
                     .collect()
             })

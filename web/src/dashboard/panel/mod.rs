@@ -28,6 +28,8 @@ const MAX_LINES: usize = 50;
 pub(super) struct Cell {
     pub(super) text: String,
     pub(super) style: String,
+    /// A gauge cell's bar: its length in percent of the cell and its colour (empty: none).
+    pub(super) bar: String,
 }
 
 /// One value box of a stat panel showing several series.

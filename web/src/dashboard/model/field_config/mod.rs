@@ -499,8 +499,12 @@ impl FieldOptions {
             thresholds_style: text(&custom["thresholdsStyle"]["mode"]).unwrap_or_else(|| "off".into()),
             thresholds: threshold_steps(&c["thresholds"]).unwrap_or_default(),
             thresholds_percent: c["thresholds"]["mode"] == "percentage",
+            // Older tables name gauges by their look (`gradient-gauge`, `lcd-gauge`, `basic`).
             cell_type: text(&custom["cellOptions"]["type"])
                 .or_else(|| text(&custom["displayMode"]))
+                .map(
+                    |t| if matches!(t.as_str(), "gradient-gauge" | "lcd-gauge" | "basic") { "gauge".into() } else { t },
+                )
                 .unwrap_or_default(),
         }
     }
