@@ -52,7 +52,7 @@ fn every_page_renders_in_chromium() {
 /// A dashboard of the shapes Grafana users keep: short stats, a gauge, time
 /// series with overrides and table legends, a legacy graph; over Vigil's own
 /// metrics.
-const FIT_DASHBOARD: &str = r#"{"uid": "fit", "title": "fit", "graphTooltip": 1,
+const FIT_DASHBOARD: &str = r#"{"uid": "fit", "title": "fit", "graphTooltip": 2,
  "panels": [
   {"id": 1, "type": "stat", "title": "Memory", "gridPos": {"x": 0, "y": 0, "w": 3, "h": 2},
    "fieldConfig": {"defaults": {"unit": "bytes"}}, "targets": [{"refId": "A", "expr": "process_resident_memory_bytes"}]},
@@ -148,6 +148,18 @@ fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
         assert_eq!(l["visible"], true, "{lines:?}");
         // The same time on every chart, to a pixel's worth of the range (2 min over some 600 px).
         assert!((l["t"].as_f64().unwrap() - t0).abs() < 500.0, "{lines:?}");
+    }
+    // graphTooltip 2: the other charts list their values at that time.
+    let tips = page.eval(
+        "Array.from(document.querySelectorAll('.shared-tip')).filter(t => !t.hidden).map(t => { \
+           const p = t.closest('section.panel'), r = t.getBoundingClientRect(), q = p.getBoundingClientRect(); \
+           return { panel: p.dataset.panelId, text: t.textContent, inside: r.left >= q.left - 1 && r.right <= q.right + 1 }; })",
+    );
+    let tips = tips.as_array().expect("tips");
+    assert_eq!(tips.len(), lines.len() - 1, "every chart but the hovered one: {tips:?}");
+    for t in tips {
+        assert!(t["text"].as_str().unwrap().lines().skip(1).all(|l| l.contains(": ")), "{t}");
+        assert_eq!(t["inside"], true, "{t}");
     }
     page.screenshot("fit-crosshair");
 

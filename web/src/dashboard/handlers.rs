@@ -144,6 +144,8 @@ struct DashboardPage {
     hidden: Vec<(String, String)>,
     /// A crosshair follows the pointer across every time series (`graphTooltip` 1 or 2).
     crosshair: bool,
+    /// And every time series shows its values at that time (`graphTooltip` 2).
+    shared_tooltip: bool,
 }
 
 /// The panels to draw, in page order: each with the style it takes instead
@@ -269,6 +271,7 @@ pub async fn show(State(st): State<AppState>, Path(uid): Path<String>, RawQuery(
             theme,
             hidden,
             crosshair: d.graph_tooltip > 0,
+            shared_tooltip: d.graph_tooltip == 2,
         }
     })
     .await;
