@@ -559,7 +559,13 @@ fn hover_columns(
         let x1 = columns.get(k + 1).map_or(right, |n| (x + n.1) / 2);
         let width = (x1 - x0).max(1);
         let when = time_label(t, 0);
-        if c.tooltip.mode == TooltipMode::Multi {
+        // Single, over more series than bands can tell apart: the column lists
+        // the largest values, as multi does (bounded, like the page's weight).
+        let crowded = at.len() > 2 * HOVER_SERIES;
+        if crowded && c.tooltip.mode == TooltipMode::Single {
+            at.sort_by(|a, b| b.1.total_cmp(&a.1));
+        }
+        if c.tooltip.mode == TooltipMode::Multi || crowded {
             let _ = write!(
                 out,
                 r#"<rect x="{x0}" y="{top}" width="{width}" height="{}" fill="transparent"><title>{when}"#,

@@ -302,6 +302,16 @@ fn tooltips_list_every_series_in_order_or_the_nearest_one_or_nothing() {
         "the top band is the upper series: {single:?}"
     );
     assert!(titles(&with(TooltipMode::Hidden, TooltipSort::None)).is_empty());
+    // Over more series than bands can tell apart, a column lists the largest values.
+    let many: Vec<Line> =
+        (0..20).map(|i| line(&format!("s{i}"), vec![(0, i as f64), (10, i as f64)], SeriesStyle::default())).collect();
+    let c = TimeChart {
+        tooltip: Tooltip { mode: TooltipMode::Single, sort: TooltipSort::None },
+        ..frame(300, 10, 10, Theme::Light)
+    };
+    let crowded = titles(&time_series(&many, &c));
+    assert_eq!(crowded.len(), 2, "{crowded:?}");
+    assert!(crowded[0].contains("\ns19: 19\n") && crowded[0].ends_with("… and 14 more"), "{crowded:?}");
 }
 
 #[test]
