@@ -90,6 +90,7 @@ fn bench(c: &mut Criterion) {
         thresholds: Default::default(),
         scheme: None,
         tooltip: Default::default(),
+        axis_labels: ("", ""),
     };
     eprintln!("chart: {} bytes of SVG", chart::time_series(&lines, &frame).len());
     c.bench_function("chart/10_series_720_points_svg", |b| {

@@ -219,6 +219,7 @@ fn chart_of(m: Vec<promql::Series>, start: i64, end: i64, step: i64) -> (String,
         scheme: None,
         // The query page lists every series at the pointer, largest first.
         tooltip: chart::Tooltip { mode: chart::TooltipMode::Multi, sort: chart::TooltipSort::Desc },
+        axis_labels: ("", ""),
     };
     (chart::time_series(&lines, &c), legend)
 }

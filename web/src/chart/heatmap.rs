@@ -113,6 +113,7 @@ mod tests {
             thresholds: Default::default(),
             scheme: None,
             tooltip: Default::default(),
+            axis_labels: ("", ""),
         };
         let svg = heatmap(&Cells { rows: &rows, times: &times, counts: &counts }, &c, |v| format!("#{:06x}", v as u32));
         assert_eq!(svg.matches("<rect class=\"cell\"").count(), 5, "no cell where the count is missing: {svg}");

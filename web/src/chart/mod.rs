@@ -147,6 +147,8 @@ pub struct TimeChart<'a> {
     pub scheme: Option<&'a dyn Fn(f64) -> String>,
     /// What hovering shows (`options.tooltip`).
     pub tooltip: Tooltip,
+    /// Each axis's label (`axisLabel`), written along it (empty: none).
+    pub axis_labels: (&'a str, &'a str),
 }
 
 /// What hovering over a time series shows (Grafana's `options.tooltip`).

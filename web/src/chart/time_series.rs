@@ -174,25 +174,35 @@ pub fn time_series(lines: &[Line], c: &TimeChart) -> String {
             // A label per power of the base (as many as fit).
             y_labels = y_labels.min((hi - lo).round() as usize + 1);
         }
-        let _ = chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
+        let left_label = |y: &f64| units::format(c.bounds.0.unscaled(*y), c.unit, c.decimals);
+        let time_labels = |x: &i64| time_label(*x, span);
+        let mut mesh = chart.configure_mesh();
+        mesh.light_line_style(TRANSPARENT)
             .bold_line_style(grid)
             .axis_style(grid)
             .label_style(label_style.clone())
             .x_labels(((c.width / 110) as usize).max(2))
             .y_labels(y_labels)
-            .x_label_formatter(&|x| time_label(*x, span))
-            .y_label_formatter(&|y| units::format(c.bounds.0.unscaled(*y), c.unit, c.decimals))
-            .draw();
+            .x_label_formatter(&time_labels)
+            .y_label_formatter(&left_label)
+            .axis_desc_style(label_style.clone());
+        // The axis's label (`axisLabel`), written along it.
+        if !c.axis_labels.0.is_empty() {
+            mesh.y_desc(c.axis_labels.0);
+        }
+        let _ = mesh.draw();
         if let Some(axis) = right_axis {
-            let _ = chart
-                .configure_secondary_axes()
-                .axis_style(grid)
-                .label_style(label_style)
+            let right_label = |y: &f64| units::format(c.bounds.1.unscaled(*y), axis.unit, axis.decimals);
+            let mut mesh = chart.configure_secondary_axes();
+            mesh.axis_style(grid)
+                .label_style(label_style.clone())
                 .y_labels(y_labels)
-                .y_label_formatter(&|y| units::format(c.bounds.1.unscaled(*y), axis.unit, axis.decimals))
-                .draw();
+                .y_label_formatter(&right_label)
+                .axis_desc_style(label_style);
+            if !c.axis_labels.1.is_empty() {
+                mesh.y_desc(c.axis_labels.1);
+            }
+            let _ = mesh.draw();
         }
         // Values past the axis's bounds run off the plot (clipped below), as in
         // Grafana; kept within ten plot heights so pixels stay finite.

@@ -117,6 +117,7 @@ mod tests {
             thresholds: Default::default(),
             scheme: None,
             tooltip: Default::default(),
+            axis_labels: ("", ""),
         };
         let svg = state_timeline(&rows, &c);
         assert_eq!(svg.matches("<rect class=\"state\"").count(), 3, "{svg}");

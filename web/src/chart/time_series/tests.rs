@@ -19,6 +19,7 @@ fn frame(width: u32, end: i64, step: i64, theme: Theme) -> TimeChart<'static> {
         thresholds: Default::default(),
         scheme: None,
         tooltip: Default::default(),
+        axis_labels: ("", ""),
     }
 }
 
@@ -355,4 +356,17 @@ fn centred_zero_puts_zero_in_the_middle_and_fill_below_to_fills_between_two_seri
     let d = &min_line[min_line.find(" d=\"").unwrap() + 4..];
     let min_pts = path_points(&d[..d.find('"').unwrap()]);
     assert_eq!(zero_y, min_pts.iter().map(|p| p.1).max().unwrap(), "the area's lowest edge is the min line");
+}
+
+#[test]
+fn axis_labels_are_written_along_their_axes() {
+    let lines = vec![line("a", vec![(0, 1.0), (10, 2.0)], SeriesStyle::default())];
+    let svg = time_series(
+        &lines,
+        &TimeChart { axis_labels: ("bytes read (-) / write (+)", ""), ..frame(300, 10, 10, Theme::Light) },
+    );
+    let at = svg.find("bytes read (-) / write (+)").expect("the label");
+    let text = &svg[svg[..at].rfind("<text").unwrap()..at];
+    assert!(text.contains("rotate"), "written along the axis: {text}");
+    assert!(!time_series(&lines, &frame(300, 10, 10, Theme::Light)).contains("rotate"), "none without one");
 }

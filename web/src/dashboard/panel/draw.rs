@@ -158,6 +158,7 @@ impl Drawing<'_> {
             thresholds: Default::default(),
             scheme: None,
             tooltip: Default::default(),
+            axis_labels: ("", ""),
         }
     }
 
@@ -658,6 +659,15 @@ impl Drawing<'_> {
             })
         };
         let bounds = (bounds_of(false), bounds_of(true));
+        // Each axis labelled as the first of its series' options say (`axisLabel`).
+        let label_of = |right: bool| {
+            drawn
+                .iter()
+                .zip(&drawn_options)
+                .find(|(l, _)| l.style.right == right)
+                .map_or("", |(_, o)| o.axis_label.as_str())
+        };
+        let axis_labels = (label_of(false), label_of(true));
         let right = drawn.iter().zip(&drawn_options).find(|(l, _)| l.style.right);
         let right = right.map(|(_, o)| chart::Axis { unit: o.unit.as_str(), decimals: o.decimals });
         // Thresholds across the plot as the first series' field options draw them.
@@ -686,6 +696,7 @@ impl Drawing<'_> {
             thresholds,
             scheme: Some(&scheme),
             tooltip: self.p.tooltip,
+            axis_labels,
             ..self.frame(height)
         };
         if view.legend_width > 0 {

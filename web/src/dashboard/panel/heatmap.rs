@@ -114,6 +114,7 @@ pub(super) fn draw(
         thresholds: Default::default(),
         scheme: None,
         tooltip: Default::default(),
+        axis_labels: ("", ""),
     };
     chart::heatmap(&Cells { rows: &rows, times: &times, counts: &counts }, &frame, colour)
 }

@@ -109,7 +109,8 @@ impl FieldMatcher {
 /// and named in the panel's info as ignored).
 fn is_drawn(id: &str) -> bool {
     const STANDARD: [&str; 7] = ["unit", "decimals", "displayName", "color", "thresholds", "min", "max"];
-    const CUSTOM: [&str; 22] = [
+    const CUSTOM: [&str; 23] = [
+        "axisLabel",
         "width",
         "axisCenteredZero",
         "scaleDistribution",
