@@ -10,6 +10,7 @@ mod binary;
 mod eval;
 mod functions;
 mod numeric;
+mod relabel;
 mod sliding;
 
 use crate::parser::{At, Expr, VectorSelector};
@@ -379,6 +380,10 @@ impl Engine {
         let mut pre = sliding::Precomputed::default();
         sliding::precompute(&ctx, expr, &mut pre)?;
         *ctx.precomputed.borrow_mut() = pre;
+        // A label function at the root relabels each series once, not once per step.
+        if let Some(series) = relabel::range(&ctx, expr)? {
+            return Ok((Value::Matrix(series), ctx.annotations.into_inner()));
+        }
         let mut series: Vec<Series> = Vec::new();
         let mut index: FastMap<Labels, usize> = FastMap::default();
         // Which series each position of the previous step's vector went to:

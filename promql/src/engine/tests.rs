@@ -300,6 +300,10 @@ fn label_functions_in_range_queries_match_instant_queries_at_every_step() {
         r#"label_join(x, "both", "/", "instance", "job")"#,
         r#"label_replace(rate(x[3m]), "host", "$1", "instance", "(.*):.*")"#,
         r#"sort_desc(label_replace(x, "instance", "same", "job", ".*"))"#,
+        // At the root: relabelled once per series over the range.
+        r#"label_replace(x, "instance", "same", "job", ".*")"#,
+        r#"label_replace(x, "instance", "$1", "instance", "(a|b):.*")"#,
+        r#"label_join(rate(x[3m]), "__name__", "_", "job", "job")"#,
     ] {
         let expr = parse(q).unwrap();
         let range = e.range(&db, &expr, 0, 9 * 60_000, 60_000);
@@ -322,5 +326,40 @@ fn label_functions_in_range_queries_match_instant_queries_at_every_step() {
             got.sort_by(|a, b| a.0.cmp(&b.0));
             assert_eq!(got, want, "{q} at step {k}");
         }
+    }
+}
+
+/// A label function at the root of a range query relabels each series once;
+/// its arguments are checked as the call checks them, and series that meet
+/// are one series unless they have a value at the same time.
+#[test]
+fn a_root_label_function_relabels_each_series_once_and_keeps_the_call_s_errors() {
+    let db = Db::in_memory();
+    let a = db.get_or_create(&Labels::from_pairs([("__name__", "x"), ("instance", "a:1")]));
+    let b = db.get_or_create(&Labels::from_pairs([("__name__", "x"), ("instance", "b:2")]));
+    // a until minute 4, b from minute 5: the same labels once relabelled, never at the same time.
+    for k in 0..10i64 {
+        let (s, v) = if k < 5 { (a, 1.0) } else { (b, 2.0) };
+        db.append(&[(s, StoredSample { t: k * 60_000, v })]);
+        if k == 5 {
+            db.append(&[(a, StoredSample { t: k * 60_000, v: stale_nan() })]);
+        }
+    }
+    let e = Engine::default();
+    let q = parse(r#"label_replace(x, "instance", "one", "", "")"#).unwrap();
+    let Ok(Value::Matrix(m)) = e.range(&db, &q, 0, 9 * 60_000, 60_000) else { panic!() };
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0].points.len(), 10);
+    assert_eq!(m[0].labels.to_string(), r#"x{instance="one"}"#);
+    for (q, want) in [
+        (r#"label_replace(x, "instance", "$1", "instance", "(")"#, "invalid regular expression in label_replace()"),
+        (
+            r#"label_replace(x, "1bad", "$1", "instance", "(.*)")"#,
+            "invalid destination label name in label_replace(): 1bad",
+        ),
+        (r#"label_join(x, "1bad", ",", "instance")"#, "invalid destination label name in label_join(): 1bad"),
+    ] {
+        let err = e.range(&db, &parse(q).unwrap(), 0, 9 * 60_000, 60_000).unwrap_err().to_string();
+        assert!(err.contains(want), "{q}: {err}");
     }
 }

@@ -85,6 +85,41 @@ impl Relabelled {
     }
 }
 
+/// What `label_replace(_, dst, repl, src, re)` does to one label set
+/// (`None`: left as it is), its arguments checked as the call checks them.
+pub(crate) fn replacer(
+    dst: &str,
+    repl: &str,
+    src: &str,
+    re: &str,
+) -> Result<impl Fn(&Labels) -> Option<Labels>, EvalError> {
+    let regex = storage::anchored_regex(re)
+        .map_err(|e| EvalError::Execution(format!("invalid regular expression in label_replace(): {}", e.reason)))?;
+    if !storage::is_valid_label_name(dst) {
+        return Err(EvalError::Execution(format!("invalid destination label name in label_replace(): {dst}")));
+    }
+    let (dst, repl, src) = (dst.to_string(), repl.to_string(), src.to_string());
+    Ok(move |labels: &Labels| {
+        let caps = regex.captures(labels.get_or_empty(&src))?;
+        let mut res = String::new();
+        caps.expand(&repl, &mut res);
+        Some(with_label(labels, &dst, res))
+    })
+}
+
+/// What `label_join(_, dst, sep, srcs…)` does to one label set, its
+/// destination checked as the call checks it.
+pub(crate) fn joiner(dst: &str, sep: &str, srcs: &[String]) -> Result<impl Fn(&Labels) -> Option<Labels>, EvalError> {
+    if !storage::is_valid_label_name(dst) {
+        return Err(EvalError::Execution(format!("invalid destination label name in label_join(): {dst}")));
+    }
+    let (dst, sep, srcs) = (dst.to_string(), sep.to_string(), srcs.to_vec());
+    Ok(move |labels: &Labels| {
+        let joined: Vec<&str> = srcs.iter().map(|n| labels.get(n).unwrap_or("")).collect();
+        Some(with_label(labels, &dst, joined.join(&sep)))
+    })
+}
+
 /// `labels` with `dst` set to `value` (an empty value removes it).
 fn with_label(labels: &Labels, dst: &str, value: String) -> Labels {
     let mut lb = labels.builder();

@@ -23,7 +23,7 @@ mod rate;
 
 pub(crate) use histogram::BucketLayout;
 pub(crate) use info::timestamp_of_selector;
-pub(crate) use labels::Relabelled;
+pub(crate) use labels::{joiner, replacer, Relabelled};
 pub(crate) use over_time::{keeps_name, window_of, window_value};
 pub(crate) use rate::{counter_info, extend_floats, RateTimes};
 
