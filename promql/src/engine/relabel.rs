@@ -10,6 +10,9 @@ use crate::engine::functions::{joiner, replacer};
 use crate::parser::Expr;
 use storage::{Labels, METRIC_NAME};
 
+/// What a label function does to one label set (`None`: leaves it).
+type Relabel = dyn Fn(&Labels) -> Option<Labels>;
+
 /// The series of `expr` over the query's range, if it is a label function
 /// call with literal arguments (`None`: evaluate it step by step).
 pub(super) fn range(ctx: &Ctx, expr: &Expr) -> Result<Option<Vec<Series>>, EvalError> {
@@ -17,7 +20,7 @@ pub(super) fn range(ctx: &Ctx, expr: &Expr) -> Result<Option<Vec<Series>>, EvalE
     let strings: Option<Vec<&str>> =
         args.iter().skip(1).map(|a| if let Expr::String(s) = a { Some(s.as_str()) } else { None }).collect();
     let (Some(strings), Some(arg)) = (strings, args.first()) else { return Ok(None) };
-    let relabel: Box<dyn Fn(&Labels) -> Option<Labels>> = match (func.name, strings.as_slice()) {
+    let relabel: Box<Relabel> = match (func.name, strings.as_slice()) {
         ("label_replace", [dst, repl, src, re]) => Box::new(replacer(dst, repl, src, re)?),
         ("label_join", [dst, sep, srcs @ ..]) => {
             let srcs: Vec<String> = srcs.iter().map(|s| s.to_string()).collect();
