@@ -10,6 +10,10 @@ use crate::engine::functions::{joiner, replacer};
 use crate::parser::Expr;
 use storage::{Labels, METRIC_NAME};
 
+/// One series of the argument: its labels, whether its metric name is to
+/// be dropped, and its points.
+type ArgSeries = (Labels, bool, Vec<(i64, f64)>);
+
 /// What a label function does to one label set (`None`: leaves it).
 type Relabel = dyn Fn(&Labels) -> Option<Labels>;
 
@@ -30,7 +34,7 @@ pub(super) fn range(ctx: &Ctx, expr: &Expr) -> Result<Option<Vec<Series>>, EvalE
     };
     let dst = strings[0];
     // The argument's series over the range, by label set and whether its name is to go.
-    let mut inner: Vec<(Labels, bool, Vec<(i64, f64)>)> = Vec::new();
+    let mut inner: Vec<ArgSeries> = Vec::new();
     let mut index: FastMap<(Labels, bool), usize> = FastMap::default();
     let (mut prev, mut cur): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
     let mut t = ctx.start;
