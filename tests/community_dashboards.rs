@@ -257,6 +257,18 @@ fn matches(matcher: &Value, name: &str) -> bool {
     }
 }
 
+/// Whether the series named `name` is hidden from the chart by an override.
+fn props_hidden(p: &Value, name: &str) -> bool {
+    p["fieldConfig"]["overrides"].as_array().into_iter().flatten().any(|o| {
+        matches(&o["matcher"], name)
+            && o["properties"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|p| p["id"] == "custom.hideFrom" && p["value"]["viz"] == true)
+    })
+}
+
 /// Every property the defaults' `custom` sets (for every series drawn) and
 /// each override sets for a series drawn (one of `legend`), as `(id, value)`.
 fn properties(p: &Value, legend: &[(String, Vec<String>)]) -> Vec<(String, Value)> {
@@ -352,7 +364,7 @@ fn community_dashboards_draw_what_prometheus_answers_with_their_overrides() {
         });
     }
     let mut report = Vec::new();
-    let mut counted = (0, 0, 0);
+    let mut counted = (0, 0, 0, 0);
     for (uid, file) in DASHBOARDS {
         let json: Value = serde_json::from_str(&std::fs::read_to_string(format!("{CORPUS}/{file}")).unwrap()).unwrap();
         let by_id: std::collections::HashMap<String, &Value> =
@@ -412,6 +424,17 @@ fn community_dashboards_draw_what_prometheus_answers_with_their_overrides() {
                 if set("custom.transform").any(|v| v == "negative-Y") && !svg.contains("\n-") {
                     report.push(format!("{place}: a negative-Y series and no axis below zero"));
                 }
+                let stacked = matches!(
+                    src["fieldConfig"]["defaults"]["custom"]["stacking"]["mode"].as_str(),
+                    Some("normal" | "percent")
+                );
+                let shown = legend.iter().filter(|(n, _)| !props_hidden(src, n)).count();
+                if stacked && shown > 1 {
+                    counted.3 += 1;
+                    if !svg.contains("data-stack=") {
+                        report.push(format!("{place}: stacked series drawn unstacked"));
+                    }
+                }
                 if set("custom.axisPlacement").any(|v| v == "right") && !svg.contains("text-anchor=\"start\"") {
                     report.push(format!("{place}: a series on the right axis and no labels there"));
                 }
@@ -436,7 +459,10 @@ fn community_dashboards_draw_what_prometheus_answers_with_their_overrides() {
     assert!(report.is_empty(), "{} findings:\n{}", report.len(), report.join("\n"));
     // Most panels draw (node_exporter here lacks a few collectors, and some
     // panels show only what is above zero).
-    assert!(counted.0 >= 200 && counted.1 * 4 < counted.0, "panels checked, without data, time series: {counted:?}");
+    assert!(
+        counted.0 >= 200 && counted.1 * 4 < counted.0 && counted.3 >= 5,
+        "panels checked, without data, time series, stacked: {counted:?}"
+    );
 
     // In a real browser: nothing clipped, every chart as wide as its panel allows.
     for (uid, _) in DASHBOARDS {

@@ -170,6 +170,8 @@ async fn a_total_kept_out_of_the_stack_is_a_dashed_unfilled_line() {
     assert_eq!(total.len(), 1, "one line for the total: {total:?}");
     assert!(total[0].starts_with("path class=\"line\""), "{}", total[0]);
     assert!(total[0].contains("stroke-width=\"2\" stroke-dasharray=\"10 10\""), "{}", total[0]);
+    assert!(!total[0].contains("data-stack"), "kept out of the stack: {}", total[0]);
+    assert_eq!(p.matches("data-stack=\"A\"").count(), 10, "the codes' lines and areas in group A");
     // The five codes are stacked and filled: each has a line and an area.
     assert_eq!(p.matches("<path class=\"fill\"").count(), 5, "{p}");
     assert_eq!(p.matches("<path class=\"line\"").count(), 6);

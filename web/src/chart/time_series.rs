@@ -306,6 +306,8 @@ impl Drawn {
             return;
         }
         let stroke = style_attributes(s);
+        // A stacked series says its group (for people reading the SVG, and tests).
+        let group = s.stack.as_ref().map_or(String::new(), |g| format!(" data-stack=\"{}\"", xml_escape(g)));
         // Colours: plain, or a gradient down the plot made once for the series.
         let (line_paint, fill_paint) = match s.gradient {
             Gradient::None => (hex.to_string(), format!("{hex}\" fill-opacity=\"{opacity}")),
@@ -342,7 +344,8 @@ impl Drawn {
             let line: Vec<(i32, i32)> = seg.iter().map(|&(t, v)| at(t, v)).collect();
             let mut pts = interpolated(&line, s.interpolation);
             if s.width > 0.0 {
-                let _ = write!(self.strokes, r#"<path class="line" fill="none" stroke="{line_paint}"{stroke} d=""#);
+                let _ =
+                    write!(self.strokes, r#"<path class="line" fill="none" stroke="{line_paint}"{stroke}{group} d=""#);
                 write_path(&mut self.strokes, &pts, false);
                 self.strokes.push_str("\"/>");
             }
@@ -356,7 +359,7 @@ impl Drawn {
                     pts.push(at(last, bottom_at(last)));
                     pts.push(at(first, bottom_at(first)));
                 }
-                let _ = write!(self.fills, r#"<path class="fill" fill="{fill_paint}" d=""#);
+                let _ = write!(self.fills, r#"<path class="fill" fill="{fill_paint}"{group} d=""#);
                 write_path(&mut self.fills, &pts, true);
                 self.fills.push_str("\"/>");
             }

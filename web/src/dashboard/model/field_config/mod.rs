@@ -255,6 +255,20 @@ impl FieldConfig {
         if kind == "graph" {
             legacy_series_overrides(p, &mut out);
         }
+        // Table cells Vigil draws as text: the cell types it does not draw are named.
+        let default_type = out.defaults.get("custom").and_then(|c| c["cellOptions"]["type"].as_str()).map(String::from);
+        let override_types: Vec<String> = (out.overrides.iter().flat_map(|o| &o.properties))
+            .filter(|(id, _)| id == "custom.cellOptions")
+            .filter_map(|(_, v)| v["type"].as_str().map(String::from))
+            .collect();
+        for t in default_type.into_iter().chain(override_types) {
+            let drawn =
+                matches!(t.as_str(), "auto" | "color-text" | "color-background" | "color-background-solid" | "gauge");
+            let what = format!("cell type {t:?}");
+            if !drawn && !out.ignored.contains(&what) {
+                out.ignored.push(what);
+            }
+        }
         out
     }
 
@@ -611,6 +625,16 @@ mod tests {
             "x",
         );
         assert_eq!((o.colour_mode.as_str(), o.fixed_colour.as_deref()), ("fixed", Some("red")));
+    }
+
+    #[test]
+    fn table_cell_types_not_drawn_are_named() {
+        let panel = json!({"type": "table", "fieldConfig": {"defaults": {"custom": {"cellOptions": {"type": "json-view"}}},
+            "overrides": [{"matcher": {"id": "byName", "options": "x"}, "properties": [
+                {"id": "custom.cellOptions", "value": {"type": "gauge"}},
+                {"id": "custom.cellOptions", "value": {"type": "image"}}]}]}});
+        let fc = FieldConfig::from_panel(&panel, "table");
+        assert_eq!(fc.ignored, ["cell type \"json-view\"", "cell type \"image\""]);
     }
 
     #[test]
