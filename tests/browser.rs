@@ -158,7 +158,8 @@ fn dashboard_panels_fit_their_titles_values_legends_and_charts() {
     let tips = tips.as_array().expect("tips");
     assert_eq!(tips.len(), lines.len() - 1, "every chart but the hovered one: {tips:?}");
     for t in tips {
-        assert!(t["text"].as_str().unwrap().lines().skip(1).all(|l| l.contains(": ")), "{t}");
+        let values = t["text"].as_str().unwrap().lines().skip(1).filter(|l| !l.starts_with("… and "));
+        assert!(values.clone().count() > 0 && values.clone().all(|l| l.contains(": ")), "{t}");
         assert_eq!(t["inside"], true, "{t}");
     }
     page.screenshot("fit-crosshair");
