@@ -568,6 +568,8 @@ fn hover_columns(
             TooltipSort::Desc => at.sort_by(|a, b| b.1.total_cmp(&a.1)),
             TooltipSort::None => {}
         }
+        // Halfway to the neighbouring columns; the first and last reach the plot's
+        // edges, as Grafana's cursor snaps to the nearest sample.
         let x0 = if k == 0 { left } else { (columns[k - 1].1 + x) / 2 };
         let x1 = columns.get(k + 1).map_or(right, |n| (x + n.1) / 2);
         let width = (x1 - x0).max(1);
